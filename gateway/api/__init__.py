@@ -1,0 +1,1 @@
+"""Shared pieces of the ``/api/v1`` surface: strict request parsing and pagination."""

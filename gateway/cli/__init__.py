@@ -1,0 +1,5 @@
+"""The ``gateway`` command line (click)."""
+
+from .main import main
+
+__all__ = ["main"]

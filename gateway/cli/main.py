@@ -1,0 +1,116 @@
+"""Entry point of the ``gateway`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..config import ConfigurationError
+from ..registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
+from ..storage import migrate
+from ..storage.database import Database
+from . import context
+from .registry import client, org
+
+
+@click.group()
+def main() -> None:
+    """Thuiszitterspact gateway."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    current = context.settings()
+    db = Database(current.database_url)
+    migrate.upgrade(db.engine)
+    click.echo(f"database at revision {migrate.current_revision(db.engine)}")
+
+
+@main.command("bootstrap")
+@click.argument("file", type=click.Path(path_type=Path))
+def bootstrap(file: Path) -> None:
+    """Apply a bootstrap FILE idempotently (organisations and clients)."""
+    current = context.settings()
+    try:
+        plan = read_bootstrap(file, production=current.is_production)
+    except BootstrapError as exc:
+        for line in exc.problems:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{file} refused: {len(exc.problems)} problem(s)") from None
+    report = apply_bootstrap(context.database(current), plan)
+    click.echo(
+        f"created {len(report.created)}, updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)}"
+    )
+    for label in report.created:
+        click.echo(f"  created {label}")
+    for label in report.updated:
+        click.echo(f"  updated {label}")
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Master secret and signing keys."""
+
+
+@keys_group.command("init")
+def keys_init() -> None:
+    """Create missing development keys (refused in production)."""
+    store = context.keystore(context.settings())
+    click.echo("created: " + (", ".join(store.generated) or "nothing, all keys present"))
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def run(host: str, port: int, workers: int) -> None:
+    """Serve the gateway under gunicorn."""
+    from ..app import create_app
+
+    current = context.settings()
+    if not current.is_production:
+        context.keystore(current)
+        context.database(current)
+    try:
+        create_app(current).extensions["gateway"].db.dispose()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gateway-metrics-")
+    os.environ["GATEWAY_BIND"] = f"{host}:{port}"
+    os.environ["GATEWAY_WORKERS"] = str(workers)
+    argv = [
+        sys.executable, "-m", "gunicorn", "--config", "python:gateway.gunicorn_conf",
+        "gateway.wsgi:app",
+    ]
+    os.execv(sys.executable, argv)
+
+
+main.add_command(org)
+main.add_command(client)
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """The laptop sandbox."""
+
+
+@demo_group.command("keys")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("instance/demo"))
+def demo_keys(out: Path) -> None:
+    """Create the demo clients' key pairs (public JWKS for the bootstrap file)."""
+    from ..demo.keys import ensure_demo_keys
+
+    created = ensure_demo_keys(out)
+    click.echo(f"demo keys in {out}: created {len(created)}")

@@ -1,0 +1,134 @@
+"""Settings of one gateway process, read only from ``GATEWAY_*`` environment variables.
+
+Configuration lives in the environment (twelve-factor) so that one container image runs on a
+laptop and in production; data (organisations, routes) comes from the bootstrap file instead.
+``production`` refuses unsafe defaults at start: see :func:`production_problems`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production")
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or unsafe; the message names the setting."""
+
+    code = "configuration_error"
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigurationError("GATEWAY_TRUSTED_PROXIES must be a list of CIDRs") from None
+    return tuple(networks)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the gateway reads; tests build one directly with :func:`dataclasses.replace`."""
+
+    env: str = "development"
+    database_url: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    keys_dir: Path = Path("instance/keys")
+    saml_idp_metadata: str | None = None
+    metrics_token: str | None = None
+    client_cert_header: str = "X-Client-Cert"
+    trusted_proxies: tuple = field(default_factory=tuple)
+    log_level: str = "INFO"
+    timezone: str = "Europe/Amsterdam"
+    delivery_max_attempts: int = 10
+    delivery_backoff_seconds: int = 5
+    delivery_timeout_seconds: int = 10
+    instance_dir: Path = Path("instance")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the ``GATEWAY_*`` variables; unknown values are refused, naming the variable."""
+        environ = os.environ if environ is None else environ
+        env = environ.get("GATEWAY_ENV", "development") or "development"
+        if env not in ENVIRONMENTS:
+            raise ConfigurationError("GATEWAY_ENV must be 'development' or 'production'")
+        instance_dir = Path(environ.get("GATEWAY_INSTANCE_DIR", "instance"))
+        database_url = environ.get("GATEWAY_DATABASE_URL") or (
+            f"sqlite:///{(instance_dir / 'gateway.db').resolve()}"
+        )
+        base_url = (environ.get("GATEWAY_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        level = (environ.get("GATEWAY_LOG_LEVEL") or "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigurationError("GATEWAY_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return cls(
+            env=env,
+            database_url=normalise_database_url(database_url),
+            base_url=base_url,
+            keys_dir=Path(environ.get("GATEWAY_KEYS_DIR") or instance_dir / "keys"),
+            saml_idp_metadata=environ.get("GATEWAY_SAML_IDP_METADATA") or None,
+            metrics_token=environ.get("GATEWAY_METRICS_TOKEN") or None,
+            client_cert_header=environ.get("GATEWAY_CLIENT_CERT_HEADER") or "X-Client-Cert",
+            trusted_proxies=_networks(environ.get("GATEWAY_TRUSTED_PROXIES", "")),
+            log_level=level,
+            timezone=environ.get("GATEWAY_TIMEZONE") or "Europe/Amsterdam",
+            delivery_max_attempts=_int(environ, "GATEWAY_DELIVERY_MAX_ATTEMPTS", 10, 1),
+            delivery_backoff_seconds=_int(environ, "GATEWAY_DELIVERY_BACKOFF_SECONDS", 5, 0),
+            delivery_timeout_seconds=_int(environ, "GATEWAY_DELIVERY_TIMEOUT_SECONDS", 10, 1),
+            instance_dir=instance_dir,
+        )
+
+    def with_changes(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def normalise_database_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 (SQLAlchemy would otherwise pick psycopg2)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """The static reasons this configuration may not run in production (empty when safe).
+
+    Checks that need the database or the key store (client secrets, schema version, keys that
+    would be generated) are made where those are opened; see ``gateway.startup``.
+    """
+    problems = []
+    if not settings.base_url.startswith("https://"):
+        problems.append("GATEWAY_BASE_URL must be an https URL in production")
+    if not settings.metrics_token:
+        problems.append("GATEWAY_METRICS_TOKEN must be set in production")
+    return problems

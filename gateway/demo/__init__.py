@@ -1,0 +1,1 @@
+"""The laptop sandbox: demo organisations' client keys and sample traffic."""

@@ -1,0 +1,5 @@
+"""The OpenAPI 3.1 document and the page that renders it."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,86 @@
+"""Build the OpenAPI 3.1 document from the marshmallow schemas with apispec.
+
+Bodies and responses come from ``schemas/`` (one source of truth for validation and
+documentation); each API area contributes its paths through a function registered in
+:data:`PATH_SOURCES`, so adding an endpoint means documenting it next to its handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from ..registry.rules import SCOPES
+from ..version import API_VERSION
+
+PathSource = Callable[[APISpec], None]
+PATH_SOURCES: list[PathSource] = []
+
+
+def path_source(function: PathSource) -> PathSource:
+    """Register a function that adds an area's paths to the document."""
+    PATH_SOURCES.append(function)
+    return function
+
+
+def problem_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def build_spec(base_url: str) -> dict:
+    from schemas.openapi import register_schemas
+
+    spec = APISpec(
+        title="Thuiszitterspact gateway",
+        version=API_VERSION,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": (
+                "Secure exchange of case data about children who do not go to school, between "
+                "schools, GGD, WIJ, leerplicht and samenwerkingsverbanden. Errors are RFC 9457 "
+                "problem details with a stable `code`."
+            ),
+            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+        },
+        servers=[{"url": base_url}],
+    )
+    register_schemas(spec)
+    spec.components.security_scheme(
+        "oauth2",
+        {
+            "type": "oauth2",
+            "description": "client_credentials with private_key_jwt or tls_client_auth",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": f"{base_url}/oauth/token",
+                    "scopes": {scope: scope for scope in SCOPES},
+                }
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/openapi.json",
+        operations={
+            "get": {
+                "summary": "This OpenAPI document",
+                "operationId": "getOpenApi",
+                "tags": ["documentation"],
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI 3.1 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    )
+    for source in PATH_SOURCES:
+        source(spec)
+    return spec.to_dict()

@@ -1,0 +1,24 @@
+"""Gunicorn settings used by ``gateway run`` and the container image.
+
+Workers are stateless; per-process Prometheus files are cleaned when a worker exits.
+"""
+
+import os
+
+bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
+threads = int(os.environ.get("GATEWAY_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = None
+errorlog = "-"
+limit_request_line = 8190
+forwarded_allow_ips = os.environ.get("GATEWAY_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(server, worker):
+    from gateway.metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)

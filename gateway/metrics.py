@@ -1,0 +1,86 @@
+"""All Prometheus metrics of the gateway, in one module.
+
+Under gunicorn several worker processes serve requests; prometheus-client's multiprocess mode
+(``PROMETHEUS_MULTIPROC_DIR``, set by ``gateway run`` before any import of prometheus_client)
+lets ``/metrics`` sum them. Labels never carry an identifier of a child or free text: only
+enumerations (message type, organisation type, decision, code, endpoint rule).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUEST_DURATION = Histogram(
+    "gateway_request_duration_seconds",
+    "Time to answer an HTTP request, by route rule (never the raw path).",
+    ["endpoint", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+EXCHANGES = Counter(
+    "gateway_exchanges_total",
+    "Exchange requests by outcome.",
+    ["message_type", "sender_type", "recipient_type", "decision", "code"],
+)
+
+AUTH_FAILURES = Counter(
+    "gateway_auth_failures_total",
+    "Failed authentications by method and RFC 6749/6750 error code.",
+    ["method", "error"],
+)
+
+TOKENS_ISSUED = Counter(
+    "gateway_tokens_issued_total", "Access tokens issued, by client authentication method.",
+    ["method"],
+)
+
+CONSENT_CHECKS = Counter(
+    "gateway_consent_checks_total", "Consent checks by result.", ["result"]
+)
+
+OUTBOX_PENDING = Gauge(
+    "gateway_outbox_pending",
+    "Messages waiting for push delivery.",
+    multiprocess_mode="livemax",
+)
+
+DELIVERIES = Counter("gateway_deliveries_total", "Push delivery attempts by result.", ["result"])
+
+AUDIT_ENTRIES = Counter("gateway_audit_entries_total", "Audit events appended.")
+
+AUDIT_CHAIN_VALID = Gauge(
+    "gateway_audit_chain_valid",
+    "1 when the last verification of the audit chain succeeded, 0 otherwise.",
+    multiprocess_mode="livemin",
+)
+
+
+def multiprocess_enabled() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text exposition of every metric, summed over worker processes when needed."""
+    if multiprocess_enabled():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    from prometheus_client import REGISTRY
+
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def mark_process_dead(pid: int) -> None:
+    """Called by gunicorn when a worker exits, so its live gauges stop counting."""
+    if multiprocess_enabled():
+        multiprocess.mark_process_dead(pid)

@@ -1,0 +1,47 @@
+"""``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, jsonify, request
+
+from .. import metrics
+from ..errors import problem
+from ..services import services
+from . import readiness
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is alive (answers without touching the database)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready to serve: load balancers take the replica out while this answers 503."""
+    state = readiness.check(services().db, services().keys)
+    if not state.ready:
+        return problem(503, "not_ready", "; ".join(state.reasons()), headers={"Retry-After": "5"})
+    return jsonify(status="ready", database="ok", schema="current", keys="loaded")
+
+
+@bp.get("/metrics")
+def prometheus_metrics():
+    """Prometheus exposition; guarded by ``GATEWAY_METRICS_TOKEN`` when it is set."""
+    token = services().settings.metrics_token
+    if token:
+        supplied = request.headers.get("Authorization", "")
+        expected = f"Bearer {token}"
+        if not hmac.compare_digest(supplied.encode(), expected.encode()):
+            return problem(
+                401,
+                "missing_token" if not supplied else "invalid_token",
+                "Send the metrics token as a Bearer token.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type)

@@ -1,0 +1,1 @@
+"""The organisation registry: partner organisations, their OAuth clients, and the bootstrap file."""

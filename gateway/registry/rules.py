@@ -1,0 +1,107 @@
+"""What a valid registration is: the rules shared by the CLI, the bootstrap file and the web.
+
+Kept as plain functions returning messages so that each caller can attach its own location
+(a YAML line, a form field, a CLI option).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+ORGANISATION_TYPES = ("school", "swv", "ggd", "wij", "leerplicht", "operator")
+STATUSES = ("active", "suspended")
+AUTH_METHODS = ("private_key_jwt", "tls_client_auth", "client_secret_basic")
+SCOPES = (
+    "exchange:send",
+    "exchange:receive",
+    "consent:write",
+    "consent:read",
+    "signal:write",
+    "reidentify:request",
+    "reidentify:approve",
+    "audit:read",
+    "monitoring:read",
+)
+OPERATOR_ONLY_SCOPES = ("reidentify:approve",)
+_OIN = re.compile(r"[0-9]{20}")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def oin_problem(value: object) -> str | None:
+    if not isinstance(value, str) or not _OIN.fullmatch(value):
+        return "must be an OIN of exactly 20 digits (quote it in YAML)"
+    return None
+
+
+def client_id_problem(value: object) -> str | None:
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
+        return "must be 1-100 characters of letters, digits, '.', '_' or '-'"
+    return None
+
+
+def thumbprint_problem(value: object) -> str | None:
+    if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value.lower()):
+        return "must be the certificate's SHA-256 thumbprint as 64 hex characters"
+    return None
+
+
+def delivery_url_problem(value: object, *, production: bool) -> str | None:
+    """https always; plain http only to this machine, and only in development."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 2000:
+        return "must be a URL"
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS and not production:
+        return None
+    if production:
+        return "must be an https URL in production"
+    return "must be an https URL (http is allowed only to 127.0.0.1 in development)"
+
+
+def scope_problems(scopes: object, organisation_type: str) -> list[tuple[int | None, str]]:
+    """Problems with a scope list as (index, message); index None for the list itself."""
+    if not isinstance(scopes, list) or not scopes:
+        return [(None, "must be a non-empty list of scopes")]
+    problems: list[tuple[int | None, str]] = []
+    seen = set()
+    for index, scope in enumerate(scopes):
+        if scope not in SCOPES:
+            problems.append((index, f"is not a known scope (known: {', '.join(SCOPES)})"))
+        elif scope in seen:
+            problems.append((index, "is listed twice"))
+        elif scope in OPERATOR_ONLY_SCOPES and organisation_type != "operator":
+            problems.append((index, f"{scope} may be granted only to the operator organisation"))
+        seen.add(scope)
+    return problems
+
+
+def jwks_problem(jwks: object) -> str | None:
+    """A client's JWKS must hold public keys only, with unique ``kid``s where given."""
+    from joserfc.jwk import JWKRegistry
+
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
+        return "must be a JWKS object with a non-empty 'keys' list"
+    kids = set()
+    for key in jwks["keys"]:
+        if not isinstance(key, dict):
+            return "every key must be an object"
+        if any(private in key for private in ("d", "p", "q", "dp", "dq", "qi", "k")):
+            return "must contain public keys only (a private or symmetric key was found)"
+        if key.get("kty") not in ("EC", "RSA", "OKP"):
+            return "keys must be EC, RSA or OKP"
+        kid = key.get("kid")
+        if kid is not None:
+            if kid in kids:
+                return "key ids (kid) must be unique"
+            kids.add(kid)
+        try:
+            JWKRegistry.import_key(key)
+        except Exception:  # noqa: BLE001 - any parse failure means an unusable key
+            return "holds a key that cannot be read"
+    return None

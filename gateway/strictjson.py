@@ -1,0 +1,78 @@
+"""Strict JSON parsing for the API (API.md section 1).
+
+Python's ``json`` module accepts duplicate keys (last one wins), ``NaN`` and ``Infinity``, and
+recurses once per nesting level, so a body of 100,000 brackets becomes a ``RecursionError``
+(a 500). A gateway that forwards data between organisations must not guess which duplicate was
+meant, so each of these is refused as ``invalid_json`` before anything else looks at the body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+MAX_DEPTH = 32
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class InvalidJsonError(ValueError):
+    """The body is not strict JSON; the message says why without quoting the body."""
+
+    code = "invalid_json"
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidJsonError("duplicate key in object")
+        result[key] = value
+    return result
+
+
+def _no_constants(name: str) -> None:
+    raise InvalidJsonError(f"{name} is not allowed")
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest container nesting in ``text``, ignoring brackets inside strings.
+
+    Counted with a regex scan instead of the parser so that an attack body costs linear time
+    and never reaches the recursive decoder.
+    """
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH, require_object: bool = True) -> object:
+    """Parse ``raw`` strictly; raise :class:`InvalidJsonError` for anything API.md refuses."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidJsonError("body is not valid UTF-8") from None
+    else:
+        text = raw
+    if text.startswith("\ufeff"):
+        raise InvalidJsonError("a byte order mark is not allowed")
+    if nesting_depth(text) > max_depth:
+        raise InvalidJsonError(f"nesting deeper than {max_depth} containers")
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants
+        )
+    except InvalidJsonError:
+        raise
+    except (ValueError, RecursionError):
+        raise InvalidJsonError("body is not valid JSON") from None
+    if require_object and not isinstance(value, dict):
+        raise InvalidJsonError("the top level must be a JSON object")
+    return value

@@ -1,0 +1,62 @@
+"""Payload schemas of the message types, and the one entry point that loads a payload.
+
+``load_payload`` is pipeline step 9 for the payload: it picks the schema by message type,
+checks the payload against the day of sending, and returns plain JSON values (dates as
+``YYYY-MM-DD``, times as RFC 3339 UTC) so the result can be stored as JSON as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema
+
+from schemas.base import load_with
+from schemas.errors import SchemaValidationError
+from schemas.messages.absence_report import AbsenceReportSchema
+from schemas.messages.homebound_report import HomeboundReportSchema
+from schemas.messages.jgz_advice import JgzAdviceSchema
+from schemas.messages.signal_match import OtherPartySchema, SignalMatchSchema
+from schemas.messages.sickness_absence_referral import SicknessAbsenceReferralSchema
+from schemas.messages.support_feedback import SupportFeedbackSchema
+from schemas.messages.support_request import SupportRequestSchema
+from schemas.vocabulary import MESSAGE_TYPES, PARTNER_MESSAGE_TYPES
+
+MESSAGE_SCHEMAS: dict[str, type[Schema]] = {
+    "absence_report": AbsenceReportSchema,
+    "sickness_absence_referral": SicknessAbsenceReferralSchema,
+    "jgz_advice": JgzAdviceSchema,
+    "support_request": SupportRequestSchema,
+    "support_feedback": SupportFeedbackSchema,
+    "homebound_report": HomeboundReportSchema,
+    "signal_match": SignalMatchSchema,
+}
+assert tuple(MESSAGE_SCHEMAS) == MESSAGE_TYPES
+
+__all__ = [
+    "MESSAGE_SCHEMAS",
+    "MESSAGE_TYPES",
+    "PARTNER_MESSAGE_TYPES",
+    "AbsenceReportSchema",
+    "HomeboundReportSchema",
+    "JgzAdviceSchema",
+    "OtherPartySchema",
+    "SicknessAbsenceReferralSchema",
+    "SignalMatchSchema",
+    "SupportFeedbackSchema",
+    "SupportRequestSchema",
+    "load_payload",
+]
+
+
+def load_payload(message_type: str, data: object, today: date) -> dict[str, Any]:
+    """Validate ``data`` as the payload of ``message_type`` as sent on ``today``.
+
+    ``today`` is the local date (Europe/Amsterdam) of the request. Errors are reported under
+    ``payload.`` paths; an unknown message type is reported under ``message_type``.
+    """
+    schema_class = MESSAGE_SCHEMAS.get(message_type)
+    if schema_class is None:
+        raise SchemaValidationError({"message_type": ["Must be a known message type."]})
+    return load_with(schema_class(today=today), data, prefix="payload")
