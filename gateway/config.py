@@ -50,7 +50,7 @@ def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting the gateway reads; tests build one directly with :func:`dataclasses.replace`."""
+    """Every setting the gateway reads; tests derive variants with :func:`dataclasses.replace`."""
 
     env: str = "development"
     database_url: str = ""

@@ -119,9 +119,10 @@ class KeyStore:
                 meta_path = path.with_suffix(".json")
                 meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
                 private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-                created = meta.get("created_at") or datetime.fromtimestamp(
-                    path.stat().st_mtime, UTC
-                ).isoformat()
+                created = (
+                    meta.get("created_at")
+                    or datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+                )
                 keys.append(
                     SigningKey(
                         kid=path.stem,

@@ -40,13 +40,12 @@ AUTH_FAILURES = Counter(
 )
 
 TOKENS_ISSUED = Counter(
-    "gateway_tokens_issued_total", "Access tokens issued, by client authentication method.",
+    "gateway_tokens_issued_total",
+    "Access tokens issued, by client authentication method.",
     ["method"],
 )
 
-CONSENT_CHECKS = Counter(
-    "gateway_consent_checks_total", "Consent checks by result.", ["result"]
-)
+CONSENT_CHECKS = Counter("gateway_consent_checks_total", "Consent checks by result.", ["result"])
 
 OUTBOX_PENDING = Gauge(
     "gateway_outbox_pending",

@@ -109,9 +109,7 @@ class BirthDate(StrictDate):
     def __init__(self, *, min_age: int = 2, max_age: int = 23, **kwargs: Any) -> None:
         self.min_age = min_age
         self.max_age = max_age
-        self.message = (
-            f"The child must be {min_age} to {max_age} years old (whole years) today."
-        )
+        self.message = f"The child must be {min_age} to {max_age} years old (whole years) today."
         kwargs["metadata"] = {
             "description": f"The child's age on the day of sending is {min_age} to {max_age}.",
             **kwargs.get("metadata", {}),

@@ -8,8 +8,11 @@ section 1), and flattening in one place keeps every endpoint's paths alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 class SchemaError(Exception):
@@ -55,6 +58,10 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     schema-level errors sit under ``_schema``; the latter belong to the enclosing path (for
     ``subject`` that is ``subject`` itself). An error about the whole body, with no prefix,
     is reported under ``body``. Messages are de-duplicated, order kept.
+
+    Every field the contract defines is a short identifier, so any other key is an unknown
+    member chosen by the sender; it is reported at the enclosing path rather than echoed,
+    since a sender could use a BSN as a key.
     """
     flat: dict[str, list[str]] = {}
     _flatten_into(flat, messages, prefix)
@@ -64,7 +71,7 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 def _flatten_into(flat: dict[str, list[str]], messages: Any, path: str) -> None:
     if isinstance(messages, Mapping):
         for key, nested in messages.items():
-            if key == "_schema":
+            if key == "_schema" or not _is_path_segment(key):
                 child = path
             else:
                 child = f"{path}.{key}" if path else str(key)
@@ -78,6 +85,12 @@ def _flatten_into(flat: dict[str, list[str]], messages: Any, path: str) -> None:
             _flatten_into(flat, item, path)
         return
     _add(flat, path, str(messages))
+
+
+def _is_path_segment(key: object) -> bool:
+    if isinstance(key, int) and not isinstance(key, bool):
+        return True
+    return isinstance(key, str) and _FIELD_NAME.fullmatch(key) is not None
 
 
 def _add(flat: dict[str, list[str]], path: str, message: str) -> None:

@@ -31,6 +31,9 @@ PSEUDONYM_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 BSN_PATTERN = r"^[0-9]{9}$"
 PHONE_PATTERN = r"^[0-9 +-]{1,30}$"
 
+OIN_REGEX = re.compile(r"[0-9]{20}")
+"""Use with ``fullmatch``; ``[0-9]`` because ``\\d`` also matches non-ASCII digits."""
+
 _LINE_BREAKS = frozenset("\t\n\r")
 
 
@@ -73,9 +76,7 @@ class Text(fields.String):
         for char in value:
             if "\ud800" <= char <= "\udfff":
                 raise self.make_error("surrogate")
-            if unicodedata.category(char) == "Cc" and not (
-                self.multiline and char in _LINE_BREAKS
-            ):
+            if unicodedata.category(char) == "Cc" and not (self.multiline and char in _LINE_BREAKS):
                 raise self.make_error("control")
         if self.min_length > 0 and value.strip() == "":
             raise self.make_error("blank")

@@ -91,10 +91,14 @@ def run(host: str, port: int, workers: int) -> None:
     os.environ["GATEWAY_BIND"] = f"{host}:{port}"
     os.environ["GATEWAY_WORKERS"] = str(workers)
     argv = [
-        sys.executable, "-m", "gunicorn", "--config", "python:gateway.gunicorn_conf",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:gateway.gunicorn_conf",
         "gateway.wsgi:app",
     ]
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
 
 main.add_command(org)

@@ -28,7 +28,9 @@ def path_source(function: PathSource) -> PathSource:
 def problem_response(description: str) -> dict:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
 
 

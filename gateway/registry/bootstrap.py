@@ -134,7 +134,9 @@ class _Checker:
             raise BootstrapError(self.problems)
         return BootstrapFile(self.path, plans, saml, value.get("routes"))
 
-    def organisation(self, item: object, path: tuple, seen_clients: dict) -> OrganisationPlan | None:
+    def organisation(
+        self, item: object, path: tuple, seen_clients: dict
+    ) -> OrganisationPlan | None:
         if not isinstance(item, dict):
             self.problem(path, "must be a mapping")
             return None

@@ -47,7 +47,7 @@ class Client(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(100))
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     auth_method: Mapped[str] = mapped_column(String(40))
     jwks: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     tls_cert_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

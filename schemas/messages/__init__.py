@@ -17,8 +17,8 @@ from schemas.errors import SchemaValidationError
 from schemas.messages.absence_report import AbsenceReportSchema
 from schemas.messages.homebound_report import HomeboundReportSchema
 from schemas.messages.jgz_advice import JgzAdviceSchema
-from schemas.messages.signal_match import OtherPartySchema, SignalMatchSchema
 from schemas.messages.sickness_absence_referral import SicknessAbsenceReferralSchema
+from schemas.messages.signal_match import OtherPartySchema, SignalMatchSchema
 from schemas.messages.support_feedback import SupportFeedbackSchema
 from schemas.messages.support_request import SupportRequestSchema
 from schemas.vocabulary import MESSAGE_TYPES, PARTNER_MESSAGE_TYPES

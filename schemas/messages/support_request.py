@@ -15,9 +15,7 @@ from schemas.vocabulary import CONCERN_CATEGORIES, EDUCATION_SECTORS, URGENCIES
 class SupportRequestSchema(DatedSchema):
     """Payload of ``support_request``; construct with ``today=``."""
 
-    concern_categories = ListOf(
-        Choice(CONCERN_CATEGORIES), required=True, min_items=1, unique=True
-    )
+    concern_categories = ListOf(Choice(CONCERN_CATEGORIES), required=True, min_items=1, unique=True)
     urgency = Choice(URGENCIES, required=True)
     education_sector = Choice(EDUCATION_SECTORS, required=True)
     date_of_birth = BirthDate(required=True)

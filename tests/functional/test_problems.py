@@ -143,9 +143,10 @@ def test_unexpected_exception_is_500_with_error_id_and_no_traceback(api, caplog)
 
 def test_transaction_id_is_echoed_or_made(client):
     given = str(uuid.uuid4())
-    assert client.get("/healthz", headers={"Fsc-Transaction-Id": given}).headers[
-        "Fsc-Transaction-Id"
-    ] == given
+    assert (
+        client.get("/healthz", headers={"Fsc-Transaction-Id": given}).headers["Fsc-Transaction-Id"]
+        == given
+    )
     made = client.get("/healthz").headers["Fsc-Transaction-Id"]
     assert uuid.UUID(made).version == 7
 
