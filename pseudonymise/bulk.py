@@ -74,6 +74,10 @@ class BulkResult:
     rejected_lines: list[int] = field(default_factory=list)
 
 
+def _ignore(_rows: int) -> None:
+    """Progress callback used when the caller passed none."""
+
+
 def _parse_quoted(first: str, lines: Iterator[str], delimiter: str) -> tuple[list[str], int]:
     """Parse the record starting at ``first`` with ``csv``; return its fields and line count.
 
@@ -87,13 +91,16 @@ def _parse_quoted(first: str, lines: Iterator[str], delimiter: str) -> tuple[lis
 def _row_formatter(delimiter: str) -> Callable[[list[str]], str]:
     """A function serialising one row like ``csv.writer`` does, without the line end."""
     scratch = io.StringIO()
-    writer = csv.writer(scratch, delimiter=delimiter, lineterminator="")
+    # The line terminator must be the real one: csv.writer decides whether a field containing
+    # "\r" or "\n" needs quotes by looking for its characters in the terminator.
+    writer = csv.writer(scratch, delimiter=delimiter, lineterminator=_LINE_END)
+    end = -len(_LINE_END)
 
     def format_row(row: list[str]) -> str:
         scratch.seek(0)
         scratch.truncate()
         writer.writerow(row)
-        return scratch.getvalue()
+        return scratch.getvalue()[:end]
 
     return format_row
 
@@ -170,6 +177,9 @@ def pseudonymise_csv(
     rejected_lines = result.rejected_lines
     rows_in = rows_out = 0
     batch: list[str] = []
+    # One integer comparison per row instead of a None check and a modulo.
+    report = progress if progress is not None else _ignore
+    next_report = progress_every
     for raw in lines:
         start = line_count + 1
         body = raw.rstrip(_LINE_END)
@@ -195,16 +205,18 @@ def pseudonymise_csv(
                     batch.append("")
                     write(_LINE_END.join(batch))
                     batch.clear()
-                if progress is not None and rows_in % progress_every == 0:
-                    progress(rows_in)
+                if rows_in == next_report:
+                    report(rows_in)
+                    next_report += progress_every
                 continue
         else:
             reject = [start, REASON_INVALID_ROW, *blank_rest]
         reject_row(reject)
         if len(rejected_lines) < MAX_REJECTED_LINES:
             rejected_lines.append(start)
-        if progress is not None and rows_in % progress_every == 0:
-            progress(rows_in)
+        if rows_in == next_report:
+            report(rows_in)
+            next_report += progress_every
 
     if batch:
         batch.append("")

@@ -93,7 +93,10 @@ class KeyRing:
     def derive(self, purpose: str, version: int | None = None, length: int = 32) -> bytes:
         """Derive the ``length``-byte key for ``purpose`` from the master secret ``version``.
 
-        HKDF-SHA256 with salt ``HKDF_SALT`` and info ``purpose`` (UTF-8). ``version`` defaults
+        HKDF-SHA256 with salt ``HKDF_SALT`` and info ``<purpose>|<length>`` (UTF-8): the length
+        is part of the info because HKDF output of one info is a prefix of a longer output, so
+        a 32-byte key for ``audit`` would otherwise be half of the 64-byte AES-SIV key for the
+        ``audit`` pseudonym domain. ``version`` defaults
         to the current one. Raises ``UnknownKeyVersionError`` for a version not in the ring.
         """
         if version is None:
@@ -111,7 +114,7 @@ class KeyRing:
             algorithm=hashes.SHA256(),
             length=length,
             salt=HKDF_SALT,
-            info=purpose.encode("utf-8"),
+            info=f"{purpose}|{length}".encode(),
         )
         return hkdf.derive(self._secrets[version])
 

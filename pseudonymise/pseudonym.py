@@ -113,7 +113,7 @@ class DomainPseudonymiser:
         # Building an AESSIV object means an HKDF derivation and a key schedule; pseudonyms of
         # a handful of domains are issued millions of times, so keep them, bounded.
         self._cipher: Callable[[str, int], _Cipher] = functools.lru_cache(
-            maxsize=_CIPHER_CACHE_SIZE
+            maxsize=_CIPHER_CACHE_SIZE, typed=True
         )(self._make_cipher)
 
     @property

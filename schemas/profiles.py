@@ -126,7 +126,7 @@ def minimise(payload: Mapping[str, Any], profile: RecipientProfile) -> Minimised
 def _parse_keep(value: object) -> tuple[str, ...] | str:
     if value == KEEP_ALL:
         return KEEP_ALL
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, (list, tuple)) or not value:
         raise ProfileError("'keep' must be '*' or a non-empty list of field names")
     names: list[str] = []
     for index, name in enumerate(value):

@@ -5,6 +5,8 @@ They document answers only; see ``ResponseSchema``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields
 
 from schemas.base import ResponseSchema
@@ -41,6 +43,6 @@ def next_cursor() -> fields.String:
     )
 
 
-def hex_sha256(**kwargs: object) -> fields.String:
+def hex_sha256(**kwargs: Any) -> fields.String:
     """A lower-case hex SHA-256 digest."""
-    return fields.String(metadata={"pattern": HEX_SHA256}, **kwargs)  # type: ignore[arg-type]
+    return fields.String(metadata={"pattern": HEX_SHA256}, **kwargs)

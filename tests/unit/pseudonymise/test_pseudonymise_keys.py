@@ -47,7 +47,7 @@ def test_derive_is_hkdf_sha256_with_product_salt_and_purpose_info(
     purpose: str, length: int
 ) -> None:
     ring = KeyRing({1: SECRET_1})
-    expected = reference_hkdf(SECRET_1, SALT, purpose.encode(), length)
+    expected = reference_hkdf(SECRET_1, SALT, f"{purpose}|{length}".encode(), length)
     assert ring.derive(purpose, length=length) == expected
     assert ring.derive(purpose, 1, length) == expected
 
@@ -55,8 +55,13 @@ def test_derive_is_hkdf_sha256_with_product_salt_and_purpose_info(
 def test_default_length_is_32_and_default_version_is_current() -> None:
     ring = KeyRing({1: SECRET_1, 2: SECRET_2})
     assert ring.current_version == 2
-    assert ring.derive("audit") == reference_hkdf(SECRET_2, SALT, b"audit", 32)
-    assert ring.derive("audit", 1) == reference_hkdf(SECRET_1, SALT, b"audit", 32)
+    assert ring.derive("audit") == reference_hkdf(SECRET_2, SALT, b"audit|32", 32)
+    assert ring.derive("audit", 1) == reference_hkdf(SECRET_1, SALT, b"audit|32", 32)
+
+
+def test_short_key_is_not_a_prefix_of_the_long_key_of_the_same_purpose() -> None:
+    ring = KeyRing({1: SECRET_1})
+    assert ring.derive("audit", length=64)[:32] != ring.derive("audit", length=32)
 
 
 @given(st.lists(st.text(min_size=1, max_size=40), min_size=2, max_size=6, unique=True))
@@ -125,7 +130,7 @@ def test_with_new_version_adds_current_plus_one_and_leaves_the_original() -> Non
     assert rotated.current_version == 2
     assert ring.versions == (1,)  # immutable: a new ring, not a changed one
     assert rotated.derive(ORG, 1, 64) == before
-    assert rotated.derive(ORG, length=64) == reference_hkdf(SECRET_2, SALT, ORG.encode(), 64)
+    assert rotated.derive(ORG, length=64) == reference_hkdf(SECRET_2, SALT, f"{ORG}|64".encode(), 64)
 
 
 def test_with_new_version_validates_the_secret() -> None:
@@ -143,7 +148,7 @@ def test_secrets_are_copied_at_construction() -> None:
     secret = bytearray(SECRET_1)
     ring = KeyRing({1: secret})
     secret[:] = b"\xff" * 32
-    assert ring.derive("audit") == reference_hkdf(SECRET_1, SALT, b"audit", 32)
+    assert ring.derive("audit") == reference_hkdf(SECRET_1, SALT, b"audit|32", 32)
 
 
 def test_derived_keys_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,10 +163,10 @@ def test_derived_keys_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
     ring = KeyRing({1: SECRET_1})
     first = [ring.derive("audit") for _ in range(100)]
     assert len(set(first)) == 1
-    assert calls == [b"audit"]
+    assert calls == [b"audit|32"]
     ring.derive("consent")
     ring.derive("audit", length=64)
-    assert calls == [b"audit", b"consent", b"audit"]
+    assert calls == [b"audit|32", b"consent|32", b"audit|64"]
 
 
 @pytest.mark.parametrize(("purpose", "length"), [("", 32), (None, 32), ("audit", 8), ("audit", 0)])

@@ -53,7 +53,7 @@ def reference_hkdf(ikm: bytes, info: bytes, length: int) -> bytes:
 
 def reference_pseudonym(secret: bytes, version: int, digits: str, domain: str) -> str:
     """The documented format, built from its parts: b64url(version || AES-SIV(k, bsn, [domain]))."""
-    key = reference_hkdf(secret, domain.encode(), 64)
+    key = reference_hkdf(secret, f"{domain}|64".encode(), 64)
     sealed = AESSIV(key).encrypt(digits.encode(), [domain.encode()])
     return base64.urlsafe_b64encode(bytes([version]) + sealed).decode().rstrip("=")
 
