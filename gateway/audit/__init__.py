@@ -1,0 +1,1 @@
+"""The audit log: an append-only, hash-chained record of every decision."""

@@ -1,0 +1,120 @@
+"""Appending to the hash-chained audit log (API.md section 8).
+
+``canonical`` = RFC 8785 (JCS) JSON of the event as the API returns it, without ``hash``;
+``hash`` = hex SHA-256 of ``canonical``, which covers ``prev_hash``. Appends are serialised by
+updating the single ``audit_head`` row as the first statement of the writing transaction, so
+``seq`` is gap-free and the chain cannot fork even with many processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import rfc8785
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from .. import metrics
+from .models import AuditEventRow
+
+GENESIS_HASH = "0" * 64
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class AuditEvent:
+    """What happened; ``seq``, ``at``, ``prev_hash`` and ``hash`` are added on append."""
+
+    action: str
+    decision: str
+    actor_org: str | None = None
+    actor_client_id: str | None = None
+    actor_user: str | None = None
+    exchange_id: str | None = None
+    message_type: str | None = None
+    sender: str | None = None
+    recipient: str | None = None
+    purpose: str | None = None
+    legal_basis: dict | None = None
+    consent_id: str | None = None
+    reason: str | None = None
+    fields_forwarded: list[str] = field(default_factory=list)
+    fields_dropped: list[str] = field(default_factory=list)
+    fields_generalised: list[str] = field(default_factory=list)
+    subject_ref: str | None = None
+    fsc_transaction_id: str | None = None
+    steps: tuple[str, ...] = ()
+
+    def document(self, seq: int, at: datetime, prev_hash: str) -> dict:
+        """The event as the API returns it, without ``hash``."""
+        return {
+            "seq": seq,
+            "at": rfc3339(at),
+            "action": self.action,
+            "actor": {
+                "org": self.actor_org,
+                "client_id": self.actor_client_id,
+                "user": self.actor_user,
+            },
+            "exchange_id": self.exchange_id,
+            "message_type": self.message_type,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis,
+            "consent_id": self.consent_id,
+            "decision": self.decision,
+            "reason": self.reason,
+            "fields_forwarded": list(self.fields_forwarded),
+            "fields_dropped": list(self.fields_dropped),
+            "fields_generalised": list(self.fields_generalised),
+            "subject_ref": self.subject_ref,
+            "fsc_transaction_id": self.fsc_transaction_id,
+            "prev_hash": prev_hash,
+        }
+
+
+@dataclass(frozen=True)
+class AuditReceipt:
+    seq: int
+    hash: str
+
+
+class AuditLog:
+    """Writes events; call :meth:`append` first in a transaction (see module docstring)."""
+
+    def append(self, session: Session, event: AuditEvent, at: datetime) -> AuditReceipt:
+        row = session.execute(
+            text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        ).one()
+        seq, prev_hash = int(row[0]), row[1]
+        document = event.document(seq, at, prev_hash)
+        canonical = rfc8785.dumps(document).decode("utf-8")
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        session.add(
+            AuditEventRow(
+                seq=seq,
+                at=at,
+                action=event.action,
+                actor_org=event.actor_org,
+                sender=event.sender,
+                recipient=event.recipient,
+                message_type=event.message_type,
+                decision=event.decision,
+                exchange_id=event.exchange_id,
+                subject_ref=event.subject_ref,
+                steps=",".join(event.steps) or None,
+                canonical=canonical,
+                hash=digest,
+            )
+        )
+        session.execute(
+            text("UPDATE audit_head SET hash = :hash WHERE id = 1"), {"hash": digest}
+        )
+        metrics.AUDIT_ENTRIES.inc()
+        return AuditReceipt(seq, digest)

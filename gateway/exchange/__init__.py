@@ -1,0 +1,1 @@
+"""The exchange core: route policies, the privacy pipeline, message storage and the inbox."""

@@ -1,0 +1,89 @@
+"""Tables of the exchange area: route policies, stored messages and idempotency keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..storage.models import Base, utcnow
+
+
+class RoutePolicyRow(Base):
+    """One allowed route; the key is (message_type, sender_type, recipient_type)."""
+
+    __tablename__ = "route_policies"
+    __table_args__ = (UniqueConstraint("message_type", "sender_type", "recipient_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_type: Mapped[str] = mapped_column(String(40))
+    sender_type: Mapped[str] = mapped_column(String(20))
+    recipient_type: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(40))
+    legal_basis_type: Mapped[str] = mapped_column(String(20))
+    citation: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    identity: Mapped[str] = mapped_column(String(10))
+    profile: Mapped[dict] = mapped_column(JSON)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Message(Base):
+    """An accepted exchange. The payload (with the subject as delivered) is encrypted at rest
+    and erased on acknowledgement; the metadata stays for the audit trail."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_inbox", "recipient_org_id", "status", "seq"),
+        Index("ix_messages_subject_ref", "subject_ref"),
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    message_type: Mapped[str] = mapped_column(String(40))
+    sender_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    sender_client_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    legal_basis: Mapped[dict] = mapped_column(JSON)
+    consent_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    subject_ref: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(20), default="accepted")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    dead_lettered_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    fsc_transaction_id: Mapped[str] = mapped_column(String(36))
+    key_version: Mapped[int] = mapped_column(Integer)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    retain_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """A sender's ``Idempotency-Key`` and the 202 answer stored under it (kept >= 24 h)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,250 @@
+"""The exchange pipeline: an ordered list of named privacy steps over one ``Exchange``.
+
+Steps run in the order of API.md section 4; the first that refuses answers. Token, scope,
+body parsing and the idempotency key are checked by the HTTP layer before the pipeline runs
+(they are listed in ``Exchange.steps_run`` all the same). Adding a privacy step means adding
+one function with the :data:`Step` signature to :data:`STEPS`. Consent and pseudonymisation
+fail closed. The BSN lives only in ``Exchange.bsn`` (a masked value type) and never leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent.interfaces import ConsentChecker, Party
+from pseudonymise import Bsn, DomainPseudonymiser, PseudonymiseError, organisation_domain
+from schemas.errors import SchemaValidationError
+from schemas.exchange import load_exchange_envelope
+from schemas.messages import load_payload
+from schemas.profiles import Minimised, minimise
+from schemas.subject import load_subject
+
+from ..storage.models import Organisation
+from .errors import Refusal
+from .models import Message
+from .routes import RoutePolicies, RoutePolicy
+
+AUDIT_DOMAIN = "audit"
+CONSENT_DOMAIN = "consent"
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    id: int
+    oin: str
+    type: str
+    name: str
+    status: str
+
+
+@dataclass
+class Exchange:
+    """One send request as it moves through the steps."""
+
+    sender: OrgRef
+    sender_client_id: str
+    body: dict
+    fsc_transaction_id: str
+    now: datetime
+    today: date
+    message_type: str | None = None
+    recipient: OrgRef | None = None
+    route: RoutePolicy | None = None
+    payload: dict | None = None
+    bsn: Bsn | None = None
+    subject_ref: str | None = None
+    consent_id: str | None = None
+    delivered_subject: dict | None = None
+    minimised: Minimised | None = None
+    steps_run: list[str] = field(default_factory=lambda: ["token", "scope", "body"])
+
+    @property
+    def recipient_oin(self) -> str | None:
+        value = self.body.get("recipient")
+        return value if isinstance(value, str) else None
+
+
+@dataclass
+class PipelineContext:
+    session: Session
+    routes: RoutePolicies
+    pseudonymiser: DomainPseudonymiser
+    consent: ConsentChecker
+
+
+Step = Callable[[Exchange, PipelineContext], None]
+
+
+def org_ref(organisation: Organisation) -> OrgRef:
+    return OrgRef(
+        organisation.id, organisation.oin, organisation.type, organisation.name, organisation.status
+    )
+
+
+def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 5: the body's shape (known type, 20-digit recipient, one subject, an object)."""
+    try:
+        envelope = load_exchange_envelope(exchange.body)
+    except SchemaValidationError as exc:
+        raise Refusal(422, "validation_failed", "The request body is not valid.", exc.errors)
+    exchange.message_type = envelope["message_type"]
+
+
+def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Steps 6 and 7: the recipient is a known, active organisation."""
+    organisation = ctx.session.scalars(
+        select(Organisation).where(Organisation.oin == exchange.recipient_oin)
+    ).first()
+    if organisation is None:
+        raise Refusal(404, "unknown_recipient", "No organisation has this OIN.")
+    exchange.recipient = org_ref(organisation)
+    if organisation.status != "active":
+        raise Refusal(403, "recipient_suspended", "The recipient organisation is suspended.")
+
+
+def check_route(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 8: deny by default; only a route policy allows a sender/recipient/type."""
+    route = ctx.routes.find(
+        ctx.session, exchange.message_type, exchange.sender.type, exchange.recipient.type
+    )
+    if route is None:
+        raise Refusal(
+            403,
+            "route_not_allowed",
+            f"A {exchange.sender.type} may not send {exchange.message_type} "
+            f"to a {exchange.recipient.type}.",
+        )
+    exchange.route = route
+
+
+def check_schema(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 9: the payload's schema, the subject's syntax and the BSN's elfproef."""
+    errors: dict[str, list[str]] = {}
+    try:
+        exchange.payload = load_payload(exchange.message_type, exchange.body["payload"], exchange.today)
+    except SchemaValidationError as exc:
+        errors.update(exc.errors)
+    try:
+        load_subject(exchange.body["subject"])
+    except SchemaValidationError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise Refusal(422, "validation_failed", "The request body is not valid.", errors)
+
+
+def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 10: find the child behind the subject, and check ``in_reply_to``.
+
+    A pseudonym is accepted only in the sender's own domain: AES-SIV decryption fails for a
+    pseudonym issued to another organisation, so a partner cannot use someone else's.
+    """
+    subject = exchange.body["subject"]
+    if "bsn" in subject:
+        exchange.bsn = Bsn(subject["bsn"])
+    else:
+        try:
+            exchange.bsn = ctx.pseudonymiser.reveal(
+                subject["pseudonym"], organisation_domain(exchange.sender.oin)
+            )
+        except PseudonymiseError:
+            raise Refusal(
+                422,
+                "unknown_pseudonym",
+                "The pseudonym was not issued to your organisation.",
+                {"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
+            ) from None
+    exchange.subject_ref = ctx.pseudonymiser.pseudonymise(exchange.bsn, AUDIT_DOMAIN)
+    reply_to = exchange.payload.get("in_reply_to")
+    if reply_to is not None:
+        original = ctx.session.scalars(
+            select(Message.id).where(
+                Message.id == reply_to,
+                Message.recipient_org_id == exchange.sender.id,
+                Message.subject_ref == exchange.subject_ref,
+            )
+        ).first()
+        if original is None:
+            raise Refusal(
+                422,
+                "unknown_reference",
+                "in_reply_to must name an exchange you received about the same child.",
+                {"payload.in_reply_to": ["Unknown exchange for this child."]},
+            )
+
+
+def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 11: a legal obligation named in the policy, or a covering consent (fail closed)."""
+    if not exchange.route.needs_consent:
+        return
+    decision = ctx.consent.check(
+        ctx.pseudonymiser.pseudonymise(exchange.bsn, CONSENT_DOMAIN),
+        exchange.route.purpose,
+        Party(exchange.sender.oin, exchange.sender.type),
+        Party(exchange.recipient.oin, exchange.recipient.type),
+        exchange.now,
+    )
+    if not decision.allowed:
+        code = decision.code or "consent_missing"
+        details = {
+            "consent_missing": "No valid consent covers this exchange.",
+            "consent_withdrawn": "The consent for this exchange was withdrawn.",
+            "consent_expired": "The consent for this exchange has expired.",
+        }
+        raise Refusal(403, code, details.get(code, "No valid consent covers this exchange."))
+    exchange.consent_id = decision.consent_id
+
+
+def pseudonymise_subject(exchange: Exchange, ctx: PipelineContext) -> None:
+    """The recipient gets the BSN only where the route names a legal basis for it;
+    otherwise its own, stable pseudonym for this child."""
+    if exchange.route.identity == "bsn":
+        exchange.delivered_subject = {"bsn": exchange.bsn.digits}
+    else:
+        domain = organisation_domain(exchange.recipient.oin)
+        exchange.delivered_subject = {
+            "pseudonym": ctx.pseudonymiser.pseudonymise(exchange.bsn, domain)
+        }
+
+
+def minimise_payload(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Keep only what the route's recipient profile names; generalise where it says."""
+    exchange.minimised = minimise(exchange.payload, exchange.route.profile)
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("envelope", check_envelope),
+    ("recipient", find_recipient),
+    ("route", check_route),
+    ("schema", check_schema),
+    ("subject", resolve_subject),
+    ("legal_basis", check_legal_basis),
+    ("pseudonymise", pseudonymise_subject),
+    ("minimise", minimise_payload),
+]
+
+
+def run(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Run every step in order; a :class:`Refusal` stops the pipeline."""
+    for name, step in STEPS:
+        step(exchange, ctx)
+        exchange.steps_run.append(name)
+
+
+def best_effort_subject_ref(exchange: Exchange, pseudonymiser: DomainPseudonymiser) -> str | None:
+    """The audit pseudonym for a refused request that named a syntactically valid subject."""
+    if exchange.subject_ref:
+        return exchange.subject_ref
+    subject = exchange.body.get("subject") if isinstance(exchange.body, dict) else None
+    try:
+        loaded = load_subject(subject)
+        if "bsn" in loaded:
+            return pseudonymiser.pseudonymise(Bsn(loaded["bsn"]), AUDIT_DOMAIN)
+        bsn = pseudonymiser.reveal(loaded["pseudonym"], organisation_domain(exchange.sender.oin))
+        return pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN)
+    except (SchemaValidationError, PseudonymiseError):
+        return None

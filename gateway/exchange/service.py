@@ -1,0 +1,378 @@
+"""The exchange service: send, status, inbox and acknowledgement, over plain Python.
+
+HTTP handlers call these methods and render what they return; a :class:`Refusal` becomes a
+problem answer. Every send decision, allowed or refused, is an audit event; an allowed send
+stores the message and its audit event in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consent.interfaces import ConsentChecker
+from pseudonymise import DomainPseudonymiser
+
+from .. import metrics
+from ..audit.log import AuditEvent, AuditLog, rfc3339
+from ..clock import Clock, local_date
+from ..storage.database import Database
+from ..storage.models import Organisation
+from . import idempotency, pipeline
+from .errors import Refusal
+from .models import Message
+from .routes import RoutePolicies
+from .sealing import MessageSealer
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class ExchangeService:
+    def __init__(
+        self,
+        db: Database,
+        pseudonymiser: DomainPseudonymiser,
+        consent: ConsentChecker,
+        sealer: MessageSealer,
+        audit: AuditLog,
+        clock: Clock,
+        timezone: str = "Europe/Amsterdam",
+    ) -> None:
+        self.db = db
+        self.routes = RoutePolicies()
+        self.pseudonymiser = pseudonymiser
+        self.consent = consent
+        self.sealer = sealer
+        self.audit = audit
+        self.clock = clock
+        self.timezone = timezone
+
+    # sending -------------------------------------------------------------------------------
+    def send(self, caller, body: dict, key_header: str | None, fsc_transaction_id: str) -> dict:
+        """Run the pipeline; return the 202 answer or raise :class:`Refusal` (audited)."""
+        now = self.clock()
+        exchange = pipeline.Exchange(
+            sender=pipeline.OrgRef(
+                caller.org_id, caller.org_oin, caller.org_type, caller.org_name, "active"
+            ),
+            sender_client_id=caller.client_id,
+            body=body,
+            fsc_transaction_id=fsc_transaction_id,
+            now=now,
+            today=local_date(now, self.timezone),
+        )
+        try:
+            key = idempotency.check_key(key_header)
+            request_hash = idempotency.body_hash(body)
+            with self.db.session() as session:
+                answer = idempotency.stored_answer(session, caller.org_id, key, request_hash, now)
+                if answer is not None:
+                    return answer
+                exchange.steps_run.append("idempotency")
+                ctx = pipeline.PipelineContext(
+                    session, self.routes, self.pseudonymiser, self.consent
+                )
+                pipeline.run(exchange, ctx)
+            return self._store(exchange, key, request_hash)
+        except Refusal as refusal:
+            self._refused(exchange, refusal)
+            raise
+
+    def _store(self, exchange: pipeline.Exchange, key: str, request_hash: str) -> dict:
+        message_id = str(uuid.uuid4())
+        route = exchange.route
+        legal_basis = route.legal_basis(exchange.consent_id)
+        minimised = exchange.minimised
+        version, sealed = self.sealer.seal(
+            message_id, {"subject": exchange.delivered_subject, "payload": minimised.payload}
+        )
+        exchange.steps_run.append("store")
+        event = AuditEvent(
+            action="exchange.send",
+            decision="allowed",
+            actor_org=exchange.sender.oin,
+            actor_client_id=exchange.sender_client_id,
+            exchange_id=message_id,
+            message_type=exchange.message_type,
+            sender=exchange.sender.oin,
+            recipient=exchange.recipient.oin,
+            purpose=route.purpose,
+            legal_basis=legal_basis,
+            consent_id=exchange.consent_id,
+            fields_forwarded=list(minimised.fields_forwarded),
+            fields_dropped=list(minimised.fields_dropped),
+            fields_generalised=list(minimised.fields_generalised),
+            subject_ref=exchange.subject_ref,
+            fsc_transaction_id=exchange.fsc_transaction_id,
+            steps=tuple(exchange.steps_run),
+        )
+        try:
+            with self.db.session() as session:
+                receipt = self.audit.append(session, event, exchange.now)
+                session.add(
+                    Message(
+                        id=message_id,
+                        message_type=exchange.message_type,
+                        sender_org_id=exchange.sender.id,
+                        recipient_org_id=exchange.recipient.id,
+                        sender_client_id=exchange.sender_client_id,
+                        purpose=route.purpose,
+                        legal_basis=legal_basis,
+                        consent_id=exchange.consent_id,
+                        subject_ref=exchange.subject_ref,
+                        status="accepted",
+                        created_at=exchange.now,
+                        fsc_transaction_id=exchange.fsc_transaction_id,
+                        key_version=version,
+                        ciphertext=sealed,
+                        retain_until=exchange.now + timedelta(days=route.retention_days),
+                    )
+                )
+                answer = {
+                    "id": message_id,
+                    "status": "accepted",
+                    "message_type": exchange.message_type,
+                    "recipient": exchange.recipient.oin,
+                    "created_at": rfc3339(exchange.now),
+                    "audit": {"seq": receipt.seq, "hash": receipt.hash},
+                }
+                idempotency.remember(
+                    session, exchange.sender.id, key, request_hash, answer, exchange.now
+                )
+        except IntegrityError:
+            # the same key was stored by a concurrent request: answer as a repeat would
+            with self.db.session() as session:
+                answer = idempotency.stored_answer(
+                    session, exchange.sender.id, key, request_hash, self.clock()
+                )
+            if answer is None:
+                raise
+            return answer
+        self._count(exchange, "allowed", "none")
+        return answer
+
+    def _refused(self, exchange: pipeline.Exchange, refusal: Refusal) -> None:
+        recipient = exchange.recipient_oin
+        message_type = exchange.message_type or _known_type(exchange.body)
+        event = AuditEvent(
+            action="exchange.send",
+            decision="denied",
+            reason=refusal.code,
+            actor_org=exchange.sender.oin,
+            actor_client_id=exchange.sender_client_id,
+            message_type=message_type,
+            sender=exchange.sender.oin,
+            recipient=recipient if recipient and len(recipient) == 20 and recipient.isdigit()
+            and recipient.isascii() else None,
+            purpose=exchange.route.purpose if exchange.route else None,
+            legal_basis=exchange.route.legal_basis(None) if exchange.route else None,
+            subject_ref=pipeline.best_effort_subject_ref(exchange, self.pseudonymiser),
+            fsc_transaction_id=exchange.fsc_transaction_id,
+            steps=tuple(exchange.steps_run),
+        )
+        with self.db.session() as session:
+            self.audit.append(session, event, exchange.now)
+        self._count(exchange, "denied", refusal.code)
+        if refusal.code.startswith("consent_"):
+            metrics.CONSENT_CHECKS.labels(refusal.code).inc()
+
+    def refuse_scope(self, caller, fsc_transaction_id: str) -> None:
+        """Audit a send refused for want of the ``exchange:send`` scope (API.md step 2)."""
+        self.refuse_early(caller, "insufficient_scope", fsc_transaction_id, ("token", "scope"))
+
+    def refuse_body(self, caller, code: str, fsc_transaction_id: str) -> None:
+        """Audit a send refused for its body (content type, size, JSON; API.md step 3)."""
+        self.refuse_early(caller, code, fsc_transaction_id, ("token", "scope", "body"))
+
+    def refuse_early(self, caller, code: str, fsc_transaction_id: str, steps: tuple) -> None:
+        event = AuditEvent(
+            action="exchange.send",
+            decision="denied",
+            reason=code,
+            actor_org=caller.org_oin,
+            actor_client_id=caller.client_id,
+            sender=caller.org_oin,
+            fsc_transaction_id=fsc_transaction_id,
+            steps=steps,
+        )
+        with self.db.session() as session:
+            self.audit.append(session, event, self.clock())
+        metrics.EXCHANGES.labels("unknown", caller.org_type, "unknown", "denied", code).inc()
+
+    @staticmethod
+    def _count(exchange: pipeline.Exchange, decision: str, code: str) -> None:
+        metrics.EXCHANGES.labels(
+            exchange.message_type or _known_type(exchange.body) or "unknown",
+            exchange.sender.type,
+            exchange.recipient.type if exchange.recipient else "unknown",
+            decision,
+            code,
+        ).inc()
+        if exchange.route is not None and exchange.route.needs_consent and decision == "allowed":
+            metrics.CONSENT_CHECKS.labels("allowed").inc()
+
+    # reading -------------------------------------------------------------------------------
+    def status(self, caller, exchange_id: str) -> dict:
+        """Metadata for the sender or the recipient; anyone else gets ``not_found``."""
+        with self.db.session() as session:
+            message = session.scalars(select(Message).where(Message.id == exchange_id)).first()
+            if message is None or caller.org_id not in (
+                message.sender_org_id,
+                message.recipient_org_id,
+            ):
+                raise Refusal(404, "not_found", "No exchange with this id.")
+            oins = _oins(session, {message.sender_org_id, message.recipient_org_id})
+            return {
+                "id": message.id,
+                "message_type": message.message_type,
+                "sender": oins[message.sender_org_id],
+                "recipient": oins[message.recipient_org_id],
+                "status": message.status,
+                "created_at": rfc3339(_aware(message.created_at)),
+                "delivered_at": _time(message.delivered_at),
+                "acknowledged_at": _time(message.acknowledged_at),
+            }
+
+    def inbox(self, caller, cursor: str | None, limit: int) -> dict:
+        """Unacknowledged items, oldest first; listing an item marks it ``delivered``."""
+        after = decode_cursor(cursor)
+        now = self.clock()
+        with self.db.session() as session:
+            rows = list(
+                session.scalars(
+                    select(Message)
+                    .where(
+                        Message.recipient_org_id == caller.org_id,
+                        Message.status.in_(("accepted", "delivered")),
+                        Message.seq > after,
+                    )
+                    .order_by(Message.seq)
+                    .limit(limit + 1)
+                )
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        senders = {}
+        items = []
+        with self.db.session() as session:
+            for message in rows:
+                if message.status == "accepted":
+                    self.audit.append(session, self._deliver_event(caller, message), now)
+                    message.status = "delivered"
+                    message.delivered_at = now
+                    session.merge(message)
+            if rows:
+                ids = {m.sender_org_id for m in rows}
+                for org in session.scalars(select(Organisation).where(Organisation.id.in_(ids))):
+                    senders[org.id] = {"oin": org.oin, "name": org.name, "type": org.type}
+        for message in rows:
+            content = self.sealer.open(message.id, message.key_version, message.ciphertext)
+            items.append(
+                {
+                    "id": message.id,
+                    "message_type": message.message_type,
+                    "sender": senders[message.sender_org_id],
+                    "subject": content["subject"],
+                    "payload": content["payload"],
+                    "purpose": message.purpose,
+                    "legal_basis": message.legal_basis,
+                    "created_at": rfc3339(_aware(message.created_at)),
+                    "fsc_transaction_id": message.fsc_transaction_id,
+                }
+            )
+        return {
+            "items": items,
+            "next_cursor": encode_cursor(rows[-1].seq) if more and rows else None,
+        }
+
+    def _deliver_event(self, caller, message: Message) -> AuditEvent:
+        return AuditEvent(
+            action="exchange.deliver",
+            decision="allowed",
+            actor_org=caller.org_oin,
+            actor_client_id=caller.client_id,
+            exchange_id=message.id,
+            message_type=message.message_type,
+            recipient=caller.org_oin,
+            sender=None,
+            purpose=message.purpose,
+            legal_basis=message.legal_basis,
+            consent_id=message.consent_id,
+            subject_ref=message.subject_ref,
+            fsc_transaction_id=message.fsc_transaction_id,
+        )
+
+    def ack(self, caller, exchange_id: str) -> dict:
+        """Acknowledge receipt: idempotent; the stored payload is erased, metadata remains."""
+        now = self.clock()
+        with self.db.session() as session:
+            message = session.scalars(
+                select(Message).where(
+                    Message.id == exchange_id, Message.recipient_org_id == caller.org_id
+                )
+            ).first()
+            if message is None:
+                raise Refusal(404, "not_found", "No exchange with this id in your inbox.")
+            if message.status != "acknowledged":
+                event = self._deliver_event(caller, message)
+                event.action = "exchange.ack"
+                session.expunge(message)
+                self.audit.append(session, event, now)
+                message = session.merge(message)
+                message.status = "acknowledged"
+                message.acknowledged_at = now
+                message.delivered_at = message.delivered_at or now
+                message.ciphertext = None
+            return {
+                "id": message.id,
+                "status": "acknowledged",
+                "acknowledged_at": rfc3339(_aware(message.acknowledged_at)),
+            }
+
+
+def _known_type(body) -> str | None:
+    from schemas.vocabulary import MESSAGE_TYPES
+
+    value = body.get("message_type") if isinstance(body, dict) else None
+    return value if value in MESSAGE_TYPES else None
+
+
+def _oins(session: Session, ids: set[int]) -> dict[int, str]:
+    rows = session.execute(select(Organisation.id, Organisation.oin).where(Organisation.id.in_(ids)))
+    return dict(rows.all())
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return rfc3339(_aware(moment)) if moment else None
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("s"):
+            raise ValueError
+        value = int(text[1:])
+        if value < 0:
+            raise ValueError
+        return value
+    except (ValueError, UnicodeDecodeError):
+        raise Refusal(400, "invalid_parameter", "The cursor is not valid.",
+                      {"cursor": ["Not a cursor this API issued."]}) from None

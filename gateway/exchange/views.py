@@ -1,0 +1,74 @@
+"""``/api/v1/exchanges`` and ``/api/v1/inbox``: thin handlers over :class:`ExchangeService`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from ..api.request import json_body
+from ..api.paging import limit_parameter
+from ..errors import GatewayError
+from ..oauth.protect import current_caller, require_scope
+from .errors import Refusal
+
+bp = Blueprint("exchanges", __name__)
+
+
+def service():
+    return current_app.extensions["exchanges"]
+
+
+def _audit_scope_refusal(caller, code: str) -> None:
+    service().refuse_scope(caller, g.fsc_transaction_id)
+
+
+def _problem(refusal: Refusal) -> GatewayError:
+    return GatewayError(
+        refusal.detail, code=refusal.code, status=refusal.status, errors=refusal.errors
+    )
+
+
+@bp.post("/api/v1/exchanges")
+@require_scope("exchange:send", on_refused=_audit_scope_refusal)
+def send():
+    caller = current_caller()
+    try:
+        body = json_body()
+        answer = service().send(
+            caller, body, request.headers.get("Idempotency-Key"), g.fsc_transaction_id
+        )
+    except Refusal as refusal:
+        raise _problem(refusal) from None
+    except GatewayError as error:
+        service().refuse_body(caller, error.code, g.fsc_transaction_id)
+        raise
+    return jsonify(answer), 202
+
+
+@bp.get("/api/v1/exchanges/<exchange_id>")
+@require_scope("exchange:send", "exchange:receive", any_of=True)
+def status(exchange_id: str):
+    try:
+        return jsonify(service().status(current_caller(), exchange_id))
+    except Refusal as refusal:
+        raise _problem(refusal) from None
+
+
+@bp.get("/api/v1/inbox")
+@require_scope("exchange:receive")
+def inbox():
+    try:
+        return jsonify(
+            service().inbox(current_caller(), request.args.get("cursor"), limit_parameter())
+        )
+    except Refusal as refusal:
+        raise _problem(refusal) from None
+
+
+@bp.post("/api/v1/inbox/<exchange_id>/ack")
+@require_scope("exchange:receive")
+def ack(exchange_id: str):
+    json_body(optional=True)
+    try:
+        return jsonify(service().ack(current_caller(), exchange_id))
+    except Refusal as refusal:
+        raise _problem(refusal) from None
