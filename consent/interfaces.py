@@ -1,14 +1,21 @@
-"""What the exchange pipeline needs from the consent registry, as typing Protocols.
+"""The registry's seams, as typing Protocols.
 
-The pipeline depends on this interface only; ``consent.checker`` implements it over the
-shared database, and tests may pass a small fake.
+``ConsentChecker`` is what the exchange pipeline needs; ``ConsentService`` implements it
+(:mod:`consent.service`) and tests may pass a small fake. ``ConsentStore`` and
+``ReceiptSigner`` are what the service needs from the gateway: the shared database (with the
+audit record of each change in the same transaction) and the gateway's signing key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .records import Consent, PrivateDetails, RegistryEvent, StatusEntry
 
 
 @dataclass(frozen=True)
@@ -47,3 +54,46 @@ class NoConsentRegistry:
         self, subject_ref: str, purpose: str, sender: Party, recipient: Party, at: datetime
     ) -> ConsentDecision:
         return ConsentDecision(False, None, "consent_missing")
+
+
+class ConsentReader(Protocol):
+    """Reads of the registry; history is never deleted, so reads never miss a consent."""
+
+    def for_subject(self, subject_refs: Sequence[str], purpose: str | None = None) -> list[Consent]:
+        """Every consent of the child (under any of its pseudonyms), oldest first."""
+        ...
+
+    def get(self, consent_id: str) -> Consent | None:
+        """The consent with this id, or None."""
+        ...
+
+
+class ConsentTransaction(ConsentReader, Protocol):
+    """Changes made together, with their audit record, in one database transaction."""
+
+    def add(self, consent: Consent, details: PrivateDetails, entry: StatusEntry) -> None:
+        """Store a new consent, its private details (encrypted) and its first history line."""
+        ...
+
+    def withdraw(self, entry: StatusEntry) -> Consent:
+        """Mark ``entry.consent_id`` withdrawn at ``entry.at`` and append ``entry``."""
+        ...
+
+    def supersede(self, entry: StatusEntry) -> None:
+        """Mark ``entry.consent_id`` superseded by ``entry.related_consent_id``."""
+        ...
+
+
+class ConsentStore(ConsentReader, Protocol):
+    """The registry's storage. ``transaction`` records ``event`` in the audit trail first
+    (so that concurrent changes are serialised) and commits it with the changes."""
+
+    def transaction(self, event: RegistryEvent) -> AbstractContextManager[ConsentTransaction]:
+        ...
+
+
+class ReceiptSigner(Protocol):
+    """Signs receipt claims as a compact JWS with a key published in ``/oauth/jwks``."""
+
+    def sign(self, claims: dict, token_type: str) -> str:
+        ...

@@ -48,4 +48,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     http.register(app)
     app.register_blueprint(ops_bp)
     app.register_blueprint(docs_bp)
+    for init_area in _areas():
+        init_area(app)
     return app
+
+
+def _areas():
+    """Each API area's ``init_app(app)``: builds its services and registers its blueprint.
+
+    Imported here, not at module level, so that an area's import cost and its own
+    configuration checks stay inside ``create_app``.
+    """
+    from . import oauth
+    from .exchange import area as exchanges
+
+    return (oauth.init_app, exchanges.init_app)

@@ -17,10 +17,12 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from joserfc.jwk import ECKey
 
 from pseudonymise.keys import KeyRing
 
@@ -46,6 +48,34 @@ def _write_exclusive(path: Path, data: bytes) -> bool:
     return True
 
 
+def _publish_exclusive(path: Path, data: bytes) -> bool:
+    """Make ``path`` appear complete or not at all (mode 0600); False when it exists.
+
+    Written under a temporary name that no loader globs, then hard-linked into place, so a
+    process reloading the directory never reads a half-written key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+
+
 @dataclass(frozen=True)
 class SigningKey:
     """A private signing key with its JOSE key id and algorithm."""
@@ -54,6 +84,18 @@ class SigningKey:
     alg: str
     private_key: ec.EllipticCurvePrivateKey
     created_at: datetime
+    retired_at: datetime | None = None
+
+    @cached_property
+    def jwk(self) -> ECKey:
+        """The key as a joserfc JWK (private), with ``kid``, ``alg`` and ``use``."""
+        return ECKey.import_key(
+            self.private_key, parameters={"kid": self.kid, "alg": self.alg, "use": "sig"}
+        )
+
+    def public_jwk(self) -> dict:
+        """The public half as a JWK dict, for ``/oauth/jwks``."""
+        return self.jwk.as_dict(private=False)
 
     def private_pem(self) -> bytes:
         return self.private_key.private_bytes(
@@ -111,33 +153,77 @@ class KeyStore:
         return version
 
     # signing keys ------------------------------------------------------------------------
-    def _load_signing(self) -> list[SigningKey]:
+    # Several processes (gunicorn workers, the CLI) share the directory: ``gateway keys
+    # rotate`` writes a new key while workers run. Files appear atomically (meta first, then
+    # the PEM by hard link) and workers notice a changed directory by its mtime, so a new key
+    # is used and trusted without a restart (API.md section 2, rotation with overlap).
+    def _signing_stamp(self) -> tuple[int, int] | None:
+        try:
+            info = (self.directory / SIGNING_DIR).stat()
+        except FileNotFoundError:
+            return None
+        return (info.st_mtime_ns, info.st_ino)
+
+    def _read_signing_files(self) -> tuple[list[SigningKey], list[SigningKey]]:
+        """(active, retired) keys on disk, each sorted oldest first."""
         folder = self.directory / SIGNING_DIR
-        keys = []
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.pem")):
-                meta_path = path.with_suffix(".json")
-                meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-                private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-                created = (
-                    meta.get("created_at")
-                    or datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
-                )
-                keys.append(
-                    SigningKey(
-                        kid=path.stem,
-                        alg=meta.get("alg", "ES256"),
-                        private_key=private,
-                        created_at=datetime.fromisoformat(created),
-                    )
-                )
-        if not keys:
+        active: list[SigningKey] = []
+        retired: list[SigningKey] = []
+        for path in sorted(folder.glob("*.pem")) if folder.is_dir() else ():
+            meta_path = path.with_suffix(".json")
+            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            created = (
+                meta.get("created_at")
+                or datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+            )
+            retired_at = meta.get("retired_at")
+            key = SigningKey(
+                kid=path.stem,
+                alg=meta.get("alg", "ES256"),
+                private_key=private,
+                created_at=datetime.fromisoformat(created),
+                retired_at=datetime.fromisoformat(retired_at) if retired_at else None,
+            )
+            (retired if key.retired_at else active).append(key)
+        for keys in (active, retired):
+            keys.sort(key=lambda k: (k.created_at, k.kid))
+        return active, retired
+
+    def _load_signing(self) -> list[SigningKey]:
+        stamp = self._signing_stamp()
+        active, retired = self._read_signing_files()
+        if not active:
             self._require_generation("token signing key")
             self.add_signing_key()
             self.generated.append("token signing key")
             return self._load_signing()
-        keys.sort(key=lambda k: (k.created_at, k.kid))
-        return keys
+        self.retired_signing_keys = retired
+        self._stamp = stamp
+        return active
+
+    def refresh_signing(self) -> bool:
+        """Reload the signing keys when the directory changed since the last load.
+
+        Costs one ``stat`` when nothing changed, so it runs before every issue and every
+        verification; True when the keys were reloaded.
+        """
+        stamp = self._signing_stamp()
+        if stamp == getattr(self, "_stamp", None):
+            return False
+        try:
+            active, retired = self._read_signing_files()
+        except (OSError, ValueError):
+            return False  # a file being replaced right now; the next call retries
+        if active:
+            self.signing_keys, self.retired_signing_keys = active, retired
+            self._stamp = stamp
+        return True
+
+    def signing_key(self, kid: str) -> SigningKey | None:
+        """The active (not retired) signing key ``kid``, as the directory holds it now."""
+        self.refresh_signing()
+        return next((key for key in self.signing_keys if key.kid == kid), None)
 
     def add_signing_key(self) -> SigningKey:
         """Create a new ES256 signing key; it becomes the current one."""
@@ -145,14 +231,32 @@ class KeyStore:
         kid = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         key = SigningKey(kid, "ES256", ec.generate_private_key(ec.SECP256R1()), now)
         folder = self.directory / SIGNING_DIR
-        _write_exclusive(folder / f"{kid}.pem", key.private_pem())
         meta = {"alg": key.alg, "created_at": now.isoformat()}
-        _write_exclusive(folder / f"{kid}.json", json.dumps(meta).encode())
+        _publish_exclusive(folder / f"{kid}.json", json.dumps(meta).encode())
+        _publish_exclusive(folder / f"{kid}.pem", key.private_pem())
         self.signing_keys = [*getattr(self, "signing_keys", []), key]
         return key
 
+    def retire_signing_key(self, kid: str) -> SigningKey:
+        """Stop publishing and trusting ``kid``; tokens it signed stop working at once.
+
+        The current key cannot be retired (rotate first), so a process can always sign.
+        """
+        self.refresh_signing()
+        if kid == self.current_signing_key.kid:
+            raise ConfigurationError(f"{kid} is the current signing key; rotate first")
+        if not any(key.kid == kid for key in self.signing_keys):
+            raise ConfigurationError(f"no active signing key {kid}")
+        meta_path = self.directory / SIGNING_DIR / f"{kid}.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"alg": "ES256"}
+        meta["retired_at"] = datetime.now(UTC).isoformat()
+        _replace_file(meta_path, json.dumps(meta).encode())
+        self.refresh_signing()
+        return next(key for key in self.retired_signing_keys if key.kid == kid)
+
     @property
     def current_signing_key(self) -> SigningKey:
+        """The newest active key: the one every new token and signature uses."""
         return self.signing_keys[-1]
 
     # audit checkpoint key ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ..registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from ..storage import migrate
 from ..storage.database import Database
 from . import context
+from .pseudonymise import pseudonymise_command
 from .registry import client, org
 
 
@@ -102,6 +103,7 @@ def run(host: str, port: int, workers: int) -> None:
 
 
 main.add_command(org)
+main.add_command(pseudonymise_command)
 main.add_command(client)
 
 

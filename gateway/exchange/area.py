@@ -9,7 +9,7 @@ from pseudonymise import DomainPseudonymiser
 
 from ..audit.log import AuditLog
 from ..clock import system_clock
-from . import models  # noqa: F401 - registers the tables on Base
+from . import models, openapi  # noqa: F401 - registers the tables and the OpenAPI paths
 from .sealing import MessageSealer
 from .service import ExchangeService
 from .views import bp

@@ -1,0 +1,1 @@
+"""The consent registry's API area: storage, receipts signing, HTTP and wiring."""

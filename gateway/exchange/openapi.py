@@ -1,0 +1,140 @@
+"""OpenAPI description of ``/api/v1/exchanges`` and ``/api/v1/inbox``."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+
+from ..docs.openapi import path_source, problem_response
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(name: str) -> dict:
+    return {"application/json": {"schema": _ref(name)}}
+
+
+UNAUTHORISED = problem_response("missing_token or invalid_token")
+FORBIDDEN = problem_response("insufficient_scope")
+ID_PARAMETER = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+@path_source
+def exchange_paths(spec: APISpec) -> None:
+    spec.path(
+        path="/api/v1/exchanges",
+        operations={
+            "post": {
+                "summary": "Send a case message about a child",
+                "description": (
+                    "Checks run in the order of the contract: token, scope, body, "
+                    "Idempotency-Key, envelope, recipient, route, payload schema, subject, "
+                    "legal basis; then the subject is pseudonymised for the recipient, the "
+                    "payload minimised, and the message and its audit event stored together."
+                ),
+                "operationId": "sendExchange",
+                "tags": ["exchanges"],
+                "security": [{"oauth2": ["exchange:send"]}],
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
+                    },
+                    {
+                        "name": "Fsc-Transaction-Id",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "format": "uuid"},
+                    },
+                ],
+                "requestBody": {"required": True, "content": _json("ExchangeRequest")},
+                "responses": {
+                    "202": {"description": "Accepted", "content": _json("ExchangeAccepted")},
+                    "400": problem_response(
+                        "invalid_json, invalid_parameter, idempotency_key_missing or "
+                        "idempotency_key_invalid"
+                    ),
+                    "401": UNAUTHORISED,
+                    "403": problem_response(
+                        "insufficient_scope, recipient_suspended, route_not_allowed, "
+                        "consent_missing, consent_withdrawn or consent_expired"
+                    ),
+                    "404": problem_response("unknown_recipient"),
+                    "409": problem_response("idempotency_key_reused"),
+                    "413": problem_response("payload_too_large"),
+                    "415": problem_response("unsupported_media_type"),
+                    "422": problem_response(
+                        "validation_failed, unknown_pseudonym or unknown_reference"
+                    ),
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/exchanges/{id}",
+        operations={
+            "get": {
+                "summary": "Status of an exchange (sender or recipient only)",
+                "operationId": "getExchange",
+                "tags": ["exchanges"],
+                "security": [{"oauth2": ["exchange:send"]}, {"oauth2": ["exchange:receive"]}],
+                "parameters": [ID_PARAMETER],
+                "responses": {
+                    "200": {"description": "Metadata", "content": _json("ExchangeStatus")},
+                    "401": UNAUTHORISED,
+                    "403": FORBIDDEN,
+                    "404": problem_response("not_found"),
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/inbox",
+        operations={
+            "get": {
+                "summary": "Messages for the caller's organisation, oldest first",
+                "operationId": "listInbox",
+                "tags": ["inbox"],
+                "security": [{"oauth2": ["exchange:receive"]}],
+                "parameters": [
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                    },
+                ],
+                "responses": {
+                    "200": {"description": "A page", "content": _json("InboxPage")},
+                    "400": problem_response("invalid_parameter"),
+                    "401": UNAUTHORISED,
+                    "403": FORBIDDEN,
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/inbox/{id}/ack",
+        operations={
+            "post": {
+                "summary": "Acknowledge a message; its stored payload is erased",
+                "operationId": "ackInboxItem",
+                "tags": ["inbox"],
+                "security": [{"oauth2": ["exchange:receive"]}],
+                "parameters": [ID_PARAMETER],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "200": {"description": "Acknowledged", "content": _json("AckResponse")},
+                    "401": UNAUTHORISED,
+                    "403": FORBIDDEN,
+                    "404": problem_response("not_found"),
+                },
+            }
+        },
+    )

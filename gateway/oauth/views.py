@@ -1,0 +1,52 @@
+"""The OAuth endpoints (API.md section 2) and ``GET /api/v1/me``: thin views over services."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .metadata import public_jwks, server_metadata
+from .protect import current_caller, require_scope
+from .services import oauth
+
+bp = Blueprint("oauth", __name__)
+
+
+@bp.post("/oauth/token")
+def token():
+    """RFC 6749 section 4.4: client credentials."""
+    return oauth().server.respond("token")
+
+
+@bp.post("/oauth/introspect")
+def introspect():
+    """RFC 7662."""
+    return oauth().server.respond("introspect")
+
+
+@bp.post("/oauth/revoke")
+def revoke():
+    """RFC 7009."""
+    return oauth().server.respond("revoke")
+
+
+@bp.get("/oauth/jwks")
+def jwks():
+    return jsonify(public_jwks(oauth().keys))
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def metadata():
+    return jsonify(server_metadata(oauth().settings))
+
+
+@bp.get("/api/v1/me")
+@require_scope()
+def me():
+    """Who the token speaks for: lets a partner check its token and set-up (any scope)."""
+    caller = current_caller()
+    return jsonify(
+        client_id=caller.client_id,
+        org=caller.org_oin,
+        org_type=caller.org_type,
+        scopes=sorted(caller.scopes),
+    )
