@@ -74,13 +74,16 @@ class StatusEntry:
 
 @dataclass(frozen=True)
 class RegistryEvent:
-    """What the store's audit trail records with a change, in the change's transaction."""
+    """What the store's audit trail records with a change, in the change's transaction;
+    ``transaction_id`` is the request's FSC transaction id where there is one."""
 
     action: str
     actor: Actor
     consent_id: str
     purpose: str
     subject_ref: str
+    at: datetime
+    transaction_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .matching import decide, names, superseded_by
 from .receipts import RECEIPT_TYPE, receipt_claims
 from .records import Actor, Consent, NewConsent, PrivateDetails, RegistryEvent, StatusEntry
 from .status import DEFAULT_TIMEZONE, SUPERSEDED, WITHDRAWN, status_at
-from .subjects import ConsentSubjects
+from .subjects import DomainSubjects
 
 Clock = Callable[[], datetime]
 
@@ -48,7 +48,7 @@ class ConsentService:
         self,
         store: ConsentStore,
         signer: ReceiptSigner,
-        subjects: ConsentSubjects,
+        subjects: DomainSubjects,
         clock: Clock,
         issuer: str,
         timezone: str = DEFAULT_TIMEZONE,
@@ -61,7 +61,9 @@ class ConsentService:
         self.timezone = timezone
 
     # changes -------------------------------------------------------------------------------
-    def record(self, new: NewConsent, recorder: Actor) -> Consent:
+    def record(
+        self, new: NewConsent, recorder: Actor, transaction_id: str | None = None
+    ) -> Consent:
         """Check the age rule, then store the consent with its signed receipt.
 
         A consent that applies today replaces the ones it restates
@@ -85,7 +87,9 @@ class ConsentService:
         claims = receipt_claims(consent, self.issuer, now)
         consent = replace(consent, receipt=self.signer.sign(claims, RECEIPT_TYPE))
         details = PrivateDetails(new.date_of_birth, new.evidence_reference)
-        event = RegistryEvent("consent.record", recorder, consent.id, consent.purpose, refs[0])
+        event = RegistryEvent(
+            "consent.record", recorder, consent.id, consent.purpose, refs[0], now, transaction_id
+        )
         with self.store.transaction(event) as changes:
             earlier = changes.for_subject(refs, consent.purpose)
             first = StatusEntry(consent.id, self.status(consent, now), now, recorder)
@@ -96,7 +100,14 @@ class ConsentService:
                 )
         return consent
 
-    def withdraw(self, consent_id: str, actor: Actor, role: str, reason: str) -> Consent:
+    def withdraw(
+        self,
+        consent_id: str,
+        actor: Actor,
+        role: str,
+        reason: str,
+        transaction_id: str | None = None,
+    ) -> Consent:
         """Withdraw at once, for every exchange after this moment; a repeat changes nothing.
 
         Any party or the recorder may withdraw (a family may tell any of them).
@@ -106,7 +117,13 @@ class ConsentService:
             return consent
         now = self.clock()
         event = RegistryEvent(
-            "consent.withdraw", actor, consent.id, consent.purpose, consent.subject_ref
+            "consent.withdraw",
+            actor,
+            consent.id,
+            consent.purpose,
+            consent.subject_ref,
+            now,
+            transaction_id,
         )
         entry = StatusEntry(consent.id, WITHDRAWN, now, actor, role=role, reason=reason)
         with self.store.transaction(event) as changes:

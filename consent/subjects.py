@@ -1,33 +1,33 @@
-"""The child's consent-domain pseudonyms under every key version the gateway holds.
+"""A child's pseudonyms in one internal domain under every key version the gateway holds.
 
-After a master-key rotation the same child gets a new pseudonym string, while consents
-recorded before keep the old one. Looking a child up under every version keeps those
-consents in force (and withdrawable) across a rotation, without rewriting history.
+After a master-key rotation the same child gets a new pseudonym string, while records made
+before keep the old one. Looking a child up under every version keeps those records in
+force (a consent stays valid and withdrawable, a signal keeps matching) across a rotation,
+without rewriting history.
 """
 
 from __future__ import annotations
 
 from pseudonymise import Bsn, DomainPseudonymiser, PseudonymiseError
 
-DOMAIN = "consent"
 
+class DomainSubjects:
+    """Issues and widens pseudonyms of one domain; the BSN never leaves these calls."""
 
-class ConsentSubjects:
-    """Issues and widens consent-domain pseudonyms; the BSN never leaves these calls."""
-
-    def __init__(self, pseudonymiser: DomainPseudonymiser) -> None:
+    def __init__(self, pseudonymiser: DomainPseudonymiser, domain: str = "consent") -> None:
         self.pseudonymiser = pseudonymiser
+        self.domain = domain
 
     def refs(self, bsn: Bsn) -> list[str]:
         """The child's pseudonyms, current version first."""
         versions = sorted(self.pseudonymiser.keyring.versions, reverse=True)
-        return [self.pseudonymiser.pseudonymise(bsn, DOMAIN, version) for version in versions]
+        return [self.pseudonymiser.pseudonymise(bsn, self.domain, v) for v in versions]
 
     def aliases(self, subject_ref: str) -> list[str]:
         """Every pseudonym of the child behind ``subject_ref`` (just itself with one key)."""
         if len(self.pseudonymiser.keyring.versions) == 1:
             return [subject_ref]
         try:
-            return self.refs(self.pseudonymiser.reveal(subject_ref, DOMAIN))
+            return self.refs(self.pseudonymiser.reveal(subject_ref, self.domain))
         except PseudonymiseError:
             return [subject_ref]

@@ -36,7 +36,12 @@ class ExchangeRequestSchema(StrictSchema):
 def load_exchange_envelope(data: object) -> dict[str, Any]:
     """Check the envelope; errors under ``message_type``, ``recipient``, ``subject``,
     ``payload`` (and the name of any other top-level member)."""
-    return load_with(ExchangeRequestSchema(), data)
+    return load_with(_ENVELOPE, data)
+
+
+_ENVELOPE = ExchangeRequestSchema()
+"""One instance for every request: building a marshmallow schema costs more than loading with
+it, and loading does not change the instance."""
 
 
 class AuditRefSchema(ResponseSchema):

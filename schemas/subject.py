@@ -63,4 +63,7 @@ class SubjectShape(Object):
 
 def load_subject(data: object) -> dict[str, str]:
     """Check a subject's syntax (elfproef, pseudonym alphabet); paths start ``subject``."""
-    return load_with(SubjectSchema(), data, prefix="subject")
+    return load_with(_SUBJECT, data, prefix="subject")
+
+
+_SUBJECT = SubjectSchema()

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import rfc8785
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from .. import metrics
 from .models import AuditEventRow
 
 GENESIS_HASH = "0" * 64
+_NEXT_SEQ = text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+_SET_HEAD_HASH = text("UPDATE audit_head SET hash = :hash WHERE id = 1")
 
 
 def rfc3339(moment: datetime) -> str:
@@ -85,36 +87,46 @@ class AuditReceipt:
     hash: str
 
 
+_SEQ_PLACEHOLDER = 9007199254740991
+_HASH_PLACEHOLDER = "p" * 64
+
+
 class AuditLog:
-    """Writes events; call :meth:`append` first in a transaction (see module docstring)."""
+    """Writes events; call :meth:`append` first in a transaction (see module docstring).
+
+    The canonical JSON is serialised before the head row is locked, with placeholders for
+    ``seq`` and ``prev_hash`` that are filled in under the lock: the lock (and so every other
+    writer's wait) lasts a few statements, not a JSON serialisation. The placeholders cannot
+    collide with event content: in JCS a quote inside a string value is always escaped, so
+    ``,"seq":`` and ``"prev_hash":"`` occur only as the members themselves.
+    """
 
     def append(self, session: Session, event: AuditEvent, at: datetime) -> AuditReceipt:
-        row = session.execute(
-            text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        ).one()
+        template = rfc8785.dumps(event.document(_SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER)).decode()
+        row = session.execute(_NEXT_SEQ).one()
         seq, prev_hash = int(row[0]), row[1]
-        document = event.document(seq, at, prev_hash)
-        canonical = rfc8785.dumps(document).decode("utf-8")
+        canonical = template.replace(
+            f'"prev_hash":"{_HASH_PLACEHOLDER}"', f'"prev_hash":"{prev_hash}"', 1
+        ).replace(f'"seq":{_SEQ_PLACEHOLDER}', f'"seq":{seq}', 1)
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-        session.add(
-            AuditEventRow(
-                seq=seq,
-                at=at,
-                action=event.action,
-                actor_org=event.actor_org,
-                sender=event.sender,
-                recipient=event.recipient,
-                message_type=event.message_type,
-                decision=event.decision,
-                exchange_id=event.exchange_id,
-                subject_ref=event.subject_ref,
-                steps=",".join(event.steps) or None,
-                canonical=canonical,
-                hash=digest,
-            )
-        )
         session.execute(
-            text("UPDATE audit_head SET hash = :hash WHERE id = 1"), {"hash": digest}
+            insert(AuditEventRow),
+            {
+                "seq": seq,
+                "at": at,
+                "action": event.action,
+                "actor_org": event.actor_org,
+                "sender": event.sender,
+                "recipient": event.recipient,
+                "message_type": event.message_type,
+                "decision": event.decision,
+                "exchange_id": event.exchange_id,
+                "subject_ref": event.subject_ref,
+                "steps": ",".join(event.steps) or None,
+                "canonical": canonical,
+                "hash": digest,
+            },
         )
+        session.execute(_SET_HEAD_HASH, {"hash": digest})
         metrics.AUDIT_ENTRIES.inc()
         return AuditReceipt(seq, digest)

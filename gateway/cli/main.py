@@ -14,6 +14,8 @@ from ..registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from ..storage import migrate
 from ..storage.database import Database
 from . import context
+from .certs import certs_group
+from .keys import keys_group
 from .pseudonymise import pseudonymise_command
 from .registry import client, org
 
@@ -59,18 +61,6 @@ def bootstrap(file: Path) -> None:
         click.echo(f"  updated {label}")
 
 
-@main.group("keys")
-def keys_group() -> None:
-    """Master secret and signing keys."""
-
-
-@keys_group.command("init")
-def keys_init() -> None:
-    """Create missing development keys (refused in production)."""
-    store = context.keystore(context.settings())
-    click.echo("created: " + (", ".join(store.generated) or "nothing, all keys present"))
-
-
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -103,6 +93,8 @@ def run(host: str, port: int, workers: int) -> None:
 
 
 main.add_command(org)
+main.add_command(keys_group)
+main.add_command(certs_group)
 main.add_command(pseudonymise_command)
 main.add_command(client)
 

@@ -12,8 +12,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
-import rfc8785
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .errors import Refusal
@@ -36,21 +35,27 @@ def check_key(value: str | None) -> str:
 
 
 def body_hash(body: dict) -> str:
-    """A hash of the body's meaning: the same JSON with other whitespace or key order is
-    the same body."""
-    try:
-        canonical = rfc8785.dumps(body)
-    except Exception:  # noqa: BLE001 - integers beyond JCS's range: fall back to sorted JSON
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(canonical).hexdigest()
+    """A hash of the body's meaning: the same JSON with other whitespace or key order is the
+    same body (sorted-key JSON is canonical enough for equality; floats print identically)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def stored_answer(session: Session, org_id: int, key: str, request_hash: str, now: datetime):
     """The stored 202 answer for a repeat, None for a new key; 409 for another body."""
-    row = session.scalars(
-        select(IdempotencyKey).where(IdempotencyKey.org_id == org_id, IdempotencyKey.key == key)
+    row = session.execute(
+        select(
+            IdempotencyKey.request_hash, IdempotencyKey.response, IdempotencyKey.expires_at
+        ).where(IdempotencyKey.org_id == org_id, IdempotencyKey.key == key)
     ).first()
-    if row is None or _aware(row.expires_at) <= now:
+    if row is None:
+        return None
+    if _aware(row.expires_at) <= now:
+        session.execute(
+            delete(IdempotencyKey).where(
+                IdempotencyKey.org_id == org_id, IdempotencyKey.key == key
+            )
+        )
         return None
     if row.request_hash != request_hash:
         raise Refusal(
@@ -62,21 +67,17 @@ def stored_answer(session: Session, org_id: int, key: str, request_hash: str, no
 
 
 def remember(session: Session, org_id: int, key: str, request_hash: str, answer: dict, now):
-    existing = session.scalars(
-        select(IdempotencyKey).where(IdempotencyKey.org_id == org_id, IdempotencyKey.key == key)
-    ).first()
-    if existing is not None:  # an expired key is reused
-        session.delete(existing)
-        session.flush()
-    session.add(
-        IdempotencyKey(
-            org_id=org_id,
-            key=key,
-            request_hash=request_hash,
-            response=json.dumps(answer),
-            created_at=now,
-            expires_at=now + RETENTION,
-        )
+    """Store the 202 answer; the unique (org, key) makes a concurrent duplicate fail."""
+    session.execute(
+        insert(IdempotencyKey),
+        {
+            "org_id": org_id,
+            "key": key,
+            "request_hash": request_hash,
+            "response": json.dumps(answer),
+            "created_at": now,
+            "expires_at": now + RETENTION,
+        },
     )
 
 

@@ -97,12 +97,18 @@ def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
 
 def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:
     """Steps 6 and 7: the recipient is a known, active organisation."""
-    organisation = ctx.session.scalars(
-        select(Organisation).where(Organisation.oin == exchange.recipient_oin)
+    organisation = ctx.session.execute(
+        select(
+            Organisation.id,
+            Organisation.oin,
+            Organisation.type,
+            Organisation.name,
+            Organisation.status,
+        ).where(Organisation.oin == exchange.recipient_oin)
     ).first()
     if organisation is None:
         raise Refusal(404, "unknown_recipient", "No organisation has this OIN.")
-    exchange.recipient = org_ref(organisation)
+    exchange.recipient = OrgRef(*organisation)
     if organisation.status != "active":
         raise Refusal(403, "recipient_suspended", "The recipient organisation is suspended.")
 

@@ -87,16 +87,32 @@ def shipped_route_rows() -> list[dict]:
 
 
 class RoutePolicies:
-    """Looks up the policy of a route; no policy means the route is not allowed."""
+    """Looks up the policy of a route; no policy means the route is not allowed.
+
+    The row is read on every request (a change applies at once in every process); only the
+    parsing of an unchanged row (same id and ``updated_at``) is cached.
+    """
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple, RoutePolicy] = {}
 
     def find(
         self, session: Session, message_type: str, sender_type: str, recipient_type: str
     ) -> RoutePolicy | None:
-        row = session.scalars(
-            select(RoutePolicyRow).where(
+        row = session.execute(
+            select(RoutePolicyRow.__table__).where(
                 RoutePolicyRow.message_type == message_type,
                 RoutePolicyRow.sender_type == sender_type,
                 RoutePolicyRow.recipient_type == recipient_type,
             )
         ).first()
-        return policy_from_row(row) if row else None
+        if row is None:
+            return None
+        version = (row.id, row.updated_at)
+        policy = self._parsed.get(version)
+        if policy is None:
+            policy = policy_from_row(row)
+            if len(self._parsed) > 256:
+                self._parsed.clear()
+            self._parsed[version] = policy
+        return policy

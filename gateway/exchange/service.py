@@ -11,7 +11,7 @@ import base64
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,26 +113,27 @@ class ExchangeService:
             steps=tuple(exchange.steps_run),
         )
         try:
-            with self.db.session() as session:
+            with self.db.write_session() as session:
                 receipt = self.audit.append(session, event, exchange.now)
-                session.add(
-                    Message(
-                        id=message_id,
-                        message_type=exchange.message_type,
-                        sender_org_id=exchange.sender.id,
-                        recipient_org_id=exchange.recipient.id,
-                        sender_client_id=exchange.sender_client_id,
-                        purpose=route.purpose,
-                        legal_basis=legal_basis,
-                        consent_id=exchange.consent_id,
-                        subject_ref=exchange.subject_ref,
-                        status="accepted",
-                        created_at=exchange.now,
-                        fsc_transaction_id=exchange.fsc_transaction_id,
-                        key_version=version,
-                        ciphertext=sealed,
-                        retain_until=exchange.now + timedelta(days=route.retention_days),
-                    )
+                session.execute(
+                    insert(Message),
+                    {
+                        "id": message_id,
+                        "message_type": exchange.message_type,
+                        "sender_org_id": exchange.sender.id,
+                        "recipient_org_id": exchange.recipient.id,
+                        "sender_client_id": exchange.sender_client_id,
+                        "purpose": route.purpose,
+                        "legal_basis": legal_basis,
+                        "consent_id": exchange.consent_id,
+                        "subject_ref": exchange.subject_ref,
+                        "status": "accepted",
+                        "created_at": exchange.now,
+                        "fsc_transaction_id": exchange.fsc_transaction_id,
+                        "key_version": version,
+                        "ciphertext": sealed,
+                        "retain_until": exchange.now + timedelta(days=route.retention_days),
+                    },
                 )
                 answer = {
                     "id": message_id,
@@ -176,7 +177,7 @@ class ExchangeService:
             fsc_transaction_id=exchange.fsc_transaction_id,
             steps=tuple(exchange.steps_run),
         )
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             self.audit.append(session, event, exchange.now)
         self._count(exchange, "denied", refusal.code)
         if refusal.code.startswith("consent_"):
@@ -201,7 +202,7 @@ class ExchangeService:
             fsc_transaction_id=fsc_transaction_id,
             steps=steps,
         )
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             self.audit.append(session, event, self.clock())
         metrics.EXCHANGES.labels("unknown", caller.org_type, "unknown", "denied", code).inc()
 
@@ -260,7 +261,7 @@ class ExchangeService:
         rows = rows[:limit]
         senders = {}
         items = []
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             for message in rows:
                 if message.status == "accepted":
                     self.audit.append(session, self._deliver_event(caller, message), now)
@@ -311,7 +312,7 @@ class ExchangeService:
     def ack(self, caller, exchange_id: str) -> dict:
         """Acknowledge receipt: idempotent; the stored payload is erased, metadata remains."""
         now = self.clock()
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             message = session.scalars(
                 select(Message).where(
                     Message.id == exchange_id, Message.recipient_org_id == caller.org_id

@@ -7,6 +7,7 @@ recover without restart after the database went away.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,11 +39,8 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": 10, "check_same_thread": False},
-            pool_pre_ping=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take control so that
-        # ``BEGIN IMMEDIATE`` can be used where a write lock is needed up front.
         return engine
     return create_engine(
         url,
@@ -60,6 +58,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,6 +76,22 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session for a write transaction.
+
+        On SQLite the threads of one process take turns here: SQLite allows one writer, and a
+        thread that finds the file locked sleeps in SQLite's busy handler (1, 2, 5 ms ...),
+        which under load costs far more than waiting on a Python lock. Processes still
+        contend through SQLite itself. PostgreSQL needs no such lock.
+        """
+        if self._sqlite_writer is None:
+            with self.session() as session:
+                yield session
+            return
+        with self._sqlite_writer, self.session() as session:
+            yield session
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

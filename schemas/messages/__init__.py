@@ -8,6 +8,7 @@ checks the payload against the day of sending, and returns plain JSON values (da
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import Schema
@@ -56,7 +57,13 @@ def load_payload(message_type: str, data: object, today: date) -> dict[str, Any]
     ``today`` is the local date (Europe/Amsterdam) of the request. Errors are reported under
     ``payload.`` paths; an unknown message type is reported under ``message_type``.
     """
-    schema_class = MESSAGE_SCHEMAS.get(message_type)
-    if schema_class is None:
+    if message_type not in MESSAGE_SCHEMAS:
         raise SchemaValidationError({"message_type": ["Must be a known message type."]})
-    return load_with(schema_class(today=today), data, prefix="payload")
+    return load_with(_schema(message_type, today), data, prefix="payload")
+
+
+@lru_cache(maxsize=64)
+def _schema(message_type: str, today: date) -> Schema:
+    """Schema instances per type and day: building one costs more than loading with it, and
+    loading leaves the instance unchanged."""
+    return MESSAGE_SCHEMAS[message_type](today=today)

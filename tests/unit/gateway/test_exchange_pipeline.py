@@ -338,3 +338,20 @@ def test_inbox_cursor_pages_oldest_first(world):
     with pytest.raises(Refusal) as caught:
         service.inbox(caller, "not-a-cursor!", 2)
     assert caught.value.code == "invalid_parameter"
+
+
+def test_canonical_form_is_exactly_jcs_of_the_event(world):
+    """The placeholder filling under the lock must give the same bytes as serialising the
+    finished event (recomputed here independently with rfc8785)."""
+    import json
+
+    import rfc8785
+
+    send(world, ex.SCHOOL, "absence_report", ex.LEERPLICHT, ex.absence_report(TODAY), key="1")
+    send(world, ex.SCHOOL, "absence_report", ex.LEERPLICHT, ex.absence_report(TODAY), key="2")
+    with world["db"].session() as session:
+        rows = session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq)).all()
+    assert [r.seq for r in rows] == [1, 2]
+    for row in rows:
+        assert rfc8785.dumps(json.loads(row.canonical)).decode() == row.canonical
+    assert json.loads(rows[1].canonical)["prev_hash"] == rows[0].hash

@@ -1,0 +1,187 @@
+"""The registry as the HTTP API sees it: bodies in, answers out, refusals audited.
+
+Handlers stay thin (parse, call, render); this class turns the caller into an ``Actor``,
+checks bodies with ``schemas.consent``, calls :class:`consent.service.ConsentService` and
+renders the answers of API.md section 5. Every refusal it raises is first written to the
+audit log under the attempted action, and so is every read (``consent.read``,
+``consent.search``): who looked at a child's consents is part of the subject's report.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from consent.errors import ConsentError
+from consent.records import Actor, Consent, NewConsent
+from consent.service import ConsentService
+from pseudonymise import Bsn
+from schemas.consent import load_consent_request, load_consent_search, load_consent_withdrawal
+from schemas.errors import InvalidParameterError, SchemaValidationError
+
+from ..audit.log import AuditEvent, rfc3339
+from ..clock import Clock, local_date
+from ..errors import GatewayError
+from .trail import AuditTrail
+
+STATUS_OF = {
+    "consent_grantor_invalid": 422,
+    "validation_failed": 422,
+    "not_found": 404,
+    "invalid_parameter": 400,
+}
+
+
+def actor(caller) -> Actor:
+    return Actor(caller.org_oin, caller.org_type, caller.org_id, caller.client_id)
+
+
+def problem(exc: ConsentError | SchemaValidationError) -> GatewayError:
+    """The problem answer of a registry or schema refusal."""
+    if isinstance(exc, ConsentError):
+        detail = exc.detail
+    elif isinstance(exc, InvalidParameterError):
+        detail = "cursor or limit is not valid."
+    else:
+        detail = "The request body is not valid."
+    return GatewayError(detail, code=exc.code, status=STATUS_OF[exc.code], errors=exc.errors)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"c{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The position after which the next page starts; 400 for anything not issued here."""
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        digits = text[1:]
+        if not text.startswith("c") or not (digits.isascii() and digits.isdigit()):
+            raise ValueError
+        return int(digits)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidParameterError({"cursor": ["Not a cursor this API issued."]}) from None
+
+
+class ConsentApi:
+    def __init__(
+        self, service: ConsentService, trail: AuditTrail, clock: Clock, timezone: str
+    ) -> None:
+        self.service = service
+        self.trail = trail
+        self.clock = clock
+        self.timezone = timezone
+
+    def render(self, consent: Consent) -> dict:
+        """A consent as API.md section 5 answers it, its status derived now."""
+        return {
+            "id": consent.id,
+            "status": self.service.status(consent),
+            "purpose": consent.purpose,
+            "parties": list(consent.parties),
+            "valid_from": consent.valid_from.isoformat(),
+            "valid_until": consent.valid_until.isoformat(),
+            "created_at": rfc3339(consent.created_at),
+            "receipt": consent.receipt,
+            "withdrawn_at": rfc3339(consent.withdrawn_at) if consent.withdrawn_at else None,
+        }
+
+    def record(self, caller, body: dict, transaction_id: str) -> dict:
+        try:
+            loaded = load_consent_request(body, local_date(self.clock(), self.timezone))
+            consent = self.service.record(
+                NewConsent.from_body(loaded), actor(caller), transaction_id
+            )
+        except (SchemaValidationError, ConsentError) as exc:
+            self.trail.deny(
+                "consent.record",
+                caller,
+                exc.code,
+                subject_ref=self.trail.subject_ref(body.get("subject")),
+                fsc_transaction_id=transaction_id,
+            )
+            raise problem(exc) from None
+        return self.render(consent)
+
+    def withdraw(self, caller, consent_id: str, body: dict, transaction_id: str) -> dict:
+        visible = None
+        try:
+            loaded = load_consent_withdrawal(body)
+            visible = self.service.get(consent_id, actor(caller))
+            consent = self.service.withdraw(
+                consent_id,
+                actor(caller),
+                loaded["withdrawn_by"]["role"],
+                loaded["reason"],
+                transaction_id,
+            )
+        except (SchemaValidationError, ConsentError) as exc:
+            self.deny("consent.withdraw", caller, exc.code, visible, transaction_id)
+            raise problem(exc) from None
+        return self.render(consent)
+
+    def get(self, caller, consent_id: str, transaction_id: str) -> dict:
+        try:
+            consent = self.service.get(consent_id, actor(caller))
+        except ConsentError as exc:
+            self.deny("consent.read", caller, exc.code, None, transaction_id)
+            raise problem(exc) from None
+        self.trail.write(self.read_event(caller, consent, transaction_id))
+        return self.render(consent)
+
+    def search(self, caller, body: dict, transaction_id: str) -> dict:
+        try:
+            loaded = load_consent_search(body)
+            after = decode_cursor(loaded["cursor"])
+        except SchemaValidationError as exc:
+            self.trail.deny(
+                "consent.search",
+                caller,
+                exc.code,
+                subject_ref=self.trail.subject_ref(body.get("subject")),
+                fsc_transaction_id=transaction_id,
+            )
+            raise problem(exc) from None
+        bsn = Bsn(loaded["subject"]["bsn"])
+        page = self.service.search(bsn, actor(caller), after, loaded["limit"])
+        self.trail.write(
+            AuditEvent(
+                action="consent.search",
+                decision="allowed",
+                actor_org=caller.org_oin,
+                actor_client_id=caller.client_id,
+                subject_ref=self.trail.subject_ref({"bsn": bsn.digits}),
+                fsc_transaction_id=transaction_id,
+            )
+        )
+        items = [self.render(consent) for consent in page.items]
+        cursor = encode_cursor(page.items[-1].seq) if page.more and page.items else None
+        return {"items": items, "next_cursor": cursor}
+
+    # audit helpers -------------------------------------------------------------------------
+    def deny(
+        self, action: str, caller, code: str, consent: Consent | None, transaction_id: str
+    ) -> None:
+        """A refusal names the consent only when the caller may see it: an id taken from the
+        URL is the caller's text and is never copied into the log unchecked."""
+        details: dict = {"fsc_transaction_id": transaction_id}
+        if consent is not None:
+            details.update(
+                consent_id=consent.id,
+                purpose=consent.purpose,
+                subject_ref=self.trail.from_domain(consent.subject_ref, "consent"),
+            )
+        self.trail.deny(action, caller, code, **details)
+
+    def read_event(self, caller, consent: Consent, transaction_id: str) -> AuditEvent:
+        return AuditEvent(
+            action="consent.read",
+            decision="allowed",
+            actor_org=caller.org_oin,
+            actor_client_id=caller.client_id,
+            consent_id=consent.id,
+            purpose=consent.purpose,
+            subject_ref=self.trail.from_domain(consent.subject_ref, "consent"),
+            fsc_transaction_id=transaction_id,
+        )

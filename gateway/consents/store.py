@@ -1,0 +1,210 @@
+"""``SqlConsentStore``: the registry over the shared database (SQLite or PostgreSQL).
+
+Every change runs in one transaction that starts with its audit event: ``AuditLog.append``
+updates the audit head row first, which serialises writers (a row lock on PostgreSQL, the
+write lock on SQLite). So two recordings for the same child cannot both miss each other
+when one supersedes the other, and a change never exists without its audit record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent.records import Actor, Consent, PrivateDetails, RegistryEvent, StatusEntry
+from pseudonymise import DomainPseudonymiser
+
+from ..audit.log import AuditEvent, AuditLog
+from ..storage.database import Database
+from ..storage.models import Organisation
+from .models import ConsentRow, ConsentStatusRow
+from .sealing import ConsentSealer
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _consent(row: ConsentRow, oin: str, org_type: str) -> Consent:
+    return Consent(
+        id=row.id,
+        subject_ref=row.subject_ref,
+        purpose=row.purpose,
+        parties=tuple(row.parties),
+        grantor_roles=tuple(row.grantor_roles),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        evidence_method=row.evidence_method,
+        recorded_by=Actor(
+            oin, org_type, row.recorded_by_org_id, row.recorded_by_client_id, row.recorded_by_user
+        ),
+        created_at=aware(row.created_at),
+        receipt=row.receipt,
+        withdrawn_at=aware(row.withdrawn_at),
+        superseded_at=aware(row.superseded_at),
+        superseded_by=row.superseded_by,
+        seq=row.seq,
+    )
+
+
+def _query():
+    return select(ConsentRow, Organisation.oin, Organisation.type).join(
+        Organisation, Organisation.id == ConsentRow.recorded_by_org_id
+    )
+
+
+class ConsentReads:
+    """Reads within one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_subject(self, subject_refs: Sequence[str], purpose: str | None = None) -> list[Consent]:
+        query = _query().where(ConsentRow.subject_ref.in_(list(subject_refs)))
+        if purpose is not None:
+            query = query.where(ConsentRow.purpose == purpose)
+        rows = self.session.execute(query.order_by(ConsentRow.seq)).all()
+        return [_consent(row, oin, org_type) for row, oin, org_type in rows]
+
+    def get(self, consent_id: str) -> Consent | None:
+        found = self.session.execute(_query().where(ConsentRow.id == consent_id)).first()
+        return _consent(*found) if found else None
+
+
+class SqlConsentChanges(ConsentReads):
+    """:class:`consent.interfaces.ConsentTransaction` over one open session."""
+
+    def __init__(self, session: Session, sealer: ConsentSealer) -> None:
+        super().__init__(session)
+        self.sealer = sealer
+
+    def add(self, consent: Consent, details: PrivateDetails, entry: StatusEntry) -> None:
+        version, sealed = self.sealer.seal(
+            consent.id,
+            {
+                "date_of_birth": details.date_of_birth.isoformat(),
+                "evidence_reference": details.evidence_reference,
+            },
+        )
+        self.session.add(
+            ConsentRow(
+                id=consent.id,
+                subject_ref=consent.subject_ref,
+                purpose=consent.purpose,
+                parties=list(consent.parties),
+                grantor_roles=list(consent.grantor_roles),
+                valid_from=consent.valid_from,
+                valid_until=consent.valid_until,
+                evidence_method=consent.evidence_method,
+                recorded_by_org_id=consent.recorded_by.org_id,
+                recorded_by_client_id=consent.recorded_by.client_id,
+                recorded_by_user=consent.recorded_by.user,
+                created_at=consent.created_at,
+                key_version=version,
+                sealed=sealed,
+                receipt=consent.receipt,
+            )
+        )
+        self.session.flush()
+        self._history(entry)
+
+    def withdraw(self, entry: StatusEntry) -> Consent:
+        row = self._row(entry.consent_id)
+        if row.withdrawn_at is None:
+            row.withdrawn_at = entry.at
+            self._history(entry)
+        self.session.flush()
+        return self.get(entry.consent_id)
+
+    def supersede(self, entry: StatusEntry) -> None:
+        row = self._row(entry.consent_id)
+        if row.superseded_at is None:
+            row.superseded_at = entry.at
+            row.superseded_by = entry.related_consent_id
+            self._history(entry)
+
+    def _row(self, consent_id: str) -> ConsentRow:
+        return self.session.scalars(select(ConsentRow).where(ConsentRow.id == consent_id)).one()
+
+    def _history(self, entry: StatusEntry) -> None:
+        version, sealed = (None, None)
+        if entry.reason is not None:
+            version, sealed = self.sealer.seal(
+                f"{entry.consent_id}/{entry.status}", {"reason": entry.reason}
+            )
+        self.session.add(
+            ConsentStatusRow(
+                consent_id=entry.consent_id,
+                status=entry.status,
+                at=entry.at,
+                actor_org_id=entry.actor.org_id,
+                actor_client_id=entry.actor.client_id,
+                actor_user=entry.actor.user,
+                role=entry.role,
+                related_consent_id=entry.related_consent_id,
+                key_version=version,
+                sealed_reason=sealed,
+            )
+        )
+
+
+class SqlConsentStore:
+    """:class:`consent.interfaces.ConsentStore` on the gateway database with its audit log."""
+
+    def __init__(
+        self,
+        db: Database,
+        sealer: ConsentSealer,
+        audit: AuditLog,
+        pseudonymiser: DomainPseudonymiser,
+    ) -> None:
+        self.db = db
+        self.sealer = sealer
+        self.audit = audit
+        self.pseudonymiser = pseudonymiser
+
+    def for_subject(self, subject_refs: Sequence[str], purpose: str | None = None) -> list[Consent]:
+        with self.db.session() as session:
+            return ConsentReads(session).for_subject(subject_refs, purpose)
+
+    def get(self, consent_id: str) -> Consent | None:
+        with self.db.session() as session:
+            return ConsentReads(session).get(consent_id)
+
+    @contextmanager
+    def transaction(self, event: RegistryEvent) -> Iterator[SqlConsentChanges]:
+        with self.db.session() as session:
+            self.audit.append(session, self.audit_event(event), event.at)
+            yield SqlConsentChanges(session, self.sealer)
+
+    def audit_event(self, event: RegistryEvent) -> AuditEvent:
+        """The audit record of a change; the child as its audit-domain pseudonym."""
+        return AuditEvent(
+            action=event.action,
+            decision="allowed",
+            actor_org=event.actor.org_oin,
+            actor_client_id=event.actor.client_id,
+            actor_user=event.actor.user,
+            purpose=event.purpose,
+            consent_id=event.consent_id,
+            subject_ref=self.pseudonymiser.translate(event.subject_ref, "consent", "audit"),
+            fsc_transaction_id=event.transaction_id,
+        )
+
+    def private_details(self, consent_id: str) -> PrivateDetails | None:
+        """The sealed details, for the registry's own use (never an API answer)."""
+        with self.db.session() as session:
+            row = session.scalars(select(ConsentRow).where(ConsentRow.id == consent_id)).first()
+            if row is None:
+                return None
+            opened = self.sealer.open(row.id, row.key_version, row.sealed)
+        return PrivateDetails(
+            date.fromisoformat(opened["date_of_birth"]), opened["evidence_reference"]
+        )

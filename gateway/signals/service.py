@@ -1,0 +1,199 @@
+"""The signals service: create (with immediate matching) and close, over plain Python.
+
+Handlers call these methods and render what they return. Every change is one transaction
+that starts with its audit event; refusals are audited under the attempted action.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent.subjects import DomainSubjects
+from pseudonymise import Bsn, DomainPseudonymiser, PseudonymiseError, organisation_domain
+from schemas.errors import SchemaValidationError
+from schemas.signal import load_signal_request
+
+from ..audit.log import AuditEvent, AuditLog, rfc3339
+from ..clock import Clock
+from ..consents.trail import AuditTrail
+from ..errors import GatewayError
+from ..storage.database import Database
+from ..storage.models import Organisation
+from . import matching
+from .models import SignalMatchRow, SignalRow
+from .notices import MatchNotifier, Side
+
+log = logging.getLogger(__name__)
+
+MATCH_DOMAIN = "match"
+AUDIT_DOMAIN = "audit"
+
+
+class SignalService:
+    def __init__(
+        self,
+        db: Database,
+        pseudonymiser: DomainPseudonymiser,
+        notifier: MatchNotifier,
+        audit: AuditLog,
+        trail: AuditTrail,
+        clock: Clock,
+        timezone: str = "Europe/Amsterdam",
+    ) -> None:
+        self.db = db
+        self.pseudonymiser = pseudonymiser
+        self.subjects = DomainSubjects(pseudonymiser, MATCH_DOMAIN)
+        self.notifier = notifier
+        self.audit = audit
+        self.trail = trail
+        self.clock = clock
+        self.timezone = timezone
+
+    # create --------------------------------------------------------------------------------
+    def create(self, caller, body: dict, fsc_transaction_id: str) -> dict:
+        """Record the signal and match it at once; ``201`` answer as a dict."""
+        try:
+            loaded = load_signal_request(body)
+            bsn = self._child(caller, loaded["subject"])
+        except SchemaValidationError as exc:
+            self._deny(caller, exc.code, body, fsc_transaction_id)
+            raise GatewayError(
+                "The request body is not valid.", code=exc.code, status=422, errors=exc.errors
+            ) from None
+        except GatewayError as exc:
+            self._deny(caller, exc.code, body, fsc_transaction_id)
+            raise
+        now = self.clock()
+        refs = self.subjects.refs(bsn)
+        audit_ref = self.pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN)
+        signal = SignalRow(
+            id=str(uuid.uuid4()),
+            org_id=caller.org_id,
+            client_id=caller.client_id,
+            match_ref=refs[0],
+            category=loaded["category"],
+            contact=loaded["contact"],
+            status=matching.OPEN,
+            created_at=now,
+        )
+        event = self._event("signal.create", caller, audit_ref, fsc_transaction_id)
+        with self.db.session() as session:
+            self.audit.append(session, event, now)
+            session.add(signal)
+            session.flush()
+            self._match(session, signal, refs, bsn, audit_ref, now, fsc_transaction_id)
+        return {"id": signal.id, "status": matching.OPEN, "created_at": rfc3339(now)}
+
+    def _child(self, caller, subject: dict) -> Bsn:
+        if "bsn" in subject:
+            return Bsn(subject["bsn"])
+        try:
+            return self.pseudonymiser.reveal(
+                subject["pseudonym"], organisation_domain(caller.org_oin)
+            )
+        except PseudonymiseError:
+            raise GatewayError(
+                "The pseudonym was not issued to your organisation.",
+                code="unknown_pseudonym",
+                status=422,
+                errors={"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
+            ) from None
+
+    def _match(self, session: Session, signal: SignalRow, refs, bsn, audit_ref, now, fsc):
+        others = matching.counterparts(matching.open_signals(session, refs), signal.org_id)
+        if not others:
+            return
+        operator = operator_organisation(session)
+        orgs = {org.id: org for org in session.scalars(
+            select(Organisation).where(Organisation.id.in_([signal.org_id, *others]))
+        )}
+        mine = Side(orgs[signal.org_id], signal)
+        for org_id, other_signal in others.items():
+            if matching.has_live_match(session, refs, signal.org_id, org_id):
+                continue
+            theirs = Side(orgs[org_id], other_signal)
+            row = self._match_row(signal, other_signal, refs[0], now)
+            if operator is None:
+                log.warning("signal match recorded without inbox messages: no operator "
+                            "organisation is registered", extra={"match_ref": refs[0]})
+            else:
+                ids = {}
+                for recipient, other in ((mine, theirs), (theirs, mine)):
+                    ids[recipient.org.id] = self.notifier.notify(
+                        session, operator, recipient, other, bsn=bsn, audit_ref=audit_ref,
+                        now=now, fsc_transaction_id=fsc, timezone=self.timezone,
+                    )
+                row.first_message_id = ids[row.first_org_id]
+                row.second_message_id = ids[row.second_org_id]
+            session.add(row)
+
+    @staticmethod
+    def _match_row(signal: SignalRow, other: SignalRow, match_ref: str, now) -> SignalMatchRow:
+        first, second = sorted((signal, other), key=lambda s: s.org_id)
+        return SignalMatchRow(
+            match_ref=match_ref,
+            first_org_id=first.org_id,
+            second_org_id=second.org_id,
+            first_signal_id=first.id,
+            second_signal_id=second.id,
+            matched_at=now,
+        )
+
+    # close ---------------------------------------------------------------------------------
+    def close(self, caller, signal_id: str, fsc_transaction_id: str) -> dict:
+        """Close the caller's own signal; a repeat answers the same. Others get 404."""
+        with self.db.session() as session:
+            signal = session.scalars(
+                select(SignalRow).where(SignalRow.id == signal_id, SignalRow.org_id == caller.org_id)
+            ).first()
+        if signal is None:
+            self.trail.deny("signal.close", caller, "not_found",
+                            fsc_transaction_id=fsc_transaction_id)
+            raise GatewayError("No signal of yours with this id.", code="not_found", status=404)
+        if signal.status == matching.CLOSED:
+            return {"id": signal.id, "status": matching.CLOSED}
+        now = self.clock()
+        refs = self.subjects.aliases(signal.match_ref)
+        audit_ref = self.trail.from_domain(signal.match_ref, MATCH_DOMAIN)
+        with self.db.session() as session:
+            self.audit.append(
+                session, self._event("signal.close", caller, audit_ref, fsc_transaction_id), now
+            )
+            row = session.get(SignalRow, signal.id)
+            row.status, row.closed_at = matching.CLOSED, now
+            session.flush()
+            still_open = [s for s in matching.open_signals(session, refs)
+                          if s.org_id == caller.org_id]
+            if not still_open:
+                matching.end_matches(session, refs, caller.org_id, now)
+        return {"id": signal.id, "status": matching.CLOSED}
+
+    # audit ---------------------------------------------------------------------------------
+    @staticmethod
+    def _event(action: str, caller, audit_ref: str | None, fsc: str) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            decision="allowed",
+            actor_org=caller.org_oin,
+            actor_client_id=caller.client_id,
+            subject_ref=audit_ref,
+            fsc_transaction_id=fsc,
+        )
+
+    def _deny(self, caller, code: str, body: dict, fsc: str) -> None:
+        subject = self.trail.subject_ref(body.get("subject"), caller.org_oin)
+        self.trail.deny("signal.create", caller, code, subject_ref=subject, fsc_transaction_id=fsc)
+
+
+def operator_organisation(session: Session) -> Organisation | None:
+    """The organisation that runs the gateway: the sender of ``signal_match`` messages."""
+    return session.scalars(
+        select(Organisation)
+        .where(Organisation.type == "operator")
+        .order_by((Organisation.status != "active"), Organisation.id)
+    ).first()
