@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,8 +59,15 @@ def absence_body() -> bytes:
     ).encode()
 
 
-def load(port: int, path: str, headers: dict, body: bytes, seconds: float, workers: int,
-         rate: float | None = None) -> dict:
+def load(
+    port: int,
+    path: str,
+    headers: dict,
+    body: bytes,
+    seconds: float,
+    workers: int,
+    rate: float | None = None,
+) -> dict:
     """Closed-loop load (or paced at ``rate`` requests/s overall); keep-alive connections."""
     latencies: list[float] = []
     errors = 0
@@ -124,7 +130,10 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
     keys = bootstrap_partners(instance, env, [(SCHOOL, "school"), (LEERPLICHT, "leerplicht")])
     gateway = start_gunicorn("gateway.wsgi:app", gateway_port, env, instance, args.workers)
     bare = start_gunicorn(
-        "bench.bare_app:app", bare_port, dict(env, BENCH_BARE_DATABASE_URL=url), instance,
+        "bench.bare_app:app",
+        bare_port,
+        dict(env, BENCH_BARE_DATABASE_URL=url),
+        instance,
         args.workers,
     )
     try:
@@ -136,15 +145,30 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
         load(bare_port, "/bare", bare_headers, body, 1, args.clients)
         full_runs, bare_runs = [], []
         for _ in range(args.runs):
-            bare_runs.append(load(bare_port, "/bare", bare_headers, body, args.seconds, args.clients))
+            bare_runs.append(
+                load(bare_port, "/bare", bare_headers, body, args.seconds, args.clients)
+            )
             full_runs.append(
-                load(gateway_port, "/api/v1/exchanges", full_headers, body, args.seconds,
-                     args.clients)
+                load(
+                    gateway_port,
+                    "/api/v1/exchanges",
+                    full_headers,
+                    body,
+                    args.seconds,
+                    args.clients,
+                )
             )
         full = statistics.median(r["per_s"] for r in full_runs)
         baseline = statistics.median(r["per_s"] for r in bare_runs)
-        half = load(gateway_port, "/api/v1/exchanges", full_headers, body, args.seconds,
-                    args.clients, rate=full / 2)
+        half = load(
+            gateway_port,
+            "/api/v1/exchanges",
+            full_headers,
+            body,
+            args.seconds,
+            args.clients,
+            rate=full / 2,
+        )
         return {
             "exchanges_per_s": round(full, 1),
             "bare_per_s": round(baseline, 1),
@@ -179,14 +203,23 @@ def main() -> None:
         if postgres:
             with postgres_database(postgres) as url:
                 results["postgresql"] = measure("postgresql", url, args, workdir)
-    print(json.dumps({
-        "benchmark": "exchanges",
-        "config": {"seconds": args.seconds, "runs": args.runs, "clients": args.clients,
-                   "gunicorn_workers": args.workers, "threads_per_worker": 4},
-        "cpu_count": os.cpu_count(),
-        "goal_ratio": 0.5,
-        "results": results,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "exchanges",
+                "config": {
+                    "seconds": args.seconds,
+                    "runs": args.runs,
+                    "clients": args.clients,
+                    "gunicorn_workers": args.workers,
+                    "threads_per_worker": 4,
+                },
+                "cpu_count": os.cpu_count(),
+                "goal_ratio": 0.5,
+                "results": results,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,10 @@ def _env(extra: dict, instance: Path) -> dict:
 def cli(env: dict, instance: Path, *args: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
-        env=_env(env, instance), cwd=instance, check=True, capture_output=True,
+        env=_env(env, instance),
+        cwd=instance,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -53,11 +56,21 @@ def bootstrap_partners(instance: Path, env: dict, partners: list[tuple[str, str]
     for oin, type_ in partners:
         key = ECKey.generate_key("P-256", parameters={"kid": f"{type_}-1", "alg": "ES256"})
         keys[oin] = (f"bench-{type_}", key)
-        organisations.append({
-            "oin": oin, "name": f"Bench {type_}", "type": type_,
-            "clients": [{"client_id": f"bench-{type_}", "auth": "private_key_jwt",
-                         "jwks": {"keys": [key.as_dict(private=False)]}, "scopes": scopes}],
-        })
+        organisations.append(
+            {
+                "oin": oin,
+                "name": f"Bench {type_}",
+                "type": type_,
+                "clients": [
+                    {
+                        "client_id": f"bench-{type_}",
+                        "auth": "private_key_jwt",
+                        "jwks": {"keys": [key.as_dict(private=False)]},
+                        "scopes": scopes,
+                    }
+                ],
+            }
+        )
     path = instance / "bootstrap.yaml"
     path.write_text(json.dumps({"organisations": organisations}))
     cli(env, instance, "keys", "init")
@@ -69,9 +82,22 @@ def bootstrap_partners(instance: Path, env: dict, partners: list[tuple[str, str]
 def start_gunicorn(app: str, port: int, env: dict, instance: Path, workers: int):
     full_env = _env(env, instance)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "python:gateway.gunicorn_conf",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), app],
-        env=full_env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "python:gateway.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            app,
+        ],
+        env=full_env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -96,8 +122,14 @@ def stop(process) -> None:
 
 def client_assertion(client_id: str, key: ECKey, audience: str) -> str:
     now = int(time.time())
-    claims = {"iss": client_id, "sub": client_id, "aud": audience, "jti": uuid.uuid4().hex,
-              "iat": now, "exp": now + 120}
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 120,
+    }
     return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key)
 
 

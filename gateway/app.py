@@ -60,6 +60,9 @@ def _areas():
     configuration checks stay inside ``create_app``.
     """
     from . import oauth
+    from .consents import area as consents
     from .exchange import area as exchanges
+    from .signals import area as signals
 
-    return (oauth.init_app, exchanges.init_app)
+    # consents before exchanges: the exchange pipeline picks up the consent checker
+    return (oauth.init_app, consents.init_app, exchanges.init_app, signals.init_app)

@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from gateway.config import Settings, normalise_database_url
 from gateway.keys import KeyStore
 from gateway.storage import migrate
-from gateway.storage.database import Database
 from gateway.storage.all_models import load_all_models
+from gateway.storage.database import Database
 from gateway.storage.models import Base
 
 load_all_models()

@@ -101,6 +101,11 @@ class AuditLog:
     ``,"seq":`` and ``"prev_hash":"`` occur only as the members themselves.
     """
 
+    LOCK_HEAD = text("UPDATE audit_head SET seq = seq WHERE id = 1")
+    """Run first in a transaction that reads before it appends: takes the append lock up front
+    (the row lock on PostgreSQL, the write lock on SQLite), so the later append cannot fail
+    on a lock upgrade."""
+
     def append(self, session: Session, event: AuditEvent, at: datetime) -> AuditReceipt:
         template = rfc8785.dumps(event.document(_SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER)).decode()
         row = session.execute(_NEXT_SEQ).one()

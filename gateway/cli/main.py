@@ -53,12 +53,14 @@ def bootstrap(file: Path) -> None:
     report = apply_bootstrap(context.database(current), plan)
     click.echo(
         f"created {len(report.created)}, updated {len(report.updated)}, "
-        f"unchanged {len(report.unchanged)}"
+        f"removed {len(report.removed)}, unchanged {len(report.unchanged)}"
     )
     for label in report.created:
         click.echo(f"  created {label}")
     for label in report.updated:
         click.echo(f"  updated {label}")
+    for label in report.removed:
+        click.echo(f"  removed {label}")
 
 
 @main.command("run")
@@ -112,3 +114,19 @@ def demo_keys(out: Path) -> None:
 
     created = ensure_demo_keys(out)
     click.echo(f"demo keys in {out}: created {len(created)}")
+
+
+@main.group("retention")
+def retention_group() -> None:
+    """Erasure of stored payloads past their route's retention."""
+
+
+@retention_group.command("purge")
+def retention_purge() -> None:
+    """Erase payloads past retention; unacknowledged ones are dead-lettered (audited)."""
+    from ..audit.log import AuditLog
+    from ..clock import system_clock
+    from ..exchange.retention import purge_expired
+
+    erased = purge_expired(context.database(context.settings()), AuditLog(), system_clock())
+    click.echo(f"erased {erased} payload(s) past retention")

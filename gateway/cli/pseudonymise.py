@@ -49,8 +49,14 @@ def pseudonymise_command(oin, source, column, target, rejects, delimiter) -> Non
     ):
         try:
             result = pseudonymise_csv(
-                reader, writer, rejected, column, organisation_domain(oin), pseudonymiser,
-                progress=progress, delimiter=delimiter,
+                reader,
+                writer,
+                rejected,
+                column,
+                organisation_domain(oin),
+                pseudonymiser,
+                progress=progress,
+                delimiter=delimiter,
             )
         except BulkInputError as exc:
             raise click.ClickException(str(exc)) from None

@@ -14,8 +14,10 @@ from pseudonymise import DomainPseudonymiser
 
 from ..audit.log import AuditLog
 from ..clock import system_clock
-from . import models  # noqa: F401 - registers the tables on Base
-from . import openapi  # noqa: F401 - registers the paths in the OpenAPI document
+from . import (
+    models,  # noqa: F401 - registers the tables on Base
+    openapi,  # noqa: F401 - registers the paths in the OpenAPI document
+)
 from .api import ConsentApi
 from .checker import CountingConsentChecker
 from .receipts import KeyStoreReceiptSigner

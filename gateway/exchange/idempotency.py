@@ -52,9 +52,7 @@ def stored_answer(session: Session, org_id: int, key: str, request_hash: str, no
         return None
     if _aware(row.expires_at) <= now:
         session.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.org_id == org_id, IdempotencyKey.key == key
-            )
+            delete(IdempotencyKey).where(IdempotencyKey.org_id == org_id, IdempotencyKey.key == key)
         )
         return None
     if row.request_hash != request_hash:

@@ -91,7 +91,9 @@ def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
     try:
         envelope = load_exchange_envelope(exchange.body)
     except SchemaValidationError as exc:
-        raise Refusal(422, "validation_failed", "The request body is not valid.", exc.errors)
+        raise Refusal(
+            422, "validation_failed", "The request body is not valid.", exc.errors
+        ) from None
     exchange.message_type = envelope["message_type"]
 
 
@@ -132,7 +134,9 @@ def check_schema(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 9: the payload's schema, the subject's syntax and the BSN's elfproef."""
     errors: dict[str, list[str]] = {}
     try:
-        exchange.payload = load_payload(exchange.message_type, exchange.body["payload"], exchange.today)
+        exchange.payload = load_payload(
+            exchange.message_type, exchange.body["payload"], exchange.today
+        )
     except SchemaValidationError as exc:
         errors.update(exc.errors)
     try:

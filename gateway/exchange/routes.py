@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from schemas.errors import ProfileError
 from schemas.profiles import RecipientProfile
 
 from .models import RoutePolicyRow
@@ -64,25 +65,100 @@ def policy_from_row(row: RoutePolicyRow) -> RoutePolicy:
     )
 
 
+ROUTE_KEYS = {
+    "message_type",
+    "sender_type",
+    "recipient_type",
+    "purpose",
+    "legal_basis",
+    "identity",
+    "profile",
+    "retention_days",
+    "allowed",
+}
+
+
+def route_problems(route: object) -> list[tuple[tuple, str]]:
+    """Problems with one route mapping as (path inside the route, message); empty when valid.
+
+    The same rules hold for the shipped file and for a bootstrap file's ``routes:`` block.
+    A BSN may be forwarded only on a route whose legal basis is a named legal obligation.
+    """
+    from schemas.messages import MESSAGE_SCHEMAS, PARTNER_MESSAGE_TYPES
+    from schemas.vocabulary import PURPOSES
+
+    from ..registry.rules import ORGANISATION_TYPES
+
+    if not isinstance(route, dict):
+        return [((), "must be a mapping")]
+    problems: list[tuple[tuple, str]] = []
+    for key in route:
+        if key not in ROUTE_KEYS:
+            problems.append(((key,), f"unknown key (allowed: {', '.join(sorted(ROUTE_KEYS))})"))
+    message_type = route.get("message_type")
+    if message_type not in PARTNER_MESSAGE_TYPES:
+        problems.append((("message_type",), f"must be one of {', '.join(PARTNER_MESSAGE_TYPES)}"))
+    for side in ("sender_type", "recipient_type"):
+        if route.get(side) not in ORGANISATION_TYPES:
+            problems.append(((side,), f"must be one of {', '.join(ORGANISATION_TYPES)}"))
+    if route.get("allowed", True) is False:
+        return problems
+    if route.get("allowed", True) is not True:
+        problems.append((("allowed",), "must be true or false"))
+    if route.get("purpose") not in PURPOSES:
+        problems.append((("purpose",), f"must be one of {', '.join(PURPOSES)}"))
+    basis = route.get("legal_basis")
+    basis_type = basis.get("type") if isinstance(basis, dict) else None
+    if basis_type == "legal_obligation":
+        citation = basis.get("citation")
+        if not isinstance(citation, str) or not 1 <= len(citation) <= 200:
+            problems.append((("legal_basis", "citation"), "a legal obligation needs a citation"))
+    elif basis_type != "consent":
+        problems.append(
+            (("legal_basis",), "must be {type: consent} or {type: legal_obligation, citation: ...}")
+        )
+    identity = route.get("identity")
+    if identity not in ("bsn", "pseudonym"):
+        problems.append((("identity",), "must be bsn or pseudonym"))
+    elif identity == "bsn" and basis_type != "legal_obligation":
+        problems.append((("identity",), "a BSN may be forwarded only under a legal obligation"))
+    retention = route.get("retention_days")
+    if not isinstance(retention, int) or isinstance(retention, bool) or not 1 <= retention <= 3650:
+        problems.append((("retention_days",), "must be a whole number of days from 1 to 3650"))
+    if message_type in MESSAGE_SCHEMAS:
+        try:
+            RecipientProfile.from_mapping(
+                route.get("profile"), known_fields=MESSAGE_SCHEMAS[message_type]().fields
+            )
+        except ProfileError as exc:
+            problems.append((("profile",), str(exc)))
+    return problems
+
+
+def route_row(route: dict) -> dict:
+    """A valid route mapping as the columns of ``route_policies``."""
+    return {
+        "message_type": route["message_type"],
+        "sender_type": route["sender_type"],
+        "recipient_type": route["recipient_type"],
+        "purpose": route["purpose"],
+        "legal_basis_type": route["legal_basis"]["type"],
+        "citation": route["legal_basis"].get("citation"),
+        "identity": route["identity"],
+        "profile": route["profile"],
+        "retention_days": route["retention_days"],
+    }
+
+
 def shipped_route_rows() -> list[dict]:
     """The shipped defaults as column dicts (used by the migration that seeds them)."""
     document = yaml.safe_load(SHIPPED_ROUTES.read_text())
     rows = []
-    for route in document["routes"]:
-        _profile(route["profile"])
-        rows.append(
-            {
-                "message_type": route["message_type"],
-                "sender_type": route["sender_type"],
-                "recipient_type": route["recipient_type"],
-                "purpose": route["purpose"],
-                "legal_basis_type": route["legal_basis"]["type"],
-                "citation": route["legal_basis"].get("citation"),
-                "identity": route["identity"],
-                "profile": route["profile"],
-                "retention_days": route["retention_days"],
-            }
-        )
+    for index, route in enumerate(document["routes"]):
+        problems = route_problems(route)
+        if problems:
+            raise ValueError(f"{SHIPPED_ROUTES.name}: routes[{index}]: {problems}")
+        rows.append(route_row(route))
     return rows
 
 

@@ -169,8 +169,9 @@ class ExchangeService:
             actor_client_id=exchange.sender_client_id,
             message_type=message_type,
             sender=exchange.sender.oin,
-            recipient=recipient if recipient and len(recipient) == 20 and recipient.isdigit()
-            and recipient.isascii() else None,
+            recipient=recipient
+            if recipient and len(recipient) == 20 and recipient.isdigit() and recipient.isascii()
+            else None,
             purpose=exchange.route.purpose if exchange.route else None,
             legal_basis=exchange.route.legal_basis(None) if exchange.route else None,
             subject_ref=pipeline.best_effort_subject_ref(exchange, self.pseudonymiser),
@@ -262,16 +263,21 @@ class ExchangeService:
         senders = {}
         items = []
         with self.db.write_session() as session:
-            for message in rows:
-                if message.status == "accepted":
-                    self.audit.append(session, self._deliver_event(caller, message), now)
-                    message.status = "delivered"
-                    message.delivered_at = now
-                    session.merge(message)
+            if any(m.status == "accepted" for m in rows):
+                session.execute(AuditLog.LOCK_HEAD)
             if rows:
                 ids = {m.sender_org_id for m in rows}
                 for org in session.scalars(select(Organisation).where(Organisation.id.in_(ids))):
                     senders[org.id] = {"oin": org.oin, "name": org.name, "type": org.type}
+            for message in rows:
+                if message.status == "accepted":
+                    sender_oin = senders[message.sender_org_id]["oin"]
+                    self.audit.append(
+                        session, self._deliver_event(caller, message, sender_oin), now
+                    )
+                    message.status = "delivered"
+                    message.delivered_at = now
+                    session.merge(message)
         for message in rows:
             content = self.sealer.open(message.id, message.key_version, message.ciphertext)
             items.append(
@@ -292,7 +298,7 @@ class ExchangeService:
             "next_cursor": encode_cursor(rows[-1].seq) if more and rows else None,
         }
 
-    def _deliver_event(self, caller, message: Message) -> AuditEvent:
+    def _deliver_event(self, caller, message: Message, sender_oin: str) -> AuditEvent:
         return AuditEvent(
             action="exchange.deliver",
             decision="allowed",
@@ -301,7 +307,7 @@ class ExchangeService:
             exchange_id=message.id,
             message_type=message.message_type,
             recipient=caller.org_oin,
-            sender=None,
+            sender=sender_oin,
             purpose=message.purpose,
             legal_basis=message.legal_basis,
             consent_id=message.consent_id,
@@ -313,6 +319,7 @@ class ExchangeService:
         """Acknowledge receipt: idempotent; the stored payload is erased, metadata remains."""
         now = self.clock()
         with self.db.write_session() as session:
+            session.execute(AuditLog.LOCK_HEAD)
             message = session.scalars(
                 select(Message).where(
                     Message.id == exchange_id, Message.recipient_org_id == caller.org_id
@@ -321,11 +328,10 @@ class ExchangeService:
             if message is None:
                 raise Refusal(404, "not_found", "No exchange with this id in your inbox.")
             if message.status != "acknowledged":
-                event = self._deliver_event(caller, message)
+                sender_oin = _oins(session, {message.sender_org_id})[message.sender_org_id]
+                event = self._deliver_event(caller, message, sender_oin)
                 event.action = "exchange.ack"
-                session.expunge(message)
                 self.audit.append(session, event, now)
-                message = session.merge(message)
                 message.status = "acknowledged"
                 message.acknowledged_at = now
                 message.delivered_at = message.delivered_at or now
@@ -345,7 +351,9 @@ def _known_type(body) -> str | None:
 
 
 def _oins(session: Session, ids: set[int]) -> dict[int, str]:
-    rows = session.execute(select(Organisation.id, Organisation.oin).where(Organisation.id.in_(ids)))
+    rows = session.execute(
+        select(Organisation.id, Organisation.oin).where(Organisation.id.in_(ids))
+    )
     return dict(rows.all())
 
 
@@ -375,5 +383,9 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError
         return value
     except (ValueError, UnicodeDecodeError):
-        raise Refusal(400, "invalid_parameter", "The cursor is not valid.",
-                      {"cursor": ["Not a cursor this API issued."]}) from None
+        raise Refusal(
+            400,
+            "invalid_parameter",
+            "The cursor is not valid.",
+            {"cursor": ["Not a cursor this API issued."]},
+        ) from None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from ..api.request import json_body
 from ..api.paging import limit_parameter
+from ..api.request import json_body
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
 from .errors import Refusal

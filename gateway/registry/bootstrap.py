@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ..storage.database import Database
 from ..storage.models import Client, Organisation, utcnow
@@ -63,12 +63,12 @@ class OrganisationPlan:
 
 @dataclass
 class BootstrapFile:
-    """A validated bootstrap file: what to apply, and the raw ``saml``/``routes`` blocks."""
+    """A validated bootstrap file: what to apply, and the raw ``saml`` block."""
 
     path: Path
     organisations: list[OrganisationPlan]
     saml: dict | None
-    routes: object | None
+    routes: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -76,10 +76,11 @@ class BootstrapReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated)
+        return bool(self.created or self.updated or self.removed)
 
 
 def _path_text(path: tuple) -> str:
@@ -130,9 +131,27 @@ class _Checker:
         saml = value.get("saml")
         if saml is not None and not isinstance(saml, dict):
             self.problem(("saml",), "must be a mapping")
+        routes = self.routes(value.get("routes", []))
         if self.problems:
             raise BootstrapError(self.problems)
-        return BootstrapFile(self.path, plans, saml, value.get("routes"))
+        return BootstrapFile(self.path, plans, saml, routes)
+
+    def routes(self, value: object) -> list[dict]:
+        from ..exchange.routes import route_problems
+
+        if not isinstance(value, list):
+            self.problem(("routes",), "must be a list")
+            return []
+        seen: set[tuple] = set()
+        for index, route in enumerate(value):
+            for suffix, message in route_problems(route):
+                self.problem(("routes", index, *suffix), message)
+            if isinstance(route, dict):
+                key = tuple(route.get(k) for k in ("message_type", "sender_type", "recipient_type"))
+                if key in seen:
+                    self.problem(("routes", index), "this route is listed twice")
+                seen.add(key)
+        return value
 
     def organisation(
         self, item: object, path: tuple, seen_clients: dict
@@ -268,9 +287,12 @@ def _same_credentials(client: Client, credentials: ClientCredentials) -> bool:
 
 
 def apply_bootstrap(db: Database, plan: BootstrapFile) -> BootstrapReport:
-    """Write ``plan`` in one transaction; only records that differ are touched."""
+    """Write ``plan`` in one transaction; only records that differ are touched, and every
+    change is an ``admin.*`` audit event in the same transaction."""
     report = BootstrapReport()
-    with db.session() as session:
+    with db.write_session() as session:
+        # take the audit head's lock first: the whole bootstrap is one serialised writer
+        session.execute(text("UPDATE audit_head SET seq = seq WHERE id = 1"))
         for org_plan in plan.organisations:
             organisation = session.scalars(
                 select(Organisation).where(Organisation.oin == org_plan.oin)
@@ -296,7 +318,65 @@ def apply_bootstrap(db: Database, plan: BootstrapFile) -> BootstrapReport:
             session.flush()
             for client_plan in org_plan.clients:
                 _apply_client(session, organisation, client_plan, report)
+        for route in plan.routes:
+            _apply_route(session, route, report)
+        _audit_changes(session, report)
     return report
+
+
+def _apply_route(session, route: dict, report: BootstrapReport) -> None:
+    from ..exchange.models import RoutePolicyRow
+    from ..exchange.routes import route_row
+
+    key = (route["message_type"], route["sender_type"], route["recipient_type"])
+    label = "route {}:{}->{}".format(*key)
+    row = session.scalars(
+        select(RoutePolicyRow).where(
+            RoutePolicyRow.message_type == key[0],
+            RoutePolicyRow.sender_type == key[1],
+            RoutePolicyRow.recipient_type == key[2],
+        )
+    ).first()
+    if route.get("allowed", True) is False:
+        if row is None:
+            report.unchanged.append(label)
+        else:
+            session.delete(row)
+            report.removed.append(label)
+        return
+    wanted = route_row(route)
+    if row is None:
+        session.add(RoutePolicyRow(**wanted, updated_at=utcnow()))
+        report.created.append(label)
+    elif any(getattr(row, name) != value for name, value in wanted.items()):
+        for name, value in wanted.items():
+            setattr(row, name, value)
+        row.updated_at = utcnow()
+        report.updated.append(label)
+    else:
+        report.unchanged.append(label)
+
+
+def _audit_changes(session, report: BootstrapReport) -> None:
+    """One ``admin.<what>`` event per created, updated or removed record."""
+    from ..audit.log import AuditEvent, AuditLog
+
+    log = AuditLog()
+    now = utcnow()
+    changes = [("create", label) for label in report.created]
+    changes += [("update", label) for label in report.updated]
+    changes += [("remove", label) for label in report.removed]
+    for verb, label in changes:
+        what, _, name = label.partition(" ")
+        event = AuditEvent(
+            action=f"admin.{what}.{verb}",
+            decision="allowed",
+            actor_user="gateway bootstrap",
+            recipient=name if what == "organisation" else None,
+            reason=None,
+        )
+        event.steps = (name,)
+        log.append(session, event, now)
 
 
 def _apply_client(session, organisation: Organisation, plan: ClientPlan, report) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -149,7 +148,9 @@ class SignalService:
         """Close the caller's own signal; a repeat answers the same. Others get 404."""
         with self.db.session() as session:
             signal = session.scalars(
-                select(SignalRow).where(SignalRow.id == signal_id, SignalRow.org_id == caller.org_id)
+                select(SignalRow).where(
+                    SignalRow.id == signal_id, SignalRow.org_id == caller.org_id
+                )
             ).first()
         if signal is None:
             self.trail.deny("signal.close", caller, "not_found",

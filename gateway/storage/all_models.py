@@ -9,6 +9,8 @@ MODEL_MODULES = (
     "gateway.oauth.models",
     "gateway.exchange.models",
     "gateway.audit.models",
+    "gateway.consents.models",
+    "gateway.signals.models",
 )
 
 

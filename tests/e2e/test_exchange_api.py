@@ -15,8 +15,8 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from pseudonymise import Bsn, DomainPseudonymiser, organisation_domain
 from gateway.keys import KeyStore
+from pseudonymise import Bsn, DomainPseudonymiser, organisation_domain
 from tests import exchange_helpers as ex
 from tests.e2e.partners import register_partners
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from gateway.registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from gateway.storage.database import Database
-from gateway.storage.models import Client, Organisation
+from gateway.storage.models import Client, Organisation, utcnow
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -246,3 +246,79 @@ def test_client_secret_is_stored_hashed(database_url, tmp_path):
     assert secret not in stored and stored.startswith("scrypt$")
     assert not apply_bootstrap(db, read_bootstrap(path, production=False)).changed
     db.dispose()
+
+
+ROUTE_CHANGE = """\
+routes:
+  - message_type: absence_report
+    sender_type: school
+    recipient_type: swv
+    purpose: passend_onderwijs
+    legal_basis: {type: legal_obligation, citation: "Wet passend onderwijs (zorgplicht)"}
+    identity: pseudonym
+    profile: {keep: [absence_type, start_date], generalise: {date_of_birth: birth_year}}
+    retention_days: 90
+  - message_type: homebound_report
+    sender_type: leerplicht
+    recipient_type: swv
+    allowed: false
+"""
+
+
+def route_row(db, message_type, sender_type, recipient_type):
+    from gateway.exchange.models import RoutePolicyRow
+
+    with db.session() as session:
+        return session.scalars(
+            select(RoutePolicyRow).where(
+                RoutePolicyRow.message_type == message_type,
+                RoutePolicyRow.sender_type == sender_type,
+                RoutePolicyRow.recipient_type == recipient_type,
+            )
+        ).first()
+
+
+def test_routes_block_changes_policies_and_each_change_is_audited(database_url, tmp_path):
+    from gateway.audit.models import AuditEventRow
+
+    db = Database(database_url)
+    try:
+        report = apply_bootstrap(db, read_bootstrap(write(tmp_path, ROUTE_CHANGE), production=False))
+        assert report.updated == ["route absence_report:school->swv"]
+        assert report.removed == ["route homebound_report:leerplicht->swv"]
+        changed = route_row(db, "absence_report", "school", "swv")
+        assert changed.retention_days == 90 and changed.profile["keep"] == ["absence_type", "start_date"]
+        assert route_row(db, "homebound_report", "leerplicht", "swv") is None
+        with db.session() as session:
+            actions = [e.action for e in session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq))]
+        assert actions == ["admin.route.update", "admin.route.remove"]
+        again = apply_bootstrap(db, read_bootstrap(write(tmp_path, ROUTE_CHANGE), production=False))
+        assert not again.changed
+    finally:
+        # restore the shipped defaults for the other tests
+        from gateway.exchange.models import RoutePolicyRow
+        from gateway.exchange.routes import shipped_route_rows
+
+        with db.session() as session:
+            session.execute(RoutePolicyRow.__table__.delete())
+            session.execute(RoutePolicyRow.__table__.insert(), [dict(r, updated_at=utcnow()) for r in shipped_route_rows()])
+        db.dispose()
+
+
+def test_a_bsn_route_without_legal_obligation_is_refused(tmp_path):
+    problems = refusal(
+        tmp_path,
+        """\
+        routes:
+          - message_type: support_request
+            sender_type: school
+            recipient_type: wij
+            purpose: support
+            legal_basis: {type: consent}
+            identity: bsn
+            profile: {keep: [urgency, diagnosis]}
+            retention_days: 30
+        """,
+    )
+    assert "bootstrap.yaml:7: routes[0].identity: a BSN may be forwarded only under a legal obligation" in problems
+    assert any(p.startswith("bootstrap.yaml:8: routes[0].profile:") and "diagnosis" in p for p in problems)

@@ -355,3 +355,21 @@ def test_canonical_form_is_exactly_jcs_of_the_event(world):
     for row in rows:
         assert rfc8785.dumps(json.loads(row.canonical)).decode() == row.canonical
     assert json.loads(rows[1].canonical)["prev_hash"] == rows[0].hash
+
+
+def test_retention_erases_and_dead_letters_unacknowledged_messages(world):
+    from datetime import timedelta
+
+    from gateway.exchange.retention import purge_expired
+
+    kept = send(world, ex.SCHOOL, "absence_report", ex.LEERPLICHT, ex.absence_report(TODAY), key="1")
+    acked = send(world, ex.SCHOOL, "absence_report", ex.SWV, ex.absence_report(TODAY), key="2")
+    world["service"]().ack(world["callers"][ex.SWV], acked["id"])
+    assert purge_expired(world["db"], AuditLog(), NOW + timedelta(days=364)) == 0
+    assert purge_expired(world["db"], AuditLog(), NOW + timedelta(days=366)) == 1
+    with world["db"].session() as session:
+        message = session.scalars(select(Message).where(Message.id == kept["id"])).one()
+        events = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "exchange.dead_letter")).all()
+    assert message.ciphertext is None and message.status == "dead_lettered"
+    assert len(events) == 1 and '"reason":"retention_expired"' in events[0].canonical
+    assert inbox(world, ex.LEERPLICHT) == []

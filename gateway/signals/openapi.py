@@ -1,0 +1,71 @@
+"""OpenAPI description of ``/api/v1/signals`` (API.md section 6)."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+
+from ..docs.openapi import path_source, problem_response
+
+UNAUTHORISED = problem_response("missing_token or invalid_token")
+FORBIDDEN = problem_response("insufficient_scope")
+
+
+def _json(name: str) -> dict:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+
+@path_source
+def signal_paths(spec: APISpec) -> None:
+    spec.path(
+        path="/api/v1/signals",
+        operations={
+            "post": {
+                "summary": "Signal that your organisation is involved with a child",
+                "description": (
+                    "Matching is immediate: for every other organisation with an open signal "
+                    "on the same child, each side gets one signal_match in its inbox from the "
+                    "operator, naming the other party and the contact in its signal, never "
+                    "its category; at most one per pair while both have an open signal."
+                ),
+                "operationId": "createSignal",
+                "tags": ["signals"],
+                "security": [{"oauth2": ["signal:write"]}],
+                "requestBody": {"required": True, "content": _json("SignalRequest")},
+                "responses": {
+                    "201": {"description": "Open", "content": _json("SignalResponse")},
+                    "400": problem_response("invalid_json or invalid_parameter"),
+                    "401": UNAUTHORISED,
+                    "403": FORBIDDEN,
+                    "413": problem_response("payload_too_large"),
+                    "415": problem_response("unsupported_media_type"),
+                    "422": problem_response("validation_failed or unknown_pseudonym"),
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/signals/{id}/close",
+        operations={
+            "post": {
+                "summary": "Close your signal; closed signals match no more",
+                "operationId": "closeSignal",
+                "tags": ["signals"],
+                "security": [{"oauth2": ["signal:write"]}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "200": {"description": "Closed", "content": _json("SignalResponse")},
+                    "400": problem_response("invalid_json"),
+                    "401": UNAUTHORISED,
+                    "403": FORBIDDEN,
+                    "404": problem_response("not_found"),
+                    "415": problem_response("unsupported_media_type"),
+                },
+            }
+        },
+    )
