@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, http, logs
+from . import errors, http, logs, metrics
 from .config import Settings
 from .docs import bp as docs_bp
 from .keys import KeyStore
@@ -13,6 +13,7 @@ from .registry.service import OrganisationRegistry
 from .services import Services
 from .startup import check_production
 from .storage.database import Database
+from .version import API_VERSION, package_version
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     errors.register(app)
     http.register(app)
+    metrics.BUILD_INFO.labels(package_version(), API_VERSION).set(1)
     app.register_blueprint(ops_bp)
     app.register_blueprint(docs_bp)
     for init_area in _areas():
@@ -62,7 +64,14 @@ def _areas():
     from . import oauth
     from .consents import area as consents
     from .exchange import area as exchanges
+    from .monitoring import area as monitoring
     from .signals import area as signals
 
     # consents before exchanges: the exchange pipeline picks up the consent checker
-    return (oauth.init_app, consents.init_app, exchanges.init_app, signals.init_app)
+    return (
+        oauth.init_app,
+        consents.init_app,
+        exchanges.init_app,
+        signals.init_app,
+        monitoring.init_app,
+    )

@@ -55,6 +55,32 @@ OUTBOX_PENDING = Gauge(
 
 DELIVERIES = Counter("gateway_deliveries_total", "Push delivery attempts by result.", ["result"])
 
+DELIVERY_ATTEMPT_DURATION = Histogram(
+    "gateway_delivery_attempt_duration_seconds",
+    "Time of one push HTTP request to a recipient, by result (delivered|failed|dead_lettered).",
+    ["result"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+DELIVERY_LATENCY = Histogram(
+    "gateway_delivery_latency_seconds",
+    "Time from acceptance of a message to its successful push delivery.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 14400.0),
+)
+
+PSEUDONYMISATIONS = Counter(
+    "gateway_pseudonymisations_total",
+    "Pseudonyms issued or resolved, by domain kind (organisation, audit, consent, match).",
+    ["domain_kind", "operation"],
+)
+
+BUILD_INFO = Gauge(
+    "gateway_build_info",
+    "Always 1; the labels name the running version.",
+    ["version", "api_version"],
+    multiprocess_mode="max",
+)
+
 AUDIT_ENTRIES = Counter("gateway_audit_entries_total", "Audit events appended.")
 
 AUDIT_CHAIN_VALID = Gauge(

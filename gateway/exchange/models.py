@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,6 +48,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_inbox", "recipient_org_id", "status", "seq"),
         Index("ix_messages_subject_ref", "subject_ref"),
+        Index("ix_messages_outbox", "status", "next_attempt_at"),
     )
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -70,6 +72,11 @@ class Message(Base):
     key_version: Mapped[int] = mapped_column(Integer)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     retain_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # push delivery (gateway.delivery): this row is also the outbox entry
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class IdempotencyKey(Base):

@@ -24,6 +24,7 @@ from schemas.messages import load_payload
 from schemas.profiles import Minimised, minimise
 from schemas.subject import load_subject
 
+from .. import metrics
 from ..storage.models import Organisation
 from .errors import Refusal
 from .models import Message
@@ -161,6 +162,7 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
             exchange.bsn = ctx.pseudonymiser.reveal(
                 subject["pseudonym"], organisation_domain(exchange.sender.oin)
             )
+            metrics.PSEUDONYMISATIONS.labels("organisation", "reveal").inc()
         except PseudonymiseError:
             raise Refusal(
                 422,
@@ -169,6 +171,7 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
                 {"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
             ) from None
     exchange.subject_ref = ctx.pseudonymiser.pseudonymise(exchange.bsn, AUDIT_DOMAIN)
+    metrics.PSEUDONYMISATIONS.labels("audit", "issue").inc()
     reply_to = exchange.payload.get("in_reply_to")
     if reply_to is not None:
         original = ctx.session.scalars(
@@ -191,6 +194,7 @@ def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 11: a legal obligation named in the policy, or a covering consent (fail closed)."""
     if not exchange.route.needs_consent:
         return
+    metrics.PSEUDONYMISATIONS.labels("consent", "issue").inc()
     decision = ctx.consent.check(
         ctx.pseudonymiser.pseudonymise(exchange.bsn, CONSENT_DOMAIN),
         exchange.route.purpose,
@@ -219,6 +223,7 @@ def pseudonymise_subject(exchange: Exchange, ctx: PipelineContext) -> None:
         exchange.delivered_subject = {
             "pseudonym": ctx.pseudonymiser.pseudonymise(exchange.bsn, domain)
         }
+        metrics.PSEUDONYMISATIONS.labels("organisation", "issue").inc()
 
 
 def minimise_payload(exchange: Exchange, ctx: PipelineContext) -> None:

@@ -21,6 +21,8 @@ from pseudonymise import DomainPseudonymiser
 from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock, local_date
+from ..monitoring.facts import fact_values
+from ..monitoring.models import MonitoringFact
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import idempotency, pipeline
@@ -135,6 +137,19 @@ class ExchangeService:
                         "retain_until": exchange.now + timedelta(days=route.retention_days),
                     },
                 )
+                facts = fact_values(exchange.message_type, exchange.payload)
+                if facts is not None:
+                    session.execute(
+                        insert(MonitoringFact),
+                        {
+                            **facts,
+                            "message_id": message_id,
+                            "subject_ref": exchange.subject_ref,
+                            "sender_org_id": exchange.sender.id,
+                            "recipient_org_id": exchange.recipient.id,
+                            "reported_at": exchange.now,
+                        },
+                    )
                 answer = {
                     "id": message_id,
                     "status": "accepted",

@@ -75,14 +75,14 @@ def start_server(instance: Path, keys_dir: Path, extra_env: dict | None = None) 
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError((instance / "server.log").read_text())
         try:
-            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                 return LiveServer(url, env, process, instance)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     stop_server(process)

@@ -1,0 +1,30 @@
+"""Monitoring facts: what the indicators need from a report, kept after its payload is erased.
+
+A fact holds the child's audit-domain pseudonym, the category and the dates of a
+``homebound_report`` (or the absence type of an ``absence_report``), never a BSN or free text.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..storage.models import Base
+
+
+class MonitoringFact(Base):
+    __tablename__ = "monitoring_facts"
+    __table_args__ = (Index("ix_monitoring_facts_kind_since", "kind", "since_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject_ref: Mapped[str] = mapped_column(String(128))
+    category: Mapped[str] = mapped_column(String(40))
+    since_date: Mapped[date] = mapped_column(Date)
+    placed_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sender_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

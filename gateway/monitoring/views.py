@@ -1,0 +1,25 @@
+"""``GET /api/v1/monitoring/indicators`` (scope ``monitoring:read``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..errors import InvalidParameter
+from ..oauth.protect import current_caller, require_scope
+from .indicators import InvalidSchoolYear
+
+bp = Blueprint("monitoring", __name__)
+
+
+@bp.get("/api/v1/monitoring/indicators")
+@require_scope("monitoring:read")
+def indicators():
+    caller = current_caller()
+    scope = None if caller.org_type == "operator" else caller.org_id
+    try:
+        answer = current_app.extensions["monitoring"].indicators(
+            request.args.get("school_year"), scope
+        )
+    except InvalidSchoolYear as exc:
+        raise InvalidParameter(str(exc), errors={"school_year": [str(exc)]}) from None
+    return jsonify(answer)

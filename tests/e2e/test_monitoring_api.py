@@ -1,0 +1,64 @@
+"""``GET /api/v1/monitoring/indicators`` on a real server with generated homebound reports."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import requests
+
+from gateway.monitoring.indicators import SchoolYear
+from pseudonymise import generate_valid_bsns
+from tests import exchange_helpers as ex
+from tests.e2e.partners import register_partners
+
+TODAY = date.today()
+
+
+@pytest.fixture(scope="module")
+def partners(live_server, tmp_path_factory):
+    return register_partners(live_server, tmp_path_factory.mktemp("monitoring"))
+
+
+def indicators(partner, **params):
+    return requests.get(f"{partner.base_url}/api/v1/monitoring/indicators", params=params,
+                        headers=partner.headers(), timeout=10)
+
+
+def report(partner, bsn, category, since_days):
+    payload = dict(ex.homebound_report(TODAY), category=category, perspective="none",
+                   since_date=(TODAY - timedelta(days=since_days)).isoformat())
+    del payload["placed_date"]
+    response = partner.send("homebound_report", ex.SWV, payload, subject={"bsn": bsn})
+    assert response.status_code == 202, response.text
+
+
+def test_indicators_count_and_suppress(live_server, partners):
+    leerplicht, school = partners[ex.LEERPLICHT], partners[ex.SCHOOL]
+    year = SchoolYear.containing(TODAY).label
+    before = indicators(leerplicht, school_year=year).json()
+    assert before["homebound"]["by_category"] == {"absolute_absence": 0, "long_relative_absence": 0,
+                                                  "exemption_5a": 0, "exemption_other": 0}
+    bsns = list(generate_valid_bsns(12, seed=77))
+    for bsn in bsns[:7]:
+        report(leerplicht, bsn, "long_relative_absence", 100)  # over 3 months... if in this year
+    for bsn in bsns[7:10]:
+        report(leerplicht, bsn, "absolute_absence", 10)
+    report(leerplicht, bsns[0], "long_relative_absence", 100)  # the same child again: counts once
+    answer = indicators(leerplicht, school_year=year).json()
+    assert answer["school_year"] == year and answer["suppression_threshold"] == 5
+    categories = answer["homebound"]["by_category"]
+    assert categories["absolute_absence"] == "<5"
+    # a single small cell: the smallest other non-zero cell is withheld (complementary suppression)
+    assert categories["long_relative_absence"] is None
+    assert categories["exemption_5a"] == 0 and categories["exemption_other"] == 0
+    assert answer["absolute_absence"] == "<5"
+    assert set(answer["baseline"]) >= {"school_year"} and "targets" in answer
+    # a partner that neither sent nor received these reports sees none of them
+    assert indicators(school, school_year=year).json()["homebound"]["by_category"]["absolute_absence"] == 0
+    for bad in ("2025", "2025-2027", "x"):
+        response = indicators(leerplicht, school_year=bad)
+        assert response.status_code == 400 and response.json()["code"] == "invalid_parameter"
+    no_scope = requests.get(f"{leerplicht.base_url}/api/v1/monitoring/indicators",
+                            headers=leerplicht.headers("exchange:send"), timeout=10)
+    assert no_scope.status_code == 403 and no_scope.json()["code"] == "insufficient_scope"
