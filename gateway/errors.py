@@ -127,6 +127,10 @@ def problem(
     extra: Mapping[str, object] | None = None,
 ) -> Response:
     """Build a problem+json response; ``instance`` is the request path (never the query)."""
+    from flask import g
+
+    if request:
+        g.problem_code = code
     body: dict[str, object] = {
         "type": PROBLEM_TYPE_PREFIX + code,
         "title": title or HTTPStatus(status).phrase,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Flask, Response, g, request
 
 from . import metrics, transaction
 from .version import API_VERSION
+
+access_log = logging.getLogger("gateway.access")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -40,10 +43,35 @@ def _after(response: Response) -> Response:
     started = getattr(g, "started", None)
     if started is not None:
         rule = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - started
         metrics.REQUEST_DURATION.labels(rule, request.method, str(response.status_code)).observe(
-            time.perf_counter() - started
+            elapsed
         )
+        _access_log(rule, response, elapsed)
     return response
+
+
+def _access_log(rule: str, response: Response, elapsed: float) -> None:
+    """One structured line per request: the route rule (never the raw path or query), the
+    caller's organisation and client, the status and, for refusals, the problem code."""
+    if request.path in ("/healthz", "/readyz", "/metrics"):
+        return
+    caller = g.get("oauth_caller")
+    code = g.get("problem_code")
+    access_log.info(
+        "request",
+        extra={
+            "request_id": g.get("fsc_transaction_id"),
+            "method": request.method,
+            "route": rule,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 2),
+            "org": getattr(caller, "org_oin", None),
+            "client_id": getattr(caller, "client_id", None),
+            "decision": "refused" if response.status_code >= 400 else "allowed",
+            "code": code,
+        },
+    )
 
 
 def register(app: Flask) -> None:

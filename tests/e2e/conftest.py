@@ -60,7 +60,7 @@ def start_server(instance: Path, keys_dir: Path, extra_env: dict | None = None) 
         "GATEWAY_INSTANCE_DIR": str(instance),
         "GATEWAY_DATABASE_URL": f"sqlite:///{instance / 'gateway.db'}",
         "GATEWAY_KEYS_DIR": str(keys_dir),
-        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_LOG_LEVEL": "INFO",
         "PYTHONPATH": str(REPO),
         **(extra_env or {}),
     }

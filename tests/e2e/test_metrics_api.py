@@ -63,3 +63,20 @@ def test_exchange_counts_are_exact_across_workers(live_server, partners):
     for (_, labels) in after:
         for _, value in labels:
             assert ex.BSN not in value
+
+
+def test_access_log_lines_are_structured_and_hold_no_bsn(live_server, partners):
+    import json
+
+    school = partners[ex.SCHOOL]
+    school.send("absence_report", ex.GGD, ex.absence_report(TODAY))
+    lines = (live_server.instance / "server.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    refused = [r for r in records if r.get("logger") == "gateway.access" and r.get("code") == "route_not_allowed"]
+    assert refused, "the refusal is logged with its code"
+    last = refused[-1]
+    assert last["route"] == "/api/v1/exchanges" and last["org"] == ex.SCHOOL
+    assert last["status"] == 403 and last["duration_ms"] >= 0 and last["request_id"]
+    text = "\n".join(lines)
+    assert ex.BSN not in text and ex.OTHER_BSN not in text
+    assert "Bearer" not in text and "eyJ" not in text  # no tokens in the log
