@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, http, logs, metrics
+from . import errors, http, logs, metrics, ratelimit
 from .config import Settings
 from .docs import bp as docs_bp
 from .keys import KeyStore
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     errors.register(app)
     http.register(app)
+    ratelimit.init_app(app)
     metrics.BUILD_INFO.labels(package_version(), API_VERSION).set(1)
     app.register_blueprint(ops_bp)
     app.register_blueprint(docs_bp)

@@ -36,6 +36,33 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) 
     return value
 
 
+def _path(environ: Mapping[str, str], name: str) -> Path | None:
+    raw = environ.get(name)
+    return Path(raw) if raw else None
+
+
+def _delivery_client_key(environ: Mapping[str, str]) -> Path | None:
+    """The mTLS key for push delivery; only meaningful beside a client certificate."""
+    key = _path(environ, "GATEWAY_DELIVERY_CLIENT_KEY")
+    if key is not None and not environ.get("GATEWAY_DELIVERY_CLIENT_CERT"):
+        raise ConfigurationError(
+            "GATEWAY_DELIVERY_CLIENT_KEY needs GATEWAY_DELIVERY_CLIENT_CERT as well"
+        )
+    return key
+
+
+def _limit(environ: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit string such as ``100/second;3000/minute`` (checked at start)."""
+    from limits import parse_many
+
+    raw = environ.get(name) or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must look like '100/second;3000/minute'") from None
+    return raw
+
+
 def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
     for part in (p.strip() for p in raw.split(",")):
@@ -65,7 +92,14 @@ class Settings:
     delivery_max_attempts: int = 10
     delivery_backoff_seconds: int = 5
     delivery_timeout_seconds: int = 10
+    delivery_client_cert: Path | None = None
+    """PEM certificate (optionally with its key) the worker presents to recipients (mTLS)."""
+    delivery_client_key: Path | None = None
+    """PEM private key of ``delivery_client_cert`` when the certificate file holds none."""
     instance_dir: Path = Path("instance")
+    rate_limit_storage: str = "memory://"
+    rate_limit_client: str = "100/second;3000/minute"
+    rate_limit_organisation: str = "200/second;6000/minute"
 
     @property
     def is_production(self) -> bool:
@@ -104,7 +138,16 @@ class Settings:
             delivery_max_attempts=_int(environ, "GATEWAY_DELIVERY_MAX_ATTEMPTS", 10, 1),
             delivery_backoff_seconds=_int(environ, "GATEWAY_DELIVERY_BACKOFF_SECONDS", 5, 0),
             delivery_timeout_seconds=_int(environ, "GATEWAY_DELIVERY_TIMEOUT_SECONDS", 10, 1),
+            delivery_client_cert=_path(environ, "GATEWAY_DELIVERY_CLIENT_CERT"),
+            delivery_client_key=_delivery_client_key(environ),
             instance_dir=instance_dir,
+            rate_limit_storage=environ.get("GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
+            rate_limit_client=_limit(
+                environ, "GATEWAY_RATE_LIMIT_CLIENT", "100/second;3000/minute"
+            ),
+            rate_limit_organisation=_limit(
+                environ, "GATEWAY_RATE_LIMIT_ORGANISATION", "200/second;6000/minute"
+            ),
         )
 
     def with_changes(self, **changes) -> Settings:
@@ -131,4 +174,9 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("GATEWAY_BASE_URL must be an https URL in production")
     if not settings.metrics_token:
         problems.append("GATEWAY_METRICS_TOKEN must be set in production")
+    if settings.rate_limit_storage.startswith("memory"):
+        problems.append(
+            "GATEWAY_RATE_LIMIT_STORAGE must name a shared store (redis://...) in production, "
+            "so that every replica counts the same requests"
+        )
     return problems

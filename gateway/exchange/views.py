@@ -8,6 +8,7 @@ from ..api.paging import limit_parameter
 from ..api.request import json_body
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..ratelimit import rate_limited
 from .errors import Refusal
 
 bp = Blueprint("exchanges", __name__)
@@ -29,6 +30,7 @@ def _problem(refusal: Refusal) -> GatewayError:
 
 @bp.post("/api/v1/exchanges")
 @require_scope("exchange:send", on_refused=_audit_scope_refusal)
+@rate_limited
 def send():
     caller = current_caller()
     try:
@@ -46,6 +48,7 @@ def send():
 
 @bp.get("/api/v1/exchanges/<exchange_id>")
 @require_scope("exchange:send", "exchange:receive", any_of=True)
+@rate_limited
 def status(exchange_id: str):
     try:
         return jsonify(service().status(current_caller(), exchange_id))
@@ -55,6 +58,7 @@ def status(exchange_id: str):
 
 @bp.get("/api/v1/inbox")
 @require_scope("exchange:receive")
+@rate_limited
 def inbox():
     try:
         return jsonify(
@@ -66,6 +70,7 @@ def inbox():
 
 @bp.post("/api/v1/inbox/<exchange_id>/ack")
 @require_scope("exchange:receive")
+@rate_limited
 def ack(exchange_id: str):
     json_body(optional=True)
     try:

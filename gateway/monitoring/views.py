@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import InvalidParameter
 from ..oauth.protect import current_caller, require_scope
+from ..ratelimit import rate_limited
 from .indicators import InvalidSchoolYear
 
 bp = Blueprint("monitoring", __name__)
@@ -13,6 +14,7 @@ bp = Blueprint("monitoring", __name__)
 
 @bp.get("/api/v1/monitoring/indicators")
 @require_scope("monitoring:read")
+@rate_limited
 def indicators():
     caller = current_caller()
     scope = None if caller.org_type == "operator" else caller.org_id

@@ -20,6 +20,7 @@ def safe(settings) -> Settings:
         env="production",
         base_url="https://gateway.example.nl",
         metrics_token="a-metrics-token",
+        rate_limit_storage="redis://127.0.0.1:6379/0",
     )
 
 
@@ -41,6 +42,10 @@ def test_http_base_url_refused(safe):
 
 def test_missing_metrics_token_refused(safe):
     assert "GATEWAY_METRICS_TOKEN" in refused(replace(safe, metrics_token=None))
+
+
+def test_in_memory_rate_limits_refused(safe):
+    assert "GATEWAY_RATE_LIMIT_STORAGE" in refused(replace(safe, rate_limit_storage="memory://"))
 
 
 def test_keys_that_would_be_generated_refused(safe, tmp_path):

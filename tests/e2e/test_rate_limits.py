@@ -1,0 +1,66 @@
+"""Rate limits per client and per organisation, shared by every worker through Redis."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+import redis
+import requests
+
+from tests import exchange_helpers as ex
+from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.partners import register_partners
+
+REDIS_DB = 13
+
+
+@pytest.fixture(scope="module")
+def limited_server(tmp_path_factory, keys_dir):
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    client.flushdb()
+    instance = tmp_path_factory.mktemp("limited")
+    shutil.copytree(keys_dir, instance / "keys")
+    server = start_server(
+        instance,
+        instance / "keys",
+        {
+            "GATEWAY_RATE_LIMIT_STORAGE": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "GATEWAY_RATE_LIMIT_CLIENT": "5/minute",
+            "GATEWAY_RATE_LIMIT_ORGANISATION": "1000/minute",
+        },
+    )
+    yield server
+    stop_server(server.process)
+    client.flushdb()
+
+
+def test_client_limit_is_shared_by_both_workers_and_answers_429(limited_server, tmp_path):
+    partners = register_partners(limited_server, tmp_path)
+    leerplicht = partners[ex.LEERPLICHT]
+    token = leerplicht.token()
+    statuses = []
+    for _ in range(10):
+        # a new connection per request, so both gunicorn workers serve some of them
+        response = requests.get(f"{limited_server.url}/api/v1/inbox",
+                                headers={"Authorization": f"Bearer {token}", "Connection": "close"},
+                                timeout=10)
+        statuses.append(response.status_code)
+        last = response
+    assert statuses.count(200) == 5, statuses
+    assert statuses.count(429) == 5
+    assert last.headers["Content-Type"] == "application/problem+json"
+    assert last.json()["code"] == "too_many_requests"
+    assert int(last.headers["Retry-After"]) > 0
+    # another client of another organisation is not affected
+    other = partners[ex.SWV]
+    response = requests.get(f"{limited_server.url}/api/v1/inbox", headers=other.headers(), timeout=10)
+    assert response.status_code == 200
+
+
+def test_unauthenticated_requests_are_refused_before_counting(limited_server):
+    for _ in range(8):
+        response = requests.get(f"{limited_server.url}/api/v1/inbox",
+                                headers={"Authorization": f"Bearer {uuid.uuid4().hex}"}, timeout=10)
+        assert response.status_code == 401
