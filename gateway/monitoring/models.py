@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..storage.models import Base
@@ -28,3 +28,14 @@ class MonitoringFact(Base):
     sender_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MonitoringAlert(Base):
+    """An alert sent for one report and one norm (so a re-run sends nothing twice)."""
+
+    __tablename__ = "monitoring_alerts"
+    __table_args__ = (UniqueConstraint("fact_id", "alert"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fact_id: Mapped[int] = mapped_column(ForeignKey("monitoring_facts.id"))
+    alert: Mapped[str] = mapped_column(String(40))

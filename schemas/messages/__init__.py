@@ -16,6 +16,7 @@ from marshmallow import Schema
 from schemas.base import load_with
 from schemas.errors import SchemaValidationError
 from schemas.messages.absence_report import AbsenceReportSchema
+from schemas.messages.homebound_alert import HomeboundAlertSchema
 from schemas.messages.homebound_report import HomeboundReportSchema
 from schemas.messages.jgz_advice import JgzAdviceSchema
 from schemas.messages.sickness_absence_referral import SicknessAbsenceReferralSchema
@@ -32,6 +33,7 @@ MESSAGE_SCHEMAS: dict[str, type[Schema]] = {
     "support_feedback": SupportFeedbackSchema,
     "homebound_report": HomeboundReportSchema,
     "signal_match": SignalMatchSchema,
+    "homebound_alert": HomeboundAlertSchema,
 }
 assert tuple(MESSAGE_SCHEMAS) == MESSAGE_TYPES
 
@@ -40,6 +42,7 @@ __all__ = [
     "MESSAGE_TYPES",
     "PARTNER_MESSAGE_TYPES",
     "AbsenceReportSchema",
+    "HomeboundAlertSchema",
     "HomeboundReportSchema",
     "JgzAdviceSchema",
     "OtherPartySchema",

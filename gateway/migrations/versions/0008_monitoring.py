@@ -30,7 +30,17 @@ def upgrade() -> None:
         sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_monitoring_facts_kind_since", "monitoring_facts", ["kind", "since_date"])
+    op.create_table(
+        "monitoring_alerts",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "fact_id", sa.Integer, sa.ForeignKey("monitoring_facts.id"), nullable=False
+        ),
+        sa.Column("alert", sa.String(40), nullable=False),
+        sa.UniqueConstraint("fact_id", "alert"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("monitoring_alerts")
     op.drop_table("monitoring_facts")

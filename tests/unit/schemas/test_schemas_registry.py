@@ -25,8 +25,9 @@ SUPPORT = {
 }
 
 
-def test_all_seven_types_are_registered():
+def test_all_eight_types_are_registered():
     assert set(MESSAGE_SCHEMAS) == {
+        "homebound_alert",
         "absence_report",
         "sickness_absence_referral",
         "jgz_advice",
@@ -39,8 +40,8 @@ def test_all_seven_types_are_registered():
     assert MESSAGE_SCHEMAS["absence_report"] is AbsenceReportSchema
 
 
-def test_partners_may_send_every_type_but_signal_match():
-    assert set(PARTNER_MESSAGE_TYPES) == set(MESSAGE_SCHEMAS) - {"signal_match"}
+def test_partners_may_send_every_type_but_the_gateways_own():
+    assert set(PARTNER_MESSAGE_TYPES) == set(MESSAGE_SCHEMAS) - {"signal_match", "homebound_alert"}
 
 
 def test_unknown_message_type_is_reported_at_message_type():
