@@ -155,14 +155,16 @@ class KeyStore:
     # signing keys ------------------------------------------------------------------------
     # Several processes (gunicorn workers, the CLI) share the directory: ``gateway keys
     # rotate`` writes a new key while workers run. Files appear atomically (meta first, then
-    # the PEM by hard link) and workers notice a changed directory by its mtime, so a new key
-    # is used and trusted without a restart (API.md section 2, rotation with overlap).
-    def _signing_stamp(self) -> tuple[int, int] | None:
+    # the PEM by hard link) and workers notice that the directory changed, so a new key is
+    # used and trusted without a restart (API.md section 2, rotation with overlap).
+    def _signing_stamp(self) -> frozenset | None:
+        """What the directory holds: file names with inode numbers (a replaced file changes
+        its inode), so a change is seen even where mtimes are coarse. One ``scandir``."""
         try:
-            info = (self.directory / SIGNING_DIR).stat()
+            with os.scandir(self.directory / SIGNING_DIR) as entries:
+                return frozenset((e.name, e.inode()) for e in entries if e.name[0] != ".")
         except FileNotFoundError:
             return None
-        return (info.st_mtime_ns, info.st_ino)
 
     def _read_signing_files(self) -> tuple[list[SigningKey], list[SigningKey]]:
         """(active, retired) keys on disk, each sorted oldest first."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import requests
 from cryptography.hazmat.primitives import serialization
 from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
@@ -198,6 +199,8 @@ def write_bootstrap(path: Path, organisations: list[str]) -> Path:
 OIN_A = "00000099000000000001"
 OIN_B = "00000099000000000002"
 DEV_SECRET = "development-secret-0123456789"
+# production refuses a per-process rate-limit store; nothing connects to it in these tests
+PRODUCTION_RATE_LIMIT_STORAGE = "redis://127.0.0.1:6379/0"
 
 
 class World:
@@ -271,3 +274,98 @@ def failures(method: str, error: str) -> float:
     """The current value of ``gateway_auth_failures_total{method, error}`` in this process."""
     labels = {"method": method, "error": error}
     return REGISTRY.get_sample_value("gateway_auth_failures_total", labels) or 0.0
+
+
+# a real gateway process (e2e and security tests) ----------------------------------------------
+LIVE_A = "00000099000000000011"
+LIVE_B = "00000099000000000012"
+LIVE_SCOPES = ["exchange:send", "exchange:receive", "consent:read"]
+
+
+class Partners:
+    """Two organisations with real keys and certificates, registered by ``gateway bootstrap``.
+
+    Org A: ``<p>-a-sis`` (ES256), ``<p>-a-mtls`` (tls_client_auth, ``a_cert``), ``<p>-a-dev``
+    (client_secret_basic). Org B: ``<p>-b-sis`` (RS256), ``<p>-b-mtls`` (``b_cert``).
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.keys = {
+            f"{prefix}-a-sis": make_client_key("ES256"),
+            f"{prefix}-b-sis": make_client_key("RS256"),
+        }
+        ca = create_development_ca()
+        self.a_cert = issue_organisation_certificate(ca, LIVE_A, "Live School A")[1]
+        self.b_cert = issue_organisation_certificate(ca, LIVE_B, "Live School B")[1]
+
+    def id(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+    def bootstrap(self, path: Path) -> Path:
+        def pkjwt(name):
+            client_id = self.id(name)
+            return {"client_id": client_id, "auth": "private_key_jwt",
+                    "jwks": self.keys[client_id].jwks(), "scopes": LIVE_SCOPES}
+
+        def mtls(name, cert):
+            return {"client_id": self.id(name), "auth": "tls_client_auth",
+                    "tls_client_cert_sha256": sha256_thumbprint_hex(cert), "scopes": LIVE_SCOPES}
+
+        dev = {"client_id": self.id("a-dev"), "auth": "client_secret_basic",
+               "client_secret": DEV_SECRET, "scopes": ["exchange:send"]}
+        return write_bootstrap(path, [
+            organisation_yaml(LIVE_A, "Live School A", "school",
+                              [pkjwt("a-sis"), mtls("a-mtls", self.a_cert), dev]),
+            organisation_yaml(LIVE_B, "Live School B", "school",
+                              [pkjwt("b-sis"), mtls("b-mtls", self.b_cert)]),
+        ])
+
+
+class Remote:
+    """HTTP calls to a live gateway, each on a fresh connection (so both workers are used)."""
+
+    def __init__(self, url: str, partners: Partners, issuer: str | None = None) -> None:
+        self.url = url
+        self.partners = partners
+        self.issuer = issuer or url
+        self.token_url = f"{self.issuer}/oauth/token"
+
+    def assertion(self, name: str = "a-sis", aud: str | None = None, **extra) -> str:
+        client_id = self.partners.id(name)
+        return client_assertion(self.partners.keys[client_id], client_id, aud or self.token_url,
+                                **extra)
+
+    def post(self, path: str, form: dict, headers: dict | None = None):
+        return requests.post(f"{self.url}{path}", data=form, headers=headers or {}, timeout=10)
+
+    def post_token(self, form: dict, headers: dict | None = None):
+        return self.post("/oauth/token", form, headers)
+
+    def token(self, name: str = "a-sis", scope: str | None = None) -> str:
+        response = self.post_token(token_form(self.assertion(name), scope))
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def mtls_form(self, name: str = "a-mtls") -> dict:
+        return {"grant_type": "client_credentials", "client_id": self.partners.id(name)}
+
+    def mtls_token(self, name: str = "a-mtls", cert=None) -> str:
+        cert = cert or self.partners.a_cert
+        response = self.post_token(self.mtls_form(name), {"X-Client-Cert": cert_header(cert)})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def get(self, path: str, token: str | None = None, headers: dict | None = None):
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.get(f"{self.url}{path}", headers=headers, timeout=10)
+
+    def introspect(self, token: str, name: str = "a-sis"):
+        aud = f"{self.issuer}/oauth/introspect"
+        return self.post("/oauth/introspect", auth_form(self.assertion(name, aud), token=token))
+
+    def revoke(self, token: str, name: str = "a-sis"):
+        aud = f"{self.issuer}/oauth/revoke"
+        return self.post("/oauth/revoke", auth_form(self.assertion(name, aud), token=token))

@@ -14,7 +14,9 @@ from ..registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from ..storage import migrate
 from ..storage.database import Database
 from . import context
+from .audit import audit_group
 from .certs import certs_group
+from .delivery import outbox_group, worker
 from .keys import keys_group
 from .pseudonymise import pseudonymise_command
 from .registry import client, org
@@ -95,10 +97,13 @@ def run(host: str, port: int, workers: int) -> None:
 
 
 main.add_command(org)
+main.add_command(audit_group)
 main.add_command(keys_group)
 main.add_command(certs_group)
 main.add_command(pseudonymise_command)
 main.add_command(client)
+main.add_command(worker)
+main.add_command(outbox_group)
 
 
 @main.group("demo")
@@ -130,3 +135,33 @@ def retention_purge() -> None:
 
     erased = purge_expired(context.database(context.settings()), AuditLog(), system_clock())
     click.echo(f"erased {erased} payload(s) past retention")
+
+
+@main.group("monitoring")
+def monitoring_group() -> None:
+    """Pact monitoring."""
+
+
+@monitoring_group.command("alerts")
+@click.option("--lead-days", default=7, show_default=True, type=int)
+def monitoring_alerts(lead_days: int) -> None:
+    """Send homebound alerts for children near six weeks or three months at home (daily)."""
+    from pseudonymise import DomainPseudonymiser
+
+    from ..audit.log import AuditLog
+    from ..clock import system_clock
+    from ..exchange.sealing import MessageSealer
+    from ..monitoring.alerts import issue_alerts
+
+    current = context.settings()
+    keyring = context.keystore(current).keyring
+    created = issue_alerts(
+        context.database(current),
+        DomainPseudonymiser(keyring),
+        MessageSealer(keyring),
+        AuditLog(),
+        system_clock(),
+        lead_days=lead_days,
+        timezone=current.timezone,
+    )
+    click.echo(f"sent {created} homebound alert(s)")

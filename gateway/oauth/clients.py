@@ -13,9 +13,13 @@ from dataclasses import dataclass
 GRANT_TYPE = "client_credentials"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClientRecord:
-    """A client and its organisation, as stored when the request started."""
+    """A client and its organisation, as stored when the request started.
+
+    Its ``repr`` names the client only: authlib logs clients at debug level, and key material
+    or a secret's hash has no place in a log.
+    """
 
     client_id: str
     auth_method: str
@@ -28,6 +32,9 @@ class ClientRecord:
     org_type: str
     org_name: str
     org_status: str
+
+    def __repr__(self) -> str:
+        return f"<ClientRecord {self.client_id}>"
 
     @property
     def org_active(self) -> bool:

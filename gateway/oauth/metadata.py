@@ -31,7 +31,7 @@ def server_metadata(settings: Settings) -> dict:
         "introspection_endpoint": f"{issuer}/oauth/introspect",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
         "grant_types_supported": ["client_credentials"],
-        "response_types_supported": [],
+        "response_types_supported": [],  # REQUIRED; no authorization endpoint, so none
         "scopes_supported": list(SCOPES),
         "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": algorithms,

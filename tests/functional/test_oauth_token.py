@@ -12,6 +12,7 @@ from gateway.registry.service import ClientCredentials
 from tests.oauth_helpers import (
     DEV_SECRET,
     OIN_A,
+    PRODUCTION_RATE_LIMIT_STORAGE,
     World,
     cert_header,
     client_assertion,
@@ -131,6 +132,7 @@ def test_client_secret_basic_refused_at_auth_time_in_production(database_url, ke
         env="production",
         base_url="https://gateway.example.nl",
         metrics_token="metrics-token",
+        rate_limit_storage=PRODUCTION_RATE_LIMIT_STORAGE,
     )
     try:
         secret = ClientCredentials("client_secret_basic", client_secret=DEV_SECRET)
