@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from flask import Flask
+from flask import Flask, g
 from flask import request as flask_request
 
 from .. import metrics
 from ..config import Settings
 from .assertions import AssertionVerifier
 from .clientauth import DevelopmentSecretBasic, PrivateKeyJwt, TlsClientAuth, attempted_method
+from .failures import claimed_client_id, record_failure
 from .grants import ClientCredentialsGrant, TokenIntrospection, TokenRevocation
 from .requests import GatewayRequest
 from .store import OAuthStore
@@ -84,6 +85,13 @@ class GatewayAuthorizationServer(AuthorizationServer):
     def handle_error_response(self, request, error: OAuth2Error):
         code = error.error if error.error in DESCRIPTIONS else "invalid_request"
         metrics.AUTH_FAILURES.labels(_method_label(request), code).inc()
+        record_failure(
+            self.store.db,
+            self.store,
+            claimed_client_id(flask_request.form, flask_request.headers),
+            code,
+            g.get("fsc_transaction_id"),
+        )
         headers = list(NO_STORE)
         status = 400
         if code == "invalid_client":
