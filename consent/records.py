@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from pseudonymise import Bsn
+from pseudonymise import Bsn, InvalidBsnError
+
+from .errors import ConsentInvalidError
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class NewConsent:
     def from_body(cls, body: dict) -> NewConsent:
         """From a body checked by ``schemas.consent.load_consent_request``."""
         return cls(
-            bsn=Bsn(body["subject"]["bsn"]),
+            bsn=child(body["subject"]["bsn"]),
             date_of_birth=date.fromisoformat(body["date_of_birth"]),
             purpose=body["purpose"],
             parties=tuple(body["parties"]),
@@ -114,3 +116,18 @@ class NewConsent:
             evidence_method=body["evidence"]["method"],
             evidence_reference=body["evidence"]["reference"],
         )
+
+
+def child(digits: str) -> Bsn:
+    """The BSN value type of a subject the schema accepted.
+
+    ``pseudonymise`` also refuses a BSN whose elfproef sum is 0 (such as ``100000009``), which
+    the schema's check lets through; that is a validation failure of ``subject.bsn``, not a
+    server error.
+    """
+    try:
+        return Bsn(digits)
+    except InvalidBsnError:
+        raise ConsentInvalidError(
+            "The request body is not valid.", {"subject.bsn": ["is not a valid BSN"]}
+        ) from None

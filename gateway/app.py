@@ -63,10 +63,14 @@ def _areas():
     configuration checks stay inside ``create_app``.
     """
     from . import oauth
+    from .audit import area as audit
     from .consents import area as consents
     from .exchange import area as exchanges
     from .monitoring import area as monitoring
+    from .reidentification import area as reidentifications
+    from .saml import area as saml
     from .signals import area as signals
+    from .web import area as web
 
     # consents before exchanges: the exchange pipeline picks up the consent checker
     return (
@@ -75,4 +79,9 @@ def _areas():
         exchanges.init_app,
         signals.init_app,
         monitoring.init_app,
+        audit.init_app,
+        reidentifications.init_app,
+        # the web pages last: they call the services the areas above built
+        saml.init_app,
+        web.init_app,
     )

@@ -102,11 +102,12 @@ HTTP_CODES = {
 
 def domain_status(exc: BaseException) -> int | None:
     """The HTTP status of a domain exception (one table for the whole product)."""
-    from schemas.errors import SchemaValidationError
+    from schemas.errors import InvalidParameterError, SchemaValidationError
 
     from .strictjson import InvalidJsonError
 
     table: list[tuple[type[BaseException], int]] = [
+        (InvalidParameterError, 400),
         (SchemaValidationError, 422),
         (InvalidJsonError, 400),
     ]

@@ -1,26 +1,16 @@
-"""The BSN elfproef (eleven test), kept here so the schemas package stands alone.
+"""The BSN elfproef for the schemas: the same rule as ``pseudonymise`` (one source of truth).
 
-``pseudonymise`` has its own BSN value type; the schemas only need to know whether a string
-is syntactically a BSN, so they carry this small pure check instead of importing it.
+Two implementations once disagreed on BSNs whose weighted sum is 0 (``100000009``): the
+schema accepted what the pseudonymiser then refused, a 500. The schemas now ask
+``pseudonymise`` (both are domain packages; neither knows the web).
 """
 
 from __future__ import annotations
 
-import re
-
-_NINE_ASCII_DIGITS = re.compile(r"[0-9]{9}")
-_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+from pseudonymise.bsn import is_valid_bsn as _is_valid_bsn
 
 
 def is_valid_bsn(value: object) -> bool:
-    """True when ``value`` is a string of nine ASCII digits that passes the elfproef.
-
-    The elfproef weighs the digits 9, 8, ..., 2 and -1; the sum must be divisible by 11.
-    Nine zeros pass that arithmetic but are never issued, so they are refused.
-    """
-    if not isinstance(value, str) or not _NINE_ASCII_DIGITS.fullmatch(value):
-        return False
-    if value == "000000000":
-        return False
-    total = sum(weight * int(digit) for weight, digit in zip(_WEIGHTS, value, strict=True))
-    return total % 11 == 0
+    """True when ``value`` is a string of nine ASCII digits that passes the elfproef, with a
+    weighted sum that is not 0 (``000000000`` and the like are never issued)."""
+    return isinstance(value, str) and _is_valid_bsn(value)

@@ -90,7 +90,7 @@ SIGNAL_STATUSES: tuple[str, ...] = ("open", "closed")
 
 GRANTOR_ROLES: tuple[str, ...] = ("parent", "guardian", "youth")
 EVIDENCE_METHODS: tuple[str, ...] = ("written", "digital", "verbal")
-CONSENT_STATUSES: tuple[str, ...] = ("active", "expired", "withdrawn", "pending")
+CONSENT_STATUSES: tuple[str, ...] = ("active", "expired", "withdrawn", "pending", "superseded")
 
 EXCHANGE_STATUSES: tuple[str, ...] = ("accepted", "delivered", "acknowledged", "dead_lettered")
 REIDENTIFICATION_STATUSES: tuple[str, ...] = (

@@ -12,9 +12,8 @@ from __future__ import annotations
 import base64
 
 from consent.errors import ConsentError
-from consent.records import Actor, Consent, NewConsent
+from consent.records import Actor, Consent, NewConsent, child
 from consent.service import ConsentService
-from pseudonymise import Bsn
 from schemas.consent import load_consent_request, load_consent_search, load_consent_withdrawal
 from schemas.errors import InvalidParameterError, SchemaValidationError
 
@@ -107,8 +106,8 @@ class ConsentApi:
     def withdraw(self, caller, consent_id: str, body: dict, transaction_id: str) -> dict:
         visible = None
         try:
-            loaded = load_consent_withdrawal(body)
             visible = self.service.get(consent_id, actor(caller))
+            loaded = load_consent_withdrawal(body)
             consent = self.service.withdraw(
                 consent_id,
                 actor(caller),
@@ -134,7 +133,8 @@ class ConsentApi:
         try:
             loaded = load_consent_search(body)
             after = decode_cursor(loaded["cursor"])
-        except SchemaValidationError as exc:
+            bsn = child(loaded["subject"]["bsn"])
+        except (SchemaValidationError, ConsentError) as exc:
             self.trail.deny(
                 "consent.search",
                 caller,
@@ -143,7 +143,6 @@ class ConsentApi:
                 fsc_transaction_id=transaction_id,
             )
             raise problem(exc) from None
-        bsn = Bsn(loaded["subject"]["bsn"])
         page = self.service.search(bsn, actor(caller), after, loaded["limit"])
         self.trail.write(
             AuditEvent(

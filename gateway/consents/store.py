@@ -12,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from consent.records import Actor, Consent, PrivateDetails, RegistryEvent, StatusEntry
@@ -32,7 +33,11 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _consent(row: ConsentRow, oin: str, org_type: str) -> Consent:
+CONSENTS = ConsentRow.__table__
+
+
+def _consent(row) -> Consent:
+    """A record from a row of :data:`CONSENTS` joined with its recorder's OIN and type."""
     return Consent(
         id=row.id,
         subject_ref=row.subject_ref,
@@ -43,7 +48,11 @@ def _consent(row: ConsentRow, oin: str, org_type: str) -> Consent:
         valid_until=row.valid_until,
         evidence_method=row.evidence_method,
         recorded_by=Actor(
-            oin, org_type, row.recorded_by_org_id, row.recorded_by_client_id, row.recorded_by_user
+            row.recorder_oin,
+            row.recorder_type,
+            row.recorded_by_org_id,
+            row.recorded_by_client_id,
+            row.recorded_by_user,
         ),
         created_at=aware(row.created_at),
         receipt=row.receipt,
@@ -55,27 +64,51 @@ def _consent(row: ConsentRow, oin: str, org_type: str) -> Consent:
 
 
 def _query():
-    return select(ConsentRow, Organisation.oin, Organisation.type).join(
-        Organisation, Organisation.id == ConsentRow.recorded_by_org_id
+    """Columns, not ORM entities: the consent check runs on every consent-based exchange,
+    and plain rows cost a fraction of mapped objects."""
+    columns = [c for c in CONSENTS.c if c.key not in ("sealed", "key_version")]
+    return select(
+        *columns,
+        Organisation.oin.label("recorder_oin"),
+        Organisation.type.label("recorder_type"),
+    ).join(Organisation, Organisation.id == CONSENTS.c.recorded_by_org_id)
+
+
+# Built once with bound parameters: building a statement costs more than running it.
+BY_SUBJECT = (
+    _query()
+    .where(CONSENTS.c.subject_ref.in_(bindparam("refs", expanding=True)))
+    .order_by(CONSENTS.c.seq)
+)
+BY_SUBJECT_AND_PURPOSE = (
+    _query()
+    .where(
+        CONSENTS.c.subject_ref.in_(bindparam("refs", expanding=True)),
+        CONSENTS.c.purpose == bindparam("purpose"),
     )
+    .order_by(CONSENTS.c.seq)
+)
+BY_ID = _query().where(CONSENTS.c.id == bindparam("consent_id"))
 
 
 class ConsentReads:
-    """Reads within one session."""
+    """Reads within one session (or connection)."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def for_subject(self, subject_refs: Sequence[str], purpose: str | None = None) -> list[Consent]:
-        query = _query().where(ConsentRow.subject_ref.in_(list(subject_refs)))
-        if purpose is not None:
-            query = query.where(ConsentRow.purpose == purpose)
-        rows = self.session.execute(query.order_by(ConsentRow.seq)).all()
-        return [_consent(row, oin, org_type) for row, oin, org_type in rows]
+        if purpose is None:
+            rows = self.session.execute(BY_SUBJECT, {"refs": list(subject_refs)})
+        else:
+            rows = self.session.execute(
+                BY_SUBJECT_AND_PURPOSE, {"refs": list(subject_refs), "purpose": purpose}
+            )
+        return [_consent(row) for row in rows]
 
     def get(self, consent_id: str) -> Consent | None:
-        found = self.session.execute(_query().where(ConsentRow.id == consent_id)).first()
-        return _consent(*found) if found else None
+        found = self.session.execute(BY_ID, {"consent_id": consent_id}).first()
+        return _consent(found) if found else None
 
 
 class SqlConsentChanges(ConsentReads):
@@ -171,12 +204,12 @@ class SqlConsentStore:
         self.pseudonymiser = pseudonymiser
 
     def for_subject(self, subject_refs: Sequence[str], purpose: str | None = None) -> list[Consent]:
-        with self.db.session() as session:
-            return ConsentReads(session).for_subject(subject_refs, purpose)
+        with self.db.engine.connect() as connection:
+            return ConsentReads(connection).for_subject(subject_refs, purpose)
 
     def get(self, consent_id: str) -> Consent | None:
-        with self.db.session() as session:
-            return ConsentReads(session).get(consent_id)
+        with self.db.engine.connect() as connection:
+            return ConsentReads(connection).get(consent_id)
 
     @contextmanager
     def transaction(self, event: RegistryEvent) -> Iterator[SqlConsentChanges]:

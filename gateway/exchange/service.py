@@ -196,8 +196,6 @@ class ExchangeService:
         with self.db.write_session() as session:
             self.audit.append(session, event, exchange.now)
         self._count(exchange, "denied", refusal.code)
-        if refusal.code.startswith("consent_"):
-            metrics.CONSENT_CHECKS.labels(refusal.code).inc()
 
     def refuse_scope(self, caller, fsc_transaction_id: str) -> None:
         """Audit a send refused for want of the ``exchange:send`` scope (API.md step 2)."""
@@ -231,8 +229,6 @@ class ExchangeService:
             decision,
             code,
         ).inc()
-        if exchange.route is not None and exchange.route.needs_consent and decision == "allowed":
-            metrics.CONSENT_CHECKS.labels("allowed").inc()
 
     # reading -------------------------------------------------------------------------------
     def status(self, caller, exchange_id: str) -> dict:

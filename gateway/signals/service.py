@@ -2,6 +2,11 @@
 
 Handlers call these methods and render what they return. Every change is one transaction
 that starts with its audit event; refusals are audited under the attempted action.
+
+``signal_match`` messages come from the operator organisation (API.md section 3). When none
+is registered, a match is still recorded, so the pair is not told twice once an operator
+exists, but no message can be sent; a warning says so. Every installation's bootstrap
+registers the operator.
 """
 
 from __future__ import annotations
@@ -13,7 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.subjects import DomainSubjects
-from pseudonymise import Bsn, DomainPseudonymiser, PseudonymiseError, organisation_domain
+from pseudonymise import (
+    Bsn,
+    DomainPseudonymiser,
+    InvalidBsnError,
+    PseudonymiseError,
+    organisation_domain,
+)
 from schemas.errors import SchemaValidationError
 from schemas.signal import load_signal_request
 
@@ -90,7 +101,15 @@ class SignalService:
 
     def _child(self, caller, subject: dict) -> Bsn:
         if "bsn" in subject:
-            return Bsn(subject["bsn"])
+            try:
+                return Bsn(subject["bsn"])
+            except InvalidBsnError:  # the schema's elfproef lets a sum of 0 through
+                raise GatewayError(
+                    "The request body is not valid.",
+                    code="validation_failed",
+                    status=422,
+                    errors={"subject.bsn": ["is not a valid BSN"]},
+                ) from None
         try:
             return self.pseudonymiser.reveal(
                 subject["pseudonym"], organisation_domain(caller.org_oin)
@@ -104,6 +123,7 @@ class SignalService:
             ) from None
 
     def _match(self, session: Session, signal: SignalRow, refs, bsn, audit_ref, now, fsc):
+        """Match the new signal with every other organisation's open signal on the child."""
         others = matching.counterparts(matching.open_signals(session, refs), signal.org_id)
         if not others:
             return
@@ -115,18 +135,19 @@ class SignalService:
         for org_id, other_signal in others.items():
             if matching.has_live_match(session, refs, signal.org_id, org_id):
                 continue
-            theirs = Side(orgs[org_id], other_signal)
             row = self._match_row(signal, other_signal, refs[0], now)
             if operator is None:
                 log.warning("signal match recorded without inbox messages: no operator "
-                            "organisation is registered", extra={"match_ref": refs[0]})
+                            "organisation is registered")
             else:
-                ids = {}
-                for recipient, other in ((mine, theirs), (theirs, mine)):
-                    ids[recipient.org.id] = self.notifier.notify(
+                theirs = Side(orgs[org_id], other_signal)
+                ids = {
+                    recipient.org.id: self.notifier.notify(
                         session, operator, recipient, other, bsn=bsn, audit_ref=audit_ref,
                         now=now, fsc_transaction_id=fsc, timezone=self.timezone,
                     )
+                    for recipient, other in ((mine, theirs), (theirs, mine))
+                }
                 row.first_message_id = ids[row.first_org_id]
                 row.second_message_id = ids[row.second_org_id]
             session.add(row)

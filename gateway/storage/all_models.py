@@ -9,8 +9,11 @@ MODEL_MODULES = (
     "gateway.oauth.models",
     "gateway.exchange.models",
     "gateway.audit.models",
+    "gateway.reidentification.models",
     "gateway.consents.models",
     "gateway.signals.models",
+    "gateway.saml.models",
+    "gateway.web.models",
 )
 
 

@@ -82,7 +82,7 @@ def start_server(instance: Path, keys_dir: Path, extra_env: dict | None = None) 
         try:
             if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                 return LiveServer(url, env, process, instance)
-        except (requests.ConnectionError, requests.Timeout):
+        except requests.RequestException:
             pass
         time.sleep(0.2)
     stop_server(process)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 
 import pytest
@@ -10,14 +11,25 @@ import requests
 from gateway.monitoring.indicators import SchoolYear
 from pseudonymise import generate_valid_bsns
 from tests import exchange_helpers as ex
+from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import register_partners
 
 TODAY = date.today()
 
 
 @pytest.fixture(scope="module")
-def partners(live_server, tmp_path_factory):
-    return register_partners(live_server, tmp_path_factory.mktemp("monitoring"))
+def own_server(tmp_path_factory, keys_dir):
+    """A server of its own: indicators count everything on it, so no other test may add."""
+    instance = tmp_path_factory.mktemp("monitoring-server")
+    shutil.copytree(keys_dir, instance / "keys")
+    server = start_server(instance, instance / "keys")
+    yield server
+    stop_server(server.process)
+
+
+@pytest.fixture(scope="module")
+def partners(own_server, tmp_path_factory):
+    return register_partners(own_server, tmp_path_factory.mktemp("monitoring"))
 
 
 def indicators(partner, **params):
@@ -33,7 +45,7 @@ def report(partner, bsn, category, since_days):
     assert response.status_code == 202, response.text
 
 
-def test_indicators_count_and_suppress(live_server, partners):
+def test_indicators_count_and_suppress(partners):
     leerplicht, school = partners[ex.LEERPLICHT], partners[ex.SCHOOL]
     year = SchoolYear.containing(TODAY).label
     before = indicators(leerplicht, school_year=year).json()

@@ -1,8 +1,10 @@
 """The Dutch age rule at exact birthdays, 29 February included (consent/age.py)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consent.age import (
     FROM_12_TO_16,
@@ -106,3 +108,21 @@ def test_a_validity_before_birth_is_invalid():
         check_grantors(BORN, date(2010, 5, 16), ["parent"])
     assert caught.value.code == "validation_failed"
     assert caught.value.errors == {"valid_from": ["Must be on or after date_of_birth."]}
+
+
+@given(born=st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+       years=st.integers(min_value=1, max_value=25))
+def test_the_age_goes_up_by_one_exactly_on_each_birthday(born, years):
+    day = birthday(born, born.year + years)
+    assert age_on(born, day) == years
+    assert age_on(born, day - timedelta(days=1)) == years - 1
+
+
+@given(born=st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+       offset=st.integers(min_value=0, max_value=25 * 366))
+def test_bands_follow_the_age_and_more_grantors_never_hurt(born, offset):
+    day = born + timedelta(days=offset)
+    age = age_on(born, day)
+    band = required_grantors(born, day)
+    assert band is (UNDER_12 if age < 12 else FROM_12_TO_16 if age < 16 else FROM_16)
+    assert check_grantors(born, day, ["parent", "guardian", "youth"]) is band

@@ -373,3 +373,12 @@ def test_retention_erases_and_dead_letters_unacknowledged_messages(world):
     assert message.ciphertext is None and message.status == "dead_lettered"
     assert len(events) == 1 and '"reason":"retention_expired"' in events[0].canonical
     assert inbox(world, ex.LEERPLICHT) == []
+
+
+def test_bsn_with_weighted_sum_zero_is_refused_as_invalid_not_a_crash(world):
+    # 100000009: 9*1 - 9 = 0, divisible by 11 but never issued; the schema and the
+    # pseudonymiser must agree, or the pipeline would crash after the schema step
+    error = refused(world, ex.SCHOOL, "absence_report", ex.LEERPLICHT, ex.absence_report(TODAY),
+                    subject={"bsn": "100000009"})
+    assert (error.status, error.code) == (422, "validation_failed")
+    assert list(error.errors) == ["subject.bsn"]
