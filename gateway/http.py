@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from . import metrics, transaction
 from .version import API_VERSION
 
 access_log = logging.getLogger("gateway.access")
 
+HSTS = "max-age=31536000; includeSubDomains"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -38,6 +39,10 @@ def _after(response: Response) -> Response:
     )
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.extensions["gateway"].settings.is_production:
+        # production is https only (startup refuses an http base URL): browsers must not
+        # fall back to http for the session cookie's site (RFC 6797)
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.path.startswith(("/api/", "/oauth/")):
         response.headers.setdefault("Cache-Control", "no-store")
     started = getattr(g, "started", None)

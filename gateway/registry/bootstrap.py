@@ -69,6 +69,8 @@ class BootstrapFile:
     organisations: list[OrganisationPlan]
     saml: dict | None
     routes: list[dict] = field(default_factory=list)
+    saml_setup: object | None = None
+    """The checked ``saml`` block (:class:`gateway.saml.setup.SamlSetup`), stored on apply."""
 
 
 @dataclass
@@ -129,12 +131,25 @@ class _Checker:
                 seen_oins[plan.oin] = index
                 plans.append(plan)
         saml = value.get("saml")
+        saml_setup = None
         if saml is not None and not isinstance(saml, dict):
             self.problem(("saml",), "must be a mapping")
+        elif saml is not None:
+            saml_setup = self.saml(saml)
         routes = self.routes(value.get("routes", []))
         if self.problems:
             raise BootstrapError(self.problems)
-        return BootstrapFile(self.path, plans, saml, routes)
+        return BootstrapFile(self.path, plans, saml, routes, saml_setup)
+
+    def saml(self, block: dict):
+        """The ``saml`` block checked by :func:`gateway.saml.setup.block_problems`, with the
+        IdP metadata file read now (relative to this file) so that it can be stored."""
+        from ..saml.setup import block_problems
+
+        problems, setup = block_problems(block, self.path.parent)
+        for suffix, message in problems:
+            self.problem(("saml", *suffix), message)
+        return setup
 
     def routes(self, value: object) -> list[dict]:
         from ..exchange.routes import route_problems
@@ -320,6 +335,13 @@ def apply_bootstrap(db: Database, plan: BootstrapFile) -> BootstrapReport:
                 _apply_client(session, organisation, client_plan, report)
         for route in plan.routes:
             _apply_route(session, route, report)
+        if plan.saml_setup is not None:
+            from ..saml.setup import save_setup
+
+            outcome = save_setup(session, plan.saml_setup)
+            getattr(report, "unchanged" if outcome == "unchanged" else outcome).append(
+                "saml configuration"
+            )
         _audit_changes(session, report)
     return report
 

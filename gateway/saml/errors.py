@@ -1,0 +1,52 @@
+"""Why a SAML exchange was refused, as a stable code, an HTTP status and a Dutch message.
+
+The code goes into the log and the audit trail; the Dutch message is what the person at the
+browser reads. Neither ever carries the SAML message itself: an assertion holds personal data
+(name, role) and, on a refused attack, attacker-controlled markup.
+"""
+
+from __future__ import annotations
+
+
+class SamlError(Exception):
+    """Base of SAML refusals; ``status`` and ``code`` make the error page."""
+
+    status = 400
+    code = "saml_error"
+    message = "Het inloggen is mislukt."
+
+    def __init__(self, code: str | None = None, message: str | None = None, status=None) -> None:
+        super().__init__(code or self.code)
+        if code is not None:
+            self.code = code
+        if message is not None:
+            self.message = message
+        if status is not None:
+            self.status = status
+
+
+class SamlNotConfigured(SamlError):
+    """No identity provider is configured (production without a ``saml`` block)."""
+
+    status = 503
+    code = "saml_not_configured"
+    message = "Eenmalig inloggen (single sign-on) is voor deze gateway niet ingericht."
+
+
+class MalformedMessage(SamlError):
+    """The message is not a well-formed, safe SAML document (XXE, DTD, comments, size)."""
+
+    status = 400
+    code = "saml_malformed"
+    message = "Het antwoord van de identiteitsprovider is ongeldig en is geweigerd."
+
+
+class RefusedResponse(SamlError):
+    """A well-formed response that fails a security check (signature, audience, time...)."""
+
+    status = 403
+    code = "saml_refused"
+    message = (
+        "Het antwoord van de identiteitsprovider voldoet niet aan de beveiligingseisen en is "
+        "geweigerd. Er is geen sessie aangemaakt."
+    )

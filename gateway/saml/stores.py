@@ -1,0 +1,88 @@
+"""Single-use state shared by every process: outstanding requests and used assertion IDs.
+
+pysaml2 keeps both in memory (or not at all), which breaks as soon as two gunicorn workers or
+two replicas serve one login. Here both are rows: a request ID is taken by one ``DELETE`` whose
+row count says whether this process won it, and an assertion ID is remembered by an ``INSERT``
+on a primary key, which a second use cannot repeat.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import Clock
+from ..storage.database import Database
+from .models import SamlAssertionRow, SamlRequestRow
+
+REQUEST_LIFETIME = timedelta(minutes=10)
+
+
+class OutstandingRequests:
+    """Requests we sent whose answer is still welcome (``InResponseTo`` must name one)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def add(self, request_id: str, kind: str, relay_state: str) -> None:
+        now = self.clock()
+        with self.db.write_session() as session:
+            session.execute(delete(SamlRequestRow).where(SamlRequestRow.expires_at < now))
+            session.add(
+                SamlRequestRow(
+                    id=request_id,
+                    kind=kind,
+                    relay_state=relay_state,
+                    created_at=now,
+                    expires_at=now + REQUEST_LIFETIME,
+                )
+            )
+
+    def take(self, request_id: str | None, kind: str) -> str | None:
+        """The relay state of an unexpired request of ``kind``, removed so it answers once."""
+        if not request_id or len(request_id) > 100:
+            return None
+        with self.db.write_session() as session:
+            row = session.scalars(
+                select(SamlRequestRow).where(
+                    SamlRequestRow.id == request_id, SamlRequestRow.kind == kind
+                )
+            ).first()
+            if row is None:
+                return None
+            relay_state, expires_at = row.relay_state, row.expires_at
+            taken = session.execute(
+                delete(SamlRequestRow).where(SamlRequestRow.id == request_id)
+            ).rowcount
+        if taken != 1 or _aware(expires_at) < self.clock():
+            return None
+        return relay_state
+
+
+class AssertionReplayCache:
+    """Assertion IDs that logged someone in; a second use is a replay."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def first_use(self, assertion_id: str, keep_until: datetime) -> bool:
+        """Remember ``assertion_id`` until ``keep_until``; False when it was seen before."""
+        now = self.clock()
+        try:
+            with self.db.write_session() as session:
+                session.execute(delete(SamlAssertionRow).where(SamlAssertionRow.expires_at < now))
+                session.add(SamlAssertionRow(id=assertion_id, expires_at=keep_until))
+        except IntegrityError:
+            return False
+        return True
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

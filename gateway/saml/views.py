@@ -1,0 +1,131 @@
+"""``/saml/metadata``, ``/login``, ``/saml/acs``, ``/saml/slo`` and ``/logout`` (API.md 10).
+
+Thin: each view asks :class:`~gateway.saml.provider.ServiceProvider` and the session store,
+then redirects or renders. A refused response raises a ``SamlError``, which the blueprint's
+error handler turns into a Dutch page; no session is created and no cookie set on that path.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request
+
+from ..audit.log import AuditEvent
+from ..config import ConfigurationError
+from ..web import errors as web_errors
+from ..web.auth import (
+    check_csrf,
+    clear_session_cookie,
+    cookie_name,
+    current_user,
+    set_session_cookie,
+    web,
+)
+from ..web.context import register_context
+from . import logout as logout_flow
+from .errors import SamlError, SamlNotConfigured
+from .provider import ServiceProvider
+from .relaystate import safe_path
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("saml", __name__)
+web_errors.register(bp)
+register_context(bp)
+
+
+def provider() -> ServiceProvider:
+    return current_app.extensions["saml"]
+
+
+@bp.get("/saml/metadata")
+def metadata():
+    try:
+        document = provider().metadata()
+    except ConfigurationError:
+        # production without the SP key pair (and so without a saml block): nothing to publish
+        return render_template("web/not_configured.html"), 503
+    return Response(document, mimetype="application/samlmetadata+xml")
+
+
+@bp.get("/login")
+def login():
+    next_path = safe_path(request.args.get("next"))
+    if current_user() is not None:
+        return redirect(next_path)
+    try:
+        location = provider().start_login(next_path)
+    except SamlNotConfigured:
+        body = render_template("web/not_configured.html")
+        return body, 503
+    return redirect(location)
+
+
+@bp.post("/saml/acs")
+def acs():
+    services = web()
+    try:
+        login = provider().finish_login(
+            request.form.get("SAMLResponse"), request.form.get("RelayState")
+        )
+    except SamlError as exc:
+        services.trail.write(
+            AuditEvent(
+                action="auth.failure",
+                decision="denied",
+                reason=exc.code[:60],
+                fsc_transaction_id=g.get("fsc_transaction_id"),
+            )
+        )
+        raise
+    token = services.sessions.create(login.identity)
+    log.info("web login", extra={"roles": ",".join(login.identity.roles) or "none"})
+    response = redirect(login.next_path, code=303)
+    set_session_cookie(response, token)
+    return response
+
+
+@bp.get("/logout")
+def logout_form():
+    if current_user() is None:
+        return render_template("web/logged_out.html")
+    return render_template("web/logout.html", user=current_user())
+
+
+@bp.post("/logout")
+def logout():
+    user = current_user()
+    check_csrf(user)
+    services = web()
+    services.sessions.end(request.cookies.get(cookie_name()))
+    g.web_user = None
+    location = logout_flow.start_logout(
+        provider(), user.name_id, user.name_id_format, user.session_index
+    )
+    # a page that follows a link rather than a redirect: browsers apply the form's CSP
+    # (form-action 'self') to redirects after a POST, which would block an external IdP
+    template = "web/logout_continue.html" if location else "web/logged_out.html"
+    response = Response(render_template(template, location=location))
+    clear_session_cookie(response)
+    return response
+
+
+@bp.get("/saml/slo")
+def single_logout():
+    """The IdP's answer to our logout, or the IdP asking us to end a person's sessions."""
+    services = web()
+    if "SAMLRequest" in request.args:
+        name_id, session_index, location = logout_flow.idp_logout_request(
+            provider(),
+            request.query_string.decode("ascii", "replace")
+        )
+        services.sessions.end_for(name_id, session_index)
+        response = redirect(location)
+        clear_session_cookie(response)
+        return response
+    if "SAMLResponse" in request.args:
+        logout_flow.finish_logout(provider(), request.args["SAMLResponse"])
+    response = Response(render_template("web/logged_out.html"))
+    clear_session_cookie(response)
+    return response

@@ -1,0 +1,122 @@
+"""The audit log for privacy officers: search, export, integrity and the subject report.
+
+Every read goes through :class:`gateway.audit.service.AuditService` with the web user as the
+actor, so visibility (a partner sees only events its organisation took part in) and the
+"every read is an audit event" rule are the API's own. This module only translates the
+Dutch form (dates in Europe/Amsterdam, "tot en met") into the service's filter, and keeps
+the integrity check of the banner for a minute per process: verifying walks the whole chain,
+which a page view should not repeat for every visitor.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..audit.actors import Actor
+from ..audit.params import EventFilter, parse_filter
+from ..errors import GatewayError
+from .errors import WebError
+
+VERIFY_CACHE_SECONDS = 60
+PAGE_SIZE = 50
+REPORT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Integrity:
+    valid: bool
+    entries: int
+    first_invalid_seq: int | None
+    checked_at: datetime
+
+
+_cache: dict[str, Integrity] = {}
+_cache_lock = threading.Lock()
+_cache_time: dict[str, float] = {}
+
+
+def audit_service():
+    service = current_app.extensions.get("audit")
+    if service is None:
+        raise WebError(503, "De auditlog is in deze installatie niet beschikbaar.")
+    return service
+
+
+def actor_of(user) -> Actor:
+    return Actor.web_user(user.org_oin, user.org_type, user.name_id)
+
+
+def _day(name: str, raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise WebError(400, f"De datum bij „{name}” is niet geldig (jjjj-mm-dd).") from None
+
+
+def event_filter(form: dict, timezone: str) -> EventFilter:
+    """The service's filter from the page's fields: ``van`` and ``tot en met`` are local
+    dates (the end day counts whole), the rest as in the API."""
+    zone = ZoneInfo(timezone)
+    args: dict[str, str] = {}
+    if form.get("from"):
+        start = datetime.combine(_day("van", form["from"]), datetime.min.time(), zone)
+        args["from"] = start.isoformat()
+    if form.get("to"):
+        end = datetime.combine(_day("tot en met", form["to"]) + timedelta(days=1),
+                               datetime.min.time(), zone)
+        args["to"] = end.isoformat()
+    for name in ("org", "action", "message_type", "decision"):
+        if form.get(name):
+            args[name] = form[name].strip()
+    try:
+        return parse_filter(args)
+    except GatewayError as exc:
+        raise WebError(400, f"Een zoekveld is niet geldig: {exc.detail}") from None
+
+
+def search(user, wanted: EventFilter, cursor: str | None) -> dict:
+    try:
+        return audit_service().search(actor_of(user), wanted, cursor or None, PAGE_SIZE)
+    except GatewayError as exc:
+        raise WebError(400, f"De zoekopdracht is niet geldig: {exc.detail}") from None
+
+
+def export(user, wanted: EventFilter):
+    return audit_service().export(actor_of(user), "csv", wanted)
+
+
+def subject_report(user, bsn_digits: str, cursor: str | None = None) -> dict:
+    body = {"subject": {"bsn": bsn_digits}, "cursor": cursor, "limit": REPORT_LIMIT}
+    try:
+        return audit_service().subject_report(actor_of(user), body)
+    except GatewayError as exc:
+        raise WebError(400, f"Het inzageverzoek is niet geldig: {exc.detail}") from None
+
+
+def integrity(user) -> Integrity:
+    """The chain's state, verified at most once a minute per process (and then audited)."""
+    service = audit_service()
+    key = service.db.url
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and time.monotonic() - _cache_time[key] < VERIFY_CACHE_SECONDS:
+            return cached
+    report = service.verify(actor_of(user))
+    result = Integrity(report.valid, report.entries, report.first_invalid_seq,
+                       datetime.now(ZoneInfo("Europe/Amsterdam")))
+    with _cache_lock:
+        _cache[key], _cache_time[key] = result, time.monotonic()
+    return result
+
+
+def forget_integrity() -> None:
+    """Drop the cached check (tests, and after an operator repaired nothing: never needed)."""
+    with _cache_lock:
+        _cache.clear()
+        _cache_time.clear()

@@ -1,0 +1,141 @@
+"""The consent registry for privacy officers: search by BSN, view, withdraw.
+
+Same service as the API (:class:`consent.service.ConsentService`), with the web user as the
+actor, so the registry's own audit events carry ``actor.user``. A partner's privacy officer
+sees the consents that name their organisation (or its type) or that it recorded, exactly as
+its API clients do; the operator's privacy officers see every consent of the child, since the
+operator answers for the registry as a whole, but withdraw only as a party could. Reads and
+searches are audited here (``consent.search``, ``consent.read``), with the child named only
+by the audit-domain pseudonym.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from consent.errors import ConsentError
+from consent.records import Actor, Consent
+from consent.service import may_see
+from pseudonymise import Bsn, InvalidBsnError
+from schemas.consent import load_consent_withdrawal
+from schemas.errors import SchemaValidationError
+
+from ..audit.log import AuditEvent
+from .errors import WebError
+
+PURPOSE_NAMES = {
+    "mazl": "MAZL (ziekteverzuim)",
+    "support": "Ondersteuning (WIJ)",
+    "case_consultation": "Casusoverleg",
+}
+STATUS_NAMES = {
+    "active": "geldig",
+    "pending": "nog niet ingegaan",
+    "expired": "verlopen",
+    "withdrawn": "ingetrokken",
+    "superseded": "vervangen",
+}
+ROLE_NAMES = {"parent": "ouder", "guardian": "voogd", "youth": "jongere"}
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """A consent as the page shows it; ``withdrawable`` when this user's organisation is a
+    party or the recorder (the operator's officers may read every consent, not act on it)."""
+
+    consent: Consent
+    status: str
+    is_party: bool
+
+    @property
+    def withdrawable(self) -> bool:
+        return self.is_party and self.status in ("active", "pending")
+
+
+def consent_desk() -> ConsentDesk:
+    return ConsentDesk(current_app.extensions["consents"])
+
+
+def parse_bsn(text: str) -> Bsn:
+    """A BSN from a form field; the refusal never repeats the value."""
+    try:
+        return Bsn("".join((text or "").split()))
+    except InvalidBsnError:
+        raise WebError(422, "Dit is geen geldig BSN (9 cijfers die de elfproef doorstaan).",
+                       "BSN niet geldig") from None
+
+
+class ConsentDesk:
+    def __init__(self, api) -> None:
+        self.service = api.service
+        self.trail = api.trail
+
+    @staticmethod
+    def actor(user) -> Actor:
+        return Actor(user.org_oin, user.org_type, user.org_id, None, user.name_id)
+
+    def view(self, user, consent: Consent) -> ConsentView:
+        status = "superseded" if consent.superseded_at and not consent.withdrawn_at else (
+            self.service.status(consent)
+        )
+        return ConsentView(consent, status, may_see(consent, self.actor(user)))
+
+    def search(self, user, bsn: Bsn) -> list[ConsentView]:
+        refs = self.service.subjects.refs(bsn)
+        actor = self.actor(user)
+        found = [
+            consent
+            for consent in self.service.store.for_subject(refs)
+            if user.is_operator or may_see(consent, actor)
+        ]
+        found.sort(key=lambda consent: consent.created_at)
+        self.trail.write(self.event("consent.search", user, subject_ref=self.trail.subject_ref(
+            {"bsn": bsn.digits})))
+        return [self.view(user, consent) for consent in found]
+
+    def get(self, user, consent_id: str) -> ConsentView:
+        consent = self.service.store.get(consent_id) if len(consent_id) <= 64 else None
+        if consent is None or not (user.is_operator or may_see(consent, self.actor(user))):
+            raise WebError(404, "Deze toestemming bestaat niet of is niet voor jou zichtbaar.")
+        self.trail.write(self.event(
+            "consent.read", user, consent_id=consent.id, purpose=consent.purpose,
+            subject_ref=self.trail.from_domain(consent.subject_ref, "consent"),
+        ))
+        return self.view(user, consent)
+
+    def withdraw(self, user, consent_id: str, role: str, reason: str) -> None:
+        view = self.get(user, consent_id)
+        consent = view.consent
+        try:
+            loaded = load_consent_withdrawal({"withdrawn_by": {"role": role}, "reason": reason})
+        except SchemaValidationError as exc:
+            self.trail.write(self.event(
+                "consent.withdraw", user, "denied", exc.code, consent_id=consent.id,
+                purpose=consent.purpose,
+            ))
+            raise WebError(422, "Kies wie de toestemming intrekt en geef een reden op "
+                                "(ten hoogste 500 tekens).", "Niet ingetrokken") from None
+        if not view.withdrawable:
+            raise WebError(403, "Alleen een partij bij deze toestemming kan haar intrekken.")
+        try:
+            self.service.withdraw(consent.id, self.actor(user), loaded["withdrawn_by"]["role"],
+                                  loaded["reason"])
+        except ConsentError as exc:
+            raise WebError(404, "Deze toestemming kan niet worden ingetrokken.") from exc
+
+    @staticmethod
+    def event(action: str, user, decision: str = "allowed", reason: str | None = None,
+              **details) -> AuditEvent:
+        return AuditEvent(action=action, decision=decision, reason=reason,
+                          actor_org=user.org_oin, actor_user=user.name_id, **details)
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M")

@@ -1,0 +1,104 @@
+"""``/ui/organisations``: organisations and their clients (admins of the operator only).
+
+Every change goes through :class:`~gateway.registry.service.OrganisationRegistry`, the same
+service the CLI and the bootstrap file use, and is audited as ``admin.<what>`` with the
+administrator's NameID.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import redirect, render_template, request
+
+from ...registry import rules
+from ..auth import current_user, require_page
+from ..registryadmin import RegistryAdmin, registry_admin
+from . import bp
+
+MESSAGES = {
+    "organisation_added": "Organisatie {subject} is toegevoegd.",
+    "suspended": "Organisatie {subject} is geschorst; haar clients kunnen niets meer.",
+    "active": "Organisatie {subject} is geactiveerd.",
+    "unchanged": "Organisatie {subject} had die status al.",
+    "client_added": "Client {subject} is toegevoegd.",
+    "rotated": "De sleutels van client {subject} zijn vervangen.",
+}
+
+
+def done(code: str, subject: str):
+    return redirect("/ui/organisations?" + urlencode({"melding": code, "over": subject}),
+                    code=303)
+
+
+def page(admin: RegistryAdmin, problem: str | None = None, status: int = 200):
+    message = None
+    code = request.args.get("melding")
+    if code in MESSAGES:
+        message = MESSAGES[code].format(subject=request.args.get("over", "")[:100])
+    body = render_template(
+        "web/organisations.html",
+        organisations=admin.registry.organisations(),
+        types=rules.ORGANISATION_TYPES,
+        scopes=rules.SCOPES,
+        message=message,
+        problem=problem,
+    )
+    return body, status
+
+
+@bp.get("/ui/organisations")
+@require_page("organisations")
+def organisations():
+    return page(registry_admin())
+
+
+@bp.post("/ui/organisations")
+@require_page("organisations")
+def add_organisation():
+    admin, form = registry_admin(), request.form
+    problem = admin.add_organisation(
+        current_user(), form.get("oin", "").strip(), form.get("name", ""), form.get("type", "")
+    )
+    if problem:
+        return page(admin, problem, 422)
+    return done("organisation_added", form.get("oin", "").strip())
+
+
+@bp.post("/ui/organisations/<oin>/status")
+@require_page("organisations")
+def set_status(oin: str):
+    admin = registry_admin()
+    changed, problem = admin.set_status(current_user(), oin, request.form.get("status", ""))
+    if problem:
+        return page(admin, problem, 422)
+    return done(request.form["status"] if changed else "unchanged", oin)
+
+
+@bp.post("/ui/clients")
+@require_page("organisations")
+def add_client():
+    admin, form = registry_admin(), request.form
+    problem = admin.add_client(
+        current_user(),
+        form.get("oin", ""),
+        form.get("client_id", "").strip(),
+        form.get("auth", ""),
+        form.get("key_material", ""),
+        form.getlist("scopes"),
+    )
+    if problem:
+        return page(admin, problem, 422)
+    return done("client_added", form.get("client_id", "").strip())
+
+
+@bp.post("/ui/clients/<client_id>/rotate")
+@require_page("organisations")
+def rotate_client(client_id: str):
+    admin, form = registry_admin(), request.form
+    problem = admin.rotate(
+        current_user(), client_id, form.get("auth", ""), form.get("key_material", "")
+    )
+    if problem:
+        return page(admin, problem, 422)
+    return done("rotated", client_id)

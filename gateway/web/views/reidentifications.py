@@ -1,0 +1,81 @@
+"""``/ui/reidentifications``: operator privacy officers approve or refuse requests.
+
+The service enforces the rules (operator only, never the own organisation's request, only
+while pending); the page lists what this person may decide and posts the decision.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request
+
+from ...audit.actors import Actor
+from ...errors import GatewayError
+from ..auth import current_user, require_page
+from ..consentdesk import local_time
+from ..errors import WebError
+from . import bp
+
+REFUSALS = {
+    "own_request": "Een organisatie beoordeelt nooit haar eigen verzoek.",
+    "not_pending": "Over dit verzoek is al beslist, of het is verlopen.",
+    "not_found": "Dit verzoek bestaat niet.",
+    "not_operator": "Alleen de beheerorganisatie beoordeelt verzoeken.",
+    "validation_failed": "Geef bij weigeren een reden op (ten hoogste 500 tekens).",
+}
+DONE = {"approve": "Het verzoek is goedgekeurd.", "refuse": "Het verzoek is geweigerd."}
+
+
+def service():
+    found = current_app.extensions.get("reidentifications")
+    if found is None:
+        raise WebError(503, "Herleiding is in deze installatie niet beschikbaar.")
+    return found
+
+
+def actor() -> Actor:
+    user = current_user()
+    return Actor.web_user(user.org_oin, user.org_type, user.name_id)
+
+
+def page(message: str | None = None, problem: str | None = None, status: int = 200):
+    registry = current_app.extensions["gateway"].registry
+    names = {org.oin: org.name for org in registry.organisations()}
+    body = render_template(
+        "web/reidentifications.html",
+        requests=service().pending(actor()),
+        org_names=names,
+        local_time=local_time,
+        parse_time=_parse_time,
+        message=message,
+        problem=problem,
+    )
+    return body, status
+
+
+def _parse_time(text: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@bp.get("/ui/reidentifications")
+@require_page("reidentifications")
+def reidentifications():
+    return page(DONE.get(request.args.get("melding", "")))
+
+
+@bp.post("/ui/reidentifications/<request_id>/<verb>")
+@require_page("reidentifications")
+def decide(request_id: str, verb: str):
+    if verb not in DONE:
+        raise WebError(404, "Deze pagina bestaat niet.")
+    reason = request.form.get("reason", "").strip()
+    body = {"reason": reason} if reason or verb == "refuse" else {}
+    decide_on = service().approve if verb == "approve" else service().refuse
+    try:
+        decide_on(actor(), request_id, body)
+    except GatewayError as exc:
+        status = 404 if exc.status == 404 else (422 if exc.status in (400, 422) else exc.status)
+        return page(problem=REFUSALS.get(exc.code, "Dit kon niet worden vastgelegd."),
+                    status=status)
+    return redirect(f"/ui/reidentifications?melding={verb}", code=303)

@@ -1,0 +1,454 @@
+"""The SAML attack corpus (API.md section 10, issue 8) against the real service provider.
+
+A real pysaml2 IdP (``tests/saml_helpers.TestIdp``) answers the gateway's real AuthnRequests
+with responses signed by xmlsec1. Each attack must end in a 400 or 403 Dutch error page with
+no session (no cookie, no row), and an ``auth.failure`` audit event. Two control tests show
+that an honest response logs in, also after the same XML round trip the attacks use, so
+no refusal below passes merely because the test tooling broke a signature.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from saml2.xmldsig import DIGEST_SHA1, SIG_RSA_SHA1
+from sqlalchemy import func, select
+
+from gateway.audit.models import AuditEventRow
+from gateway.web.models import WebSessionRow
+from tests.saml_helpers import (
+    DS,
+    OPERATOR_OFFICER,
+    SAML,
+    SAMLP,
+    Document,
+    Person,
+    TestIdp,
+    apply_file,
+    bootstrap_file,
+    forget_logins,
+    migrated_sqlite,
+    post_response,
+    session_cookie,
+    sp_flow_start,
+)
+
+EVIL = Person("attacker@evil.test", ("privacy-officer",), OPERATOR_OFFICER.org, "Eve")
+
+
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory) -> TestIdp:
+    return TestIdp(tmp_path_factory.mktemp("idp"))
+
+
+@pytest.fixture(scope="module")
+def sp_app(idp, keys_dir, tmp_path_factory):
+    """One gateway for the module (a pysaml2 client is costly to build), with the test IdP
+    configured through the bootstrap file's saml block, on its own database."""
+    from gateway import create_app
+    from gateway.config import Settings
+
+    folder = tmp_path_factory.mktemp("saml-sp")
+    url = migrated_sqlite(folder)
+    apply_file(url, bootstrap_file(folder, idp.metadata()))
+    app = create_app(Settings(env="development", database_url=url, keys_dir=keys_dir))
+    app.config["TESTING"] = True
+    idp.bind(app.test_client().get("/saml/metadata").get_data(as_text=True))
+    yield app
+    app.extensions["gateway"].db.dispose()
+
+
+@pytest.fixture
+def sp(sp_app):
+    """A fresh browser (test client) and no sessions or outstanding requests left over."""
+    forget_logins(sp_app)
+    yield sp_app, sp_app.test_client()
+
+
+def request_for(client, idp):
+    return idp.read_request(sp_flow_start(client))
+
+
+def sessions(app) -> int:
+    with app.extensions["gateway"].db.session() as session:
+        return session.scalar(select(func.count()).select_from(WebSessionRow))
+
+
+def failures(app) -> int:
+    with app.extensions["gateway"].db.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(AuditEventRow).where(
+                AuditEventRow.action == "auth.failure")
+        )
+
+
+def assert_refused(app, response, statuses=(400, 403)):
+    before = app.config["FAILURES_BEFORE"]
+    body = response.get_data(as_text=True)
+    assert response.status_code in statuses, body[:500]
+    assert "text/html" in response.content_type
+    assert 'lang="nl"' in body and "geweigerd" in body.lower() or "ongeldig" in body.lower()
+    assert session_cookie(response) is None
+    assert sessions(app) == 0
+    assert failures(app) == before + 1, "a refused login is one auth.failure audit event"
+
+
+# controls ------------------------------------------------------------------------------------
+def test_an_honest_response_logs_in(sp, idp):
+    app, client = sp
+    response = post_response(client, idp.respond(request_for(client, idp)))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/ui/"
+    assert session_cookie(response)
+    assert client.get("/ui/").status_code == 200
+
+
+def test_the_xml_round_trip_of_the_attacks_keeps_a_valid_response_valid(sp, idp):
+    app, client = sp
+    signed = idp.respond(request_for(client, idp))
+    response = post_response(client, Document(signed).xml())
+    assert response.status_code == 303
+    assert sessions(app) == 1
+
+
+# signature wrapping (XSW1-XSW8) --------------------------------------------------------------
+def _evil_assertion(doc: Document, element, new_id: str | None = "id-evil", keep_sig=False):
+    clone = element.cloneNode(True)
+    if new_id:
+        clone.setAttribute("ID", new_id)
+    if not keep_sig:
+        signature = doc.signature_of(clone)
+        if signature is not None:
+            clone.removeChild(signature)
+    doc.set_text(doc.first(SAML, "NameID", clone), EVIL.name_id)
+    return clone
+
+
+def xsw1(doc: Document) -> Document:
+    """Evil unsigned Response at the root; the original signed Response inside its Signature."""
+    original = doc.response
+    evil = original.cloneNode(True)
+    evil.setAttribute("ID", "id-evil-response")
+    signature = doc.signature_of(evil)
+    evil_assertion = doc.child(evil, SAML, "Assertion")
+    evil.replaceChild(_evil_assertion(doc, evil_assertion), evil_assertion)
+    signature.appendChild(original.cloneNode(True))
+    doc.dom.replaceChild(evil, original)
+    return doc
+
+
+def xsw2(doc: Document) -> Document:
+    """As XSW1, but the original Response sits beside (before) the Signature."""
+    original = doc.response
+    evil = original.cloneNode(True)
+    evil.setAttribute("ID", "id-evil-response")
+    signature = doc.signature_of(evil)
+    evil_assertion = doc.child(evil, SAML, "Assertion")
+    evil.replaceChild(_evil_assertion(doc, evil_assertion), evil_assertion)
+    evil.insertBefore(original.cloneNode(True), signature)
+    doc.dom.replaceChild(evil, original)
+    return doc
+
+
+def xsw3(doc: Document) -> Document:
+    """An evil unsigned Assertion inserted before the signed one."""
+    doc.response.insertBefore(_evil_assertion(doc, doc.assertion), doc.assertion)
+    return doc
+
+
+def xsw4(doc: Document) -> Document:
+    """The signed Assertion wrapped inside an evil one."""
+    original = doc.assertion
+    evil = _evil_assertion(doc, original)
+    doc.response.replaceChild(evil, original)
+    evil.appendChild(original)
+    return doc
+
+
+def xsw5(doc: Document) -> Document:
+    """The signed Assertion changed in place; an unsigned copy of the original appended."""
+    original = doc.assertion
+    copy = original.cloneNode(True)
+    copy.removeChild(doc.signature_of(copy))
+    doc.set_text(doc.first(SAML, "NameID", original), EVIL.name_id)
+    doc.response.appendChild(copy)
+    return doc
+
+
+def xsw6(doc: Document) -> Document:
+    """The Assertion changed in place; the original copied inside its Signature."""
+    original = doc.assertion
+    copy = original.cloneNode(True)
+    copy.removeChild(doc.signature_of(copy))
+    doc.signature_of(original).appendChild(copy)
+    doc.set_text(doc.first(SAML, "NameID", original), EVIL.name_id)
+    return doc
+
+
+def xsw7(doc: Document) -> Document:
+    """The original signed Assertion hidden in an Extensions element; an evil copy in place."""
+    original = doc.assertion
+    extensions = doc.dom.createElementNS(SAMLP, "ns0:Extensions")
+    evil = _evil_assertion(doc, original, new_id=None)
+    doc.response.replaceChild(evil, original)
+    extensions.appendChild(original)
+    doc.response.insertBefore(extensions, evil)
+    return doc
+
+
+def xsw8(doc: Document) -> Document:
+    """The evil Assertion keeps the Signature, which carries the original in a ds:Object."""
+    original = doc.assertion
+    evil = _evil_assertion(doc, original, new_id=None, keep_sig=True)
+    copy = original.cloneNode(True)
+    copy.removeChild(doc.signature_of(copy))
+    wrapper = doc.dom.createElementNS(DS, "ds:Object")
+    wrapper.setAttribute("xmlns:ds", DS)
+    wrapper.appendChild(copy)
+    doc.signature_of(evil).appendChild(wrapper)
+    doc.response.replaceChild(evil, original)
+    return doc
+
+
+@pytest.mark.parametrize("wrap", [xsw1, xsw2, xsw3, xsw4, xsw5, xsw6, xsw7, xsw8],
+                         ids=lambda f: f.__name__.upper())
+def test_signature_wrapping_is_refused(sp, idp, wrap):
+    app, client = sp
+    doc = wrap(Document(idp.respond(request_for(client, idp))))
+    assert EVIL.name_id in doc.xml()
+    assert_refused(app, post_response(client, doc.xml()))
+
+
+# signatures ----------------------------------------------------------------------------------
+def test_a_removed_assertion_signature_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp), sign_response=False)
+    doc = Document(xml)
+    doc.assertion.removeChild(doc.signature_of(doc.assertion))
+    assert_refused(app, post_response(client, doc.xml()))
+
+
+def test_a_response_signed_only_on_the_outside_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp), sign_assertion=False, sign_response=True)
+    assert_refused(app, post_response(client, xml))
+
+
+def test_an_assertion_signed_by_another_key_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp), key_file=idp.other_key_file)
+    assert_refused(app, post_response(client, xml))
+
+
+def test_a_sha1_signature_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp), sign_alg=SIG_RSA_SHA1, digest_alg=DIGEST_SHA1)
+    assert "rsa-sha1" in xml
+    assert_refused(app, post_response(client, xml))
+
+
+# parsing -------------------------------------------------------------------------------------
+def test_comment_injection_in_the_name_id_is_refused(sp, idp):
+    app, client = sp
+    person = Person("officer@beheer.test.evil.example", ("privacy-officer",),
+                    OPERATOR_OFFICER.org)
+    xml = idp.respond(request_for(client, idp), person)
+    injected = xml.replace("officer@beheer.test.evil.example",
+                           "officer@beheer.test<!---->.evil.example")
+    assert injected != xml
+    assert_refused(app, post_response(client, injected))
+
+
+def test_an_external_entity_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp))
+    doctype = '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    attacked = doctype + xml.replace(OPERATOR_OFFICER.name_id, "&xxe;")
+    response = post_response(client, attacked)
+    assert_refused(app, response, statuses=(400,))
+    assert "root:" not in response.get_data(as_text=True)
+
+
+def test_entity_expansion_is_refused(sp, idp):
+    app, client = sp
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        f'<samlp:Response xmlns:samlp="{SAMLP}">&lol3;</samlp:Response>'
+    )
+    assert_refused(app, post_response(client, bomb), statuses=(400,))
+
+
+def test_garbage_is_refused_without_a_crash(sp):
+    app, client = sp
+    response = client.post("/saml/acs", data={"SAMLResponse": "not base64 !!"})
+    assert_refused(app, response, statuses=(400,))
+
+
+# replay and binding to our request -----------------------------------------------------------
+def test_a_replayed_response_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp))
+    assert post_response(client, xml).status_code == 303
+    other = app.test_client()
+    assert_refused_after_login(app, post_response(other, xml))
+
+
+def assert_refused_after_login(app, response):
+    assert response.status_code in (400, 403)
+    assert session_cookie(response) is None
+    assert sessions(app) == 1
+
+
+def test_a_reused_assertion_id_is_refused(sp, idp):
+    """Two requests outstanding; the IdP (or a thief of its key's output) answers the second
+    with an assertion whose ID was already used: the replay cache refuses it."""
+    app, client = sp
+    first, second = request_for(client, idp), request_for(app.test_client(), idp)
+    honest = idp.respond(first)
+    used = Document(honest).assertion_id
+    assert post_response(client, honest).status_code == 303
+
+    def same_id(doc: Document) -> None:
+        doc.assertion.setAttribute("ID", used)
+
+    replay = idp.respond(second, change=same_id)
+    assert Document(replay).assertion_id == used
+    assert_refused_after_login(app, post_response(app.test_client(), replay))
+
+
+def test_an_in_response_to_of_no_request_of_ours_is_refused(sp, idp):
+    app, client = sp
+    request = request_for(client, idp)
+
+    def other_request(doc: Document) -> None:
+        doc.response.setAttribute("InResponseTo", "id-not-ours")
+        for data in doc.all(SAML, "SubjectConfirmationData"):
+            data.setAttribute("InResponseTo", "id-not-ours")
+
+    assert_refused(app, post_response(client, idp.respond(request, change=other_request)))
+
+
+def test_an_unsolicited_response_is_refused(sp, idp):
+    app, client = sp
+    request = request_for(client, idp)
+
+    def unsolicited(doc: Document) -> None:
+        doc.response.removeAttribute("InResponseTo")
+        for data in doc.all(SAML, "SubjectConfirmationData"):
+            data.removeAttribute("InResponseTo")
+
+    assert_refused(app, post_response(client, idp.respond(request, change=unsolicited)))
+
+
+# audience, recipient, destination, issuer ----------------------------------------------------
+def test_a_wrong_audience_is_refused(sp, idp):
+    app, client = sp
+
+    def audience(doc: Document) -> None:
+        doc.set_text(doc.first(SAML, "Audience"), "https://other-sp.example/metadata")
+
+    assert_refused(app, post_response(client, idp.respond(request_for(client, idp),
+                                                            change=audience)))
+
+
+def test_a_missing_audience_restriction_is_refused(sp, idp):
+    app, client = sp
+
+    def no_audience(doc: Document) -> None:
+        restriction = doc.first(SAML, "AudienceRestriction")
+        restriction.parentNode.removeChild(restriction)
+
+    assert_refused(app, post_response(client, idp.respond(request_for(client, idp),
+                                                            change=no_audience)))
+
+
+def test_a_wrong_recipient_is_refused(sp, idp):
+    app, client = sp
+
+    def recipient(doc: Document) -> None:
+        for data in doc.all(SAML, "SubjectConfirmationData"):
+            data.setAttribute("Recipient", "https://other-sp.example/acs")
+
+    assert_refused(app, post_response(client, idp.respond(request_for(client, idp),
+                                                            change=recipient)))
+
+
+@pytest.mark.parametrize("destination", ["https://other-sp.example/acs", None])
+def test_a_wrong_or_missing_destination_is_refused(sp, idp, destination):
+    app, client = sp
+
+    def change(doc: Document) -> None:
+        if destination is None:
+            doc.response.removeAttribute("Destination")
+        else:
+            doc.response.setAttribute("Destination", destination)
+
+    assert_refused(app, post_response(client, idp.respond(request_for(client, idp),
+                                                            change=change)))
+
+
+def test_another_issuer_is_refused(sp, idp):
+    app, client = sp
+
+    def issuer(doc: Document) -> None:
+        for element in doc.all(SAML, "Issuer"):
+            doc.set_text(element, "https://evil-idp.example/metadata")
+
+    assert_refused(app, post_response(client, idp.respond(request_for(client, idp),
+                                                            change=issuer)))
+
+
+# time ----------------------------------------------------------------------------------------
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shifted(not_on_or_after: timedelta, not_before: timedelta | None = None):
+    """Set every NotOnOrAfter (and NotBefore) relative to now, before signing."""
+    now = datetime.now(UTC)
+
+    def change(doc: Document) -> None:
+        for element in doc.all(SAML, "SubjectConfirmationData") + doc.all(SAML, "Conditions"):
+            element.setAttribute("NotOnOrAfter", _stamp(now + not_on_or_after))
+            if not_before is not None:
+                element.setAttribute("NotBefore", _stamp(now + not_before))
+            elif element.hasAttribute("NotBefore"):
+                element.setAttribute("NotBefore", _stamp(now - timedelta(minutes=10)))
+
+    return change
+
+
+def test_an_expired_assertion_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp), change=shifted(timedelta(minutes=-5)))
+    assert_refused(app, post_response(client, xml))
+
+
+def test_an_assertion_expired_beyond_the_60_second_skew_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp), change=shifted(timedelta(seconds=-90)))
+    assert_refused(app, post_response(client, xml))
+
+
+def test_an_assertion_just_expired_within_the_skew_is_accepted(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp), change=shifted(timedelta(seconds=-20)))
+    assert post_response(client, xml).status_code == 303
+
+
+def test_an_assertion_not_yet_valid_is_refused(sp, idp):
+    app, client = sp
+    xml = idp.respond(request_for(client, idp),
+                      change=shifted(timedelta(minutes=10), not_before=timedelta(minutes=5)))
+    assert_refused(app, post_response(client, xml))
+
+
+def test_an_encrypted_assertion_is_refused_as_unsupported(sp, idp):
+    app, client = sp
+    doc = Document(idp.respond(request_for(client, idp)))
+    wrapper = doc.dom.createElementNS(SAML, "ns1:EncryptedAssertion")
+    doc.response.appendChild(wrapper)
+    assert_refused(app, post_response(client, doc.xml()))
