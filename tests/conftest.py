@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +24,13 @@ from gateway.storage.database import Database
 from gateway.storage.models import Base
 
 load_all_models()
+
+# No per-example deadline: CI shares two cores with servers and browsers, and a slow example
+# is not a wrong one. Properties are still checked on every example.
+hypothesis_settings.register_profile(
+    "gateway", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("gateway")
 
 POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
