@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := xmlsec1
+SYSTEM_PACKAGES := xmlsec1 chromium prometheus
 BENCH_SIZE ?= full
 
 .PHONY: install system-deps run test lint bench clean
@@ -44,9 +44,8 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	@for script in bench/bench_*.py; do \
-	  if [ "$(BENCH_SIZE)" = tiny ]; then $(BIN)/python $$script --tiny; else $(BIN)/python $$script; fi || exit 1; \
-	done
+	@if [ "$(BENCH_SIZE)" = tiny ]; then $(BIN)/python bench/run_all.py --tiny; \
+	else $(BIN)/python bench/run_all.py; fi
 
 clean:
 	rm -rf $(VENV) instance/gateway.db* .pytest_cache
