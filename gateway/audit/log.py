@@ -3,7 +3,9 @@
 ``canonical`` = RFC 8785 (JCS) JSON of the event as the API returns it, without ``hash``;
 ``hash`` = hex SHA-256 of ``canonical``, which covers ``prev_hash``. Appends are serialised by
 updating the single ``audit_head`` row as the first statement of the writing transaction, so
-``seq`` is gap-free and the chain cannot fork even with many processes.
+``seq`` is gap-free and the chain cannot fork even with many processes. The events are also
+the leaves of an RFC 9162 Merkle tree (leaf index ``seq - 1``), of which signed checkpoints are
+made in the appending transaction when due (:mod:`gateway.audit.checkpoints`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import rfc8785
+from flask import current_app, has_app_context
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from .. import metrics
+from .chain import GENESIS_HASH
 from .models import AuditEventRow
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "AuditEvent", "AuditLog", "AuditReceipt", "rfc3339"]
 _NEXT_SEQ = text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
 _SET_HEAD_HASH = text("UPDATE audit_head SET hash = :hash WHERE id = 1")
 
@@ -91,8 +95,30 @@ _SEQ_PLACEHOLDER = 9007199254740991
 _HASH_PLACEHOLDER = "p" * 64
 
 
+_process_checkpointer = None
+
+
+def use_checkpointer(checkpointer) -> None:
+    """Make ``checkpointer`` the one appends use outside a Flask application context (the
+    CLI, workers); inside one, the application's own (``extensions["audit_checkpointer"]``)."""
+    global _process_checkpointer
+    _process_checkpointer = checkpointer
+
+
+def current_checkpointer():
+    if has_app_context():
+        found = current_app.extensions.get("audit_checkpointer")
+        if found is not None:
+            return found
+    return _process_checkpointer
+
+
 class AuditLog:
     """Writes events; call :meth:`append` first in a transaction (see module docstring).
+
+    After the event is written, the checkpointer (``checkpointer`` or, by default, the one of
+    the current application or process: :func:`current_checkpointer`) may sign a checkpoint
+    in the same transaction (:mod:`gateway.audit.checkpoints` says when).
 
     The canonical JSON is serialised before the head row is locked, with placeholders for
     ``seq`` and ``prev_hash`` that are filled in under the lock: the lock (and so every other
@@ -105,6 +131,9 @@ class AuditLog:
     """Run first in a transaction that reads before it appends: takes the append lock up front
     (the row lock on PostgreSQL, the write lock on SQLite), so the later append cannot fail
     on a lock upgrade."""
+
+    def __init__(self, checkpointer=None) -> None:
+        self.checkpointer = checkpointer
 
     def append(self, session: Session, event: AuditEvent, at: datetime) -> AuditReceipt:
         template = rfc8785.dumps(event.document(_SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER)).decode()
@@ -133,5 +162,8 @@ class AuditLog:
             },
         )
         session.execute(_SET_HEAD_HASH, {"hash": digest})
+        checkpointer = self.checkpointer or current_checkpointer()
+        if checkpointer is not None:
+            checkpointer.after_append(session, seq, at)
         metrics.AUDIT_ENTRIES.inc()
         return AuditReceipt(seq, digest)

@@ -1,13 +1,16 @@
-"""Audit tables: the events (their canonical JSON is what is hashed) and the chain head."""
+"""Audit tables: the events (their canonical JSON is what is hashed), the chain head, the
+stored Merkle tree nodes and the signed checkpoints."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..storage.models import Base
+
+BIG = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class AuditEventRow(Base):
@@ -22,11 +25,12 @@ class AuditEventRow(Base):
         Index("ix_audit_events_at", "at"),
         Index("ix_audit_events_subject_ref", "subject_ref"),
         Index("ix_audit_events_exchange_id", "exchange_id"),
+        Index("ix_audit_events_actor_org_seq", "actor_org", "seq"),
+        Index("ix_audit_events_sender_seq", "sender", "seq"),
+        Index("ix_audit_events_recipient_seq", "recipient", "seq"),
     )
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
-    )
+    seq: Mapped[int] = mapped_column(BIG, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     action: Mapped[str] = mapped_column(String(60))
     actor_org: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -44,10 +48,38 @@ class AuditEventRow(Base):
 class AuditHead(Base):
     """A single row holding the last ``seq`` and ``hash``; updating it first in a transaction
     serialises appends (row lock on PostgreSQL, the write lock on SQLite) so that ``seq`` is
-    gap-free and the chain never forks."""
+    gap-free and the chain never forks. Checkpoints are made under the same lock."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    seq: Mapped[int] = mapped_column(BIG)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditTreeNode(Base):
+    """The hash of one perfect subtree of the RFC 9162 tree: level 0 are the leaf hashes,
+    index ``idx`` at ``level`` covers leaves ``[idx * 2**level, (idx + 1) * 2**level)``.
+
+    Written when a checkpoint extends the tree, so every inclusion or consistency proof for a
+    signed tree size reads O(log^2 n) rows and never re-hashes the log.
+    """
+
+    __tablename__ = "audit_tree_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BIG, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditCheckpointRow(Base):
+    """A signed checkpoint: the tree of the first ``tree_size`` events, its root and time, and
+    the C2SP signed note that states them."""
+
+    __tablename__ = "audit_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BIG, primary_key=True, autoincrement=False)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    key_id: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)

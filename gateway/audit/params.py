@@ -1,0 +1,137 @@
+"""The filters of an audit search, read from query parameters (or a web form) strictly.
+
+Anything malformed is a 400 ``invalid_parameter`` naming the parameter (API.md section 1):
+times are RFC 3339 with an offset (``from`` inclusive, ``to`` exclusive), ``org`` an OIN,
+``action`` an action name, ``message_type`` and ``decision`` from the vocabulary, ``cursor``
+one this API issued, ``limit`` 1..500.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schemas.vocabulary import AUDIT_DECISIONS, MESSAGE_TYPES
+
+from .errors import invalid_parameter
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+FORMATS = ("csv", "jsonl")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+_OIN = re.compile(r"[0-9]{20}")
+_ACTION = re.compile(r"[a-z][a-z_]{0,30}(\.[a-z][a-z_]{0,30}){1,3}")
+_LIMIT = re.compile(r"[0-9]{1,3}")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What to select; None means "any". ``subject_refs`` are audit pseudonyms."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    org: str | None = None
+    action: str | None = None
+    message_type: str | None = None
+    decision: str | None = None
+    subject_refs: tuple[str, ...] | None = None
+
+
+def parse_time(name: str, raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    if not _RFC3339.fullmatch(raw):
+        raise invalid_parameter(
+            name, "Must be an RFC 3339 time with offset, e.g. 2026-01-31T12:00:00Z."
+        )
+    text = raw.upper()
+    head, dot, rest = text.partition(".")
+    if dot:  # at most microseconds: datetime keeps no more
+        digits = re.match(r"[0-9]+", rest).group(0)
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        raise invalid_parameter(name, "Not a valid date and time.") from None
+
+
+def _choice(name: str, raw: str | None, allowed: tuple[str, ...]) -> str | None:
+    if raw is not None and raw not in allowed:
+        raise invalid_parameter(name, "Must be one of: " + ", ".join(allowed) + ".")
+    return raw
+
+
+def parse_filter(args: Mapping[str, str]) -> EventFilter:
+    """``from``, ``to``, ``org``, ``action``, ``message_type``, ``decision``."""
+    start = parse_time("from", args.get("from"))
+    end = parse_time("to", args.get("to"))
+    org = args.get("org")
+    if org is not None and not _OIN.fullmatch(org):
+        raise invalid_parameter("org", "Must be an OIN of 20 digits.")
+    action = args.get("action")
+    if action is not None and not _ACTION.fullmatch(action):
+        raise invalid_parameter("action", "Must be an action name such as exchange.send.")
+    return EventFilter(
+        start=start,
+        end=end,
+        org=org,
+        action=action,
+        message_type=_choice("message_type", args.get("message_type"), MESSAGE_TYPES),
+        decision=_choice("decision", args.get("decision"), AUDIT_DECISIONS),
+    )
+
+
+def parse_time_range(args: Mapping[str, str]) -> EventFilter:
+    """Only ``from`` and ``to`` (the export)."""
+    return EventFilter(
+        start=parse_time("from", args.get("from")), end=parse_time("to", args.get("to"))
+    )
+
+
+def parse_format(raw: str | None) -> str:
+    if raw is None:
+        raise invalid_parameter("format", "Required: csv or jsonl.")
+    if raw not in FORMATS:
+        raise invalid_parameter("format", "Must be csv or jsonl.")
+    return raw
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise invalid_parameter("limit", "Must be an integer from 1 to 500.")
+    return int(raw)
+
+
+def parse_size(name: str, raw: str | None, *, required: bool) -> int | None:
+    """A tree size or sequence number: a positive decimal integer."""
+    if raw is None:
+        if required:
+            raise invalid_parameter(name, "Required.")
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise invalid_parameter(name, "Must be a positive integer.")
+    return int(raw)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"a{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The last ``seq`` of the previous page (0 for the first page)."""
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        if not text.startswith("a") or not text[1:].isdigit() or len(text) > 20:
+            raise ValueError
+        return int(text[1:])
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_parameter("cursor", "Not a cursor this API issued.") from None

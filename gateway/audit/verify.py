@@ -1,0 +1,295 @@
+"""Verification of the whole audit log in one streaming pass (constant memory).
+
+For each stored row, in ``seq`` order: the row is the next sequence number (a deleted row is
+reported at its own number, a reordered one where the order breaks), SHA-256 of the stored
+canonical bytes equals the stored ``hash``, the canonical ``seq`` is the row's, and
+``prev_hash`` is the previous entry's hash. The leaves go into a compact range, and whenever
+its size reaches a checkpoint's ``tree_size`` the recomputed root must equal the signed root.
+Every checkpoint's signed note must verify with the audit public key. Last, the head row must
+name the last entry.
+
+Where the first broken check does not name the altered entry by itself, the verifier looks
+further: an entry rewritten together with its hash breaks the *next* entry's link, so a broken
+link is blamed on the earlier entry when the leaf stored for it differs, or when the entry
+after the link still names the later entry's hash (a single rewritten row is then located
+exactly, checkpointed or not); a rewrite of everything from some entry on breaks only a
+checkpoint's root, and the first entry whose leaf differs from the leaf stored when the tree
+was extended is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+
+from .. import metrics
+from ..storage.database import Database
+from . import merkle, tree
+from .chain import GENESIS_HASH, prev_hash_of
+from .checkpoints import checkpoint_view
+from .models import AuditCheckpointRow
+from .note import NoteError, verify_checkpoint
+
+_ROWS_SQL = "SELECT seq, canonical, hash FROM audit_events WHERE seq <= %s ORDER BY seq"
+_HEAD = text("SELECT seq, hash FROM audit_head WHERE id = 1")
+_sha256 = hashlib.sha256
+
+
+@dataclass
+class VerifyReport:
+    """The outcome; ``checkpoint`` is the newest checkpoint that verified."""
+
+    valid: bool
+    entries: int
+    head_hash: str
+    first_invalid_seq: int | None = None
+    checkpoint: AuditCheckpointRow | None = None
+    invalid_checkpoints: list[int] = field(default_factory=list)
+    problem: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "valid": self.valid,
+            "entries": self.entries,
+            "head_hash": self.head_hash,
+            "first_invalid_seq": self.first_invalid_seq,
+            "checkpoint": checkpoint_view(self.checkpoint) if self.checkpoint else None,
+            "invalid_checkpoints": list(self.invalid_checkpoints),
+            "problem": self.problem,
+        }
+
+
+class _Checkpoints:
+    """Checkpoints in ``tree_size`` order, read in pages (bounded memory)."""
+
+    def __init__(self, db: Database, page: int = 1000) -> None:
+        self.db = db
+        self.page = page
+        self._iter = self._pages()
+        self.current: AuditCheckpointRow | None = next(self._iter, None)
+
+    def _pages(self) -> Iterator[AuditCheckpointRow]:
+        after = -1
+        while True:
+            with self.db.session() as session:
+                rows = list(
+                    session.scalars(
+                        select(AuditCheckpointRow)
+                        .where(AuditCheckpointRow.tree_size > after)
+                        .order_by(AuditCheckpointRow.tree_size)
+                        .limit(self.page)
+                    )
+                )
+            yield from rows
+            if len(rows) < self.page:
+                return
+            after = rows[-1].tree_size
+
+    def advance(self) -> None:
+        self.current = next(self._iter, None)
+
+
+class ChainVerifier:
+    """Verifies the log of ``db`` against the audit public key (32 raw bytes)."""
+
+    def __init__(self, db: Database, public_key: bytes, batch: int = 5000) -> None:
+        self.db = db
+        self.public_key = public_key
+        self.batch = batch
+
+    def verify(self) -> VerifyReport:
+        with self.db.session() as session:
+            head_seq, head_hash = session.execute(_HEAD).one()
+        head_seq = int(head_seq)
+        report = VerifyReport(valid=True, entries=head_seq, head_hash=head_hash)
+        checkpoints = _Checkpoints(self.db)
+        self._stream(report, checkpoints, head_seq, head_hash)
+        # checkpoints beyond what the chain verified still get their signatures checked
+        while checkpoints.current is not None:
+            row = checkpoints.current
+            if self._signature_problem(row) or row.tree_size > head_seq:
+                report.invalid_checkpoints.append(row.tree_size)
+                if row.tree_size > head_seq and report.first_invalid_seq is None:
+                    self._invalid(report, head_seq + 1, "a signed checkpoint covers entries "
+                                  "that are no longer in the log")
+            checkpoints.advance()
+        if report.invalid_checkpoints:
+            report.valid = False
+            report.problem = report.problem or "a checkpoint signature does not verify"
+        metrics.AUDIT_CHAIN_VALID.set(1 if report.valid else 0)
+        return report
+
+    # the pass ------------------------------------------------------------------------------
+    def _batches(self, last: int) -> Iterator[list[tuple[int, str, str]]]:
+        """The rows up to ``last`` in ``seq`` order, a batch at a time, straight from the
+        driver (a server-side cursor on PostgreSQL): the pass costs little more than reading
+        and hashing the stored bytes, in constant memory."""
+        raw = self.db.engine.raw_connection()
+        try:
+            if self.db.is_sqlite:
+                cursor = raw.cursor()
+                cursor.execute(_ROWS_SQL.replace("%s", "?"), (last,))
+            else:
+                cursor = raw.driver_connection.cursor(name="audit_verify")
+                cursor.itersize = self.batch
+                cursor.execute(_ROWS_SQL, (last,))
+            while batch := cursor.fetchmany(self.batch):
+                yield batch
+            cursor.close()
+        finally:
+            raw.rollback()
+            raw.close()
+
+    def _stream(self, report: VerifyReport, checkpoints: _Checkpoints, last: int, head: str):
+        """One pass over the rows; each batch is checked with list comprehensions first (the
+        common, valid case) and row by row only when something in it is wrong."""
+        sha256 = _sha256
+        edge: list[bytes] = []  # the compact range: one hash per set bit of the size
+        expected = 1
+        previous = GENESIS_HASH
+        previous_data = b""
+        good_size = 0
+        next_size = checkpoints.current.tree_size if checkpoints.current else 0
+        for batch in self._batches(last):
+            seqs, canonicals, stored = zip(*batch, strict=True)
+            datas = [canonical.encode() for canonical in canonicals]
+            if (
+                seqs[0] != expected
+                or seqs[-1] != expected + len(seqs) - 1
+                or [sha256(data).hexdigest() for data in datas] != list(stored)
+                or not all(f',"seq":{n},' in c for n, c in zip(seqs, canonicals, strict=True))
+                or not all(
+                    f'"prev_hash":"{h}"' in c
+                    for h, c in zip((previous, *stored[:-1]), canonicals, strict=True)
+                )
+            ):
+                seq, why = self._first_broken(batch, expected, previous, previous_data, last, head)
+                return self._invalid(report, seq, why)
+            for seq, leaf in zip(seqs, [sha256(b"\x00" + data).digest() for data in datas],
+                                 strict=True):
+                for _ in range(((seq - 1) ^ seq).bit_length() - 1):  # trailing ones of seq-1
+                    leaf = sha256(b"\x01" + edge.pop() + leaf).digest()
+                edge.append(leaf)
+                while seq == next_size:
+                    row = checkpoints.current
+                    problem = self._checkpoint_problem(row, edge, seq)
+                    if problem == "root":
+                        culprit = self._first_changed_leaf(good_size, row.tree_size)
+                        report.invalid_checkpoints.append(row.tree_size)
+                        checkpoints.advance()
+                        return self._invalid(
+                            report, culprit, "entries differ from a signed checkpoint"
+                        )
+                    if problem:
+                        report.invalid_checkpoints.append(row.tree_size)
+                    else:
+                        good_size = row.tree_size
+                        report.checkpoint = row
+                    checkpoints.advance()
+                    next_size = checkpoints.current.tree_size if checkpoints.current else 0
+                    if next_size and next_size <= seq:  # a size out of order: never reached
+                        next_size = 0
+            expected = seqs[-1] + 1
+            previous, previous_data = stored[-1], datas[-1]
+        if expected - 1 != last:
+            return self._invalid(report, expected, "entry missing")
+        if last and previous != head:
+            return self._invalid(report, last, "the head does not name the last entry")
+        return None
+
+    def _first_broken(
+        self, batch, expected: int, previous: str, previous_data: bytes, last: int, head: str
+    ) -> tuple[int, str]:
+        """The first entry of ``batch`` that does not follow from the one before, and why."""
+        for seq, canonical, stored in batch:
+            if seq != expected:
+                return expected, "entry missing or out of order"
+            data = canonical.encode()
+            if _sha256(data).hexdigest() != stored:
+                return seq, "hash does not match the stored bytes"
+            if f',"seq":{seq},' not in canonical:
+                return seq, "sequence number out of place"
+            if f'"prev_hash":"{previous}"' not in canonical:
+                culprit = self._broken_link(seq, previous_data, data, stored, last, head)
+                return culprit, "prev_hash does not link"
+            previous, previous_data, expected = stored, data, seq + 1
+        raise AssertionError("a batch failed its checks but no entry in it does")
+
+    def _invalid(self, report: VerifyReport, seq: int, why: str) -> None:
+        report.valid = False
+        report.first_invalid_seq = seq
+        report.problem = why
+
+    # checkpoints ---------------------------------------------------------------------------
+    def _signature_problem(self, row: AuditCheckpointRow) -> str | None:
+        try:
+            body = verify_checkpoint(row.note, self.public_key)
+        except NoteError as exc:
+            return str(exc)
+        if body.tree_size != row.tree_size or body.root_hash.hex() != row.root_hash:
+            return "the note does not state the stored size and root"
+        return None
+
+    def _checkpoint_problem(
+        self, row: AuditCheckpointRow, edge: list[bytes], size: int
+    ) -> str | None:
+        if row.tree_size != size:
+            return "size"
+        problem = self._signature_problem(row)
+        if problem:
+            return problem
+        root = edge[-1]
+        for part in reversed(edge[:-1]):
+            root = merkle.node_hash(part, root)
+        if root.hex() != row.root_hash:
+            return "root"
+        return None
+
+    # locating an altered entry -------------------------------------------------------------
+    def _broken_link(
+        self, seq: int, before: bytes, data: bytes, digest: str, last: int, head: str
+    ) -> int:
+        """Entry ``seq`` does not link to entry ``seq - 1``, though each matches its own hash:
+        either ``seq - 1`` was rewritten with its hash (``seq`` still names the old hash) or
+        ``seq`` was. Stored leaves decide where they exist; otherwise the next link does: if
+        the entry after ``seq`` (or the head) still names ``seq``'s hash, ``seq`` is intact
+        and ``seq - 1`` was rewritten."""
+        with self.db.session() as session:
+            stored = tree.stored_leaves(session, seq - 2, seq - 1)
+            following = session.execute(
+                text("SELECT canonical, hash FROM audit_events WHERE seq = :seq"),
+                {"seq": seq + 1},
+            ).first()
+        if seq > 1 and stored.get(seq - 2, merkle.leaf_hash(before)) != merkle.leaf_hash(before):
+            return seq - 1
+        if stored.get(seq - 1, merkle.leaf_hash(data)) != merkle.leaf_hash(data):
+            return seq
+        if following is None:
+            next_names_it = seq == last and head == digest
+        else:
+            canonical, next_digest = following
+            next_names_it = (
+                _sha256(canonical.encode()).hexdigest() == next_digest
+                and prev_hash_of(canonical) == digest
+            )
+        return seq - 1 if next_names_it and seq > 1 else seq
+
+    def _first_changed_leaf(self, good_size: int, size: int) -> int:
+        """The first entry in (good_size, size] whose leaf differs from the stored one; the
+        first entry a valid checkpoint does not vouch for when the stored leaves agree."""
+        with self.db.session() as session:
+            stored = tree.stored_leaves(session, good_size, size - 1)
+            rows = session.execute(
+                text(
+                    "SELECT seq, canonical FROM audit_events WHERE seq > :a AND seq <= :b "
+                    "ORDER BY seq"
+                ),
+                {"a": good_size, "b": size},
+            )
+            for seq, canonical in rows:
+                if stored.get(seq - 1) != merkle.leaf_hash(canonical.encode()):
+                    return seq
+        return good_size + 1

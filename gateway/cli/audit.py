@@ -1,0 +1,114 @@
+"""``gateway audit ...``: verify the log, export it, sign a checkpoint now.
+
+The CLI acts as the operator (it runs on the gateway's own machine with its database and
+keys): it sees every event, and each read is recorded like an API read, with the command as
+``actor.user``. ``verify`` streams the log (constant memory) and exits 1 naming the first
+invalid sequence number.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..audit.actors import OPERATOR, Actor
+from ..audit.area import build_checkpointer
+from ..audit.checkpoints import CheckpointUnavailable
+from ..audit.log import AuditLog, use_checkpointer
+from ..audit.params import EventFilter, parse_time
+from ..audit.service import AuditService
+from ..audit.verify import ChainVerifier
+from ..clock import system_clock
+from ..errors import GatewayError
+from . import context
+
+
+def _service() -> AuditService:
+    from pseudonymise import DomainPseudonymiser
+
+    current = context.settings()
+    keys = context.keystore(current)
+    db = context.database(current)
+    checkpointer = build_checkpointer(keys, current)
+    use_checkpointer(checkpointer)  # appends of this process sign checkpoints too
+    return AuditService(
+        db, DomainPseudonymiser(keys.keyring), checkpointer, system_clock, AuditLog(checkpointer)
+    )
+
+
+def _cli_actor(command: str) -> Actor:
+    return Actor(None, OPERATOR, user=f"gateway audit {command}")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--no-record", is_flag=True, help="Do not add an audit.verify event first.")
+def audit_verify(no_record: bool) -> None:
+    """Recompute the hash chain and check every signed checkpoint; exit 1 when invalid."""
+    service = _service()
+    if no_record:
+        report = ChainVerifier(service.db, service.checkpointer.signer.public_key).verify()
+    else:
+        report = service.verify(_cli_actor("verify"))
+    click.echo(json.dumps(report.as_dict(), indent=2))
+    service.db.dispose()
+    if not report.valid:
+        where = report.first_invalid_seq
+        click.echo(
+            "audit log INVALID"
+            + (f": first invalid seq {where}" if where is not None else "")
+            + (f" ({report.problem})" if report.problem else "")
+            + (f"; invalid checkpoints {report.invalid_checkpoints}"
+               if report.invalid_checkpoints else ""),
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"audit log valid: {report.entries} entries", err=True)
+
+
+@audit_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
+@click.option("--from", "start", default=None, help="RFC 3339 time, inclusive.")
+@click.option("--to", "end", default=None, help="RFC 3339 time, exclusive.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Default: stdout.")
+def audit_export(fmt: str, start: str | None, end: str | None, out: Path | None) -> None:
+    """Write every event (optionally of a time range) as CSV or JSON Lines."""
+    try:
+        wanted = EventFilter(start=parse_time("from", start), end=parse_time("to", end))
+    except GatewayError as exc:
+        raise click.BadParameter(exc.detail or exc.code) from None
+    service = _service()
+    count = 0
+    handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        for line in service.export(_cli_actor("export"), fmt, wanted):
+            handle.write(line)
+            count += 1
+    finally:
+        if out:
+            handle.close()
+    service.db.dispose()
+    click.echo(f"exported {count - (1 if fmt == 'csv' else 0)} event(s)", err=True)
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the current head now (for a timer while no traffic arrives)."""
+    service = _service()
+    try:
+        row = service.checkpointer.ensure(service.db)
+    except CheckpointUnavailable as exc:
+        raise click.ClickException(f"no checkpoint: {exc}") from None
+    finally:
+        service.db.dispose()
+    if row is None:
+        click.echo("the audit log is empty")
+        return
+    click.echo(f"checkpoint at tree size {row.tree_size}: {row.root_hash}")
