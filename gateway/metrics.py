@@ -85,9 +85,24 @@ AUDIT_ENTRIES = Counter("gateway_audit_entries_total", "Audit events appended.")
 
 AUDIT_CHAIN_VALID = Gauge(
     "gateway_audit_chain_valid",
-    "1 when the last verification of the audit chain succeeded, 0 otherwise.",
-    multiprocess_mode="livemin",
+    "1 when the last verification of the audit chain succeeded, 0 when it failed; under "
+    "gunicorn absent until the first verification (read it with the verification timestamp).",
+    multiprocess_mode="mostrecent",
 )
+
+AUDIT_LAST_VERIFICATION = Gauge(
+    "gateway_audit_last_verification_timestamp_seconds",
+    "Unix time of the last verification (or detected break) of the audit chain; 0 = never.",
+    multiprocess_mode="max",
+)
+
+
+def record_chain_state(valid: bool) -> None:
+    """Publish a verification's outcome; the newest outcome wins across processes."""
+    import time
+
+    AUDIT_CHAIN_VALID.set(1 if valid else 0)
+    AUDIT_LAST_VERIFICATION.set(time.time())
 
 
 def multiprocess_enabled() -> bool:

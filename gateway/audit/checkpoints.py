@@ -136,7 +136,7 @@ class Checkpointer:
             self._create(session, current, seq, at)
         except (ChainBroken, tree.TreeIncomplete) as broken:
             # never fail the caller's business transaction for this; verify will report it
-            metrics.AUDIT_CHAIN_VALID.set(0)
+            metrics.record_chain_state(False)
             log.error("audit checkpoint refused: %s", broken)
 
     def _create(
@@ -184,8 +184,8 @@ class Checkpointer:
             try:
                 return self._create(session, current, head, self.clock())
             except ChainBroken as broken:
-                metrics.AUDIT_CHAIN_VALID.set(0)
+                metrics.record_chain_state(False)
                 raise CheckpointUnavailable(str(broken), broken.seq) from None
             except tree.TreeIncomplete as missing:
-                metrics.AUDIT_CHAIN_VALID.set(0)
+                metrics.record_chain_state(False)
                 raise CheckpointUnavailable(str(missing)) from None

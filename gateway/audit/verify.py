@@ -119,7 +119,7 @@ class ChainVerifier:
         if report.invalid_checkpoints:
             report.valid = False
             report.problem = report.problem or "a checkpoint signature does not verify"
-        metrics.AUDIT_CHAIN_VALID.set(1 if report.valid else 0)
+        metrics.record_chain_state(report.valid)
         return report
 
     # the pass ------------------------------------------------------------------------------

@@ -210,8 +210,8 @@ def test_prometheus_evaluates_the_shipped_alert_rules_on_real_metrics(prometheus
     shipped = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())
     names = {r["alert"] for g in shipped["groups"] for r in g["rules"]}
     scraped = prometheus.wait_for(
-        lambda: prometheus.query('gateway_audit_chain_valid{job="gateway"}'),
-        "a scrape of gateway_audit_chain_valid",
+        lambda: prometheus.query('gateway_build_info{job="gateway"}'),
+        "a scrape of gateway_build_info",
     )
     scraped_at = float(scraped[0]["value"][0])
 
@@ -225,9 +225,15 @@ def test_prometheus_evaluates_the_shipped_alert_rules_on_real_metrics(prometheus
     for rule in rules:
         assert rule["health"] == "ok", (rule["name"], rule.get("lastError"))
     # The chain alert follows the real gauge: firing exactly when it reads 0.
-    valid = float(prometheus.query('gateway_audit_chain_valid{job="gateway"}')[0]["value"][1])
+    # The chain gauge is absent until a verification ran ("not yet known", not "broken").
+    chain_gauge = prometheus.query('gateway_audit_chain_valid{job="gateway"}')
+    valid = float(chain_gauge[0]["value"][1]) if chain_gauge else None
+    verified = prometheus.query(
+        'gateway_audit_last_verification_timestamp_seconds{job="gateway"}'
+    )
+    verified_at = float(verified[0]["value"][1]) if verified else 0.0
     chain = next(r for r in rules if r["name"] == "GatewayAuditChainInvalid")
-    assert (chain["state"] == "firing") == (valid == 0.0)
+    assert (chain["state"] == "firing") == (valid == 0.0 and verified_at > 0)
     # Nothing is down, so the availability alerts stay quiet.
     for name in ("GatewayTargetDown", "GatewayNoReplicaUp", "GatewayReadinessFailing"):
         assert next(r for r in rules if r["name"] == name)["state"] == "inactive"

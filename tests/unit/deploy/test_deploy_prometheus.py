@@ -434,3 +434,40 @@ def test_alert_annotations_render_with_labels(tmp_path):
     }
     result = run_rule_tests(tmp_path, [test], RULES)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_chain_alert_waits_for_a_verification(tmp_path):
+    """A fresh process reads 0 before any verification: not yet known, so no alert; the
+    same 0 after a verification fires."""
+    stripped = tmp_path / "rules.yml"
+    without_annotations(RULES, stripped)
+    tests = [
+        {
+            "interval": "1m",
+            "input_series": [
+                {"series": f"gateway_audit_chain_valid{{{GW}}}", "values": "0x5"},
+                {
+                    "series": f"gateway_audit_last_verification_timestamp_seconds{{{GW}}}",
+                    "values": "0 0 0 1700000000 1700000000 1700000000",
+                },
+            ],
+            "alert_rule_test": [
+                {"eval_time": "2m", "alertname": "GatewayAuditChainInvalid", "exp_alerts": []},
+                {
+                    "eval_time": "4m",
+                    "alertname": "GatewayAuditChainInvalid",
+                    "exp_alerts": [
+                        {
+                            "exp_labels": {
+                                "job": "gateway",
+                                "instance": "10.0.0.7:8000",
+                                "severity": "critical",
+                            }
+                        }
+                    ],
+                },
+            ],
+        }
+    ]
+    result = run_rule_tests(tmp_path, tests, stripped)
+    assert result.returncode == 0, result.stdout + result.stderr
