@@ -9,6 +9,7 @@ meant, so each of these is refused as ``invalid_json`` before anything else look
 from __future__ import annotations
 
 import json
+import math
 import re
 
 MAX_DEPTH = 32
@@ -33,6 +34,14 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 def _no_constants(name: str) -> None:
     raise InvalidJsonError(f"{name} is not allowed")
+
+
+def _finite_float(text: str) -> float:
+    """``1e999`` parses to infinity in Python: as much a non-number as ``Infinity`` itself."""
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise InvalidJsonError("a number is out of range")
+    return value
 
 
 def nesting_depth(text: str) -> int:

@@ -18,6 +18,7 @@ from .audit import audit_group
 from .certs import certs_group
 from .delivery import outbox_group, worker
 from .keys import keys_group
+from .master import keys_rotate_master  # noqa: F401 - registers `gateway keys rotate-master`
 from .pseudonymise import pseudonymise_command
 from .registry import client, org
 

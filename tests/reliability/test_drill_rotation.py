@@ -53,13 +53,19 @@ def gateway(tmp_path, keys_dir):
 
 
 def exchange(message_type, recipient, payload, subject=None) -> dict:
-    return {"message_type": message_type, "recipient": recipient,
-            "subject": subject or {"bsn": ex.BSN}, "payload": payload}
+    return {
+        "message_type": message_type,
+        "recipient": recipient,
+        "subject": subject or {"bsn": ex.BSN},
+        "payload": payload,
+    }
 
 
 def post(partner, path, body, token=None) -> requests.Response:
-    headers = {"Authorization": f"Bearer {token or partner.token()}",
-               "Idempotency-Key": uuid.uuid4().hex}
+    headers = {
+        "Authorization": f"Bearer {token or partner.token()}",
+        "Idempotency-Key": uuid.uuid4().hex,
+    }
     return requests.post(f"{partner.base_url}{path}", json=body, headers=headers, timeout=15)
 
 
@@ -108,12 +114,15 @@ def test_rotation_while_traffic_flows(gateway):
     server.process.send_signal(signal.SIGHUP)
     dh.wait_until(
         lambda: (lambda now: len(now) == 2 and not now & before)(
-            set(dh.gunicorn_workers(server.process.pid))), 60,
+            set(dh.gunicorn_workers(server.process.pid))
+        ),
+        60,
         what="gunicorn to replace its workers",
     )
     reloaded_at = time.monotonic()
     dh.wait_until(
-        lambda: sum(a.sent > reloaded_at for a in list(load.answers)) >= 30, 30,
+        lambda: sum(a.sent > reloaded_at for a in list(load.answers)) >= 30,
+        30,
         what="traffic after the reload",
     )
     answers = load.stop()
@@ -125,8 +134,9 @@ def test_rotation_while_traffic_flows(gateway):
     # v1 and v2 sealed payloads both open on a pull; the same child now has a v2 pseudonym
     assert post(school, "/api/v1/exchanges", referral).status_code == 202
     items = ggd.drain()
-    pseudonyms = {i["subject"]["pseudonym"] for i in items
-                  if i["message_type"] == "sickness_absence_referral"}
+    pseudonyms = {
+        i["subject"]["pseudonym"] for i in items if i["message_type"] == "sickness_absence_referral"
+    }
     assert v1_pseudonym in pseudonyms and len(pseudonyms) == 2
     assert school.drain()
     dh.assert_nothing_half_written(postgres.url, dh.accepted_ids(answers))
@@ -138,8 +148,8 @@ def test_delivery_worker_started_before_a_master_rotation(tmp_path, keys_dir):
     """A ``gateway worker`` that has not been restarted since ``keys rotate-master`` meets
     messages sealed under the new version (by API processes that did reload). It must not lose
     them: once the worker is restarted every message reaches the recipient exactly once. It
-    also should not crash on them (``DeliveryWorker.attempt`` promises that every failure
-    becomes an outcome): see the xfail below."""
+    also must not crash on them (``DeliveryWorker.attempt`` turns every failure, an unknown
+    key version included, into an outcome that is retried with backoff)."""
     from tests import delivery_helpers as deliv
 
     shutil.copytree(keys_dir, tmp_path / "keys")
@@ -152,13 +162,19 @@ def test_delivery_worker_started_before_a_master_rotation(tmp_path, keys_dir):
         workers.append(deliv.start_worker(server, "--poll", "0.2", env=env, name="old-ring"))
         school = partners[ex.SCHOOL]
         before = deliv.send_many(school, 3, threads=1)
-        dh.wait_until(lambda: set(before) <= set(recipient.stats()["ids"]), 30,
-                      what="deliveries before the rotation")
+        dh.wait_until(
+            lambda: set(before) <= set(recipient.stats()["ids"]),
+            30,
+            what="deliveries before the rotation",
+        )
         old_pids = set(dh.gunicorn_workers(server.process.pid))
         server.cli("keys", "rotate-master")
         server.process.send_signal(signal.SIGHUP)  # the API reloads; the worker does not
-        dh.wait_until(lambda: not set(dh.gunicorn_workers(server.process.pid)) & old_pids, 60,
-                      what="gunicorn to replace its workers")
+        dh.wait_until(
+            lambda: not set(dh.gunicorn_workers(server.process.pid)) & old_pids,
+            60,
+            what="gunicorn to replace its workers",
+        )
         after = deliv.send_many(school, 3, threads=1)
         assert key_versions(server.env["GATEWAY_DATABASE_URL"]) == {1, 2}
         time.sleep(3)
@@ -166,18 +182,17 @@ def test_delivery_worker_started_before_a_master_rotation(tmp_path, keys_dir):
         if old_worker_alive:
             assert workers[0].terminate() == 0
         workers.append(deliv.start_worker(server, "--poll", "0.2", env=env, name="new-ring"))
-        dh.wait_until(lambda: set(after) <= set(recipient.stats()["ids"]), 60,
-                      what="deliveries after the worker restart")
+        dh.wait_until(
+            lambda: set(after) <= set(recipient.stats()["ids"]),
+            60,
+            what="deliveries after the worker restart",
+        )
         stats = recipient.stats()
         assert stats["duplicates"] == 0 and set(stats["ids"]) == set(before) | set(after)
-        if not old_worker_alive:
-            pytest.xfail(
-                "gateway/delivery/worker.py DeliveryWorker.attempt catches (InvalidTag, "
-                "KeyError, ValueError) around sealer.open, but an unknown key version raises "
-                "pseudonymise.errors.UnknownKeyVersionError (a PseudonymiseError, none of "
-                "those): the exception leaves run_once and the worker process exits. Log: "
-                + workers[0].output()[-600:]
-            )
+        assert old_worker_alive, (
+            "the worker must survive a message under an unknown key version: "
+            + (workers[0].output()[-600:])
+        )
     finally:
         for worker in workers:
             if worker.process.poll() is None:

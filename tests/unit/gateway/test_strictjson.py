@@ -70,3 +70,9 @@ def test_valid_object_is_returned_with_types_kept():
         "s": "x",
         "l": [True, None],
     }
+
+
+@pytest.mark.parametrize("number", [b"1e999", b"-1e999", b"1E400"])
+def test_numbers_that_overflow_to_infinity_are_refused(number):
+    with pytest.raises(InvalidJsonError):
+        loads(b'{"a": ' + number + b"}")
