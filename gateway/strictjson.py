@@ -75,7 +75,12 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH, require_object: bool 
     if nesting_depth(text) > max_depth:
         raise InvalidJsonError(f"nesting deeper than {max_depth} containers")
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constants,
+            parse_float=_finite_float,
+        )
     except InvalidJsonError:
         raise
     except (ValueError, RecursionError):
