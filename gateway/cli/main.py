@@ -166,3 +166,17 @@ def monitoring_alerts(lead_days: int) -> None:
         timezone=current.timezone,
     )
     click.echo(f"sent {created} homebound alert(s)")
+
+
+@demo_group.command("traffic")
+@click.option("--keys", "keys_dir", type=click.Path(path_type=Path), default=Path("instance/demo"))
+def demo_traffic(keys_dir: Path) -> None:
+    """Send sample traffic between the demo organisations of a running sandbox."""
+    from ..demo.traffic import run_demo
+
+    current = context.settings()
+    try:
+        accepted = run_demo(current.base_url, keys_dir, click.echo)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"demo traffic failed: {type(exc).__name__}: {exc}") from None
+    click.echo(f"{accepted} exchange(s) accepted")
