@@ -100,7 +100,7 @@ class AssertionVerifier:
             raise Refused("assertion_malformed")
         try:
             header, claims = _strict_object(parts[0]), _strict_object(parts[1])
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise Refused("assertion_malformed") from None
         if header.get("alg") not in ALLOWED_ALGORITHMS:
             raise Refused("algorithm_not_allowed")

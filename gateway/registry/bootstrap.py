@@ -260,12 +260,14 @@ class _Checker:
             if not isinstance(file_name, str):
                 self.problem(key_path, "must be a file path")
                 return None
-            jwks_path = (self.path.parent / file_name).resolve()
             try:
-                jwks = json.loads(jwks_path.read_text())
-            except OSError:
-                self.problem(key_path, f"cannot read {jwks_path}")
+                jwks_path = (self.path.parent / file_name).resolve()
+                text = jwks_path.read_text()
+            except (OSError, ValueError):  # ValueError: a NUL byte in the path
+                self.problem(key_path, f"cannot read {file_name!r}")
                 return None
+            try:
+                jwks = json.loads(text)
             except ValueError:
                 self.problem(key_path, f"{jwks_path} is not JSON")
                 return None

@@ -71,9 +71,10 @@ def scope_problems(scopes: object, organisation_type: str) -> list[tuple[int | N
     problems: list[tuple[int | None, str]] = []
     seen = set()
     for index, scope in enumerate(scopes):
-        if scope not in SCOPES:
+        if not isinstance(scope, str) or scope not in SCOPES:
             problems.append((index, f"is not a known scope (known: {', '.join(SCOPES)})"))
-        elif scope in seen:
+            continue
+        if scope in seen:
             problems.append((index, "is listed twice"))
         elif scope in OPERATOR_ONLY_SCOPES and organisation_type != "operator":
             problems.append((index, f"{scope} may be granted only to the operator organisation"))
@@ -97,6 +98,8 @@ def jwks_problem(jwks: object) -> str | None:
             return "keys must be EC, RSA or OKP"
         kid = key.get("kid")
         if kid is not None:
+            if not isinstance(kid, str):
+                return "key ids (kid) must be strings"
             if kid in kids:
                 return "key ids (kid) must be unique"
             kids.add(kid)

@@ -57,7 +57,10 @@ def _construct(node: yaml.Node, path: tuple, lines: dict[tuple, int], loader) ->
 
 def load_located(text: str) -> LocatedDocument:
     """Parse one YAML document (safe tags only) with its line map."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # e.g. a control character, found while reading the stream
+        raise YamlFileError(f"not valid YAML: {exc}") from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -71,5 +74,12 @@ def load_located(text: str) -> LocatedDocument:
         raise YamlFileError(f"not valid YAML: {exc.problem or exc}", line) from None
     except yaml.YAMLError as exc:
         raise YamlFileError(f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlFileError("not valid YAML: nested too deeply") from None
+    except (ValueError, TypeError) as exc:
+        # a scalar PyYAML cannot construct (an impossible date such as 2026-41-01)
+        raise YamlFileError(
+            f"not valid YAML: a value cannot be read ({type(exc).__name__})"
+        ) from None
     finally:
         loader.dispose()
