@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
+from urllib.parse import quote
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
@@ -138,7 +139,8 @@ def problem(
         "status": status,
         "detail": detail or HTTPStatus(status).description,
         "code": code,
-        "instance": request.path if request else None,
+        # percent-encoded: ``request.path`` is decoded, and RFC 9457 wants a URI reference
+        "instance": quote(request.path, safe="/") if request else None,
     }
     if errors:
         body["errors"] = {path: list(messages) for path, messages in errors.items()}

@@ -15,7 +15,7 @@ from schemas.fields import Choice, ListOf, Object, Oin, StrictInteger
 from schemas.paging import PagedSearchSchema, load_search
 from schemas.responses import LegalBasisSchema, hex_sha256, next_cursor
 from schemas.subject import BsnSubjectSchema
-from schemas.vocabulary import AUDIT_DECISIONS, MESSAGE_TYPES, PURPOSES
+from schemas.vocabulary import AUDIT_DECISIONS, AUDIT_PURPOSES, MESSAGE_TYPES
 
 
 class SubjectReportRequestSchema(PagedSearchSchema):
@@ -52,7 +52,7 @@ class AuditEventSchema(ResponseSchema):
     message_type = Choice(MESSAGE_TYPES, required=True, allow_none=True)
     sender = Oin(required=True, allow_none=True)
     recipient = Oin(required=True, allow_none=True)
-    purpose = Choice(PURPOSES, required=True, allow_none=True)
+    purpose = Choice(AUDIT_PURPOSES, required=True, allow_none=True)
     legal_basis = Object(LegalBasisSchema, required=True, allow_none=True)
     consent_id = _nullable_string()
     decision = Choice(AUDIT_DECISIONS, required=True)

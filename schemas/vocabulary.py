@@ -42,6 +42,9 @@ PURPOSES: tuple[str, ...] = (
 """Purposes of processing named by the route table (API.md section 3)."""
 
 CONSENT_PURPOSES: tuple[str, ...] = ("mazl", "support", "case_consultation")
+
+AUDIT_PURPOSES: tuple[str, ...] = tuple(dict.fromkeys(PURPOSES + CONSENT_PURPOSES))
+"""Purposes an audit event may name: a route's, or a consent's (``case_consultation``)."""
 LEGAL_BASIS_TYPES: tuple[str, ...] = ("legal_obligation", "consent")
 
 EDUCATION_SECTORS: tuple[str, ...] = ("po", "vo", "mbo", "so", "vso")

@@ -131,9 +131,12 @@ def exchange_paths(spec: APISpec) -> None:
                 },
                 "responses": {
                     "200": {"description": "Acknowledged", "content": _json("AckResponse")},
+                    "400": problem_response("invalid_json or invalid_parameter"),
                     "401": UNAUTHORISED,
                     "403": FORBIDDEN,
                     "404": problem_response("not_found"),
+                    "413": problem_response("payload_too_large"),
+                    "415": problem_response("unsupported_media_type"),
                 },
             }
         },

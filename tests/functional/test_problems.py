@@ -156,3 +156,8 @@ def test_security_headers_on_every_response(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_instance_is_a_percent_encoded_uri_reference(client):
+    body = client.get("/api/v1/nothing%0E%C3%B5 here").get_json()
+    assert body["instance"] == "/api/v1/nothing%0E%C3%B5%20here"
