@@ -85,4 +85,19 @@ def build_spec(base_url: str) -> dict:
     )
     for source in PATH_SOURCES:
         source(spec)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _document_rate_limits(document)
+    return document
+
+
+def _document_rate_limits(document: dict) -> None:
+    """Every authenticated ``/api/v1`` operation may answer 429 (limits per client and per
+    organisation); saying so once here keeps the areas' path sources short."""
+    for path, item in document.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("security"):
+                operation.setdefault("responses", {}).setdefault(
+                    "429", problem_response("too_many_requests (with Retry-After)")
+                )

@@ -19,9 +19,10 @@ def indicators():
     caller = current_caller()
     scope = None if caller.org_type == "operator" else caller.org_id
     try:
-        answer = current_app.extensions["monitoring"].indicators(
-            request.args.get("school_year"), scope
-        )
+        year = request.args.get("school_year")
+        if year is not None and not year:
+            raise InvalidSchoolYear("school_year must look like 2025-2026")
+        answer = current_app.extensions["monitoring"].indicators(year, scope)
     except InvalidSchoolYear as exc:
         raise InvalidParameter(str(exc), errors={"school_year": [str(exc)]}) from None
     return jsonify(answer)

@@ -62,6 +62,10 @@ def start_server(instance: Path, keys_dir: Path, extra_env: dict | None = None) 
         "GATEWAY_KEYS_DIR": str(keys_dir),
         "GATEWAY_LOG_LEVEL": "INFO",
         "PYTHONPATH": str(REPO),
+        # tests drive far more requests per client than a partner would; the rate-limit
+        # tests set their own limits
+        "GATEWAY_RATE_LIMIT_CLIENT": "100000/second",
+        "GATEWAY_RATE_LIMIT_ORGANISATION": "100000/second",
         **(extra_env or {}),
     }
     env["PROMETHEUS_MULTIPROC_DIR"] = str(instance / "metrics")

@@ -68,7 +68,7 @@ def test_indicators_count_and_suppress(partners):
     assert set(answer["baseline"]) >= {"school_year"} and "targets" in answer
     # a partner that neither sent nor received these reports sees none of them
     assert indicators(school, school_year=year).json()["homebound"]["by_category"]["absolute_absence"] == 0
-    for bad in ("2025", "2025-2027", "x"):
+    for bad in ("2025", "2025-2027", "x", ""):
         response = indicators(leerplicht, school_year=bad)
         assert response.status_code == 400 and response.json()["code"] == "invalid_parameter"
     no_scope = requests.get(f"{leerplicht.base_url}/api/v1/monitoring/indicators",
