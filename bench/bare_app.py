@@ -5,14 +5,11 @@ import json
 import os
 
 from flask import Flask, request
-from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine
 
+from bench.bare_table import bare
 from gateway.storage.database import make_engine
 
-metadata = MetaData()
-bare = Table("bench_bare", metadata, Column("id", Integer, primary_key=True), Column("body", Text))
 engine = make_engine(os.environ["BENCH_BARE_DATABASE_URL"])
-metadata.create_all(engine, checkfirst=True)
 app = Flask(__name__)
 
 
@@ -22,6 +19,3 @@ def insert():
     with engine.begin() as connection:
         connection.execute(bare.insert().values(body=json.dumps(body)))
     return {"status": "accepted"}, 202
-
-
-__all__ = ["app", "create_engine"]

@@ -128,6 +128,9 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
         "GATEWAY_LOG_LEVEL": "ERROR",
     }
     keys = bootstrap_partners(instance, env, [(SCHOOL, "school"), (LEERPLICHT, "leerplicht")])
+    from bench.bare_table import create_table
+
+    create_table(url)
     gateway = start_gunicorn("gateway.wsgi:app", gateway_port, env, instance, args.workers)
     bare = start_gunicorn(
         "bench.bare_app:app",
@@ -172,7 +175,7 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
         return {
             "exchanges_per_s": round(full, 1),
             "bare_per_s": round(baseline, 1),
-            "ratio": round(full / baseline, 3),
+            "ratio": round(full / baseline, 3) if baseline else None,
             "errors": sum(r["errors"] for r in full_runs + bare_runs) + half["errors"],
             "at_half_peak": {
                 "rate_per_s": round(full / 2, 1),
