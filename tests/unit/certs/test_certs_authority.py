@@ -66,7 +66,11 @@ def test_save_load_round_trip(ca, tmp_path):
     assert key_path == tmp_path / "dev-ca" / CA_KEY_FILENAME
     assert cert_path == tmp_path / "dev-ca" / CA_CERT_FILENAME
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
-    assert key_path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    from cryptography.hazmat.primitives import serialization
+
+    # PKCS8 PEM, unencrypted, holding the same key as the CA in memory
+    on_disk = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    assert on_disk.private_numbers() == ca.key.private_numbers()
     assert cert_path.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
 
     loaded = CertificateAuthority.load(tmp_path / "dev-ca")
