@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "production")
@@ -149,9 +149,6 @@ class Settings:
                 environ, "GATEWAY_RATE_LIMIT_ORGANISATION", "200/second;6000/minute"
             ),
         )
-
-    def with_changes(self, **changes) -> Settings:
-        return replace(self, **changes)
 
 
 def normalise_database_url(url: str) -> str:

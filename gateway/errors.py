@@ -69,22 +69,6 @@ class PayloadTooLarge(GatewayError):
     status, code = 413, "payload_too_large"
 
 
-class ValidationFailed(GatewayError):
-    status, code = 422, "validation_failed"
-
-
-class Forbidden(GatewayError):
-    status, code = 403, "forbidden"
-
-
-class Conflict(GatewayError):
-    status, code = 409, "conflict"
-
-
-class ServiceUnavailable(GatewayError):
-    status, code = 503, "service_unavailable"
-
-
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from .. import metrics
-from ..clock import Clock, system_clock
+from ..clock import Clock, aware, system_clock
 from ..storage.database import Database
 from . import tree
 from .chain import ChainBroken
@@ -47,10 +47,6 @@ def origin_for(base_url: str) -> str:
     parts = urlsplit(base_url)
     host = (parts.netloc + parts.path.rstrip("/")) or "thuiszitterspact-gateway"
     return f"{host}/audit".replace("+", "-").replace(" ", "")
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,12 @@ COMPONENTS = {
         "type": "object",
         "description": "RFC 9162 section 2.1.3 inclusion proof; hashes are hex.",
         "required": [
-            "seq", "leaf_index", "leaf_hash", "tree_size", "root_hash", "audit_path",
+            "seq",
+            "leaf_index",
+            "leaf_hash",
+            "tree_size",
+            "root_hash",
+            "audit_path",
             "checkpoint",
         ],
         "properties": {
@@ -144,8 +149,11 @@ def audit_paths(spec: APISpec) -> None:
             [
                 _query("from", TIME, "inclusive"),
                 _query("to", TIME, "exclusive"),
-                _query("org", {"type": "string", "pattern": "^[0-9]{20}$"},
-                       "events where this organisation is actor, sender or recipient"),
+                _query(
+                    "org",
+                    {"type": "string", "pattern": "^[0-9]{20}$"},
+                    "events where this organisation is actor, sender or recipient",
+                ),
                 _query("action", {"type": "string"}),
                 _query("message_type", {"type": "string"}),
                 _query("decision", {"type": "string", "enum": ["allowed", "denied"]}),
@@ -209,10 +217,17 @@ def audit_paths(spec: APISpec) -> None:
             "Inclusion proof of one entry in a signed tree (RFC 9162 2.1.3)",
             "auditInclusionProof",
             [
-                {"name": "seq", "in": "path", "required": True,
-                 "schema": {"type": "integer", "minimum": 1}},
-                _query("tree_size", {"type": "integer", "minimum": 1},
-                       "the size of a signed checkpoint; default the newest"),
+                {
+                    "name": "seq",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                _query(
+                    "tree_size",
+                    {"type": "integer", "minimum": 1},
+                    "the size of a signed checkpoint; default the newest",
+                ),
             ],
             {"description": "The proof", "content": _json("AuditInclusionProof")},
             **{

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 
 from schemas.vocabulary import AUDIT_DECISIONS, MESSAGE_TYPES
 
+from ..api.paging import DEFAULT_LIMIT, MAX_LIMIT
 from .errors import invalid_parameter
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 FORMATS = ("csv", "jsonl")
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -53,7 +52,7 @@ def parse_time(name: str, raw: str | None) -> datetime | None:
     head, dot, rest = text.partition(".")
     if dot:  # at most microseconds: datetime keeps no more
         digits = re.match(r"[0-9]+", rest).group(0)
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
     except ValueError:

@@ -63,12 +63,19 @@ class AuditService:
             self.audit.append(session, event, self.clock())
 
     def deny(
-        self, action: str, actor: Actor, code: str, fsc_transaction_id: str | None = None,
+        self,
+        action: str,
+        actor: Actor,
+        code: str,
+        fsc_transaction_id: str | None = None,
         subject_ref: str | None = None,
     ) -> None:
         self.record(
             actor.event(
-                action, "denied", reason=code, subject_ref=subject_ref,
+                action,
+                "denied",
+                reason=code,
+                subject_ref=subject_ref,
                 fsc_transaction_id=fsc_transaction_id,
             )
         )
@@ -90,7 +97,11 @@ class AuditService:
 
     # reads ---------------------------------------------------------------------------------
     def search(
-        self, actor: Actor, wanted: EventFilter, cursor: str | None, limit: int,
+        self,
+        actor: Actor,
+        wanted: EventFilter,
+        cursor: str | None,
+        limit: int,
         fsc_transaction_id: str | None = None,
     ) -> dict:
         """A page of the events ``actor`` may see that match ``wanted``."""
@@ -107,7 +118,10 @@ class AuditService:
             loaded = load_subject_report_request(body)
         except SchemaValidationError as exc:
             self.deny(
-                "audit.subject_report", actor, exc.code, fsc_transaction_id,
+                "audit.subject_report",
+                actor,
+                exc.code,
+                fsc_transaction_id,
                 self._best_effort_subject_ref(body),
             )
             raise schema_problem(exc) from None
@@ -116,7 +130,10 @@ class AuditService:
             after = decode_cursor(loaded["cursor"])
         except GatewayError as error:
             self.deny(
-                "audit.subject_report", actor, error.code, fsc_transaction_id,
+                "audit.subject_report",
+                actor,
+                error.code,
+                fsc_transaction_id,
                 self.subject_ref(bsn),
             )
             raise

@@ -113,8 +113,11 @@ class ChainVerifier:
             if self._signature_problem(row) or row.tree_size > head_seq:
                 report.invalid_checkpoints.append(row.tree_size)
                 if row.tree_size > head_seq and report.first_invalid_seq is None:
-                    self._invalid(report, head_seq + 1, "a signed checkpoint covers entries "
-                                  "that are no longer in the log")
+                    self._invalid(
+                        report,
+                        head_seq + 1,
+                        "a signed checkpoint covers entries that are no longer in the log",
+                    )
             checkpoints.advance()
         if report.invalid_checkpoints:
             report.valid = False
@@ -168,8 +171,9 @@ class ChainVerifier:
             ):
                 seq, why = self._first_broken(batch, expected, previous, previous_data, last, head)
                 return self._invalid(report, seq, why)
-            for seq, leaf in zip(seqs, [sha256(b"\x00" + data).digest() for data in datas],
-                                 strict=True):
+            for seq, leaf in zip(
+                seqs, [sha256(b"\x00" + data).digest() for data in datas], strict=True
+            ):
                 for _ in range(((seq - 1) ^ seq).bit_length() - 1):  # trailing ones of seq-1
                     leaf = sha256(b"\x01" + edge.pop() + leaf).digest()
                 edge.append(leaf)

@@ -55,9 +55,7 @@ def events():
         wanted = params.parse_filter(request.args)
         limit = params.parse_limit(request.args.get("limit"))
         return jsonify(
-            service().search(
-                actor, wanted, request.args.get("cursor"), limit, g.fsc_transaction_id
-            )
+            service().search(actor, wanted, request.args.get("cursor"), limit, g.fsc_transaction_id)
         )
 
 

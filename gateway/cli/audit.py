@@ -65,8 +65,11 @@ def audit_verify(no_record: bool) -> None:
             "audit log INVALID"
             + (f": first invalid seq {where}" if where is not None else "")
             + (f" ({report.problem})" if report.problem else "")
-            + (f"; invalid checkpoints {report.invalid_checkpoints}"
-               if report.invalid_checkpoints else ""),
+            + (
+                f"; invalid checkpoints {report.invalid_checkpoints}"
+                if report.invalid_checkpoints
+                else ""
+            ),
             err=True,
         )
         sys.exit(1)

@@ -29,9 +29,7 @@ from .views import bp
 
 def build_service(core, pseudonymiser: DomainPseudonymiser, clock=system_clock) -> ConsentService:
     """The registry over ``core`` (the app's :class:`~gateway.services.Services`)."""
-    store = SqlConsentStore(
-        core.db, ConsentSealer(core.keys.keyring), AuditLog(), pseudonymiser
-    )
+    store = SqlConsentStore(core.db, ConsentSealer(core.keys.keyring), AuditLog(), pseudonymiser)
     return ConsentService(
         store,
         KeyStoreReceiptSigner(core.keys),

@@ -63,9 +63,7 @@ class ConsentStatusRow(Base):
     consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor_org_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id"), nullable=True
-    )
+    actor_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
     actor_client_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     actor_user: Mapped[str | None] = mapped_column(String(200), nullable=True)
     role: Mapped[str | None] = mapped_column(String(20), nullable=True)

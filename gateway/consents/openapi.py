@@ -42,8 +42,10 @@ def consent_paths(spec: APISpec) -> None:
                 "recordConsent",
                 "consent:write",
                 {
-                    "201": {"description": "Recorded, with its receipt", "content": _json(
-                        "ConsentResponse")},
+                    "201": {
+                        "description": "Recorded, with its receipt",
+                        "content": _json("ConsentResponse"),
+                    },
                     "422": problem_response("validation_failed or consent_grantor_invalid"),
                     **BODY_PROBLEMS,
                 },

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
@@ -20,18 +20,11 @@ from consent.records import Actor, Consent, PrivateDetails, RegistryEvent, Statu
 from pseudonymise import DomainPseudonymiser
 
 from ..audit.log import AuditEvent, AuditLog
+from ..clock import aware
 from ..storage.database import Database
 from ..storage.models import Organisation
 from .models import ConsentRow, ConsentStatusRow
 from .sealing import ConsentSealer
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
 
 CONSENTS = ConsentRow.__table__
 

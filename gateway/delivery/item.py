@@ -8,9 +8,9 @@ two cannot drift apart unnoticed.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from ..audit.log import rfc3339
+from ..clock import aware
 
 
 def inbox_item(message, sender: dict, content: dict) -> dict:
@@ -35,7 +35,3 @@ def inbox_item(message, sender: dict, content: dict) -> dict:
 def encode(item: dict) -> bytes:
     """The exact bytes that are signed and sent: compact UTF-8 JSON."""
     return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -15,12 +15,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer
 
 from ..audit.log import AuditLog, rfc3339
+from ..clock import aware
 from ..exchange.models import Message
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import events
 from .errors import NotRetryable, PayloadErased, UnknownMessage
-from .item import aware
 
 LISTABLE = ("accepted", "delivered", "acknowledged", "dead_lettered")
 RETRYABLE = ("accepted", "dead_lettered")

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pseudonymise.errors import PseudonymiseError
 
 from .. import metrics
-from ..clock import Clock, system_clock
+from ..clock import Clock, aware, system_clock
 from ..config import Settings
 from ..exchange.sealing import MessageSealer
 from ..registry import rules
@@ -153,7 +153,7 @@ class DeliveryWorker:
             metrics.DELIVERIES.labels(result).inc()
             metrics.DELIVERY_ATTEMPT_DURATION.labels(result).observe(elapsed)
             if result == "delivered":
-                waited = (now - item.aware(claim.created_at)).total_seconds()
+                waited = (now - aware(claim.created_at)).total_seconds()
                 metrics.DELIVERY_LATENCY.observe(max(0.0, waited))
             log.log(
                 logging.INFO if result == "delivered" else logging.WARNING,

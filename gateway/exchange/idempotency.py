@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from ..clock import aware as _aware
 from .errors import Refusal
 from .models import IdempotencyKey
 
@@ -77,9 +78,3 @@ def remember(session: Session, org_id: int, key: str, request_hash: str, answer:
             "expires_at": now + RETENTION,
         },
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

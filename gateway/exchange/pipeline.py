@@ -81,12 +81,6 @@ class PipelineContext:
 Step = Callable[[Exchange, PipelineContext], None]
 
 
-def org_ref(organisation: Organisation) -> OrgRef:
-    return OrgRef(
-        organisation.id, organisation.oin, organisation.type, organisation.name, organisation.status
-    )
-
-
 def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 5: the body's shape (known type, 20-digit recipient, one subject, an object)."""
     try:

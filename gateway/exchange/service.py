@@ -21,6 +21,7 @@ from pseudonymise import DomainPseudonymiser
 from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock, local_date
+from ..clock import aware as _aware
 from ..monitoring.facts import fact_values
 from ..monitoring.models import MonitoringFact
 from ..storage.database import Database
@@ -30,9 +31,6 @@ from .errors import Refusal
 from .models import Message
 from .routes import RoutePolicies
 from .sealing import MessageSealer
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 
 
 class ExchangeService:
@@ -366,12 +364,6 @@ def _oins(session: Session, ids: set[int]) -> dict[int, str]:
         select(Organisation.id, Organisation.oin).where(Organisation.id.in_(ids))
     )
     return dict(rows.all())
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _time(moment: datetime | None) -> str | None:

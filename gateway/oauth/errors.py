@@ -53,7 +53,5 @@ class InsufficientScope(GatewayError):
         needed = " ".join(scopes)
         super().__init__(
             f"The access token lacks the scope this operation needs ({needed}).",
-            headers={
-                "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'
-            },
+            headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{needed}"'},
         )

@@ -15,7 +15,7 @@ from ..storage.database import Database
 from ..storage.models import Client, Organisation, utcnow
 from . import rules
 from .errors import DuplicateRegistration, InvalidRegistration, UnknownClient, UnknownOrganisation
-from .secrets import hash_secret, verify_secret
+from .secrets import hash_secret
 
 
 @dataclass(frozen=True)
@@ -168,11 +168,6 @@ class OrganisationRegistry:
                 raise UnknownClient(f"no client {client_id}")
             apply_credentials(client, credentials)
             client.updated_at = utcnow()
-
-    def verify_client_secret(self, client: Client, secret: str) -> bool:
-        return client.auth_method == "client_secret_basic" and verify_secret(
-            secret, client.secret_hash
-        )
 
 
 def apply_credentials(client: Client, credentials: ClientCredentials) -> None:

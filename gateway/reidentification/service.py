@@ -22,7 +22,7 @@ event are one serialised transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -38,6 +38,7 @@ from ..audit.actors import Actor
 from ..audit.log import AuditLog, rfc3339
 from ..audit.service import schema_problem
 from ..clock import Clock
+from ..clock import aware as _aware
 from ..errors import GatewayError
 from ..storage.database import Database
 from .errors import NotOperator, NotPending, OwnRequest, RequestNotFound, UnknownPseudonym
@@ -45,12 +46,6 @@ from .models import ReidentificationRequestRow as Row
 
 AUDIT_DOMAIN = "audit"
 PENDING_FOR = timedelta(days=7)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def view(row: Row, bsn: Bsn | None = None) -> dict:
@@ -253,8 +248,12 @@ class ReidentificationService:
                 .limit(limit)
             ).all()
         return [
-            dict(view(row), requester_org=row.requester_org, legal_basis=row.legal_basis,
-                 reason=row.reason)
+            dict(
+                view(row),
+                requester_org=row.requester_org,
+                legal_basis=row.legal_basis,
+                reason=row.reason,
+            )
             for row in rows
             if now < _aware(row.expires_at)
         ]
@@ -269,4 +268,3 @@ class ReidentificationService:
                 .values(status="expired")
                 .execution_options(synchronize_session=False)
             ).rowcount
-

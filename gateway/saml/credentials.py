@@ -102,10 +102,12 @@ def key_pair(keys_dir: Path, name: str, common_name: str, *, allow_generate: boo
 
 
 def service_provider_keys(keys_dir: Path, *, allow_generate: bool) -> KeyPair:
-    return key_pair(keys_dir, "sp", "Thuiszitterspact gateway SAML SP",
-                    allow_generate=allow_generate)
+    return key_pair(
+        keys_dir, "sp", "Thuiszitterspact gateway SAML SP", allow_generate=allow_generate
+    )
 
 
 def development_idp_keys(keys_dir: Path) -> KeyPair:
-    return key_pair(keys_dir, "devidp", "Thuiszitterspact gateway development IdP",
-                    allow_generate=True)
+    return key_pair(
+        keys_dir, "devidp", "Thuiszitterspact gateway development IdP", allow_generate=True
+    )

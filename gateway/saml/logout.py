@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 
-
-def start_logout(provider: ServiceProvider, name_id: str, name_id_format: str | None,
-                 session_index: str | None) -> str | None:
+def start_logout(
+    provider: ServiceProvider, name_id: str, name_id_format: str | None, session_index: str | None
+) -> str | None:
     """The IdP URL of a signed LogoutRequest, or None when the IdP has no SLO endpoint."""
     setup = provider.setup()
     if setup is None:
@@ -50,7 +50,11 @@ def start_logout(provider: ServiceProvider, name_id: str, name_id_format: str | 
             sign=False,
         )
         info = client.apply_binding(
-            BINDING_HTTP_REDIRECT, str(request), destination, "/", sign=True,
+            BINDING_HTTP_REDIRECT,
+            str(request),
+            destination,
+            "/",
+            sign=True,
             sigalg=SIG_RSA_SHA256,
         )
     provider.requests.add(request_id, "logout", "/")
@@ -116,10 +120,13 @@ def idp_logout_request(provider: ServiceProvider, query_string: str) -> tuple[st
             raise RefusedResponse("saml_no_idp_slo")
         response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT])
         info = client.apply_binding(
-            BINDING_HTTP_REDIRECT, str(response), destination, args.get("RelayState", ""),
-            response=True, sign=True, sigalg=SIG_RSA_SHA256,
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            args.get("RelayState", ""),
+            response=True,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
         )
     session_index = message.session_index[0].text if message.session_index else None
-    return (message.name_id.text or "").strip(), session_index, dict(info["headers"])[
-        "Location"
-    ]
+    return (message.name_id.text or "").strip(), session_index, dict(info["headers"])["Location"]

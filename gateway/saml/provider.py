@@ -154,8 +154,9 @@ class ServiceProvider:
 
     def metadata(self) -> str:
         """The SP metadata document (entity ID, ACS, SLO, signing certificate)."""
-        return create_metadata_string(None, self.config(None), 4, None, None, None, None,
-                                      None).decode("utf-8")
+        return create_metadata_string(
+            None, self.config(None), 4, None, None, None, None, None
+        ).decode("utf-8")
 
     # login ---------------------------------------------------------------------------------
     def start_login(self, next_path: str | None) -> str:

@@ -72,8 +72,8 @@ def metadata_problem(document: str) -> str | None:
         root = fromstring(document, forbid_dtd=True)
     except (DefusedXmlException, SyntaxError, ValueError):
         return "the IdP metadata is not well-formed XML (DTDs and entities are refused)"
-    entities = [root] if root.tag == f"{MD}EntityDescriptor" else root.findall(
-        f"{MD}EntityDescriptor"
+    entities = (
+        [root] if root.tag == f"{MD}EntityDescriptor" else root.findall(f"{MD}EntityDescriptor")
     )
     idps = [e for e in entities if e.find(f"{MD}IDPSSODescriptor") is not None]
     if len(idps) != 1:
@@ -122,8 +122,10 @@ def block_problems(block: dict, base_dir: Path) -> tuple[list[tuple[tuple, str]]
         problems.append((("roles",), "must be a mapping"))
     else:
         for name, values in given.items():
-            ok = isinstance(values, list) and values and all(
-                isinstance(v, str) and 1 <= len(v) <= 200 for v in values
+            ok = (
+                isinstance(values, list)
+                and values
+                and all(isinstance(v, str) and 1 <= len(v) <= 200 for v in values)
             )
             if name not in ROLES:
                 problems.append((("roles", name), f"unknown role (allowed: {', '.join(ROLES)})"))
@@ -168,8 +170,9 @@ class SamlSetupStore:
         setup = None
         if row is not None:
             roles = {name: tuple(values) for name, values in row.roles.items()}
-            setup = SamlSetup(row.idp_metadata, dict(row.attributes), roles, "bootstrap",
-                              row.metadata_file)
+            setup = SamlSetup(
+                row.idp_metadata, dict(row.attributes), roles, "bootstrap", row.metadata_file
+            )
         if self.metadata_override:
             path = Path(self.metadata_override)
             try:

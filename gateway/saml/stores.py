@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import Clock
+from ..clock import aware as _aware
 from ..storage.database import Database
 from .models import SamlAssertionRow, SamlRequestRow
 
@@ -79,10 +80,3 @@ class AssertionReplayCache:
         except IntegrityError:
             return False
         return True
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC."""
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

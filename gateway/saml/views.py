@@ -117,8 +117,7 @@ def single_logout():
     services = web()
     if "SAMLRequest" in request.args:
         name_id, session_index, location = logout_flow.idp_logout_request(
-            provider(),
-            request.query_string.decode("ascii", "replace")
+            provider(), request.query_string.decode("ascii", "replace")
         )
         services.sessions.end_for(name_id, session_index)
         response = redirect(location)

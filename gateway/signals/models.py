@@ -17,7 +17,7 @@ from ..storage.models import Base
 
 
 class SignalRow(Base):
-    """"My organisation is involved with this child" (category for the sender's records)."""
+    """ "My organisation is involved with this child" (category for the sender's records)."""
 
     __tablename__ = "signals"
     __table_args__ = (Index("ix_signals_match_ref_status", "match_ref", "status"),)

@@ -128,23 +128,35 @@ class SignalService:
         if not others:
             return
         operator = operator_organisation(session)
-        orgs = {org.id: org for org in session.scalars(
-            select(Organisation).where(Organisation.id.in_([signal.org_id, *others]))
-        )}
+        orgs = {
+            org.id: org
+            for org in session.scalars(
+                select(Organisation).where(Organisation.id.in_([signal.org_id, *others]))
+            )
+        }
         mine = Side(orgs[signal.org_id], signal)
         for org_id, other_signal in others.items():
             if matching.has_live_match(session, refs, signal.org_id, org_id):
                 continue
             row = self._match_row(signal, other_signal, refs[0], now)
             if operator is None:
-                log.warning("signal match recorded without inbox messages: no operator "
-                            "organisation is registered")
+                log.warning(
+                    "signal match recorded without inbox messages: no operator "
+                    "organisation is registered"
+                )
             else:
                 theirs = Side(orgs[org_id], other_signal)
                 ids = {
                     recipient.org.id: self.notifier.notify(
-                        session, operator, recipient, other, bsn=bsn, audit_ref=audit_ref,
-                        now=now, fsc_transaction_id=fsc, timezone=self.timezone,
+                        session,
+                        operator,
+                        recipient,
+                        other,
+                        bsn=bsn,
+                        audit_ref=audit_ref,
+                        now=now,
+                        fsc_transaction_id=fsc,
+                        timezone=self.timezone,
                     )
                     for recipient, other in ((mine, theirs), (theirs, mine))
                 }
@@ -174,8 +186,9 @@ class SignalService:
                 )
             ).first()
         if signal is None:
-            self.trail.deny("signal.close", caller, "not_found",
-                            fsc_transaction_id=fsc_transaction_id)
+            self.trail.deny(
+                "signal.close", caller, "not_found", fsc_transaction_id=fsc_transaction_id
+            )
             raise GatewayError("No signal of yours with this id.", code="not_found", status=404)
         if signal.status == matching.CLOSED:
             return {"id": signal.id, "status": matching.CLOSED}
@@ -189,8 +202,9 @@ class SignalService:
             row = session.get(SignalRow, signal.id)
             row.status, row.closed_at = matching.CLOSED, now
             session.flush()
-            still_open = [s for s in matching.open_signals(session, refs)
-                          if s.org_id == caller.org_id]
+            still_open = [
+                s for s in matching.open_signals(session, refs) if s.org_id == caller.org_id
+            ]
             if not still_open:
                 matching.end_matches(session, refs, caller.org_id, now)
         return {"id": signal.id, "status": matching.CLOSED}

@@ -31,7 +31,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine for ``url`` with the settings the gateway relies on."""
+    """An engine for ``url`` with the settings the gateway relies on.
+
+    ``hide_parameters``: a database error's text then never carries bound values (a sealed
+    payload, a pseudonym, a date of birth), so a logged exception cannot leak them.
+    """
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -39,6 +43,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": 10, "check_same_thread": False},
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -48,6 +53,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         pool_size=pool_size,
         max_overflow=10,
         connect_args={"connect_timeout": 3},
+        hide_parameters=True,
     )
 
 

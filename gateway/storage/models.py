@@ -34,10 +34,6 @@ class Organisation(Base):
         back_populates="organisation", order_by="Client.client_id"
     )
 
-    @property
-    def is_active(self) -> bool:
-        return self.status == "active"
-
 
 class Client(Base):
     """An OAuth client (a partner system) acting for one organisation."""

@@ -68,8 +68,9 @@ def event_filter(form: dict, timezone: str) -> EventFilter:
         start = datetime.combine(_day("van", form["from"]), datetime.min.time(), zone)
         args["from"] = start.isoformat()
     if form.get("to"):
-        end = datetime.combine(_day("tot en met", form["to"]) + timedelta(days=1),
-                               datetime.min.time(), zone)
+        end = datetime.combine(
+            _day("tot en met", form["to"]) + timedelta(days=1), datetime.min.time(), zone
+        )
         args["to"] = end.isoformat()
     for name in ("org", "action", "message_type", "decision"):
         if form.get(name):
@@ -108,8 +109,12 @@ def integrity(user) -> Integrity:
         if cached and time.monotonic() - _cache_time[key] < VERIFY_CACHE_SECONDS:
             return cached
     report = service.verify(actor_of(user))
-    result = Integrity(report.valid, report.entries, report.first_invalid_seq,
-                       datetime.now(ZoneInfo("Europe/Amsterdam")))
+    result = Integrity(
+        report.valid,
+        report.entries,
+        report.first_invalid_seq,
+        datetime.now(ZoneInfo("Europe/Amsterdam")),
+    )
     with _cache_lock:
         _cache[key], _cache_time[key] = result, time.monotonic()
     return result

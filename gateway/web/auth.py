@@ -52,8 +52,9 @@ def set_session_cookie(response, token: str) -> None:
 
 def clear_session_cookie(response) -> None:
     production = current_app.extensions["gateway"].settings.is_production
-    response.delete_cookie(cookie_name(), path="/", secure=production, httponly=True,
-                           samesite="Lax")
+    response.delete_cookie(
+        cookie_name(), path="/", secure=production, httponly=True, samesite="Lax"
+    )
 
 
 def no_store(response):

@@ -14,7 +14,14 @@ from datetime import date
 from markupsafe import Markup, escape
 
 PALETTE = (
-    "#1f5fa8", "#b3421b", "#2e7d32", "#7b3fa0", "#a05a00", "#00707a", "#b0225d", "#4d5a66",
+    "#1f5fa8",
+    "#b3421b",
+    "#2e7d32",
+    "#7b3fa0",
+    "#a05a00",
+    "#00707a",
+    "#b0225d",
+    "#4d5a66",
 )
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 40
@@ -32,8 +39,9 @@ def _nice_max(value: int) -> int:
     return -(-value // 4000) * 4000
 
 
-def stacked_bars(chart_id: str, title: str, days: list[date],
-                 series: dict[str, list[int]]) -> Markup:
+def stacked_bars(
+    chart_id: str, title: str, days: list[date], series: dict[str, list[int]]
+) -> Markup:
     """An SVG stacked bar chart of ``series`` (name -> one count per day)."""
     totals = [sum(values[n] for values in series.values()) for n in range(len(days))]
     top = _nice_max(max(totals, default=0))
@@ -50,10 +58,12 @@ def stacked_bars(chart_id: str, title: str, days: list[date],
     for tick in range(5):
         value = top * tick // 4
         y = TOP + plot_h - plot_h * tick / 4
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'class="grid"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="axis" '
-                     f'text-anchor="end">{value}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{value}</text>'
+        )
     for n, day in enumerate(days):
         x = LEFT + n * slot + (slot - bar_w) / 2
         y = TOP + plot_h

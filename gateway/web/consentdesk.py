@@ -64,8 +64,9 @@ def parse_bsn(text: str) -> Bsn:
     try:
         return Bsn("".join((text or "").split()))
     except InvalidBsnError:
-        raise WebError(422, "Dit is geen geldig BSN (9 cijfers die de elfproef doorstaan).",
-                       "BSN niet geldig") from None
+        raise WebError(
+            422, "Dit is geen geldig BSN (9 cijfers die de elfproef doorstaan).", "BSN niet geldig"
+        ) from None
 
 
 class ConsentDesk:
@@ -78,8 +79,10 @@ class ConsentDesk:
         return Actor(user.org_oin, user.org_type, user.org_id, None, user.name_id)
 
     def view(self, user, consent: Consent) -> ConsentView:
-        status = "superseded" if consent.superseded_at and not consent.withdrawn_at else (
-            self.service.status(consent)
+        status = (
+            "superseded"
+            if consent.superseded_at and not consent.withdrawn_at
+            else (self.service.status(consent))
         )
         return ConsentView(consent, status, may_see(consent, self.actor(user)))
 
@@ -92,18 +95,26 @@ class ConsentDesk:
             if user.is_operator or may_see(consent, actor)
         ]
         found.sort(key=lambda consent: consent.created_at)
-        self.trail.write(self.event("consent.search", user, subject_ref=self.trail.subject_ref(
-            {"bsn": bsn.digits})))
+        self.trail.write(
+            self.event(
+                "consent.search", user, subject_ref=self.trail.subject_ref({"bsn": bsn.digits})
+            )
+        )
         return [self.view(user, consent) for consent in found]
 
     def get(self, user, consent_id: str) -> ConsentView:
         consent = self.service.store.get(consent_id) if len(consent_id) <= 64 else None
         if consent is None or not (user.is_operator or may_see(consent, self.actor(user))):
             raise WebError(404, "Deze toestemming bestaat niet of is niet voor jou zichtbaar.")
-        self.trail.write(self.event(
-            "consent.read", user, consent_id=consent.id, purpose=consent.purpose,
-            subject_ref=self.trail.from_domain(consent.subject_ref, "consent"),
-        ))
+        self.trail.write(
+            self.event(
+                "consent.read",
+                user,
+                consent_id=consent.id,
+                purpose=consent.purpose,
+                subject_ref=self.trail.from_domain(consent.subject_ref, "consent"),
+            )
+        )
         return self.view(user, consent)
 
     def withdraw(self, user, consent_id: str, role: str, reason: str) -> None:
@@ -112,25 +123,42 @@ class ConsentDesk:
         try:
             loaded = load_consent_withdrawal({"withdrawn_by": {"role": role}, "reason": reason})
         except SchemaValidationError as exc:
-            self.trail.write(self.event(
-                "consent.withdraw", user, "denied", exc.code, consent_id=consent.id,
-                purpose=consent.purpose,
-            ))
-            raise WebError(422, "Kies wie de toestemming intrekt en geef een reden op "
-                                "(ten hoogste 500 tekens).", "Niet ingetrokken") from None
+            self.trail.write(
+                self.event(
+                    "consent.withdraw",
+                    user,
+                    "denied",
+                    exc.code,
+                    consent_id=consent.id,
+                    purpose=consent.purpose,
+                )
+            )
+            raise WebError(
+                422,
+                "Kies wie de toestemming intrekt en geef een reden op (ten hoogste 500 tekens).",
+                "Niet ingetrokken",
+            ) from None
         if not view.withdrawable:
             raise WebError(403, "Alleen een partij bij deze toestemming kan haar intrekken.")
         try:
-            self.service.withdraw(consent.id, self.actor(user), loaded["withdrawn_by"]["role"],
-                                  loaded["reason"])
+            self.service.withdraw(
+                consent.id, self.actor(user), loaded["withdrawn_by"]["role"], loaded["reason"]
+            )
         except ConsentError as exc:
             raise WebError(404, "Deze toestemming kan niet worden ingetrokken.") from exc
 
     @staticmethod
-    def event(action: str, user, decision: str = "allowed", reason: str | None = None,
-              **details) -> AuditEvent:
-        return AuditEvent(action=action, decision=decision, reason=reason,
-                          actor_org=user.org_oin, actor_user=user.name_id, **details)
+    def event(
+        action: str, user, decision: str = "allowed", reason: str | None = None, **details
+    ) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            decision=decision,
+            reason=reason,
+            actor_org=user.org_oin,
+            actor_user=user.name_id,
+            **details,
+        )
 
 
 def local_time(moment: datetime | None) -> str:

@@ -61,8 +61,9 @@ def _web_error(exc: WebError):
 
 def _saml_error(exc: SamlError):
     log.warning("saml refused", extra={"code": exc.code, "status": exc.status})
-    return page(exc.status, exc.message, "Inloggen geweigerd" if exc.status < 500 else None,
-                code=exc.code)
+    return page(
+        exc.status, exc.message, "Inloggen geweigerd" if exc.status < 500 else None, code=exc.code
+    )
 
 
 def _http_error(exc: HTTPException):

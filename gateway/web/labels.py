@@ -31,5 +31,5 @@ def action_name(action: str) -> str:
     if action in ACTION_NAMES:
         return ACTION_NAMES[action]
     if action.startswith("admin."):
-        return "beheer: " + action[len("admin."):]
+        return "beheer: " + action[len("admin.") :]
     return action

@@ -52,8 +52,9 @@ class RegistryAdmin:
             self.trail.admin(user, f"organisation.{verb}", recipient=oin)
         return changed, None
 
-    def add_client(self, user, oin: str, client_id: str, auth: str, key_material: str,
-                   scopes: list[str]) -> str | None:
+    def add_client(
+        self, user, oin: str, client_id: str, auth: str, key_material: str, scopes: list[str]
+    ) -> str | None:
         try:
             self.registry.add_client(oin, client_id, credentials(auth, key_material), scopes)
         except RegistryError as exc:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 
 from ..clock import Clock
+from ..clock import aware as _aware
 from ..saml.identity import SamlIdentity
 from ..storage.database import Database
 from ..storage.models import Organisation
@@ -55,10 +56,6 @@ class WebUser:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SessionStore:
@@ -128,8 +125,9 @@ class SessionStore:
     def end(self, token: str | None) -> None:
         if token:
             with self.db.write_session() as session:
-                session.execute(delete(WebSessionRow).where(
-                    WebSessionRow.token_hash == token_hash(token)))
+                session.execute(
+                    delete(WebSessionRow).where(WebSessionRow.token_hash == token_hash(token))
+                )
 
     def end_for(self, name_id: str, session_index: str | None = None) -> int:
         """End the sessions of ``name_id`` (IdP-initiated logout); how many ended."""

@@ -99,6 +99,7 @@ class ExchangeStats:
         return series
 
 
-def route_label(message_type: str | None, sender_type: str | None,
-                recipient_type: str | None) -> str:
+def route_label(
+    message_type: str | None, sender_type: str | None, recipient_type: str | None
+) -> str:
     return f"{message_type or '?'} ({sender_type or '?'} → {recipient_type or '?'})"

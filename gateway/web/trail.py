@@ -22,8 +22,14 @@ class WebTrail:
         with self.db.write_session() as session:
             self.log.append(session, event, self.clock())
 
-    def admin(self, user, what: str, decision: str = "allowed", reason: str | None = None,
-              recipient: str | None = None) -> None:
+    def admin(
+        self,
+        user,
+        what: str,
+        decision: str = "allowed",
+        reason: str | None = None,
+        recipient: str | None = None,
+    ) -> None:
         """An ``admin.<what>`` event by a web user (``what`` like ``organisation.suspend``)."""
         self.write(
             AuditEvent(

@@ -22,9 +22,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.BigInteger, nullable=False),
         sa.UniqueConstraint("client_id", "jti", name="uq_oauth_assertion_jtis"),
     )
-    op.create_index(
-        "ix_oauth_assertion_jtis_expires_at", "oauth_assertion_jtis", ["expires_at"]
-    )
+    op.create_index("ix_oauth_assertion_jtis_expires_at", "oauth_assertion_jtis", ["expires_at"])
     op.create_table(
         "oauth_access_tokens",
         sa.Column("jti", sa.String(64), primary_key=True),

@@ -77,13 +77,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("match_ref", sa.String(128), nullable=False),
         sa.Column("first_org_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
-        sa.Column(
-            "second_org_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False
-        ),
+        sa.Column("second_org_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
         sa.Column("first_signal_id", sa.String(36), sa.ForeignKey("signals.id"), nullable=False),
-        sa.Column(
-            "second_signal_id", sa.String(36), sa.ForeignKey("signals.id"), nullable=False
-        ),
+        sa.Column("second_signal_id", sa.String(36), sa.ForeignKey("signals.id"), nullable=False),
         sa.Column("first_message_id", sa.String(36), nullable=True),
         sa.Column("second_message_id", sa.String(36), nullable=True),
         sa.Column("matched_at", sa.DateTime(timezone=True), nullable=False),

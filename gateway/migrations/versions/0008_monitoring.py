@@ -33,9 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "monitoring_alerts",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "fact_id", sa.Integer, sa.ForeignKey("monitoring_facts.id"), nullable=False
-        ),
+        sa.Column("fact_id", sa.Integer, sa.ForeignKey("monitoring_facts.id"), nullable=False),
         sa.Column("alert", sa.String(40), nullable=False),
         sa.UniqueConstraint("fact_id", "alert"),
     )

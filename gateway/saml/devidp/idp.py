@@ -89,8 +89,9 @@ class DevelopmentIdp:
 
     def setup(self) -> SamlSetup:
         """The SP's view of this IdP: its metadata and the default attributes and roles."""
-        return SamlSetup(self.metadata(), dict(DEFAULT_ATTRIBUTES), dict(DEFAULT_ROLES),
-                         "development")
+        return SamlSetup(
+            self.metadata(), dict(DEFAULT_ATTRIBUTES), dict(DEFAULT_ROLES), "development"
+        )
 
     def server(self) -> Server:
         with self._lock:
@@ -147,7 +148,12 @@ class DevelopmentIdp:
                 request.issuer.text, BINDING_HTTP_REDIRECT, "spsso"
             )
             info = server.apply_binding(
-                BINDING_HTTP_REDIRECT, str(response), destinations[0]["location"], relay_state,
-                response=True, sign=True, sigalg=SIG_RSA_SHA256,
+                BINDING_HTTP_REDIRECT,
+                str(response),
+                destinations[0]["location"],
+                relay_state,
+                response=True,
+                sign=True,
+                sigalg=SIG_RSA_SHA256,
             )
         return dict(info["headers"])["Location"]

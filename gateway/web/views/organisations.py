@@ -27,8 +27,7 @@ MESSAGES = {
 
 
 def done(code: str, subject: str):
-    return redirect("/ui/organisations?" + urlencode({"melding": code, "over": subject}),
-                    code=303)
+    return redirect("/ui/organisations?" + urlencode({"melding": code, "over": subject}), code=303)
 
 
 def page(admin: RegistryAdmin, problem: str | None = None, status: int = 200):

@@ -76,6 +76,7 @@ def decide(request_id: str, verb: str):
         decide_on(actor(), request_id, body)
     except GatewayError as exc:
         status = 404 if exc.status == 404 else (422 if exc.status in (400, 422) else exc.status)
-        return page(problem=REFUSALS.get(exc.code, "Dit kon niet worden vastgelegd."),
-                    status=status)
+        return page(
+            problem=REFUSALS.get(exc.code, "Dit kon niet worden vastgelegd."), status=status
+        )
     return redirect(f"/ui/reidentifications?melding={verb}", code=303)

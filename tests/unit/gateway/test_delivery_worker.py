@@ -17,9 +17,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from gateway.clock import system_clock
+from gateway.clock import aware, system_clock
 from gateway.delivery import signing
-from gateway.delivery.item import aware
 from gateway.delivery.outbox import Outbox
 from gateway.delivery.push import Pusher
 from gateway.delivery.recipient import serve
