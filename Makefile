@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := xmlsec1 chromium prometheus
+# libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255)
+SYSTEM_LIBRARIES := libsodium23
 BENCH_SIZE ?= full
 
 .PHONY: install system-deps run test lint bench clean
@@ -20,6 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	for lib in $(SYSTEM_LIBRARIES); do dpkg -s $$lib >/dev/null 2>&1 || missing="$$missing $$lib"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing system packages:$$missing"; \

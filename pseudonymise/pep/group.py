@@ -1,0 +1,123 @@
+"""The ristretto255 prime-order group, through libsodium (pysodium): no curve code here.
+
+Why ristretto255: a prime-order group over Curve25519 with canonical encodings, so every
+32-byte string either is exactly one group element or is refused; ElGamal and its
+pseudonymisation (reshuffle) need that, and it is what PEP (Verheul and Jacobs 2017) and
+libpep use. Elements and scalars travel as their 32-byte encodings; the functions here check
+every encoding that comes from outside and refuse the identity element, which would let a
+ciphertext carry its plaintext in the clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pysodium
+
+from pseudonymise.pep.errors import EncodingError
+
+ELEMENT_BYTES = 32
+SCALAR_BYTES = 32
+#: The order of the group (2^252 + 27742317777372353535851937790883648493).
+ORDER = 2**252 + 27742317777372353535851937790883648493
+IDENTITY = bytes(ELEMENT_BYTES)
+
+_is_valid_point = pysodium.crypto_core_ristretto255_is_valid_point
+_scalarmult = pysodium.crypto_scalarmult_ristretto255
+_scalarmult_base = pysodium.crypto_scalarmult_ristretto255_base
+_add = pysodium.crypto_core_ristretto255_add
+_sub = pysodium.crypto_core_ristretto255_sub
+_from_hash = pysodium.crypto_core_ristretto255_from_hash
+_scalar_mul = pysodium.crypto_core_ristretto255_scalar_mul
+_scalar_add = pysodium.crypto_core_ristretto255_scalar_add
+_scalar_sub = pysodium.crypto_core_ristretto255_scalar_sub
+_scalar_invert = pysodium.crypto_core_ristretto255_scalar_invert
+_scalar_reduce = pysodium.crypto_core_ristretto255_scalar_reduce
+_scalar_random = pysodium.crypto_core_ristretto255_scalar_random
+
+
+def element(data: bytes) -> bytes:
+    """``data`` if it is the canonical encoding of a group element other than the identity."""
+    if (
+        type(data) is not bytes
+        or len(data) != ELEMENT_BYTES
+        or data == IDENTITY
+        or not _is_valid_point(data)
+    ):
+        raise EncodingError()
+    return data
+
+
+def scalar(data: bytes) -> bytes:
+    """``data`` if it is a canonical, non-zero scalar (little-endian, below the order)."""
+    if type(data) is not bytes or len(data) != SCALAR_BYTES:
+        raise EncodingError()
+    value = int.from_bytes(data, "little")
+    if not 0 < value < ORDER:
+        raise EncodingError()
+    return data
+
+
+def random_scalar() -> bytes:
+    """A uniformly random non-zero scalar from libsodium's CSPRNG."""
+    while True:
+        value = _scalar_random()
+        if value != IDENTITY:
+            return value
+
+
+def hash_to_scalar(*parts: bytes) -> bytes:
+    """SHA-512 of the length-prefixed parts, reduced modulo the order (never zero in practice)."""
+    digest = hashlib.sha512()
+    for part in parts:
+        digest.update(len(part).to_bytes(4, "big"))
+        digest.update(part)
+    return _scalar_reduce(digest.digest())
+
+
+def keyed_scalar(key: bytes, label: str) -> bytes:
+    """HMAC-SHA512(key, label) reduced modulo the order: a secret factor per label."""
+    return _scalar_reduce(hmac.digest(key, label.encode("utf-8"), "sha512"))
+
+
+def hash_to_element(data: bytes) -> bytes:
+    """Elligator map of 64 uniform bytes to a group element (libsodium's from_hash)."""
+    return _from_hash(data)
+
+
+def mul(factor: bytes, point: bytes) -> bytes:
+    """``factor * point``. libsodium refuses a result equal to the identity."""
+    try:
+        return _scalarmult(factor, point)
+    except ValueError:
+        raise EncodingError() from None
+
+
+def mul_base(factor: bytes) -> bytes:
+    """``factor * G``, G the standard generator."""
+    return _scalarmult_base(factor)
+
+
+def add(left: bytes, right: bytes) -> bytes:
+    return _add(left, right)
+
+
+def sub(left: bytes, right: bytes) -> bytes:
+    return _sub(left, right)
+
+
+def scalar_mul(left: bytes, right: bytes) -> bytes:
+    return _scalar_mul(left, right)
+
+
+def scalar_add(left: bytes, right: bytes) -> bytes:
+    return _scalar_add(left, right)
+
+
+def scalar_sub(left: bytes, right: bytes) -> bytes:
+    return _scalar_sub(left, right)
+
+
+def scalar_invert(value: bytes) -> bytes:
+    return _scalar_invert(value)
