@@ -20,4 +20,5 @@ def bsn_element(bsn: Bsn) -> bytes:
     """The group element of a (valid, masked) BSN."""
     if type(bsn) is not Bsn:
         raise TypeError("bsn_element() takes a Bsn, not a plain value")
-    return group.hash_to_element(hashlib.sha512(IDENTITY_LABEL + bsn.digits.encode("ascii")).digest())
+    digest = hashlib.sha512(IDENTITY_LABEL + bsn.digits.encode("ascii")).digest()
+    return group.hash_to_element(digest)

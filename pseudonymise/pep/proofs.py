@@ -73,7 +73,8 @@ def prove_link(
 def verify_link(
     ciphertext: ElGamal, link_public: bytes, tag: bytes, proof: bytes, context: bytes
 ) -> None:
-    """Raise ``ProofError`` unless ``proof`` shows ``tag = t*M`` (``T = t*G``) for this ciphertext."""
+    """Raise ``ProofError`` unless ``proof`` shows ``tag = t*M`` (``T = t*G``) for ``ciphertext``.
+    """
     e, z_r, z_t, z_u = _split(proof, 4)
     try:
         commitments = (
@@ -129,5 +130,8 @@ def verify_equal(new: ElGamal, old: ElGamal, proof: bytes, context: bytes) -> No
         )
     except EncodingError:
         raise ProofError() from None
-    if group.hash_to_scalar(_EQUAL_LABEL, context, new.to_bytes(), old.to_bytes(), *commitments) != e:
+    challenge = group.hash_to_scalar(
+        _EQUAL_LABEL, context, new.to_bytes(), old.to_bytes(), *commitments
+    )
+    if challenge != e:
         raise ProofError()
