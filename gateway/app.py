@@ -67,14 +67,17 @@ def _areas():
     from .consents import area as consents
     from .exchange import area as exchanges
     from .monitoring import area as monitoring
+    from .pep import area as polymorphic
     from .reidentification import area as reidentifications
     from .saml import area as saml
     from .signals import area as signals
     from .web import area as web
 
-    # consents before exchanges: the exchange pipeline picks up the consent checker
+    # consents before exchanges: the exchange pipeline picks up the consent checker;
+    # polymorphic first of those: consents, exchanges and signals read polymorphic subjects
     return (
         oauth.init_app,
+        polymorphic.init_app,
         consents.init_app,
         exchanges.init_app,
         signals.init_app,

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import binascii
 import functools
+import hmac
 import re
 from collections.abc import Callable
 
@@ -142,6 +143,24 @@ class DomainPseudonymiser:
             domain, self._current_version if version is None else version
         )
         return _encode(prefix + encrypt(bsn.digits.encode("ascii"), ad))
+
+    def pseudonymise_link(self, link: bytes, domain: str, version: int | None = None) -> str:
+        """The pseudonym in ``domain`` of a child known only by its polymorphic link tag.
+
+        In polymorphic mode the gateway never sees a BSN, only the tag ``t*M`` (32 bytes) that
+        the sender proved belongs to its ciphertext. Internal domains (audit, consent, match)
+        still need one stable string per child, so the tag is keyed-hashed per domain:
+        ``0x00 || HMAC-SHA256(key("link:" + domain, version), tag)[:25]``, 35 characters like
+        every pseudonym. The leading zero byte is never a key version, so ``reveal`` refuses
+        it: these pseudonyms are one-way by construction (there is no BSN to return).
+        """
+        _check_domain(domain)
+        if type(link) is not bytes or len(link) != 32:
+            raise TypeError("pseudonymise_link() takes the 32-byte link tag")
+        key = self._keyring.derive(
+            "link:" + domain, self._current_version if version is None else version, 32
+        )
+        return _encode(b"\x00" + hmac.digest(key, link, "sha256")[:25])
 
     def issuer(self, domain: str, version: int | None = None) -> Callable[[str], str]:
         """A function mapping a BSN *string* to its pseudonym in ``domain``, for hot loops.

@@ -29,6 +29,9 @@ OIN_PATTERN = r"^[0-9]{20}$"
 BRIN_PATTERN = r"^[0-9]{2}[A-Z]{2}$"
 PSEUDONYM_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 BSN_PATTERN = r"^[0-9]{9}$"
+# polymorphic mode (docs/polymorphic.md): standard base64 of 256 and of 160 bytes
+POLYMORPHIC_PATTERN = r"^[A-Za-z0-9+/]{342}==$"
+ENCRYPTED_PSEUDONYM_PATTERN = r"^[A-Za-z0-9+/]{214}==$"
 PHONE_PATTERN = r"^[0-9 +-]{1,30}$"
 
 OIN_REGEX = re.compile(r"[0-9]{20}")
@@ -140,6 +143,24 @@ class Pseudonym(_Patterned):
 
     pattern = PSEUDONYM_PATTERN
     message = "Must be a pseudonym: 1 to 128 characters of A-Z, a-z, 0-9, '_' and '-'."
+
+
+class Polymorphic(_Patterned):
+    """A polymorphic pseudonym with its link tag and proof: base64 of 256 bytes.
+
+    Only the syntax is checked here; whether the bytes are group elements and the proof holds
+    is the gateway's check (``pseudonymise.pep``), which needs its keys.
+    """
+
+    pattern = POLYMORPHIC_PATTERN
+    message = "Must be a polymorphic pseudonym: standard base64 of 256 bytes (344 characters)."
+
+
+class EncryptedPseudonym(_Patterned):
+    """An encrypted own pseudonym with its equality proof: base64 of 160 bytes."""
+
+    pattern = ENCRYPTED_PSEUDONYM_PATTERN
+    message = "Must be an encrypted pseudonym: standard base64 of 160 bytes (216 characters)."
 
 
 class Bsn(_Patterned):

@@ -1,7 +1,16 @@
 """The child an exchange, signal or consent is about.
 
-A subject is ``{"bsn": ...}`` or ``{"pseudonym": ...}``, never both (API.md section 3). The
-exchange pipeline checks the shape early (envelope, step 5) and the syntax later (step 9),
+A subject names the child in exactly one way (API.md section 3, extended for polymorphic
+mode, docs/polymorphic.md):
+
+- ``{"bsn": ...}`` or ``{"pseudonym": ...}`` (a pseudonym the gateway issued to the sender);
+- ``{"polymorphic": ...}``: the BSN encrypted by the sender under the master public key, with
+  its link tag and proof, so that the gateway never sees the BSN;
+- ``{"encrypted_pseudonym": ..., "received_in": ...}``: the sender's own polymorphic-mode
+  pseudonym, encrypted under its own key, with a proof that it is the child of an exchange it
+  received (exchanges only).
+
+The exchange pipeline checks the shape early (envelope, step 5) and the syntax later (step 9),
 so this module offers both checks separately.
 """
 
@@ -12,32 +21,56 @@ from typing import Any
 from marshmallow import ValidationError, validates_schema
 
 from schemas.base import StrictSchema, load_with
-from schemas.fields import Bsn, Object, Pseudonym
+from schemas.fields import Bsn, EncryptedPseudonym, Object, Polymorphic, Pseudonym
+from schemas.messages.reference import ExchangeReference
 
-SUBJECT_KEYS: tuple[str, ...] = ("bsn", "pseudonym")
-EXACTLY_ONE = "Must hold exactly one of bsn or pseudonym."
+SUBJECT_KEYS: tuple[str, ...] = ("bsn", "pseudonym", "polymorphic", "encrypted_pseudonym")
+ALLOWED_KEYS: tuple[str, ...] = (*SUBJECT_KEYS, "received_in")
+EXACTLY_ONE = "Must hold exactly one of bsn, pseudonym, polymorphic or encrypted_pseudonym."
+RECEIVED_IN_NEEDED = "encrypted_pseudonym needs received_in, and only it takes received_in."
+
+
+def _shape_problems(value: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if sum(key in value for key in SUBJECT_KEYS) != 1:
+        errors["_schema"] = [EXACTLY_ONE]
+    elif ("encrypted_pseudonym" in value) != ("received_in" in value):
+        errors["received_in"] = [RECEIVED_IN_NEEDED]
+    return errors
 
 
 class SubjectSchema(StrictSchema):
-    """A child named by a valid BSN or by a pseudonym the gateway issued."""
+    """A child named by BSN, by a pseudonym, or in polymorphic mode."""
 
     bsn = Bsn()
     pseudonym = Pseudonym()
+    polymorphic = Polymorphic()
+    encrypted_pseudonym = EncryptedPseudonym()
+    received_in = ExchangeReference()
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
-        if isinstance(original, dict) and sum(key in original for key in SUBJECT_KEYS) != 1:
-            raise ValidationError(EXACTLY_ONE)
+        if isinstance(original, dict):
+            errors = _shape_problems(original)
+            if errors:
+                raise ValidationError(errors)
 
 
 class BsnSubjectSchema(StrictSchema):
-    """A child named by BSN only: consents and subject access reports start from the BSN."""
+    """A child named by BSN, or by its polymorphic encryption: consents and subject access
+    reports start from what the caller knows of the child, never from a pseudonym."""
 
-    bsn = Bsn(required=True)
+    bsn = Bsn()
+    polymorphic = Polymorphic()
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if isinstance(original, dict) and ("bsn" in original) == ("polymorphic" in original):
+            raise ValidationError("Must hold exactly one of bsn or polymorphic.")
 
 
 class SubjectShape(Object):
-    """The envelope's view of a subject: an object with exactly one of bsn/pseudonym.
+    """The envelope's view of a subject: an object naming the child in exactly one way.
 
     The values are passed on unchecked; ``load_subject`` checks their syntax in the later
     pipeline step. For the OpenAPI document it is a reference to ``Subject``.
@@ -52,10 +85,9 @@ class SubjectShape(Object):
         errors: dict[str, Any] = {
             key: ["Unknown field; it is not part of this message."]
             for key in value
-            if key not in SUBJECT_KEYS
+            if key not in ALLOWED_KEYS
         }
-        if sum(key in value for key in SUBJECT_KEYS) != 1:
-            errors["_schema"] = [EXACTLY_ONE]
+        errors.update(_shape_problems(value))
         if errors:
             raise ValidationError(errors)
         return dict(value)

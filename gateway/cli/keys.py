@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 
@@ -95,3 +96,52 @@ def _created(store, kid: str) -> datetime:
         if key.kid == kid:
             return key.created_at
     raise click.ClickException(f"no active signing key {kid}")
+
+
+@keys_group.command("pep-issue")
+@click.option(
+    "--issuer-dir",
+    type=click.Path(path_type=Path),
+    envvar="GATEWAY_PEP_ISSUER_DIR",
+    default=Path("instance/pep-issuer"),
+    show_default=True,
+    help="The key issuer's own directory (master key, link and factor secrets).",
+)
+@click.option("--init", "init", is_flag=True, help="Create the issuer's secrets if missing.")
+def keys_pep_issue(issuer_dir: Path, init: bool) -> None:
+    """Issue polymorphic keys: factors for the gateway, sealed key shares for organisations.
+
+    Run it as the key issuer, apart from the serving gateway, after enabling an organisation
+    (bootstrap ``polymorphic: true``) or changing a client key. Idempotent: the same secrets
+    give the same factors, so pseudonyms never change by re-running it.
+    """
+    from sqlalchemy import select
+
+    from ..pep.issuing import IssuerError, Participant, issue, load_or_create_issuer
+    from ..storage.models import Organisation
+
+    current = context.settings()
+    try:
+        issuer, created = load_or_create_issuer(
+            issuer_dir, current.keys_dir, allow_create=init or not current.is_production
+        )
+    except IssuerError as exc:
+        raise click.ClickException(str(exc)) from None
+    db = context.database(current)
+    with db.session() as session:
+        organisations = session.scalars(
+            select(Organisation).where(Organisation.polymorphic.is_(True))
+        ).all()
+        participants = [
+            Participant(org.oin, {client.client_id: client.jwks for client in org.clients})
+            for org in organisations
+        ]
+    report = issue(issuer, participants, current.keys_dir)
+    if created:
+        click.echo(f"created issuer secrets in {issuer_dir} (keep them apart from the gateway)")
+    click.echo(
+        f"issued for {len(report.organisations)} organisation(s); "
+        f"key shares sealed for {len(report.sealed)} client(s)"
+    )
+    for client_id in report.unsealed:
+        click.echo(f"no share for client {client_id}: it has no EC or RSA public key", err=True)

@@ -29,5 +29,6 @@ def init_app(app: Flask) -> None:
         app.extensions["audit_log"],
         system_clock,
         core.settings.timezone,
+        app.extensions["polymorphic"],
     )
     app.register_blueprint(bp)

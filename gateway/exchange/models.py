@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +39,7 @@ class RoutePolicyRow(Base):
     identity: Mapped[str] = mapped_column(String(10))
     profile: Mapped[dict] = mapped_column(JSON)
     retention_days: Mapped[int] = mapped_column(Integer)
+    polymorphic: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -72,6 +75,10 @@ class Message(Base):
     key_version: Mapped[int] = mapped_column(Integer)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     retain_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # polymorphic mode: the child's link tag (t*M; the gateway cannot test BSNs against it) and
+    # the encrypted pseudonym as delivered (a reply's equality proof is checked against it)
+    pep_link: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    pep_delivered: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # push delivery (gateway.delivery): this row is also the outbox entry
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

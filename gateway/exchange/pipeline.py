@@ -5,6 +5,8 @@ body parsing and the idempotency key are checked by the HTTP layer before the pi
 (they are listed in ``Exchange.steps_run`` all the same). Adding a privacy step means adding
 one function with the :data:`Step` signature to :data:`STEPS`. Consent and pseudonymisation
 fail closed. The BSN lives only in ``Exchange.bsn`` (a masked value type) and never leaves.
+In polymorphic mode there is no BSN at all: ``Exchange.pep`` holds the child's link tag and a
+ciphertext the gateway cannot open (:mod:`gateway.pep.subjects`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from schemas.profiles import Minimised, minimise
 from schemas.subject import load_subject
 
 from .. import metrics
+from ..pep.subjects import PolymorphicChild, PolymorphicRefusal, PolymorphicSubjects
 from ..storage.models import Organisation
 from .errors import Refusal
 from .models import Message
@@ -41,6 +44,7 @@ class OrgRef:
     type: str
     name: str
     status: str
+    polymorphic: bool = False
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Exchange:
     route: RoutePolicy | None = None
     payload: dict | None = None
     bsn: Bsn | None = None
+    pep: PolymorphicChild | None = None
+    pep_delivered: bytes | None = None
     subject_ref: str | None = None
     consent_id: str | None = None
     delivered_subject: dict | None = None
@@ -76,6 +82,7 @@ class PipelineContext:
     routes: RoutePolicies
     pseudonymiser: DomainPseudonymiser
     consent: ConsentChecker
+    polymorphic: PolymorphicSubjects | None = None
 
 
 Step = Callable[[Exchange, PipelineContext], None]
@@ -101,6 +108,7 @@ def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:
             Organisation.type,
             Organisation.name,
             Organisation.status,
+            Organisation.polymorphic,
         ).where(Organisation.oin == exchange.recipient_oin)
     ).first()
     if organisation is None:
@@ -149,7 +157,9 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
     pseudonym issued to another organisation, so a partner cannot use someone else's.
     """
     subject = exchange.body["subject"]
-    if "bsn" in subject:
+    if "polymorphic" in subject or "encrypted_pseudonym" in subject:
+        _resolve_polymorphic(exchange, ctx, subject)
+    elif "bsn" in subject:
         exchange.bsn = Bsn(subject["bsn"])
     else:
         try:
@@ -164,7 +174,10 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
                 "The pseudonym was not issued to your organisation.",
                 {"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
             ) from None
-    exchange.subject_ref = ctx.pseudonymiser.pseudonymise(exchange.bsn, AUDIT_DOMAIN)
+    if exchange.pep is not None:
+        exchange.subject_ref = ctx.pseudonymiser.pseudonymise_link(exchange.pep.link, AUDIT_DOMAIN)
+    else:
+        exchange.subject_ref = ctx.pseudonymiser.pseudonymise(exchange.bsn, AUDIT_DOMAIN)
     metrics.PSEUDONYMISATIONS.labels("audit", "issue").inc()
     reply_to = exchange.payload.get("in_reply_to")
     if reply_to is not None:
@@ -184,13 +197,87 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
             )
 
 
+def _resolve_polymorphic(exchange: Exchange, ctx: PipelineContext, subject: dict) -> None:
+    """Polymorphic mode: both parties take part, the route allows it, the proof holds."""
+    service = ctx.polymorphic
+    try:
+        if service is None:
+            raise PolymorphicRefusal(
+                422, "polymorphic_unavailable", "Polymorphic pseudonymisation is not set up."
+            )
+        service.require_available()
+        sender_enabled = ctx.session.scalar(
+            select(Organisation.polymorphic).where(Organisation.id == exchange.sender.id)
+        )
+        service.require_participant(exchange.sender.oin, bool(sender_enabled))
+        if exchange.route.identity == "bsn":
+            raise PolymorphicRefusal(
+                422,
+                "bsn_required",
+                "This route gives the recipient the BSN by law, so it cannot be sent in "
+                "polymorphic mode; send the BSN.",
+                "subject",
+            )
+        if not exchange.route.polymorphic:
+            raise PolymorphicRefusal(
+                422,
+                "polymorphic_not_allowed",
+                "The route policy does not allow polymorphic mode for this message type.",
+                "subject",
+            )
+        service.require_participant(
+            exchange.recipient.oin, exchange.recipient.polymorphic, role="recipient"
+        )
+        if "polymorphic" in subject:
+            exchange.pep = service.read_polymorphic(subject["polymorphic"], exchange.sender.oin)
+        else:
+            exchange.pep = _read_reply(exchange, ctx, service, subject)
+    except PolymorphicRefusal as refusal:
+        raise Refusal(refusal.status, refusal.code, refusal.detail, refusal.errors) from None
+    metrics.PSEUDONYMISATIONS.labels("polymorphic", "verify").inc()
+
+
+def _read_reply(
+    exchange: Exchange, ctx: PipelineContext, service: PolymorphicSubjects, subject: dict
+) -> PolymorphicChild:
+    """The child of an exchange the sender received in polymorphic mode, by its pseudonym."""
+    received = ctx.session.execute(
+        select(Message.pep_link, Message.pep_delivered).where(
+            Message.id == subject["received_in"],
+            Message.recipient_org_id == exchange.sender.id,
+            Message.pep_delivered.is_not(None),
+        )
+    ).first()
+    if received is None:
+        raise PolymorphicRefusal(
+            422,
+            "unknown_reference",
+            "received_in must name an exchange your organisation received in polymorphic mode.",
+            "subject.received_in",
+        )
+    return service.read_reply(
+        subject["encrypted_pseudonym"],
+        exchange.sender.oin,
+        subject["received_in"],
+        received.pep_delivered,
+        received.pep_link,
+    )
+
+
+def consent_ref(exchange: Exchange, pseudonymiser: DomainPseudonymiser) -> str:
+    """The child's consent-domain pseudonym, from its BSN or its polymorphic link tag."""
+    if exchange.pep is not None:
+        return pseudonymiser.pseudonymise_link(exchange.pep.link, CONSENT_DOMAIN)
+    return pseudonymiser.pseudonymise(exchange.bsn, CONSENT_DOMAIN)
+
+
 def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 11: a legal obligation named in the policy, or a covering consent (fail closed)."""
     if not exchange.route.needs_consent:
         return
     metrics.PSEUDONYMISATIONS.labels("consent", "issue").inc()
     decision = ctx.consent.check(
-        ctx.pseudonymiser.pseudonymise(exchange.bsn, CONSENT_DOMAIN),
+        consent_ref(exchange, ctx.pseudonymiser),
         exchange.route.purpose,
         Party(exchange.sender.oin, exchange.sender.type),
         Party(exchange.recipient.oin, exchange.recipient.type),
@@ -209,8 +296,14 @@ def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
 
 def pseudonymise_subject(exchange: Exchange, ctx: PipelineContext) -> None:
     """The recipient gets the BSN only where the route names a legal basis for it;
-    otherwise its own, stable pseudonym for this child."""
-    if exchange.route.identity == "bsn":
+    otherwise its own, stable pseudonym for this child. In polymorphic mode that pseudonym
+    is encrypted for the recipient alone, and the gateway never sees it."""
+    if exchange.pep is not None:
+        exchange.delivered_subject, exchange.pep_delivered = ctx.polymorphic.deliver(
+            exchange.pep, exchange.recipient.oin
+        )
+        metrics.PSEUDONYMISATIONS.labels("polymorphic", "transcrypt").inc()
+    elif exchange.route.identity == "bsn":
         exchange.delivered_subject = {"bsn": exchange.bsn.digits}
     else:
         domain = organisation_domain(exchange.recipient.oin)
@@ -244,16 +337,31 @@ def run(exchange: Exchange, ctx: PipelineContext) -> None:
         exchange.steps_run.append(name)
 
 
-def best_effort_subject_ref(exchange: Exchange, pseudonymiser: DomainPseudonymiser) -> str | None:
-    """The audit pseudonym for a refused request that named a syntactically valid subject."""
+def best_effort_subject_ref(
+    exchange: Exchange,
+    pseudonymiser: DomainPseudonymiser,
+    polymorphic: PolymorphicSubjects | None = None,
+) -> str | None:
+    """The audit pseudonym for a refused request that named a syntactically valid subject.
+
+    A polymorphic subject counts once its proof holds (its tag is then known); a reply by
+    encrypted pseudonym only once step 10 checked it (``exchange.subject_ref`` is then set).
+    """
     if exchange.subject_ref:
         return exchange.subject_ref
     subject = exchange.body.get("subject") if isinstance(exchange.body, dict) else None
     try:
         loaded = load_subject(subject)
+        if "polymorphic" in loaded:
+            if polymorphic is None or polymorphic.transcryptor.state() is None:
+                return None
+            child = polymorphic.read_polymorphic(loaded["polymorphic"], exchange.sender.oin)
+            return pseudonymiser.pseudonymise_link(child.link, AUDIT_DOMAIN)
+        if "encrypted_pseudonym" in loaded:
+            return None
         if "bsn" in loaded:
             return pseudonymiser.pseudonymise(Bsn(loaded["bsn"]), AUDIT_DOMAIN)
         bsn = pseudonymiser.reveal(loaded["pseudonym"], organisation_domain(exchange.sender.oin))
         return pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN)
-    except (SchemaValidationError, PseudonymiseError):
+    except (SchemaValidationError, PseudonymiseError, PolymorphicRefusal):
         return None

@@ -35,6 +35,7 @@ class RoutePolicy:
     identity: str
     profile: RecipientProfile
     retention_days: int
+    polymorphic: bool = True
 
     @property
     def needs_consent(self) -> bool:
@@ -62,6 +63,7 @@ def policy_from_row(row: RoutePolicyRow) -> RoutePolicy:
         identity=row.identity,
         profile=_profile(row.profile),
         retention_days=row.retention_days,
+        polymorphic=row.polymorphic,
     )
 
 
@@ -75,6 +77,7 @@ ROUTE_KEYS = {
     "profile",
     "retention_days",
     "allowed",
+    "polymorphic",
 }
 
 
@@ -122,6 +125,8 @@ def route_problems(route: object) -> list[tuple[tuple, str]]:
         problems.append((("identity",), "must be bsn or pseudonym"))
     elif identity == "bsn" and basis_type != "legal_obligation":
         problems.append((("identity",), "a BSN may be forwarded only under a legal obligation"))
+    if route.get("polymorphic", True) not in (True, False):
+        problems.append((("polymorphic",), "must be true or false"))
     retention = route.get("retention_days")
     if not isinstance(retention, int) or isinstance(retention, bool) or not 1 <= retention <= 3650:
         problems.append((("retention_days",), "must be a whole number of days from 1 to 3650"))
@@ -147,6 +152,7 @@ def route_row(route: dict) -> dict:
         "identity": route["identity"],
         "profile": route["profile"],
         "retention_days": route["retention_days"],
+        "polymorphic": route.get("polymorphic", True),
     }
 
 

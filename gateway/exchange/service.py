@@ -24,6 +24,7 @@ from ..clock import Clock, local_date
 from ..clock import aware as _aware
 from ..monitoring.facts import fact_values
 from ..monitoring.models import MonitoringFact
+from ..pep.subjects import PolymorphicSubjects
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import idempotency, pipeline
@@ -43,8 +44,10 @@ class ExchangeService:
         audit: AuditLog,
         clock: Clock,
         timezone: str = "Europe/Amsterdam",
+        polymorphic: PolymorphicSubjects | None = None,
     ) -> None:
         self.db = db
+        self.polymorphic = polymorphic
         self.routes = RoutePolicies()
         self.pseudonymiser = pseudonymiser
         self.consent = consent
@@ -76,7 +79,7 @@ class ExchangeService:
                     return answer
                 exchange.steps_run.append("idempotency")
                 ctx = pipeline.PipelineContext(
-                    session, self.routes, self.pseudonymiser, self.consent
+                    session, self.routes, self.pseudonymiser, self.consent, self.polymorphic
                 )
                 pipeline.run(exchange, ctx)
             return self._store(exchange, key, request_hash)
@@ -133,6 +136,8 @@ class ExchangeService:
                         "key_version": version,
                         "ciphertext": sealed,
                         "retain_until": exchange.now + timedelta(days=route.retention_days),
+                        "pep_link": exchange.pep.link if exchange.pep else None,
+                        "pep_delivered": exchange.pep_delivered,
                     },
                 )
                 facts = fact_values(exchange.message_type, exchange.payload)
@@ -187,7 +192,9 @@ class ExchangeService:
             else None,
             purpose=exchange.route.purpose if exchange.route else None,
             legal_basis=exchange.route.legal_basis(None) if exchange.route else None,
-            subject_ref=pipeline.best_effort_subject_ref(exchange, self.pseudonymiser),
+            subject_ref=pipeline.best_effort_subject_ref(
+                exchange, self.pseudonymiser, self.polymorphic
+            ),
             fsc_transaction_id=exchange.fsc_transaction_id,
             steps=tuple(exchange.steps_run),
         )

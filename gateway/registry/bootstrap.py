@@ -22,7 +22,7 @@ from .service import ClientCredentials, apply_credentials
 from .yamlfile import LocatedDocument, YamlFileError, load_located
 
 TOP_LEVEL_KEYS = {"organisations", "saml", "routes"}
-ORGANISATION_KEYS = {"oin", "name", "type", "status", "delivery_url", "clients"}
+ORGANISATION_KEYS = {"oin", "name", "type", "status", "delivery_url", "polymorphic", "clients"}
 CLIENT_KEYS = {
     "client_id",
     "auth",
@@ -59,6 +59,7 @@ class OrganisationPlan:
     status: str
     delivery_url: str | None
     clients: list[ClientPlan] = field(default_factory=list)
+    polymorphic: bool = False
 
 
 @dataclass
@@ -193,6 +194,9 @@ class _Checker:
         problem = rules.delivery_url_problem(delivery_url, production=self.production)
         if problem:
             self.problem((*path, "delivery_url"), problem)
+        polymorphic = item.get("polymorphic", False)
+        if polymorphic not in (True, False):
+            self.problem((*path, "polymorphic"), "must be true or false")
         clients_value = item.get("clients", [])
         clients: list[ClientPlan] = []
         if not isinstance(clients_value, list):
@@ -208,7 +212,9 @@ class _Checker:
                 clients.append(plan)
         if len(self.problems) > before:
             return None
-        return OrganisationPlan(oin, name.strip(), type_, status, delivery_url, clients)
+        return OrganisationPlan(
+            oin, name.strip(), type_, status, delivery_url, clients, polymorphic is True
+        )
 
     def client(self, item: object, path: tuple, organisation_type: str) -> ClientPlan | None:
         if not isinstance(item, dict):
@@ -320,6 +326,7 @@ def apply_bootstrap(db: Database, plan: BootstrapFile) -> BootstrapReport:
                 "type": org_plan.type,
                 "status": org_plan.status,
                 "delivery_url": org_plan.delivery_url,
+                "polymorphic": org_plan.polymorphic,
             }
             if organisation is None:
                 organisation = Organisation(oin=org_plan.oin, **wanted)

@@ -72,9 +72,7 @@ def decode_base64(text: object, length: int) -> bytes:
 def encrypt(message: bytes, public_key: bytes, randomness: bytes | None = None) -> ElGamal:
     """Encrypt the group element ``message`` under ``public_key``."""
     r = randomness if randomness is not None else group.random_scalar()
-    return ElGamal(
-        group.mul_base(r), group.add(message, group.mul(r, public_key)), public_key
-    )
+    return ElGamal(group.mul_base(r), group.add(message, group.mul(r, public_key)), public_key)
 
 
 def decrypt(ciphertext: ElGamal, secret_key: bytes) -> bytes:

@@ -73,8 +73,7 @@ def prove_link(
 def verify_link(
     ciphertext: ElGamal, link_public: bytes, tag: bytes, proof: bytes, context: bytes
 ) -> None:
-    """Raise ``ProofError`` unless ``proof`` shows ``tag = t*M`` (``T = t*G``) for ``ciphertext``.
-    """
+    """Raise ``ProofError`` unless ``proof`` shows ``tag = t*M`` (``T = t*G``) for this ``M``."""
     e, z_r, z_t, z_u = _split(proof, 4)
     try:
         commitments = (

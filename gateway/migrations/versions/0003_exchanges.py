@@ -37,7 +37,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("message_type", "sender_type", "recipient_type"),
     )
     now = datetime.now(UTC)
-    op.bulk_insert(routes, [dict(row, updated_at=now) for row in shipped_route_rows()])
+    # the shipped rows as this revision's columns knew them (later revisions add columns)
+    columns = set(routes.columns.keys())
+    op.bulk_insert(
+        routes,
+        [
+            {k: v for k, v in dict(row, updated_at=now).items() if k in columns}
+            for row in shipped_route_rows()
+        ],
+    )
 
     op.create_table(
         "messages",

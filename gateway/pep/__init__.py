@@ -1,0 +1,1 @@
+"""Polymorphic pseudonymisation in the gateway: transcryptor, subjects, key issuing."""

@@ -1,0 +1,141 @@
+"""Subjects in polymorphic mode: check what a sender proved, and transcrypt for a recipient.
+
+Plain Python over the :class:`Transcryptor`; the exchange pipeline, the consent registry, the
+signals and the audit subject report call it. The gateway learns a child's *link tag*
+(``t*M``) and nothing else: the tag is stable per child, so internal domains (audit, consent,
+match) pseudonymise it like they pseudonymise a BSN, yet without the link secret ``t`` no one
+here can test a candidate BSN against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pseudonymise.pep import (
+    CIPHERTEXT_BYTES,
+    EQUALITY_PROOF_BYTES,
+    LINK_PROOF_BYTES,
+    ElGamal,
+    PepError,
+    verify_equal,
+    verify_link,
+)
+from pseudonymise.pep.elgamal import decode_base64, encode_base64
+from pseudonymise.pep.group import ELEMENT_BYTES, element
+
+from .transcryptor import Transcryptor
+
+POLYMORPHIC_BYTES = CIPHERTEXT_BYTES + ELEMENT_BYTES + LINK_PROOF_BYTES
+REPLY_BYTES = CIPHERTEXT_BYTES + EQUALITY_PROOF_BYTES
+
+
+class PolymorphicRefusal(Exception):
+    """Why a polymorphic subject cannot be used; the caller turns it into a problem."""
+
+    def __init__(self, status: int, code: str, detail: str, path: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.path = path
+
+    @property
+    def errors(self) -> dict[str, list[str]] | None:
+        return {self.path: [self.detail]} if self.path else None
+
+
+@dataclass(frozen=True)
+class PolymorphicChild:
+    """A child as the gateway knows it in polymorphic mode: its tag and a ciphertext."""
+
+    link: bytes
+    source: ElGamal
+    source_oin: str | None  # None: under the master key; else under that organisation's key
+
+
+class PolymorphicSubjects:
+    """The checks and transformations of polymorphic subjects, in one place."""
+
+    def __init__(self, transcryptor: Transcryptor) -> None:
+        self.transcryptor = transcryptor
+
+    def require_available(self) -> None:
+        if self.transcryptor.state() is None:
+            raise PolymorphicRefusal(
+                422,
+                "polymorphic_unavailable",
+                "Polymorphic pseudonymisation has not been set up on this gateway "
+                "(no keys issued yet).",
+            )
+
+    def require_participant(self, oin: str, enabled: bool, role: str = "sender") -> None:
+        """An organisation takes part when enabled in the registry and issued keys."""
+        if enabled and self.transcryptor.takes_part(oin):
+            return
+        if role == "recipient":
+            raise PolymorphicRefusal(
+                422,
+                "recipient_not_polymorphic",
+                "The recipient does not take part in polymorphic pseudonymisation; send it "
+                "a BSN or pseudonym subject instead.",
+                "recipient",
+            )
+        raise PolymorphicRefusal(
+            403,
+            "polymorphic_not_enabled",
+            "Your organisation does not take part in polymorphic pseudonymisation (ask the "
+            "operator to enable it and issue your key share).",
+        )
+
+    def read_polymorphic(self, value: str, sender_oin: str) -> PolymorphicChild:
+        """A ``polymorphic`` subject whose link proof holds for the sender (else 422)."""
+        state = self.transcryptor.state()
+        try:
+            raw = decode_base64(value, POLYMORPHIC_BYTES)
+            ciphertext = ElGamal.from_bytes(raw[:CIPHERTEXT_BYTES])
+            tag = element(raw[CIPHERTEXT_BYTES : CIPHERTEXT_BYTES + ELEMENT_BYTES])
+            if ciphertext.y != state.master_public_key:
+                raise PepError()
+            verify_link(
+                ciphertext,
+                state.link_public_key,
+                tag,
+                raw[CIPHERTEXT_BYTES + ELEMENT_BYTES :],
+                sender_oin.encode("ascii"),
+            )
+        except PepError:
+            raise PolymorphicRefusal(
+                422,
+                "invalid_polymorphic",
+                "Not a polymorphic pseudonym made for your organisation under the current "
+                "public key, or its proof does not hold.",
+                "subject.polymorphic",
+            ) from None
+        return PolymorphicChild(tag, ciphertext, None)
+
+    def read_reply(
+        self, value: str, sender_oin: str, received_in: str, delivered: bytes, link: bytes
+    ) -> PolymorphicChild:
+        """An ``encrypted_pseudonym`` proven equal to what the sender got in ``received_in``."""
+        try:
+            raw = decode_base64(value, REPLY_BYTES)
+            ciphertext = ElGamal.from_bytes(raw[:CIPHERTEXT_BYTES])
+            if ciphertext.y != self.transcryptor.domain_public_key(sender_oin):
+                raise PepError()
+            context = f"{sender_oin}|{received_in}".encode("ascii")
+            verify_equal(ciphertext, ElGamal.from_bytes(delivered), raw[CIPHERTEXT_BYTES:], context)
+        except PepError:
+            raise PolymorphicRefusal(
+                422,
+                "invalid_polymorphic",
+                "Not your pseudonym of the child of received_in encrypted under your own "
+                "public key, or its proof does not hold.",
+                "subject.encrypted_pseudonym",
+            ) from None
+        return PolymorphicChild(link, ciphertext, sender_oin)
+
+    def deliver(self, child: PolymorphicChild, recipient_oin: str) -> tuple[dict, bytes]:
+        """The recipient's subject ``{"encrypted_pseudonym"}`` and its raw 96 bytes."""
+        result = self.transcryptor.transcrypt(child.source, child.source_oin, recipient_oin)
+        raw = result.to_bytes()
+        return {"encrypted_pseudonym": encode_base64(raw)}, raw

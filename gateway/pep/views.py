@@ -1,0 +1,81 @@
+"""``/api/v1/pep/*``: the public keys, and each organisation's sealed key share (audited)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify
+
+from ..audit.actors import Actor
+from ..errors import GatewayError
+from ..oauth.protect import current_caller, require_scope
+from .subjects import PolymorphicSubjects
+
+bp = Blueprint("pep", __name__)
+
+KEY_SHARE_ACTION = "pep.key_share"
+
+
+def subjects() -> PolymorphicSubjects:
+    return current_app.extensions["polymorphic"]
+
+
+def _unavailable() -> GatewayError:
+    return GatewayError(
+        "Polymorphic pseudonymisation has not been set up on this gateway (no keys issued yet).",
+        code="polymorphic_unavailable",
+        status=404,
+    )
+
+
+@bp.get("/api/v1/pep/public-key")
+def public_key():
+    """Public: partners encrypt BSNs under ``master_public_key``; ``link_public_key`` is the
+    statement their link proofs are checked against."""
+    from pseudonymise.pep.elgamal import encode_base64
+
+    state = subjects().transcryptor.state()
+    if state is None:
+        raise _unavailable()
+    return jsonify(
+        {
+            "version": state.version,
+            "group": "ristretto255",
+            "master_public_key": encode_base64(state.master_public_key),
+            "link_public_key": encode_base64(state.link_public_key),
+        }
+    )
+
+
+def _refused_share(caller, code: str) -> None:
+    current_app.extensions["audit"].deny(
+        KEY_SHARE_ACTION, Actor.from_caller(caller), code, g.fsc_transaction_id
+    )
+
+
+@bp.get("/api/v1/pep/key-share")
+@require_scope(on_refused=_refused_share)
+def key_share():
+    """The caller's key share, sealed to its own registered key: the gateway stores and
+    serves it but cannot open it. Every fetch is an audit event."""
+    caller = current_caller()
+    audit = current_app.extensions["audit"]
+    actor = Actor.from_caller(caller)
+    sealed = subjects().transcryptor.sealed_share(caller.org_oin, caller.client_id)
+    if sealed is None:
+        audit.deny(KEY_SHARE_ACTION, actor, "key_share_not_issued", g.fsc_transaction_id)
+        raise GatewayError(
+            "No key share was issued for this client: the organisation must be enabled for "
+            "polymorphic mode and the key issuer must have run since (gateway keys pep-issue).",
+            code="key_share_not_issued",
+            status=404,
+        )
+    audit.record(actor.event(KEY_SHARE_ACTION, fsc_transaction_id=g.fsc_transaction_id))
+    state = subjects().transcryptor.state()
+    return jsonify(
+        {
+            "organisation": caller.org_oin,
+            "client_id": caller.client_id,
+            "kid": sealed.get("kid"),
+            "version": state.version if state else None,
+            "key_share": sealed["key_share"],
+        }
+    )
