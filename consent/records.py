@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from pseudonymise import Bsn, InvalidBsnError
+from pseudonymise import Bsn, InvalidBsnError, LinkTag
 
 from .errors import ConsentInvalidError
 
@@ -92,7 +92,7 @@ class RegistryEvent:
 class NewConsent:
     """A consent to record, as the recorder stated it (API.md section 5)."""
 
-    bsn: Bsn
+    bsn: Bsn | LinkTag  # the child: its BSN, or in polymorphic mode its link tag
     date_of_birth: date
     purpose: str
     parties: tuple[str, ...]
@@ -103,10 +103,11 @@ class NewConsent:
     evidence_reference: str
 
     @classmethod
-    def from_body(cls, body: dict) -> NewConsent:
-        """From a body checked by ``schemas.consent.load_consent_request``."""
+    def from_body(cls, body: dict, link: LinkTag | None = None) -> NewConsent:
+        """From a body checked by ``schemas.consent.load_consent_request``; ``link`` is the
+        child's tag when the subject was polymorphic (the caller checked its proof)."""
         return cls(
-            bsn=child(body["subject"]["bsn"]),
+            bsn=link if link is not None else child(body["subject"]["bsn"]),
             date_of_birth=date.fromisoformat(body["date_of_birth"]),
             purpose=body["purpose"],
             parties=tuple(body["parties"]),

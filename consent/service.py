@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from pseudonymise import Bsn
+from pseudonymise import Bsn, LinkTag
 
 from .age import check_grantors
 from .errors import ConsentNotFoundError
@@ -137,7 +137,9 @@ class ConsentService:
             raise ConsentNotFoundError("No consent with this id.")
         return consent
 
-    def search(self, bsn: Bsn, viewer: Actor, after: int = 0, limit: int = 50) -> ConsentPage:
+    def search(
+        self, bsn: Bsn | LinkTag, viewer: Actor, after: int = 0, limit: int = 50
+    ) -> ConsentPage:
         """The child's consents that name the viewer's organisation or its type as a party."""
         party = Party(viewer.org_oin, viewer.org_type)
         matching = [

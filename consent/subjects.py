@@ -8,7 +8,7 @@ without rewriting history.
 
 from __future__ import annotations
 
-from pseudonymise import Bsn, DomainPseudonymiser, PseudonymiseError
+from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, PseudonymiseError
 
 
 class DomainSubjects:
@@ -18,16 +18,16 @@ class DomainSubjects:
         self.pseudonymiser = pseudonymiser
         self.domain = domain
 
-    def refs(self, bsn: Bsn) -> list[str]:
-        """The child's pseudonyms, current version first."""
+    def refs(self, bsn: Bsn | LinkTag) -> list[str]:
+        """The child's pseudonyms, current version first (by BSN, or by polymorphic tag)."""
         versions = sorted(self.pseudonymiser.keyring.versions, reverse=True)
-        return [self.pseudonymiser.pseudonymise(bsn, self.domain, v) for v in versions]
+        return [self.pseudonymiser.pseudonymise_child(bsn, self.domain, v) for v in versions]
 
     def aliases(self, subject_ref: str) -> list[str]:
         """Every pseudonym of the child behind ``subject_ref`` (just itself with one key)."""
         if len(self.pseudonymiser.keyring.versions) == 1:
             return [subject_ref]
         try:
-            return self.refs(self.pseudonymiser.reveal(subject_ref, self.domain))
+            return self.refs(self.pseudonymiser.reveal_child(subject_ref, self.domain))
         except PseudonymiseError:
             return [subject_ref]

@@ -16,6 +16,7 @@ from pseudonymise.errors import (
     UnknownPseudonymError,
 )
 from pseudonymise.keys import KeyRing
+from pseudonymise.link import LinkTag
 from pseudonymise.pseudonym import DomainPseudonymiser, organisation_domain
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "DomainPseudonymiser",
     "InvalidBsnError",
     "KeyRing",
+    "LinkTag",
     "PseudonymiseError",
     "UnknownKeyVersionError",
     "UnknownPseudonymError",

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import binascii
 import functools
-import hmac
 import re
 from collections.abc import Callable
 
@@ -43,9 +42,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from pseudonymise.bsn import Bsn, is_valid_bsn
 from pseudonymise.errors import InvalidBsnError, UnknownKeyVersionError, UnknownPseudonymError
 from pseudonymise.keys import KeyRing
+from pseudonymise.link import LinkTag
 
 __all__ = [
     "FIXED_DOMAINS",
+    "LINK_PSEUDONYM_LENGTH",
     "MAX_PSEUDONYM_LENGTH",
     "ORGANISATION_DOMAIN_PREFIX",
     "PSEUDONYM_LENGTH",
@@ -62,6 +63,10 @@ FIXED_DOMAINS = frozenset({"audit", "consent", "match"})
 
 _KEY_LENGTH = 64  # AES-SIV with two AES-256 keys
 _RAW_LENGTH = 1 + 16 + 9
+#: A link pseudonym (polymorphic mode): 1 + 16 (SIV) + 32 bytes, base64url unpadded.
+LINK_PSEUDONYM_LENGTH = 66
+_LINK_RAW_LENGTH = 1 + 16 + 32
+_LINK_AD = b"link"
 _PSEUDONYM_RE = re.compile(r"[A-Za-z0-9_-]+")
 _ORGANISATION_DOMAIN_RE = re.compile(r"pseudonym:[0-9]{20}")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
@@ -144,23 +149,48 @@ class DomainPseudonymiser:
         )
         return _encode(prefix + encrypt(bsn.digits.encode("ascii"), ad))
 
-    def pseudonymise_link(self, link: bytes, domain: str, version: int | None = None) -> str:
+    def pseudonymise_link(self, link: LinkTag, domain: str, version: int | None = None) -> str:
         """The pseudonym in ``domain`` of a child known only by its polymorphic link tag.
 
-        In polymorphic mode the gateway never sees a BSN, only the tag ``t*M`` (32 bytes) that
-        the sender proved belongs to its ciphertext. Internal domains (audit, consent, match)
-        still need one stable string per child, so the tag is keyed-hashed per domain:
-        ``0x00 || HMAC-SHA256(key("link:" + domain, version), tag)[:25]``, 35 characters like
-        every pseudonym. The leading zero byte is never a key version, so ``reveal`` refuses
-        it: these pseudonyms are one-way by construction (there is no BSN to return).
+        In polymorphic mode the gateway never sees a BSN, only the tag ``t*M`` that the sender
+        proved belongs to its ciphertext. Internal domains (audit, consent, match) still need
+        one stable, translatable string per child, so the tag is encrypted like a BSN:
+        ``version || AES-SIV(key(domain, version), tag, ad=[domain, "link"])``, 66 characters.
+        The extra associated data keeps the two kinds apart: a BSN pseudonym never reveals as
+        a tag, nor the reverse. Revealing one gives the tag, which without the link secret
+        (held by partners, never by the gateway) cannot be tested against any BSN.
         """
-        _check_domain(domain)
-        if type(link) is not bytes or len(link) != 32:
-            raise TypeError("pseudonymise_link() takes the 32-byte link tag")
-        key = self._keyring.derive(
-            "link:" + domain, self._current_version if version is None else version, 32
+        if type(link) is not LinkTag:
+            raise TypeError("pseudonymise_link() takes a LinkTag")
+        encrypt, _, ad, prefix = self._cipher(
+            domain, self._current_version if version is None else version
         )
-        return _encode(b"\x00" + hmac.digest(key, link, "sha256")[:25])
+        return _encode(prefix + encrypt(link.value, [*ad, _LINK_AD]))
+
+    def reveal_link(self, pseudonym: str, domain: str) -> LinkTag:
+        """The link tag behind a link pseudonym of ``domain``; ``UnknownPseudonymError`` else."""
+        raw = self._decode(pseudonym, LINK_PSEUDONYM_LENGTH, _LINK_RAW_LENGTH)
+        if raw[0] not in self._keyring:
+            raise UnknownKeyVersionError()
+        _, decrypt, ad, _ = self._cipher(domain, raw[0])
+        try:
+            return LinkTag(decrypt(raw[1:], [*ad, _LINK_AD]))
+        except (InvalidTag, ValueError):
+            raise UnknownPseudonymError() from None
+
+    def pseudonymise_child(
+        self, child: Bsn | LinkTag, domain: str, version: int | None = None
+    ) -> str:
+        """``pseudonymise`` for a BSN, ``pseudonymise_link`` for a polymorphic child."""
+        if type(child) is LinkTag:
+            return self.pseudonymise_link(child, domain, version)
+        return self.pseudonymise(child, domain, version)
+
+    def reveal_child(self, pseudonym: str, domain: str) -> Bsn | LinkTag:
+        """The BSN or the link tag behind a pseudonym of either kind in ``domain``."""
+        if type(pseudonym) is str and len(pseudonym) == LINK_PSEUDONYM_LENGTH:
+            return self.reveal_link(pseudonym, domain)
+        return self.reveal(pseudonym, domain)
 
     def issuer(self, domain: str, version: int | None = None) -> Callable[[str], str]:
         """A function mapping a BSN *string* to its pseudonym in ``domain``, for hot loops.
@@ -207,7 +237,7 @@ class DomainPseudonymiser:
 
         The BSN exists only inside this call: it is neither returned nor logged.
         """
-        return self.pseudonymise(self.reveal(pseudonym, from_domain), to_domain)
+        return self.pseudonymise_child(self.reveal_child(pseudonym, from_domain), to_domain)
 
     def version_of(self, pseudonym: str) -> int:
         """The key version a pseudonym claims, read from its format (not authenticated).
@@ -222,11 +252,13 @@ class DomainPseudonymiser:
         return version
 
     @staticmethod
-    def _decode(pseudonym: str) -> bytes:
+    def _decode(
+        pseudonym: str, length: int = PSEUDONYM_LENGTH, raw_length: int = _RAW_LENGTH
+    ) -> bytes:
         """Check alphabet, length and canonical encoding, then base64url-decode."""
         if (
             type(pseudonym) is not str
-            or len(pseudonym) != PSEUDONYM_LENGTH
+            or len(pseudonym) != length
             or not _PSEUDONYM_RE.fullmatch(pseudonym)
         ):
             raise UnknownPseudonymError()
@@ -237,6 +269,6 @@ class DomainPseudonymiser:
             raise UnknownPseudonymError() from None
         # Base64 leaves spare bits in the last character; accept only the one canonical
         # spelling, so one pseudonym has exactly one string form.
-        if len(raw) != _RAW_LENGTH or _encode(raw) != pseudonym:
+        if len(raw) != raw_length or _encode(raw) != pseudonym:
             raise UnknownPseudonymError()
         return raw

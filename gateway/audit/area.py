@@ -42,4 +42,5 @@ def init_app(app: Flask) -> None:
     # every AuditLog().append in a request of this app signs checkpoints with it
     app.extensions["audit_checkpointer"] = checkpointer
     app.extensions["audit"] = build_service(core, checkpointer)
+    app.extensions["audit"].polymorphic = app.extensions.get("polymorphic")
     app.register_blueprint(bp)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
-from pseudonymise import Bsn, DomainPseudonymiser, is_valid_bsn
+from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, is_valid_bsn
 from schemas.audit import load_subject_report_request
 from schemas.errors import InvalidParameterError, SchemaValidationError
 
 from ..clock import Clock
 from ..errors import GatewayError
+from ..pep.subjects import PolymorphicRefusal, PolymorphicSubjects
 from ..storage.database import Database
 from . import export, search
 from .actors import Actor
@@ -49,8 +50,10 @@ class AuditService:
         checkpointer: Checkpointer,
         clock: Clock,
         audit: AuditLog | None = None,
+        polymorphic: PolymorphicSubjects | None = None,
     ) -> None:
         self.db = db
+        self.polymorphic = polymorphic
         self.pseudonymiser = pseudonymiser
         self.checkpointer = checkpointer
         self.clock = clock
@@ -80,13 +83,24 @@ class AuditService:
             )
         )
 
-    def subject_ref(self, bsn: Bsn) -> str:
-        return self.pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN)
+    def subject_ref(self, bsn: Bsn | LinkTag) -> str:
+        return self.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN)
 
-    def subject_refs(self, bsn: Bsn) -> tuple[str, ...]:
+    def subject_refs(self, bsn: Bsn | LinkTag) -> tuple[str, ...]:
         """The child's audit pseudonym under every key version still held (rotation)."""
         versions = self.pseudonymiser.keyring.versions
-        return tuple(self.pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN, v) for v in versions)
+        return tuple(
+            self.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN, v) for v in versions
+        )
+
+    def _child(self, actor: Actor, subject: dict) -> Bsn | LinkTag:
+        """The child of a subject report: a BSN, or a polymorphic subject whose proof holds
+        for the caller's organisation (only systems holding the link secret can make one)."""
+        if "polymorphic" not in subject:
+            return Bsn(subject["bsn"])
+        if self.polymorphic is None or actor.org_oin is None:
+            raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not set up.")
+        return self.polymorphic.link_of(subject["polymorphic"], actor.org_oin)
 
     def _best_effort_subject_ref(self, body: object) -> str | None:
         subject = body.get("subject") if isinstance(body, dict) else None
@@ -125,7 +139,11 @@ class AuditService:
                 self._best_effort_subject_ref(body),
             )
             raise schema_problem(exc) from None
-        bsn = Bsn(loaded["subject"]["bsn"])
+        try:
+            bsn = self._child(actor, loaded["subject"])
+        except PolymorphicRefusal as refusal:
+            self.deny("audit.subject_report", actor, refusal.code, fsc_transaction_id)
+            raise refusal.problem() from None
         try:
             after = decode_cursor(loaded["cursor"])
         except GatewayError as error:

@@ -14,12 +14,14 @@ import base64
 from consent.errors import ConsentError
 from consent.records import Actor, Consent, NewConsent, child
 from consent.service import ConsentService
+from pseudonymise import Bsn, LinkTag
 from schemas.consent import load_consent_request, load_consent_search, load_consent_withdrawal
 from schemas.errors import InvalidParameterError, SchemaValidationError
 
 from ..audit.log import AuditEvent, rfc3339
 from ..clock import Clock, local_date
 from ..errors import GatewayError
+from ..pep.subjects import PolymorphicRefusal
 from .trail import AuditTrail
 
 STATUS_OF = {
@@ -34,8 +36,10 @@ def actor(caller) -> Actor:
     return Actor(caller.org_oin, caller.org_type, caller.org_id, caller.client_id)
 
 
-def problem(exc: ConsentError | SchemaValidationError) -> GatewayError:
-    """The problem answer of a registry or schema refusal."""
+def problem(exc: ConsentError | SchemaValidationError | PolymorphicRefusal) -> GatewayError:
+    """The problem answer of a registry, schema or polymorphic-subject refusal."""
+    if isinstance(exc, PolymorphicRefusal):
+        return exc.problem()
     if isinstance(exc, ConsentError):
         detail = exc.detail
     elif isinstance(exc, InvalidParameterError):
@@ -72,6 +76,9 @@ class ConsentApi:
         self.clock = clock
         self.timezone = timezone
 
+    def pseudonymise_audit(self, child: Bsn | LinkTag) -> str:
+        return self.trail.pseudonymiser.pseudonymise_child(child, "audit")
+
     def render(self, consent: Consent) -> dict:
         """A consent as API.md section 5 answers it, its status derived now."""
         return {
@@ -86,18 +93,27 @@ class ConsentApi:
             "withdrawn_at": rfc3339(consent.withdrawn_at) if consent.withdrawn_at else None,
         }
 
+    def _link(self, subject: dict, caller) -> LinkTag | None:
+        """The child's tag when the subject is polymorphic (its proof checked), else None."""
+        if "polymorphic" not in subject:
+            return None
+        if self.trail.polymorphic is None:
+            raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not set up.")
+        return self.trail.polymorphic.link_of(subject["polymorphic"], caller.org_oin)
+
     def record(self, caller, body: dict, transaction_id: str) -> dict:
         try:
             loaded = load_consent_request(body, local_date(self.clock(), self.timezone))
+            link = self._link(loaded["subject"], caller)
             consent = self.service.record(
-                NewConsent.from_body(loaded), actor(caller), transaction_id
+                NewConsent.from_body(loaded, link), actor(caller), transaction_id
             )
-        except (SchemaValidationError, ConsentError) as exc:
+        except (SchemaValidationError, ConsentError, PolymorphicRefusal) as exc:
             self.trail.deny(
                 "consent.record",
                 caller,
                 exc.code,
-                subject_ref=self.trail.subject_ref(body.get("subject")),
+                subject_ref=self.trail.subject_ref(body.get("subject"), caller.org_oin),
                 fsc_transaction_id=transaction_id,
             )
             raise problem(exc) from None
@@ -133,13 +149,14 @@ class ConsentApi:
         try:
             loaded = load_consent_search(body)
             after = decode_cursor(loaded["cursor"])
-            bsn = child(loaded["subject"]["bsn"])
-        except (SchemaValidationError, ConsentError) as exc:
+            link = self._link(loaded["subject"], caller)
+            bsn = link if link is not None else child(loaded["subject"]["bsn"])
+        except (SchemaValidationError, ConsentError, PolymorphicRefusal) as exc:
             self.trail.deny(
                 "consent.search",
                 caller,
                 exc.code,
-                subject_ref=self.trail.subject_ref(body.get("subject")),
+                subject_ref=self.trail.subject_ref(body.get("subject"), caller.org_oin),
                 fsc_transaction_id=transaction_id,
             )
             raise problem(exc) from None
@@ -150,7 +167,7 @@ class ConsentApi:
                 decision="allowed",
                 actor_org=caller.org_oin,
                 actor_client_id=caller.client_id,
-                subject_ref=self.trail.subject_ref({"bsn": bsn.digits}),
+                subject_ref=self.pseudonymise_audit(bsn),
                 fsc_transaction_id=transaction_id,
             )
         )

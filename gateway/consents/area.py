@@ -44,7 +44,9 @@ def init_app(app: Flask) -> None:
     core = app.extensions["gateway"]
     pseudonymiser = DomainPseudonymiser(core.keys.keyring)
     service = build_service(core, pseudonymiser)
-    trail = AuditTrail(core.db, AuditLog(), pseudonymiser, system_clock)
+    trail = AuditTrail(
+        core.db, AuditLog(), pseudonymiser, system_clock, app.extensions["polymorphic"]
+    )
     app.extensions["consents"] = ConsentApi(service, trail, system_clock, core.settings.timezone)
     app.extensions["consent_checker"] = CountingConsentChecker(service)
     app.register_blueprint(bp)

@@ -15,6 +15,7 @@ from schemas.subject import load_subject
 
 from ..audit.log import AuditEvent, AuditLog
 from ..clock import Clock
+from ..pep.subjects import PolymorphicRefusal, PolymorphicSubjects
 from ..storage.database import Database
 
 AUDIT_DOMAIN = "audit"
@@ -22,25 +23,39 @@ AUDIT_DOMAIN = "audit"
 
 class AuditTrail:
     def __init__(
-        self, db: Database, audit: AuditLog, pseudonymiser: DomainPseudonymiser, clock: Clock
+        self,
+        db: Database,
+        audit: AuditLog,
+        pseudonymiser: DomainPseudonymiser,
+        clock: Clock,
+        polymorphic: PolymorphicSubjects | None = None,
     ) -> None:
         self.db = db
         self.audit = audit
         self.pseudonymiser = pseudonymiser
         self.clock = clock
+        self.polymorphic = polymorphic
 
     def subject_ref(self, subject: object, caller_oin: str | None = None) -> str | None:
         """The audit pseudonym of a request's ``subject``: a valid BSN, or (when
-        ``caller_oin`` is given) a pseudonym of the caller's own organisation."""
+        ``caller_oin`` is given) a pseudonym of the caller's own organisation or a polymorphic
+        subject whose proof holds for the caller."""
         try:
             loaded = load_subject(subject)
+            if "polymorphic" in loaded:
+                if caller_oin is None or self.polymorphic is None:
+                    return None
+                link = self.polymorphic.link_of(loaded["polymorphic"], caller_oin)
+                return self.pseudonymiser.pseudonymise_link(link, AUDIT_DOMAIN)
+            if "encrypted_pseudonym" in loaded:
+                return None
             if "bsn" in loaded:
                 return self.pseudonymiser.pseudonymise(Bsn(loaded["bsn"]), AUDIT_DOMAIN)
             if caller_oin is None:
                 return None
             bsn = self.pseudonymiser.reveal(loaded["pseudonym"], organisation_domain(caller_oin))
             return self.pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN)
-        except (SchemaValidationError, PseudonymiseError):
+        except (SchemaValidationError, PseudonymiseError, PolymorphicRefusal):
             return None
 
     def from_domain(self, subject_ref: str, domain: str) -> str | None:

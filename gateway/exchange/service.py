@@ -136,7 +136,7 @@ class ExchangeService:
                         "key_version": version,
                         "ciphertext": sealed,
                         "retain_until": exchange.now + timedelta(days=route.retention_days),
-                        "pep_link": exchange.pep.link if exchange.pep else None,
+                        "pep_link": exchange.pep.link.value if exchange.pep else None,
                         "pep_delivered": exchange.pep_delivered,
                     },
                 )

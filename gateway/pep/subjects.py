@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pseudonymise import LinkTag
 from pseudonymise.pep import (
     CIPHERTEXT_BYTES,
     EQUALITY_PROOF_BYTES,
@@ -30,7 +31,7 @@ REPLY_BYTES = CIPHERTEXT_BYTES + EQUALITY_PROOF_BYTES
 
 
 class PolymorphicRefusal(Exception):
-    """Why a polymorphic subject cannot be used; the caller turns it into a problem."""
+    """Why a polymorphic subject cannot be used; :meth:`problem` is its answer."""
 
     def __init__(self, status: int, code: str, detail: str, path: str | None = None) -> None:
         super().__init__(detail)
@@ -43,12 +44,17 @@ class PolymorphicRefusal(Exception):
     def errors(self) -> dict[str, list[str]] | None:
         return {self.path: [self.detail]} if self.path else None
 
+    def problem(self):
+        from ..errors import GatewayError
+
+        return GatewayError(self.detail, code=self.code, status=self.status, errors=self.errors)
+
 
 @dataclass(frozen=True)
 class PolymorphicChild:
     """A child as the gateway knows it in polymorphic mode: its tag and a ciphertext."""
 
-    link: bytes
+    link: LinkTag
     source: ElGamal
     source_oin: str | None  # None: under the master key; else under that organisation's key
 
@@ -111,7 +117,7 @@ class PolymorphicSubjects:
                 "public key, or its proof does not hold.",
                 "subject.polymorphic",
             ) from None
-        return PolymorphicChild(tag, ciphertext, None)
+        return PolymorphicChild(LinkTag(tag), ciphertext, None)
 
     def read_reply(
         self, value: str, sender_oin: str, received_in: str, delivered: bytes, link: bytes
@@ -132,7 +138,13 @@ class PolymorphicSubjects:
                 "public key, or its proof does not hold.",
                 "subject.encrypted_pseudonym",
             ) from None
-        return PolymorphicChild(link, ciphertext, sender_oin)
+        return PolymorphicChild(LinkTag(link), ciphertext, sender_oin)
+
+    def link_of(self, value: str, caller_oin: str) -> LinkTag:
+        """The child's tag from a ``polymorphic`` subject of a consent, signal or subject
+        report: the keys must be issued and the proof must hold for the caller."""
+        self.require_available()
+        return self.read_polymorphic(value, caller_oin).link
 
     def deliver(self, child: PolymorphicChild, recipient_oin: str) -> tuple[dict, bytes]:
         """The recipient's subject ``{"encrypted_pseudonym"}`` and its raw 96 bytes."""

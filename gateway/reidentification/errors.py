@@ -21,6 +21,20 @@ class UnknownPseudonym(ReidentificationError):
         )
 
 
+class PolymorphicNotReversible(ReidentificationError):
+    """A polymorphic-mode pseudonym: by design the gateway cannot turn it back into a BSN."""
+
+    status, code = 422, "polymorphic_not_reversible"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This is a polymorphic-mode pseudonym (43 characters). The gateway never held the "
+            "BSN behind it and has no key to recover it; re-identification in polymorphic mode "
+            "goes through the key issuer, outside this API.",
+            errors={"pseudonym": ["A polymorphic pseudonym cannot be re-identified here."]},
+        )
+
+
 class RequestNotFound(ReidentificationError):
     """No such request, or one of another organisation (which must not be confirmed)."""
 

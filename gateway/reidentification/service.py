@@ -41,11 +41,20 @@ from ..clock import Clock
 from ..clock import aware as _aware
 from ..errors import GatewayError
 from ..storage.database import Database
-from .errors import NotOperator, NotPending, OwnRequest, RequestNotFound, UnknownPseudonym
+from .errors import (
+    NotOperator,
+    NotPending,
+    OwnRequest,
+    PolymorphicNotReversible,
+    RequestNotFound,
+    UnknownPseudonym,
+)
 from .models import ReidentificationRequestRow as Row
 
 AUDIT_DOMAIN = "audit"
 PENDING_FOR = timedelta(days=7)
+#: A decrypted polymorphic-mode pseudonym: a 32-byte element in base64url without padding.
+POLYMORPHIC_PSEUDONYM_LENGTH = 43
 
 
 def view(row: Row, bsn: Bsn | None = None) -> dict:
@@ -109,6 +118,8 @@ class ReidentificationService:
         except SchemaValidationError as exc:
             self.deny(action, actor, exc.code, fsc)
             raise schema_problem(exc) from None
+        if len(loaded["pseudonym"]) == POLYMORPHIC_PSEUDONYM_LENGTH:
+            raise self._refuse(action, actor, PolymorphicNotReversible(), fsc)
         try:
             bsn = self.pseudonymiser.reveal(
                 loaded["pseudonym"], organisation_domain(actor.org_oin or "")

@@ -26,9 +26,11 @@ def init_app(app: Flask) -> None:
     app.extensions["signals"] = SignalService(
         core.db,
         pseudonymiser,
-        MatchNotifier(MessageSealer(core.keys.keyring), audit, pseudonymiser),
+        MatchNotifier(
+            MessageSealer(core.keys.keyring), audit, pseudonymiser, app.extensions["polymorphic"]
+        ),
         audit,
-        AuditTrail(core.db, audit, pseudonymiser, system_clock),
+        AuditTrail(core.db, audit, pseudonymiser, system_clock, app.extensions["polymorphic"]),
         system_clock,
         core.settings.timezone,
     )

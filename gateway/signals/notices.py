@@ -14,13 +14,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pseudonymise import Bsn, DomainPseudonymiser, organisation_domain
+from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, organisation_domain
+from pseudonymise.pep import ElGamal
 from schemas.messages import load_payload
 
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import local_date
 from ..exchange.models import Message
 from ..exchange.sealing import MessageSealer
+from ..pep.subjects import PolymorphicChild, PolymorphicSubjects
 from ..storage.models import Organisation
 from .models import SignalRow
 
@@ -41,11 +43,27 @@ class Side:
 
 class MatchNotifier:
     def __init__(
-        self, sealer: MessageSealer, audit: AuditLog, pseudonymiser: DomainPseudonymiser
+        self,
+        sealer: MessageSealer,
+        audit: AuditLog,
+        pseudonymiser: DomainPseudonymiser,
+        polymorphic: PolymorphicSubjects | None = None,
     ) -> None:
         self.sealer = sealer
         self.audit = audit
         self.pseudonymiser = pseudonymiser
+        self.polymorphic = polymorphic
+
+    def subject(self, recipient: Side, child: Bsn | LinkTag) -> tuple[dict, bytes | None]:
+        """The recipient's own pseudonym for the child; in polymorphic mode transcrypted from
+        the recipient's own signal, so that only the recipient can open it."""
+        if type(child) is LinkTag:
+            source = ElGamal.from_bytes(recipient.signal.pep_subject)
+            return self.polymorphic.deliver(
+                PolymorphicChild(child, source, None), recipient.org.oin
+            )
+        domain = organisation_domain(recipient.org.oin)
+        return {"pseudonym": self.pseudonymiser.pseudonymise(child, domain)}, None
 
     def payload(self, recipient: Side, other: Side, now: datetime, timezone: str) -> dict:
         """What the recipient learns, checked against the ``signal_match`` schema."""
@@ -67,7 +85,7 @@ class MatchNotifier:
         recipient: Side,
         other: Side,
         *,
-        bsn: Bsn,
+        bsn: Bsn | LinkTag,
         audit_ref: str,
         now: datetime,
         fsc_transaction_id: str,
@@ -75,11 +93,7 @@ class MatchNotifier:
     ) -> str:
         """Store the message for ``recipient`` about ``other``; returns its id."""
         message_id = str(uuid.uuid4())
-        subject = {
-            "pseudonym": self.pseudonymiser.pseudonymise(
-                bsn, organisation_domain(recipient.org.oin)
-            )
-        }
+        subject, delivered = self.subject(recipient, bsn)
         payload = self.payload(recipient, other, now, timezone)
         version, sealed = self.sealer.seal(message_id, {"subject": subject, "payload": payload})
         self.audit.append(
@@ -117,6 +131,8 @@ class MatchNotifier:
                 key_version=version,
                 ciphertext=sealed,
                 retain_until=now + timedelta(days=RETENTION_DAYS),
+                pep_link=bsn.value if delivered is not None else None,
+                pep_delivered=delivered,
             )
         )
         return message_id

@@ -22,6 +22,7 @@ from pseudonymise import (
     Bsn,
     DomainPseudonymiser,
     InvalidBsnError,
+    LinkTag,
     PseudonymiseError,
     organisation_domain,
 )
@@ -32,6 +33,7 @@ from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock
 from ..consents.trail import AuditTrail
 from ..errors import GatewayError
+from ..pep.subjects import PolymorphicRefusal
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import matching
@@ -69,7 +71,7 @@ class SignalService:
         """Record the signal and match it at once; ``201`` answer as a dict."""
         try:
             loaded = load_signal_request(body)
-            bsn = self._child(caller, loaded["subject"])
+            bsn, pep_subject = self._child(caller, loaded["subject"])
         except SchemaValidationError as exc:
             self._deny(caller, exc.code, body, fsc_transaction_id)
             raise GatewayError(
@@ -80,7 +82,7 @@ class SignalService:
             raise
         now = self.clock()
         refs = self.subjects.refs(bsn)
-        audit_ref = self.pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN)
+        audit_ref = self.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN)
         signal = SignalRow(
             id=str(uuid.uuid4()),
             org_id=caller.org_id,
@@ -90,6 +92,7 @@ class SignalService:
             contact=loaded["contact"],
             status=matching.OPEN,
             created_at=now,
+            pep_subject=pep_subject,
         )
         event = self._event("signal.create", caller, audit_ref, fsc_transaction_id)
         with self.db.session() as session:
@@ -99,10 +102,13 @@ class SignalService:
             self._match(session, signal, refs, bsn, audit_ref, now, fsc_transaction_id)
         return {"id": signal.id, "status": matching.OPEN, "created_at": rfc3339(now)}
 
-    def _child(self, caller, subject: dict) -> Bsn:
+    def _child(self, caller, subject: dict) -> tuple[Bsn | LinkTag, bytes | None]:
+        """The child, and in polymorphic mode its ciphertext (kept to tell matches)."""
+        if "polymorphic" in subject or "encrypted_pseudonym" in subject:
+            return self._polymorphic_child(caller, subject)
         if "bsn" in subject:
             try:
-                return Bsn(subject["bsn"])
+                return Bsn(subject["bsn"]), None
             except InvalidBsnError:  # the schema's elfproef lets a sum of 0 through
                 raise GatewayError(
                     "The request body is not valid.",
@@ -111,9 +117,10 @@ class SignalService:
                     errors={"subject.bsn": ["is not a valid BSN"]},
                 ) from None
         try:
-            return self.pseudonymiser.reveal(
+            bsn = self.pseudonymiser.reveal(
                 subject["pseudonym"], organisation_domain(caller.org_oin)
             )
+            return bsn, None
         except PseudonymiseError:
             raise GatewayError(
                 "The pseudonym was not issued to your organisation.",
@@ -121,6 +128,35 @@ class SignalService:
                 status=422,
                 errors={"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
             ) from None
+
+    def _polymorphic_child(self, caller, subject: dict) -> tuple[LinkTag, bytes]:
+        """A polymorphic signal: the caller takes part (it will receive encrypted pseudonyms)
+        and its proof holds. Replies by encrypted pseudonym are for exchanges only."""
+        if "encrypted_pseudonym" in subject:
+            raise GatewayError(
+                "The request body is not valid.",
+                code="validation_failed",
+                status=422,
+                errors={
+                    "subject.encrypted_pseudonym": [
+                        "Signals name the child by bsn, pseudonym or polymorphic."
+                    ]
+                },
+            )
+        service = self.notifier.polymorphic
+        try:
+            if service is None:
+                raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not set up.")
+            service.require_available()
+            with self.db.session() as session:
+                enabled = session.scalar(
+                    select(Organisation.polymorphic).where(Organisation.id == caller.org_id)
+                )
+            service.require_participant(caller.org_oin, bool(enabled))
+            child = service.read_polymorphic(subject["polymorphic"], caller.org_oin)
+        except PolymorphicRefusal as refusal:
+            raise refusal.problem() from None
+        return child.link, child.source.to_bytes()
 
     def _match(self, session: Session, signal: SignalRow, refs, bsn, audit_ref, now, fsc):
         """Match the new signal with every other organisation's open signal on the child."""
