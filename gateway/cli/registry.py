@@ -44,10 +44,11 @@ def org_list(as_json: bool) -> None:
 @click.option("--name", required=True)
 @click.option("--type", "type_", required=True)
 @click.option("--delivery-url", default=None)
-def org_add(oin: str, name: str, type_: str, delivery_url: str | None) -> None:
+@click.option("--polymorphic", is_flag=True, help="Take part in polymorphic pseudonymisation.")
+def org_add(oin: str, name: str, type_: str, delivery_url: str | None, polymorphic: bool) -> None:
     try:
         context.registry(context.settings()).add_organisation(
-            oin, name, type_, delivery_url=delivery_url
+            oin, name, type_, delivery_url=delivery_url, polymorphic=polymorphic
         )
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None

@@ -109,6 +109,7 @@ class OrganisationRegistry:
         *,
         status: str = "active",
         delivery_url: str | None = None,
+        polymorphic: bool = False,
     ) -> Organisation:
         check_organisation(oin, name, type_, status)
         problem = rules.delivery_url_problem(delivery_url, production=self.production)
@@ -118,7 +119,12 @@ class OrganisationRegistry:
             if self.find_organisation(session, oin):
                 raise DuplicateRegistration(f"organisation {oin} already exists")
             organisation = Organisation(
-                oin=oin, name=name.strip(), type=type_, status=status, delivery_url=delivery_url
+                oin=oin,
+                name=name.strip(),
+                type=type_,
+                status=status,
+                delivery_url=delivery_url,
+                polymorphic=polymorphic,
             )
             session.add(organisation)
         return organisation
