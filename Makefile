@@ -38,6 +38,7 @@ run: install
 	$(BIN)/gateway keys init
 	$(BIN)/gateway db upgrade
 	$(BIN)/gateway bootstrap deploy/demo-bootstrap.yaml
+	$(BIN)/gateway keys pep-issue --issuer-dir instance/pep-issuer
 	$(BIN)/gateway run --host 127.0.0.1 --port 8000
 
 test: install
