@@ -65,7 +65,12 @@ class BsnSubjectSchema(StrictSchema):
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
-        if isinstance(original, dict) and ("bsn" in original) == ("polymorphic" in original):
+        """Neither: ``bsn`` is missing (as before polymorphic mode); both: the subject."""
+        if not isinstance(original, dict):
+            return
+        if "bsn" not in original and "polymorphic" not in original:
+            raise ValidationError({"bsn": [self.fields["bsn"].error_messages["required"]]})
+        if "bsn" in original and "polymorphic" in original:
             raise ValidationError("Must hold exactly one of bsn or polymorphic.")
 
 

@@ -43,6 +43,7 @@ def element(data: bytes) -> bytes:
         type(data) is not bytes
         or len(data) != ELEMENT_BYTES
         or data == IDENTITY
+        or data[31] & 0x80  # libsodium 1.0.18 ignores this bit: two spellings per element
         or not _is_valid_point(data)
     ):
         raise EncodingError()
