@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pseudonymise.pep import group
 from pseudonymise.pep.errors import EncodingError, WrongKeyError
@@ -77,7 +77,7 @@ def encrypt(message: bytes, public_key: bytes, randomness: bytes | None = None) 
 
 def decrypt(ciphertext: ElGamal, secret_key: bytes) -> bytes:
     """The plaintext element; ``WrongKeyError`` when the ciphertext is not under this key."""
-    if group.mul_base(secret_key) != ciphertext.y:
+    if group.mul_base(group.scalar(secret_key)) != ciphertext.y:
         raise WrongKeyError()
     return group.sub(ciphertext.c, group.mul(secret_key, ciphertext.b))
 
@@ -111,8 +111,9 @@ class TranscryptionFactors:
     multiplications: ``(s/k * b, s * c, k * Y)``.
     """
 
-    reshuffle: bytes
-    reshuffle_over_rekey: bytes
+    # never printed: one rekey factor and any organisation's key share give the master key
+    reshuffle: bytes = field(repr=False)
+    reshuffle_over_rekey: bytes = field(repr=False)
     source_key: bytes
     target_key: bytes
 

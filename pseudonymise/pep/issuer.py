@@ -16,7 +16,7 @@ Factors are derived, not stored: ``s_D = HMAC-SHA512(reshuffle secret, D) mod L`
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pseudonymise.pep import group
 
@@ -28,8 +28,9 @@ class DomainFactors:
     """What the transcryptor holds for one domain."""
 
     domain: str
-    reshuffle: bytes
-    rekey: bytes
+    # never printed: one rekey factor and any organisation's key share give the master key
+    reshuffle: bytes = field(repr=False)
+    rekey: bytes = field(repr=False)
     public_key: bytes  # k_D * Y: what ciphertexts for this domain are under
 
 

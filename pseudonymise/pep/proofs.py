@@ -76,6 +76,7 @@ def verify_link(
     """Raise ``ProofError`` unless ``proof`` shows ``tag = t*M`` (``T = t*G``) for this ``M``."""
     e, z_r, z_t, z_u = _split(proof, 4)
     try:
+        group.element(tag)  # one spelling per tag: the gateway keys decisions on its bytes
         commitments = (
             group.sub(group.mul_base(z_r), group.mul(e, ciphertext.b)),
             group.sub(group.mul_base(z_t), group.mul(e, link_public)),
