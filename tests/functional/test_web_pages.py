@@ -201,6 +201,8 @@ def test_the_subject_report_takes_the_bsn_from_a_post_and_lists_the_childs_event
     client = users["privacy-operator"]
     form = client.get("/ui/audit/subject").get_data(as_text=True)
     assert 'method="post" action="/ui/audit/subject"' in form
+    # the page says what it cannot do: polymorphic-mode events are not reachable by BSN
+    assert 'id="polymorphic-limit"' in form and "polymorfe modus" in form
     response = client.post("/ui/audit/subject", data={"bsn": BSN, "csrf_token": token_of(client)})
     assert response.status_code == 200
     body = text(response)
