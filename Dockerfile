@@ -6,7 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/gateway-metrics
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends xmlsec1 \
+ && apt-get install -y --no-install-recommends xmlsec1 libsodium23 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system gateway && useradd --system --gid gateway --home /var/lib/gateway gateway \
  && mkdir -p /var/lib/gateway /tmp/gateway-metrics && chown gateway:gateway /var/lib/gateway /tmp/gateway-metrics
