@@ -14,7 +14,7 @@ from marshmallow import fields
 from schemas.base import ResponseSchema, StrictSchema, load_with
 from schemas.fields import Choice, JsonObject, ListOf, Object, Oin, StrictInteger
 from schemas.responses import LegalBasisSchema, OrganisationRefSchema, hex_sha256, next_cursor
-from schemas.subject import SubjectSchema, SubjectShape
+from schemas.subject import DeliveredSubjectSchema, SubjectShape
 from schemas.vocabulary import EXCHANGE_STATUSES, MESSAGE_TYPES, PURPOSES
 
 
@@ -85,7 +85,7 @@ class InboxItemSchema(ResponseSchema):
     id = fields.String(required=True)
     message_type = Choice(MESSAGE_TYPES, required=True)
     sender = Object(OrganisationRefSchema, required=True)
-    subject = Object(SubjectSchema, required=True)
+    subject = Object(DeliveredSubjectSchema, required=True)
     payload = JsonObject(
         required=True,
         metadata={"description": "The payload after the route's minimisation profile."},

@@ -32,6 +32,7 @@ BSN_PATTERN = r"^[0-9]{9}$"
 # polymorphic mode (docs/polymorphic.md): standard base64 of 256 and of 160 bytes
 POLYMORPHIC_PATTERN = r"^[A-Za-z0-9+/]{342}==$"
 ENCRYPTED_PSEUDONYM_PATTERN = r"^[A-Za-z0-9+/]{214}==$"
+DELIVERED_PSEUDONYM_PATTERN = r"^[A-Za-z0-9+/]{128}$"
 PHONE_PATTERN = r"^[0-9 +-]{1,30}$"
 
 OIN_REGEX = re.compile(r"[0-9]{20}")
@@ -161,6 +162,13 @@ class EncryptedPseudonym(_Patterned):
 
     pattern = ENCRYPTED_PSEUDONYM_PATTERN
     message = "Must be an encrypted pseudonym: standard base64 of 160 bytes (216 characters)."
+
+
+class DeliveredPseudonym(_Patterned):
+    """What a recipient gets in polymorphic mode: a ciphertext under its key, base64 of 96 bytes."""
+
+    pattern = DELIVERED_PSEUDONYM_PATTERN
+    message = "Must be an encrypted pseudonym as delivered: standard base64 of 96 bytes."
 
 
 class Bsn(_Patterned):

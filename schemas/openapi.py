@@ -49,12 +49,13 @@ from schemas.reidentification import (
 )
 from schemas.responses import LegalBasisSchema, OrganisationRefSchema
 from schemas.signal import SignalRequestSchema, SignalResponseSchema
-from schemas.subject import BsnSubjectSchema, SubjectSchema
+from schemas.subject import BsnSubjectSchema, DeliveredSubjectSchema, SubjectSchema
 
 _LEAVES: tuple[type[Schema], ...] = (
     ContactSchema,
     SubjectSchema,
     BsnSubjectSchema,
+    DeliveredSubjectSchema,
     OtherPartySchema,
     OrganisationRefSchema,
     LegalBasisSchema,
@@ -109,8 +110,14 @@ def register_schemas(spec: APISpec) -> None:
 def _refine(spec: APISpec) -> None:
     """Add the cross-field rules that marshmallow metadata cannot express."""
     schemas = spec.components.schemas
-    for name in ("Subject", "BsnSubject"):
+    for name in ("BsnSubject", "DeliveredSubject"):
         schemas[name].update({"minProperties": 1, "maxProperties": 1})
+    schemas["Subject"]["oneOf"] = [
+        {"required": ["bsn"], "maxProperties": 1},
+        {"required": ["pseudonym"], "maxProperties": 1},
+        {"required": ["polymorphic"], "maxProperties": 1},
+        {"required": ["encrypted_pseudonym", "received_in"], "maxProperties": 2},
+    ]
     payload = schemas["ExchangeRequest"]["properties"]["payload"]
     payload["oneOf"] = [
         spec.components.get_ref("schema", MESSAGE_SCHEMAS[kind].__name__.removesuffix("Schema"))

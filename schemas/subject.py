@@ -21,7 +21,14 @@ from typing import Any
 from marshmallow import ValidationError, validates_schema
 
 from schemas.base import StrictSchema, load_with
-from schemas.fields import Bsn, EncryptedPseudonym, Object, Polymorphic, Pseudonym
+from schemas.fields import (
+    Bsn,
+    DeliveredPseudonym,
+    EncryptedPseudonym,
+    Object,
+    Polymorphic,
+    Pseudonym,
+)
 from schemas.messages.reference import ExchangeReference
 
 SUBJECT_KEYS: tuple[str, ...] = ("bsn", "pseudonym", "polymorphic", "encrypted_pseudonym")
@@ -54,6 +61,15 @@ class SubjectSchema(StrictSchema):
             errors = _shape_problems(original)
             if errors:
                 raise ValidationError(errors)
+
+
+class DeliveredSubjectSchema(StrictSchema):
+    """The subject as a recipient receives it: the BSN (where the route gives it), its own
+    pseudonym, or in polymorphic mode its pseudonym encrypted for it alone."""
+
+    bsn = Bsn()
+    pseudonym = Pseudonym()
+    encrypted_pseudonym = DeliveredPseudonym()
 
 
 class BsnSubjectSchema(StrictSchema):

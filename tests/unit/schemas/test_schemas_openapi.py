@@ -93,7 +93,17 @@ def test_custom_fields_map_to_json_schema(document):
     subject = schemas["Subject"]
     assert subject["properties"]["bsn"]["pattern"] == "^[0-9]{9}$"
     assert subject["properties"]["pseudonym"]["pattern"] == "^[A-Za-z0-9_-]{1,128}$"
-    assert (subject["minProperties"], subject["maxProperties"]) == (1, 1)
+    # exactly one way of naming the child; a reply by encrypted pseudonym adds received_in
+    assert [branch["required"] for branch in subject["oneOf"]] == [
+        ["bsn"], ["pseudonym"], ["polymorphic"], ["encrypted_pseudonym", "received_in"]
+    ]
+    assert [branch["maxProperties"] for branch in subject["oneOf"]] == [1, 1, 1, 2]
+    delivered = schemas["DeliveredSubject"]
+    assert (delivered["minProperties"], delivered["maxProperties"]) == (1, 1)
+    assert delivered["properties"]["encrypted_pseudonym"]["pattern"] == "^[A-Za-z0-9+/]{128}$"
+    assert schemas["InboxItem"]["properties"]["subject"] == {
+        "$ref": "#/components/schemas/DeliveredSubject"
+    }
     categories = schemas["SupportRequest"]["properties"]["concern_categories"]
     assert categories["uniqueItems"] is True
     assert categories["minItems"] == 1
