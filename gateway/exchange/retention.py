@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..audit.log import AuditEvent, AuditLog
 from ..storage.database import Database
@@ -27,7 +27,10 @@ def purge_expired(db: Database, audit: AuditLog, now: datetime, batch: int = 500
             rows = list(
                 session.scalars(
                     select(Message)
-                    .where(Message.retain_until <= now, Message.ciphertext.is_not(None))
+                    .where(
+                        Message.retain_until <= now,
+                        or_(Message.ciphertext.is_not(None), Message.pep_delivered.is_not(None)),
+                    )
                     .order_by(Message.seq)
                     .limit(batch)
                 )
@@ -45,6 +48,9 @@ def purge_expired(db: Database, audit: AuditLog, now: datetime, batch: int = 500
             )
             for message in rows:
                 message.ciphertext = None
+                # polymorphic mode: the tag and the delivered ciphertext go too, so a reply
+                # by pseudonym can no longer name this exchange
+                message.pep_link = message.pep_delivered = None
                 if message.status in ("accepted", "delivered"):
                     message.status = "dead_lettered"
                     message.dead_lettered_at = now

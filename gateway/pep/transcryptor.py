@@ -13,13 +13,16 @@ part without a restart, in every process.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from pseudonymise.pep import ElGamal, TranscryptionFactors, UnknownDomainError
+from pseudonymise.pep import ElGamal, PepError, TranscryptionFactors, UnknownDomainError
 from pseudonymise.pep.elgamal import decode_base64
 from pseudonymise.pep.group import element, scalar
+
+log = logging.getLogger(__name__)
 
 PEP_DIR = "pep"
 TRANSCRYPTOR_FILE = "transcryptor.json"
@@ -83,10 +86,20 @@ class Transcryptor:
         if stamp != self._stamp:
             with self._lock:
                 if stamp != self._stamp:
-                    self._state = TranscryptorState.from_document(json.loads(path.read_text()))
+                    self._state = self._load(path)
                     self._factors = {}
                     self._stamp = stamp
         return self._state
+
+    @staticmethod
+    def _load(path: Path) -> TranscryptorState | None:
+        """The file's keys; a damaged file counts as none issued (422/404 answers that say
+        so, and one log line naming the file), never a 500 on every polymorphic request."""
+        try:
+            return TranscryptorState.from_document(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, PepError):
+            log.error("polymorphic keys in %s are unreadable; run gateway keys pep-issue", path)
+            return None
 
     def takes_part(self, oin: str) -> bool:
         state = self.state()

@@ -407,3 +407,27 @@ def test_polymorphic_pseudonym_cannot_be_reidentified(gw, issuer):
                        {"pseudonym": pseudonym, "reason": "zorgvraag",
                         "legal_basis": "Wet publieke gezondheid"})
     assert_problem(response, 422, "polymorphic_not_reversible", "pseudonym")
+
+
+def test_retention_purge_erases_the_tag_and_the_delivered_ciphertext(gw, issuer):
+    from datetime import UTC, datetime
+
+    from gateway.audit.log import AuditLog
+    from gateway.exchange.retention import purge_expired
+
+    gw.consent()
+    assert gw.referral().status_code == 202
+    [received] = gw.inbox(ex.GGD)
+    assert gw.post(ex.GGD, f"/api/v1/inbox/{received['id']}/ack", {}).status_code == 200
+    with gw.db.session() as session:
+        kept = session.execute(select(Message.pep_link, Message.pep_delivered)).one()
+    assert kept.pep_link and kept.pep_delivered  # an acknowledged message can be replied to
+    purge_expired(gw.db, AuditLog(), datetime(2100, 1, 1, tzinfo=UTC))
+    with gw.db.session() as session:
+        erased = session.execute(select(Message.pep_link, Message.pep_delivered)).one()
+    assert (erased.pep_link, erased.pep_delivered) == (None, None)
+    pseudonym = pep.open_pseudonym(issuer, received["subject"]["encrypted_pseudonym"], ex.GGD)
+    subject = pep.reply_subject(issuer, pseudonym, received["id"],
+                                received["subject"]["encrypted_pseudonym"], ex.GGD)
+    response = gw.send(ex.GGD, ex.SCHOOL, "jgz_advice", ex.jgz_advice(TODAY), subject)
+    assert_problem(response, 422, "unknown_reference", "subject.received_in")

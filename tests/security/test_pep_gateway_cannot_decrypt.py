@@ -160,3 +160,12 @@ def test_reissuing_keeps_every_pseudonym(issued, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     after = Transcryptor(keys_dir).state()
     assert after.domains == before.domains
+
+
+def test_a_damaged_transcryptor_file_means_no_keys_not_a_crash(issued):
+    keys_dir, _ = issued
+    path = keys_dir / "pep" / "transcryptor.json"
+    path.write_text('{"version": 1, "master_public_key": "not base64"}')
+    transcryptor = Transcryptor(keys_dir)
+    assert transcryptor.state() is None
+    assert not transcryptor.takes_part(ex.GGD)
