@@ -14,14 +14,12 @@ Not thread-safe: give each thread its own client (they may share the key).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import requests
-from joserfc import jwt
 
 from thuiszitterspact_client.bsn import check_bsn
 from thuiszitterspact_client.errors import GatewayError, KeyShareError, PepError, WrongKeyError
@@ -34,11 +32,8 @@ from thuiszitterspact_client.pep import (
     polymorphic_subject,
     reply_subject,
 )
-
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ASSERTION_LIFETIME_SECONDS = 120  # the gateway refuses assertions valid for more than 300 s
-TOKEN_MARGIN_SECONDS = 30  # renew this long before the token expires: clocks and latency
-DEFAULT_EXPIRES_IN = 300
+from thuiszitterspact_client.responses import error_of, is_invalid_token, json_body
+from thuiszitterspact_client.tokens import TokenSource
 
 
 class GatewayClient:
@@ -73,63 +68,18 @@ class GatewayClient:
         check_private_jwk(self._decryption_jwk)
         self._oin = check_oin(oin) if oin is not None else None
         self._session = session or requests.Session()
-        self._token: str | None = None
-        self._token_renew_at = 0.0
+        self._tokens = TokenSource(
+            self.base_url, client_id, self._key, self._session, timeout, scope
+        )
         self._public: PublicKeys | None = None
         self._share: KeyShare | None = None
 
     def __repr__(self) -> str:
         return f"GatewayClient(base_url={self.base_url!r}, client_id={self.client_id!r})"
 
-    # -- tokens ------------------------------------------------------------------------------
-
-    def _assertion(self) -> str:
-        """A client assertion (RFC 7523) for the token endpoint, usable once."""
-        now = int(time.time())
-        header = {"alg": "ES256"}
-        if self._key.kid:
-            header["kid"] = self._key.kid
-        claims = {
-            "iss": self.client_id,
-            "sub": self.client_id,
-            "aud": f"{self.base_url}/oauth/token",
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + ASSERTION_LIFETIME_SECONDS,
-        }
-        return jwt.encode(header, claims, self._key, algorithms=["ES256"])
-
     def access_token(self) -> str:
         """The cached access token, or a new one when it is (nearly) expired."""
-        if self._token is None or time.monotonic() >= self._token_renew_at:
-            self._fetch_token()
-        return self._token  # type: ignore[return-value]
-
-    def _fetch_token(self) -> None:
-        form = {
-            "grant_type": "client_credentials",
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": self._assertion(),
-        }
-        if self.scope:
-            form["scope"] = self.scope
-        requested_at = time.monotonic()  # the token's lifetime starts before the answer arrives
-        response = self._session.post(
-            f"{self.base_url}/oauth/token",
-            data=form,
-            headers={"Accept": "application/json"},
-            timeout=self.timeout,
-        )
-        if response.status_code != 200:
-            raise _error(response)
-        body = _json(response)
-        if not isinstance(body, dict):
-            body = {}
-        token, expires_in = body.get("access_token"), body.get("expires_in", DEFAULT_EXPIRES_IN)
-        if type(token) is not str or type(expires_in) is not int:
-            raise GatewayError(response.status_code, "invalid_response", "Not a token answer.")
-        self._token = token
-        self._token_renew_at = requested_at + max(0, expires_in - TOKEN_MARGIN_SECONDS)
+        return self._tokens.access_token()
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -145,12 +95,12 @@ class GatewayClient:
     ) -> Any:
         """One API call; a 401 ``invalid_token`` is retried once with a fresh token."""
         response = self._send(method, path, body, params, headers, auth)
-        if auth and _is_invalid_token(response):
-            self._token = None  # expired early or revoked: one new token, one more try
+        if auth and is_invalid_token(response):
+            self._tokens.forget()  # expired early or revoked: one new token, one more try
             response = self._send(method, path, body, params, headers, auth)
         if response.status_code >= 400:
-            raise _error(response)
-        return _json(response)
+            raise error_of(response)
+        return json_body(response)
 
     def _send(
         self,
@@ -163,7 +113,7 @@ class GatewayClient:
     ) -> requests.Response:
         sent = {"Accept": "application/json", **(headers or {})}
         if auth:
-            sent["Authorization"] = f"Bearer {self.access_token()}"
+            sent["Authorization"] = f"Bearer {self._tokens.access_token()}"
         return self._session.request(
             method,
             f"{self.base_url}{path}",
@@ -370,49 +320,3 @@ def _open(encrypted: str, share: KeyShare) -> tuple[str | None, str | None]:
         return decrypt_pseudonym(encrypted, share), None
     except PepError as error:
         return None, error.code
-
-
-def _json(response: requests.Response) -> Any:
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError:
-        raise GatewayError(
-            response.status_code, "invalid_response", "The gateway's answer is not JSON."
-        ) from None
-
-
-def _is_invalid_token(response: requests.Response) -> bool:
-    if response.status_code != 401:
-        return False
-    if 'error="invalid_token"' in response.headers.get("WWW-Authenticate", ""):
-        return True
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("code") == "invalid_token"
-
-
-def _error(response: requests.Response) -> GatewayError:
-    """A problem+json answer, an OAuth error answer, or anything else, as a GatewayError."""
-    status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("code"), str):
-        errors = body.get("errors")
-        return GatewayError(
-            status,
-            body["code"],
-            body.get("detail") if isinstance(body.get("detail"), str) else None,
-            errors if isinstance(errors, dict) else None,
-        )
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        description = body.get("error_description")
-        return GatewayError(
-            status, body["error"], description if isinstance(description, str) else None
-        )
-    return GatewayError(status, f"http_{status}", response.reason or None)
