@@ -70,7 +70,8 @@ DELIVERY_LATENCY = Histogram(
 
 PSEUDONYMISATIONS = Counter(
     "gateway_pseudonymisations_total",
-    "Pseudonyms issued or resolved, by domain kind (organisation, audit, consent, match).",
+    "Pseudonyms issued or resolved, by domain kind (organisation, audit, consent, match; "
+    "polymorphic with operation verify or transcrypt).",
     ["domain_kind", "operation"],
 )
 
