@@ -234,6 +234,8 @@ def test_an_invalid_bsn_is_refused_without_repeating_it(app, users):
 # consents ------------------------------------------------------------------------------------
 def test_a_partner_finds_its_consents_by_bsn_but_not_other_organisations(app, users):
     client = users["privacy-school"]
+    form = client.get("/ui/consents").get_data(as_text=True)
+    assert 'id="polymorphic-limit"' in form and "polymorfe modus" in form
     body = text(client.post("/ui/consents", data={"bsn": BSN, "csrf_token": token_of(client)}))
     assert app.config["SCHOOL_CONSENT"] in body
     assert app.config["FOREIGN_CONSENT"] not in body
