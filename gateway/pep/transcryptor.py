@@ -18,7 +18,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from pseudonymise.pep import ElGamal, PepError, TranscryptionFactors, UnknownDomainError
+from pseudonymise.pep import (
+    ElGamal,
+    PepError,
+    TranscryptionFactors,
+    UnknownDomainError,
+    transcrypt,
+)
 from pseudonymise.pep.elgamal import decode_base64
 from pseudonymise.pep.group import element, scalar
 
@@ -130,8 +136,7 @@ class Transcryptor:
         return cached
 
     def transcrypt(self, ciphertext: ElGamal, source_oin: str | None, target_oin: str) -> ElGamal:
-        from pseudonymise.pep import transcrypt
-
+        """Into the target's domain, rerandomised: two deliveries about one child differ."""
         return transcrypt(ciphertext, self.factors(source_oin, target_oin), True)
 
     def sealed_share(self, oin: str, client_id: str) -> dict | None:

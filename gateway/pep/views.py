@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify
 
+from pseudonymise.pep.elgamal import encode_base64
+
 from ..audit.actors import Actor
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
@@ -30,8 +32,6 @@ def _unavailable() -> GatewayError:
 def public_key():
     """Public: partners encrypt BSNs under ``master_public_key``; ``link_public_key`` is the
     statement their link proofs are checked against."""
-    from pseudonymise.pep.elgamal import encode_base64
-
     state = subjects().transcryptor.state()
     if state is None:
         raise _unavailable()
