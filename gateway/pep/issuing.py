@@ -25,7 +25,7 @@ from pseudonymise import organisation_domain
 from pseudonymise.pep import KeyIssuer
 from pseudonymise.pep.elgamal import decode_base64, encode_base64
 
-from .transcryptor import PEP_DIR, SHARES_DIR, TRANSCRYPTOR_FILE
+from .transcryptor import PEP_DIR, SHARE_FILE, TRANSCRYPTOR_FILE
 
 ISSUER_FILE = "issuer.json"
 KEY_SET_VERSION = 1
@@ -124,7 +124,7 @@ def issue(issuer: KeyIssuer, participants: list[Participant], keys_dir: Path) ->
             sealed[client_id] = {"kid": kid, "key_share": token}
             report.sealed.append(client_id)
         shares = {"organisation": participant.oin, "version": KEY_SET_VERSION, "clients": sealed}
-        _replace(pep_dir / SHARES_DIR / f"{participant.oin}.json", json.dumps(shares).encode())
+        _replace(pep_dir / SHARE_FILE.format(oin=participant.oin), json.dumps(shares).encode())
     document = {
         "version": KEY_SET_VERSION,
         "group": "ristretto255",

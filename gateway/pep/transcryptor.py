@@ -1,7 +1,7 @@
 """The gateway's side of polymorphic pseudonymisation: what the key issuer gave it, and no more.
 
 ``GATEWAY_KEYS_DIR/pep/transcryptor.json`` holds the master and link public keys and, per
-organisation that takes part, its reshuffle and rekey factors; ``pep/shares/<OIN>.json`` holds
+organisation that takes part, its reshuffle and rekey factors; ``pep/share-<OIN>.json`` holds
 that organisation's key share sealed (JWE) to its own client keys. Nothing here can decrypt a
 polymorphic pseudonym or compute a link tag: the master key ``y`` and the link secret ``t``
 stay with the issuer (``gateway keys pep-issue``).
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 PEP_DIR = "pep"
 TRANSCRYPTOR_FILE = "transcryptor.json"
-SHARES_DIR = "shares"
+# flat, so that the whole directory can be one Kubernetes Secret (its keys cannot hold a "/")
+SHARE_FILE = "share-{oin}.json"
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class Transcryptor:
 
     def sealed_share(self, oin: str, client_id: str) -> dict | None:
         """``{"kid", "key_share"}`` sealed for this client, or None when none was issued."""
-        path = self._dir / SHARES_DIR / f"{oin}.json"
+        path = self._dir / SHARE_FILE.format(oin=oin)
         try:
             document = json.loads(path.read_text())
         except FileNotFoundError:
