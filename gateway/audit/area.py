@@ -24,7 +24,7 @@ def build_checkpointer(keys: KeyStore, settings: Settings) -> Checkpointer:
     return Checkpointer(NoteSigner(keys.audit_key, origin_for(settings.base_url)))
 
 
-def build_service(core, checkpointer: Checkpointer | None = None) -> AuditService:
+def build_service(core, checkpointer: Checkpointer | None = None, polymorphic=None) -> AuditService:
     """The audit service over ``core`` (the app's :class:`~gateway.services.Services`)."""
     checkpointer = checkpointer or build_checkpointer(core.keys, core.settings)
     return AuditService(
@@ -33,6 +33,7 @@ def build_service(core, checkpointer: Checkpointer | None = None) -> AuditServic
         checkpointer,
         system_clock,
         AuditLog(checkpointer),
+        polymorphic,
     )
 
 
@@ -41,6 +42,5 @@ def init_app(app: Flask) -> None:
     checkpointer = build_checkpointer(core.keys, core.settings)
     # every AuditLog().append in a request of this app signs checkpoints with it
     app.extensions["audit_checkpointer"] = checkpointer
-    app.extensions["audit"] = build_service(core, checkpointer)
-    app.extensions["audit"].polymorphic = app.extensions.get("polymorphic")
+    app.extensions["audit"] = build_service(core, checkpointer, app.extensions["polymorphic"])
     app.register_blueprint(bp)

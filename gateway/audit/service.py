@@ -53,7 +53,7 @@ class AuditService:
         polymorphic: PolymorphicSubjects | None = None,
     ) -> None:
         self.db = db
-        self.polymorphic = polymorphic
+        self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
         self.pseudonymiser = pseudonymiser
         self.checkpointer = checkpointer
         self.clock = clock
@@ -89,17 +89,15 @@ class AuditService:
     def subject_refs(self, bsn: Bsn | LinkTag) -> tuple[str, ...]:
         """The child's audit pseudonym under every key version still held (rotation)."""
         versions = self.pseudonymiser.keyring.versions
-        return tuple(
-            self.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN, v) for v in versions
-        )
+        return tuple(self.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN, v) for v in versions)
 
     def _child(self, actor: Actor, subject: dict) -> Bsn | LinkTag:
         """The child of a subject report: a BSN, or a polymorphic subject whose proof holds
         for the caller's organisation (only systems holding the link secret can make one)."""
         if "polymorphic" not in subject:
             return Bsn(subject["bsn"])
-        if self.polymorphic is None or actor.org_oin is None:
-            raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not set up.")
+        if actor.org_oin is None:  # a web user: the web form takes a BSN only
+            raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not for web users.")
         return self.polymorphic.link_of(subject["polymorphic"], actor.org_oin)
 
     def _best_effort_subject_ref(self, body: object) -> str | None:

@@ -14,7 +14,7 @@ import base64
 from consent.errors import ConsentError
 from consent.records import Actor, Consent, NewConsent, child
 from consent.service import ConsentService
-from pseudonymise import Bsn, LinkTag
+from pseudonymise import LinkTag
 from schemas.consent import load_consent_request, load_consent_search, load_consent_withdrawal
 from schemas.errors import InvalidParameterError, SchemaValidationError
 
@@ -22,7 +22,7 @@ from ..audit.log import AuditEvent, rfc3339
 from ..clock import Clock, local_date
 from ..errors import GatewayError
 from ..pep.subjects import PolymorphicRefusal
-from .trail import AuditTrail
+from .trail import AUDIT_DOMAIN, AuditTrail
 
 STATUS_OF = {
     "consent_grantor_invalid": 422,
@@ -76,9 +76,6 @@ class ConsentApi:
         self.clock = clock
         self.timezone = timezone
 
-    def pseudonymise_audit(self, child: Bsn | LinkTag) -> str:
-        return self.trail.pseudonymiser.pseudonymise_child(child, "audit")
-
     def render(self, consent: Consent) -> dict:
         """A consent as API.md section 5 answers it, its status derived now."""
         return {
@@ -97,8 +94,6 @@ class ConsentApi:
         """The child's tag when the subject is polymorphic (its proof checked), else None."""
         if "polymorphic" not in subject:
             return None
-        if self.trail.polymorphic is None:
-            raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not set up.")
         return self.trail.polymorphic.link_of(subject["polymorphic"], caller.org_oin)
 
     def record(self, caller, body: dict, transaction_id: str) -> dict:
@@ -167,7 +162,7 @@ class ConsentApi:
                 decision="allowed",
                 actor_org=caller.org_oin,
                 actor_client_id=caller.client_id,
-                subject_ref=self.pseudonymise_audit(bsn),
+                subject_ref=self.trail.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN),
                 fsc_transaction_id=transaction_id,
             )
         )

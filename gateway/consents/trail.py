@@ -34,7 +34,7 @@ class AuditTrail:
         self.audit = audit
         self.pseudonymiser = pseudonymiser
         self.clock = clock
-        self.polymorphic = polymorphic
+        self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
 
     def subject_ref(self, subject: object, caller_oin: str | None = None) -> str | None:
         """The audit pseudonym of a request's ``subject``: a valid BSN, or (when
@@ -43,7 +43,7 @@ class AuditTrail:
         try:
             loaded = load_subject(subject)
             if "polymorphic" in loaded:
-                if caller_oin is None or self.polymorphic is None:
+                if caller_oin is None:
                     return None
                 link = self.polymorphic.link_of(loaded["polymorphic"], caller_oin)
                 return self.pseudonymiser.pseudonymise_link(link, AUDIT_DOMAIN)

@@ -19,7 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.interfaces import ConsentChecker, Party
-from pseudonymise import Bsn, DomainPseudonymiser, PseudonymiseError, organisation_domain
+from pseudonymise import (
+    Bsn,
+    DomainPseudonymiser,
+    LinkTag,
+    PseudonymiseError,
+    organisation_domain,
+)
 from schemas.errors import SchemaValidationError
 from schemas.exchange import load_exchange_envelope
 from schemas.messages import load_payload
@@ -63,12 +69,18 @@ class Exchange:
     payload: dict | None = None
     bsn: Bsn | None = None
     pep: PolymorphicChild | None = None
+    pep_checked: bool = False  # step 10 looked at the proof (it held, or the answer says not)
     pep_delivered: bytes | None = None
     subject_ref: str | None = None
     consent_id: str | None = None
     delivered_subject: dict | None = None
     minimised: Minimised | None = None
     steps_run: list[str] = field(default_factory=lambda: ["token", "scope", "body"])
+
+    @property
+    def child(self) -> Bsn | LinkTag:
+        """Who the exchange is about: the BSN, or in polymorphic mode the link tag."""
+        return self.pep.link if self.pep is not None else self.bsn
 
     @property
     def recipient_oin(self) -> str | None:
@@ -82,7 +94,7 @@ class PipelineContext:
     routes: RoutePolicies
     pseudonymiser: DomainPseudonymiser
     consent: ConsentChecker
-    polymorphic: PolymorphicSubjects | None = None
+    polymorphic: PolymorphicSubjects = field(default_factory=PolymorphicSubjects.unavailable)
 
 
 Step = Callable[[Exchange, PipelineContext], None]
@@ -174,10 +186,7 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
                 "The pseudonym was not issued to your organisation.",
                 {"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
             ) from None
-    if exchange.pep is not None:
-        exchange.subject_ref = ctx.pseudonymiser.pseudonymise_link(exchange.pep.link, AUDIT_DOMAIN)
-    else:
-        exchange.subject_ref = ctx.pseudonymiser.pseudonymise(exchange.bsn, AUDIT_DOMAIN)
+    exchange.subject_ref = ctx.pseudonymiser.pseudonymise_child(exchange.child, AUDIT_DOMAIN)
     metrics.PSEUDONYMISATIONS.labels("audit", "issue").inc()
     reply_to = exchange.payload.get("in_reply_to")
     if reply_to is not None:
@@ -201,10 +210,6 @@ def _resolve_polymorphic(exchange: Exchange, ctx: PipelineContext, subject: dict
     """Polymorphic mode: both parties take part, the route allows it, the proof holds."""
     service = ctx.polymorphic
     try:
-        if service is None:
-            raise PolymorphicRefusal(
-                422, "polymorphic_unavailable", "Polymorphic pseudonymisation is not set up."
-            )
         service.require_available()
         sender_enabled = ctx.session.scalar(
             select(Organisation.polymorphic).where(Organisation.id == exchange.sender.id)
@@ -228,6 +233,7 @@ def _resolve_polymorphic(exchange: Exchange, ctx: PipelineContext, subject: dict
         service.require_participant(
             exchange.recipient.oin, exchange.recipient.polymorphic, role="recipient"
         )
+        exchange.pep_checked = True
         if "polymorphic" in subject:
             exchange.pep = service.read_polymorphic(subject["polymorphic"], exchange.sender.oin)
         else:
@@ -264,20 +270,13 @@ def _read_reply(
     )
 
 
-def consent_ref(exchange: Exchange, pseudonymiser: DomainPseudonymiser) -> str:
-    """The child's consent-domain pseudonym, from its BSN or its polymorphic link tag."""
-    if exchange.pep is not None:
-        return pseudonymiser.pseudonymise_link(exchange.pep.link, CONSENT_DOMAIN)
-    return pseudonymiser.pseudonymise(exchange.bsn, CONSENT_DOMAIN)
-
-
 def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 11: a legal obligation named in the policy, or a covering consent (fail closed)."""
     if not exchange.route.needs_consent:
         return
     metrics.PSEUDONYMISATIONS.labels("consent", "issue").inc()
     decision = ctx.consent.check(
-        consent_ref(exchange, ctx.pseudonymiser),
+        ctx.pseudonymiser.pseudonymise_child(exchange.child, CONSENT_DOMAIN),
         exchange.route.purpose,
         Party(exchange.sender.oin, exchange.sender.type),
         Party(exchange.recipient.oin, exchange.recipient.type),
@@ -338,14 +337,13 @@ def run(exchange: Exchange, ctx: PipelineContext) -> None:
 
 
 def best_effort_subject_ref(
-    exchange: Exchange,
-    pseudonymiser: DomainPseudonymiser,
-    polymorphic: PolymorphicSubjects | None = None,
+    exchange: Exchange, pseudonymiser: DomainPseudonymiser, polymorphic: PolymorphicSubjects
 ) -> str | None:
     """The audit pseudonym for a refused request that named a syntactically valid subject.
 
     A polymorphic subject counts once its proof holds (its tag is then known); a reply by
     encrypted pseudonym only once step 10 checked it (``exchange.subject_ref`` is then set).
+    A proof that step 10 already checked and refused is not checked a second time here.
     """
     if exchange.subject_ref:
         return exchange.subject_ref
@@ -353,7 +351,7 @@ def best_effort_subject_ref(
     try:
         loaded = load_subject(subject)
         if "polymorphic" in loaded:
-            if polymorphic is None or polymorphic.transcryptor.state() is None:
+            if exchange.pep_checked or polymorphic.transcryptor.state() is None:
                 return None
             child = polymorphic.read_polymorphic(loaded["polymorphic"], exchange.sender.oin)
             return pseudonymiser.pseudonymise_link(child.link, AUDIT_DOMAIN)

@@ -47,7 +47,7 @@ class ExchangeService:
         polymorphic: PolymorphicSubjects | None = None,
     ) -> None:
         self.db = db
-        self.polymorphic = polymorphic
+        self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
         self.routes = RoutePolicies()
         self.pseudonymiser = pseudonymiser
         self.consent = consent

@@ -65,6 +65,12 @@ class PolymorphicSubjects:
     def __init__(self, transcryptor: Transcryptor) -> None:
         self.transcryptor = transcryptor
 
+    @classmethod
+    def unavailable(cls) -> PolymorphicSubjects:
+        """The default of services built without one: every polymorphic subject is refused
+        with ``polymorphic_unavailable``, through the same checks as a real one."""
+        return cls(Transcryptor(None))
+
     def require_available(self) -> None:
         if self.transcryptor.state() is None:
             raise PolymorphicRefusal(

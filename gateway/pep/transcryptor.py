@@ -71,19 +71,19 @@ class TranscryptorState:
 class Transcryptor:
     """Transcrypts between the master domain and organisation domains; reloads on change."""
 
-    def __init__(self, keys_dir: Path) -> None:
-        self._dir = Path(keys_dir) / PEP_DIR
+    def __init__(self, keys_dir: Path | None) -> None:
+        """``keys_dir`` None: a transcryptor that was never issued keys (services built
+        outside an application, e.g. by the CLI, answer ``polymorphic_unavailable``)."""
+        self._dir = Path(keys_dir) / PEP_DIR if keys_dir is not None else None
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._state: TranscryptorState | None = None
         self._factors: dict[tuple[str | None, str], TranscryptionFactors] = {}
 
-    @property
-    def directory(self) -> Path:
-        return self._dir
-
     def state(self) -> TranscryptorState | None:
         """The issued keys, or None while the issuer has not run."""
+        if self._dir is None:
+            return None
         path = self._dir / TRANSCRYPTOR_FILE
         try:
             info = path.stat()
@@ -142,6 +142,8 @@ class Transcryptor:
 
     def sealed_share(self, oin: str, client_id: str) -> dict | None:
         """``{"kid", "key_share"}`` sealed for this client, or None when none was issued."""
+        if self._dir is None:
+            return None
         path = self._dir / SHARE_FILE.format(oin=oin)
         try:
             document = json.loads(path.read_text())

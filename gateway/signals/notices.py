@@ -52,7 +52,7 @@ class MatchNotifier:
         self.sealer = sealer
         self.audit = audit
         self.pseudonymiser = pseudonymiser
-        self.polymorphic = polymorphic
+        self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
 
     def subject(self, recipient: Side, child: Bsn | LinkTag) -> tuple[dict, bytes | None]:
         """The recipient's own pseudonym for the child; in polymorphic mode transcrypted from

@@ -145,8 +145,6 @@ class SignalService:
             )
         service = self.notifier.polymorphic
         try:
-            if service is None:
-                raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not set up.")
             service.require_available()
             with self.db.session() as session:
                 enabled = session.scalar(

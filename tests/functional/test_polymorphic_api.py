@@ -431,3 +431,28 @@ def test_retention_purge_erases_the_tag_and_the_delivered_ciphertext(gw, issuer)
                                 received["subject"]["encrypted_pseudonym"], ex.GGD)
     response = gw.send(ex.GGD, ex.SCHOOL, "jgz_advice", ex.jgz_advice(TODAY), subject)
     assert_problem(response, 422, "unknown_reference", "subject.received_in")
+
+
+def test_a_refused_proof_is_checked_once_not_again_for_the_audit_record(gw, monkeypatch):
+    """Checking a proof costs a millisecond; a request with a bad one must not cost two."""
+    from gateway.pep.subjects import PolymorphicSubjects
+
+    calls = []
+    original = PolymorphicSubjects.read_polymorphic
+
+    def counting(self, value, sender_oin):
+        calls.append(sender_oin)
+        return original(self, value, sender_oin)
+
+    monkeypatch.setattr(PolymorphicSubjects, "read_polymorphic", counting)
+    response = gw.send(ex.SCHOOL, ex.GGD, "sickness_absence_referral",
+                       ex.sickness_absence_referral(TODAY),
+                       {"polymorphic": pep.tamper(gw.subject()["polymorphic"], 200)})
+    assert_problem(response, 422, "invalid_polymorphic")
+    assert calls == [ex.SCHOOL]
+    # refused before step 10 (route), the proof is checked once to name the child
+    calls.clear()
+    response = gw.send(ex.SCHOOL, ex.GGD, "jgz_advice", ex.jgz_advice(TODAY), gw.subject())
+    assert_problem(response, 403, "route_not_allowed")
+    assert calls == [ex.SCHOOL]
+    assert gw.audit("exchange.send")[-1]["subject_ref"] is not None
