@@ -8,20 +8,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validates_schema
 
-from schemas.base import ResponseSchema
-from schemas.fields import Choice, ListOf, Object, Oin, StrictInteger
+from schemas.base import ResponseSchema, StrictSchema
+from schemas.fields import Bsn, Choice, ListOf, Object, Oin, Polymorphic, Pseudonym, StrictInteger
 from schemas.paging import PagedSearchSchema, load_search
 from schemas.responses import LegalBasisSchema, hex_sha256, next_cursor
-from schemas.subject import BsnSubjectSchema
 from schemas.vocabulary import AUDIT_DECISIONS, AUDIT_PURPOSES, MESSAGE_TYPES
 
 
-class SubjectReportRequestSchema(PagedSearchSchema):
-    """``POST /api/v1/audit/subject-report``: one child's events, by BSN in the body."""
+class ReportSubjectSchema(StrictSchema):
+    """The child of a subject report: by BSN, by the caller's own pseudonym (a partner that
+    knows the child only by pseudonym, API.md section 13 rule 2), or polymorphic."""
 
-    subject = Object(BsnSubjectSchema, required=True)
+    bsn = Bsn()
+    pseudonym = Pseudonym()
+    polymorphic = Polymorphic()
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        """Neither: ``bsn`` is missing (as before pseudonyms were taken); more: the subject."""
+        if not isinstance(original, dict):
+            return
+        named = [key for key in ("bsn", "pseudonym", "polymorphic") if key in original]
+        if not named:
+            raise ValidationError({"bsn": [self.fields["bsn"].error_messages["required"]]})
+        if len(named) > 1:
+            raise ValidationError("Must hold exactly one of bsn, pseudonym or polymorphic.")
+
+
+class SubjectReportRequestSchema(PagedSearchSchema):
+    """``POST /api/v1/audit/subject-report``: one child's events."""
+
+    subject = Object(ReportSubjectSchema, required=True)
 
 
 def load_subject_report_request(data: object) -> dict[str, Any]:
@@ -42,7 +61,11 @@ class AuditActorSchema(ResponseSchema):
 
 
 class AuditEventSchema(ResponseSchema):
-    """One entry of the hash-chained audit log."""
+    """One entry of the hash-chained audit log.
+
+    ``hash`` is the hex SHA-256 of the RFC 8785 form of the event without the view members
+    ``hash``, ``subject_ref`` and ``subject_opening``; the Merkle leaf hash is SHA-256 of 0x00
+    followed by the same bytes (docs/audit-design.md)."""
 
     seq = StrictInteger(required=True, metadata={"minimum": 1})
     at = fields.DateTime(required=True)
@@ -65,7 +88,28 @@ class AuditEventSchema(ResponseSchema):
         allow_none=True,
         metadata={"description": "Entries like date_of_birth->birth_year."},
     )
-    subject_ref = _nullable_string(description="Audit-domain pseudonym of the child.")
+    subject_ref = _nullable_string(
+        description=(
+            "The child's audit-domain pseudonym: for the operator's readers only, null for "
+            "everyone else (API.md section 13 rule 1). Not hashed."
+        )
+    )
+    subject_commitment = _nullable_string(
+        description=(
+            "Hashed per-event commitment to the child: hex SHA-256 of "
+            "'thuiszitterspact/audit-subject/v1' 0x00 || opening || subject_ref. Hiding and "
+            "different in every event; null when the event named no child."
+        )
+    )
+    subject_opening = fields.String(
+        allow_none=True,
+        metadata={
+            "description": (
+                "Operator readers only (absent for partners): the 16-byte opening (hex) of "
+                "subject_commitment. Not hashed."
+            )
+        },
+    )
     fsc_transaction_id = _nullable_string()
     prev_hash = hex_sha256(required=True)
     hash = hex_sha256(required=True)

@@ -1,6 +1,7 @@
 """Export formats of the audit log (API.md section 8), one event at a time.
 
-JSON Lines: each line is one event exactly as the API returns it (canonical JSON + ``hash``).
+JSON Lines: each line is one event exactly as the API returns it to that reader (the hashed
+JSON plus the view members, :mod:`gateway.audit.search`).
 CSV: a header row of the event fields, nested fields flattened with dots
 (``actor.org``, ``legal_basis.citation``), lists joined with ``;``, null as an empty cell.
 """
@@ -12,7 +13,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
-from .search import event_json
+from .search import StoredEvent
 
 CSV_COLUMNS: tuple[str, ...] = (
     "seq",
@@ -36,6 +37,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "fields_dropped",
     "fields_generalised",
     "subject_ref",
+    "subject_commitment",
+    "subject_opening",
     "fsc_transaction_id",
     "prev_hash",
     "hash",
@@ -71,18 +74,17 @@ def _csv_line(values: Iterable[str]) -> str:
     return buffer.getvalue()
 
 
-def csv_lines(events: Iterable[tuple[str, str]]) -> Iterator[str]:
+def csv_lines(events: Iterable[StoredEvent], operator: bool) -> Iterator[str]:
     yield _csv_line(CSV_COLUMNS)
-    for canonical, digest in events:
-        event = json.loads(canonical)
-        event["hash"] = digest
-        yield _csv_line(flatten(event))
+    for stored in events:
+        yield _csv_line(flatten(stored.view_dict(operator)))
 
 
-def jsonl_lines(events: Iterable[tuple[str, str]]) -> Iterator[str]:
-    for canonical, digest in events:
-        yield event_json(canonical, digest) + "\n"
+def jsonl_lines(events: Iterable[StoredEvent], operator: bool) -> Iterator[str]:
+    for stored in events:
+        yield stored.view(operator) + "\n"
 
 
-def lines(fmt: str, events: Iterable[tuple[str, str]]) -> Iterator[str]:
-    return csv_lines(events) if fmt == "csv" else jsonl_lines(events)
+def lines(fmt: str, events: Iterable[StoredEvent], operator: bool = False) -> Iterator[str]:
+    """The export for a reader; ``operator`` adds the operator-only members."""
+    return csv_lines(events, operator) if fmt == "csv" else jsonl_lines(events, operator)

@@ -21,11 +21,17 @@ from sqlalchemy.orm import Session
 
 from .. import metrics
 from .chain import GENESIS_HASH
+from .commitment import commit, new_opening
 from .models import AuditEventRow
 
 __all__ = ["GENESIS_HASH", "AuditEvent", "AuditLog", "AuditReceipt", "rfc3339"]
 _NEXT_SEQ = text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
 _SET_HEAD_HASH = text("UPDATE audit_head SET hash = :hash WHERE id = 1")
+
+
+def clear_index(oins: tuple[str, ...]) -> str | None:
+    """The ``subject_clear_to`` column: ``,oin,oin,`` so that one OIN matches exactly."""
+    return "," + ",".join(sorted(set(oins))) + "," if oins else None
 
 
 def rfc3339(moment: datetime) -> str:
@@ -55,9 +61,19 @@ class AuditEvent:
     subject_ref: str | None = None
     fsc_transaction_id: str | None = None
     steps: tuple[str, ...] = ()
+    clear_to: tuple[str, ...] = ()
+    """OINs of the organisations that named the child's BSN in this event, or received it in
+    clear (an index for partners' subject reports, API.md section 13 rule 2; not hashed)."""
+    pseudonym_to: tuple[str, ...] = ()
+    """OINs of the organisations that named the child by their own pseudonym in this event,
+    or received it (the same kind of index, for reports by pseudonym)."""
 
-    def document(self, seq: int, at: datetime, prev_hash: str) -> dict:
-        """The event as the API returns it, without ``hash``."""
+    def document(
+        self, seq: int, at: datetime, prev_hash: str, commitment: str | None = None
+    ) -> dict:
+        """The event as hashed: what every reader receives, without the view members
+        (``hash``, ``subject_ref``, ``subject_opening``; docs/audit-design.md).
+        ``commitment`` commits to ``subject_ref`` (:mod:`gateway.audit.commitment`)."""
         return {
             "seq": seq,
             "at": rfc3339(at),
@@ -79,7 +95,7 @@ class AuditEvent:
             "fields_forwarded": list(self.fields_forwarded),
             "fields_dropped": list(self.fields_dropped),
             "fields_generalised": list(self.fields_generalised),
-            "subject_ref": self.subject_ref,
+            "subject_commitment": commitment,
             "fsc_transaction_id": self.fsc_transaction_id,
             "prev_hash": prev_hash,
         }
@@ -89,6 +105,25 @@ class AuditEvent:
 class AuditReceipt:
     seq: int
     hash: str
+
+
+FOLLOW_UPS = frozenset({"exchange.deliver", "exchange.ack", "exchange.dead_letter"})
+"""Events about an accepted exchange after its send: the organisations that named or got the
+child in them are those of the send itself, so they inherit its naming index."""
+
+_SEND_NAMING = text(
+    "SELECT subject_clear_to, subject_pseudonym_to FROM audit_events "
+    "WHERE exchange_id = :id AND action = 'exchange.send' AND decision = 'allowed' LIMIT 1"
+)
+
+
+def _split(index: str | None) -> tuple[str, ...]:
+    return tuple(part for part in (index or "").split(",") if part)
+
+
+def _naming_of_send(session: Session, exchange_id: str) -> tuple[tuple, tuple]:
+    row = session.execute(_SEND_NAMING, {"id": exchange_id}).first()
+    return (_split(row[0]), _split(row[1])) if row is not None else ((), ())
 
 
 _SEQ_PLACEHOLDER = 9007199254740991
@@ -136,7 +171,13 @@ class AuditLog:
         self.checkpointer = checkpointer
 
     def append(self, session: Session, event: AuditEvent, at: datetime) -> AuditReceipt:
-        template = rfc8785.dumps(event.document(_SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER)).decode()
+        if event.exchange_id and event.action in FOLLOW_UPS and event.subject_ref:
+            event.clear_to, event.pseudonym_to = _naming_of_send(session, event.exchange_id)
+        opening = new_opening() if event.subject_ref is not None else None
+        commitment = commit(event.subject_ref, opening) if opening is not None else None
+        template = rfc8785.dumps(
+            event.document(_SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER, commitment)
+        ).decode()
         row = session.execute(_NEXT_SEQ).one()
         seq, prev_hash = int(row[0]), row[1]
         canonical = template.replace(
@@ -156,6 +197,9 @@ class AuditLog:
                 "decision": event.decision,
                 "exchange_id": event.exchange_id,
                 "subject_ref": event.subject_ref,
+                "subject_opening": opening,
+                "subject_clear_to": clear_index(event.clear_to),
+                "subject_pseudonym_to": clear_index(event.pseudonym_to),
                 "steps": ",".join(event.steps) or None,
                 "canonical": canonical,
                 "hash": digest,

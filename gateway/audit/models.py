@@ -17,7 +17,9 @@ class AuditEventRow(Base):
     """One event; ``canonical`` is the RFC 8785 JSON of the event without ``hash``.
 
     The columns beside it exist for filtering; the API answers from ``canonical`` so that what
-    anyone re-hashes is exactly what was hashed.
+    anyone re-hashes is exactly what was hashed. ``subject_ref`` (the child's global audit
+    pseudonym) is not in ``canonical``: the hashed event holds a per-event commitment to it,
+    opened by ``subject_opening`` (docs/audit-design.md).
     """
 
     __tablename__ = "audit_events"
@@ -40,6 +42,12 @@ class AuditEventRow(Base):
     decision: Mapped[str] = mapped_column(String(10))
     exchange_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     subject_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # the opening of the hashed subject_commitment (operator readers only; erased on shredding)
+    subject_opening: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # ",oin,oin,": who named the child's BSN in this event or received it in clear
+    subject_clear_to: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # ",oin,oin,": who named the child by its own pseudonym here, or received that pseudonym
+    subject_pseudonym_to: Mapped[str | None] = mapped_column(String(400), nullable=True)
     steps: Mapped[str | None] = mapped_column(String(400), nullable=True)
     canonical: Mapped[str] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(String(64))
@@ -83,3 +91,16 @@ class AuditCheckpointRow(Base):
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     key_id: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text)
+
+
+class AuditLegacyChain(Base):
+    """What the pre-v1.1 chain had signed, kept for the operator when migration 0010 re-chained
+    the log into the commitment form: its checkpoints (``tree_size``, ``root_hash``, ``note``)
+    and its last head (``head_hash`` at the old head's ``tree_size``)."""
+
+    __tablename__ = "audit_legacy_chain"
+
+    tree_size: Mapped[int] = mapped_column(BIG, primary_key=True, autoincrement=False)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    root_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

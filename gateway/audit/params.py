@@ -39,6 +39,10 @@ class EventFilter:
     message_type: str | None = None
     decision: str | None = None
     subject_refs: tuple[str, ...] | None = None
+    clear_to: str | None = None
+    """Only events whose ``subject_clear_to`` index names this OIN."""
+    pseudonym_to: str | None = None
+    """Only events whose ``subject_pseudonym_to`` index names this OIN."""
 
 
 def parse_time(name: str, raw: str | None) -> datetime | None:

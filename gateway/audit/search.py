@@ -1,13 +1,18 @@
 """Selecting audit events: visibility, filters, pages and streams.
 
-Visibility (API.md section 8): the operator organisation sees every event; any other
-organisation the events where it is the actor, the sender or the recipient. The SQL filter
-uses the index columns; each event is then checked once more against its canonical JSON (what
-the API returns), so that an index column that disagrees with the hashed event can never show
-an organisation someone else's event.
+Visibility (API.md sections 8 and 13): the operator organisation sees every event; any other
+organisation the events where it is the actor or the sender, and those where it is the
+recipient of something that happened (never a refused send addressed to it: rule 2, a
+would-be recipient must not learn that someone tried to tell it about a child). The SQL
+filter uses the index columns; each event is then checked once more against its canonical JSON
+(what the API returns), so that an index column that disagrees with the hashed event can never
+show an organisation someone else's event.
 
-Events are answered exactly as hashed plus ``hash``: the stored canonical JSON with the hash
-member spliced in, so that anyone can recompute ``hash`` (drop ``hash``, JCS, SHA-256).
+Events are answered as hashed plus the view members (docs/audit-design.md): ``hash``;
+``subject_ref``, the child's global audit pseudonym for the operator's readers and null for
+everyone else; and for the operator's readers ``subject_opening``, which opens the hashed
+``subject_commitment``. Anyone recomputes ``hash`` by dropping those three members, JCS,
+SHA-256.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..storage.database import Database
@@ -27,20 +33,54 @@ from .params import EventFilter, encode_cursor
 log = logging.getLogger(__name__)
 
 
+VIEW_MEMBERS = ("hash", "subject_ref", "subject_opening")
+"""Members an answer adds to the hashed event; drop them to recompute ``hash``."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One row as read for an answer: the hashed JSON and the operator-only index values."""
+
+    seq: int
+    canonical: str
+    hash: str
+    subject_ref: str | None = None
+    subject_opening: str | None = None
+
+    def view(self, operator: bool) -> str:
+        """The event as ``operator`` (or a partner) receives it: one line of JSON."""
+        if operator:
+            extra = (
+                f',"subject_opening":{json.dumps(self.subject_opening)}'
+                f',"subject_ref":{json.dumps(self.subject_ref)}'
+            )
+        else:
+            extra = ',"subject_ref":null'
+        return f'{self.canonical[:-1]},"hash":"{self.hash}"{extra}}}'
+
+    def view_dict(self, operator: bool) -> dict:
+        event = json.loads(self.canonical)
+        event["hash"] = self.hash
+        event["subject_ref"] = self.subject_ref if operator else None
+        if operator:
+            event["subject_opening"] = self.subject_opening
+        return event
+
+
 def event_json(canonical: str, digest: str) -> str:
-    """The event as the API returns it: canonical JSON plus ``hash`` (one line of JSON)."""
-    return f'{canonical[:-1]},"hash":"{digest}"}}'
-
-
-def event_dict(canonical: str, digest: str) -> dict:
-    event = json.loads(canonical)
-    event["hash"] = digest
-    return event
+    """A partner's view of a stored event (no operator-only members)."""
+    return StoredEvent(0, canonical, digest).view(operator=False)
 
 
 def concerns(event: dict, oin: str) -> bool:
     actor = event.get("actor") or {}
-    return oin in (actor.get("org"), event.get("sender"), event.get("recipient"))
+    if oin in (actor.get("org"), event.get("sender")):
+        return True
+    return event.get("recipient") == oin and not _refused_send(event)
+
+
+def _refused_send(event: dict) -> bool:
+    return event.get("action") == "exchange.send" and event.get("decision") == "denied"
 
 
 def visible(actor: Actor, event: dict) -> bool:
@@ -52,19 +92,28 @@ def visible(actor: Actor, event: dict) -> bool:
     return False
 
 
-def _query(actor: Actor, wanted: EventFilter, after: int) -> Select:
-    query = select(AuditEventRow.seq, AuditEventRow.canonical, AuditEventRow.hash).where(
-        AuditEventRow.seq > after
+def partner_visibility(oin: str):
+    """The SQL side of :func:`concerns` for organisation ``oin``."""
+    return or_(
+        AuditEventRow.actor_org == oin,
+        AuditEventRow.sender == oin,
+        and_(
+            AuditEventRow.recipient == oin,
+            or_(AuditEventRow.action != "exchange.send", AuditEventRow.decision != "denied"),
+        ),
     )
+
+
+def _query(actor: Actor, wanted: EventFilter, after: int) -> Select:
+    query = select(
+        AuditEventRow.seq,
+        AuditEventRow.canonical,
+        AuditEventRow.hash,
+        AuditEventRow.subject_ref,
+        AuditEventRow.subject_opening,
+    ).where(AuditEventRow.seq > after)
     if not actor.is_operator:
-        oin = actor.org_oin or ""
-        query = query.where(
-            or_(
-                AuditEventRow.actor_org == oin,
-                AuditEventRow.sender == oin,
-                AuditEventRow.recipient == oin,
-            )
-        )
+        query = query.where(partner_visibility(actor.org_oin or ""))
     if wanted.org is not None:
         query = query.where(
             or_(
@@ -85,6 +134,12 @@ def _query(actor: Actor, wanted: EventFilter, after: int) -> Select:
         query = query.where(AuditEventRow.decision == wanted.decision)
     if wanted.subject_refs is not None:
         query = query.where(AuditEventRow.subject_ref.in_(wanted.subject_refs))
+    if wanted.clear_to is not None:
+        query = query.where(AuditEventRow.subject_clear_to.contains(f",{wanted.clear_to},"))
+    if wanted.pseudonym_to is not None:
+        query = query.where(
+            AuditEventRow.subject_pseudonym_to.contains(f",{wanted.pseudonym_to},")
+        )
     return query.order_by(AuditEventRow.seq)
 
 
@@ -93,7 +148,7 @@ def page(session: Session, actor: Actor, wanted: EventFilter, after: int, limit:
     rows = session.execute(_query(actor, wanted, after).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [event_dict(canonical, digest) for _, canonical, digest in rows]
+    items = [StoredEvent(*row).view_dict(actor.is_operator) for row in rows]
     items = [event for event in items if visible(actor, event)]
     return {
         "items": items,
@@ -103,17 +158,18 @@ def page(session: Session, actor: Actor, wanted: EventFilter, after: int, limit:
 
 def stream(
     db: Database, actor: Actor, wanted: EventFilter, batch: int = 1000
-) -> Iterator[tuple[str, str]]:
-    """``(canonical, hash)`` of every selected event in ``seq`` order, read a batch at a time
-    in short transactions, so no connection is held while the caller writes the answer. For
-    a partner each event is parsed and checked against its canonical JSON first."""
+) -> Iterator[StoredEvent]:
+    """Every selected event in ``seq`` order, read a batch at a time in short transactions,
+    so no connection is held while the caller writes the answer. For a partner each event is
+    parsed and checked against its canonical JSON first."""
     after = 0
     while True:
         with db.session() as session:
             rows = session.execute(_query(actor, wanted, after).limit(batch)).all()
-        for _, canonical, digest in rows:
-            if actor.is_operator or visible(actor, json.loads(canonical)):
-                yield canonical, digest
+        for row in rows:
+            stored = StoredEvent(*row)
+            if actor.is_operator or visible(actor, json.loads(stored.canonical)):
+                yield stored
         if len(rows) < batch:
             return
         after = rows[-1][0]

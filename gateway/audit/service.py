@@ -13,7 +13,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
-from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, is_valid_bsn
+from pseudonymise import (
+    Bsn,
+    DomainPseudonymiser,
+    LinkTag,
+    PseudonymiseError,
+    is_valid_bsn,
+    organisation_domain,
+)
 from schemas.audit import load_subject_report_request
 from schemas.errors import InvalidParameterError, SchemaValidationError
 
@@ -30,6 +37,16 @@ from .proofs import ProofService
 from .verify import ChainVerifier, VerifyReport
 
 AUDIT_DOMAIN = "audit"
+
+
+def naming(actor: Actor, subject: dict, child: object) -> dict:
+    """The audit index of a request that named a child: the caller named its BSN (or the
+    polymorphic encryption it made from the BSN) or its own pseudonym (docs/audit-design.md)."""
+    if child is None or actor.org_oin is None:
+        return {}
+    if "pseudonym" in subject:
+        return {"pseudonym_to": (actor.org_oin,)}
+    return {"clear_to": (actor.org_oin,)}
 
 
 def schema_problem(exc: SchemaValidationError) -> GatewayError:
@@ -91,14 +108,41 @@ class AuditService:
         versions = self.pseudonymiser.keyring.versions
         return tuple(self.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN, v) for v in versions)
 
-    def _child(self, actor: Actor, subject: dict) -> Bsn | LinkTag:
-        """The child of a subject report: a BSN, or a polymorphic subject whose proof holds
-        for the caller's organisation (only systems holding the link secret can make one)."""
-        if "polymorphic" not in subject:
+    def _child(self, actor: Actor, subject: dict) -> Bsn | LinkTag | None:
+        """The child of a subject report: a BSN, the caller's own pseudonym (None when it is
+        not one: the answer is then that of a child nobody ever named), or a polymorphic
+        subject whose proof holds for the caller's organisation."""
+        if "bsn" in subject:
             return Bsn(subject["bsn"])
+        if "pseudonym" in subject:
+            if actor.org_oin is None:
+                return None
+            try:
+                return self.pseudonymiser.reveal(
+                    subject["pseudonym"], organisation_domain(actor.org_oin)
+                )
+            except PseudonymiseError:
+                return None
         if actor.org_oin is None:  # a web user: the web form takes a BSN only
             raise PolymorphicRefusal(422, "polymorphic_unavailable", "Not for web users.")
         return self.polymorphic.link_of(subject["polymorphic"], actor.org_oin)
+
+    @staticmethod
+    def _report_filter(actor: Actor, subject: dict, refs: tuple[str, ...]) -> EventFilter:
+        """Which of the child's events this reader may see (API.md section 13 rule 2).
+
+        The operator's readers see the child's whole trail. A partner sees, of the events it
+        may see at all, those in which it named the child in the same form it asks with, or
+        received it so: by BSN (or its polymorphic encryption, made from the BSN) the events
+        where it sent the BSN or received it in clear; by its own pseudonym those where it
+        used or received that pseudonym. So no answer depends on whether a guessed BSN is the
+        child it knows by pseudonym."""
+        if actor.is_operator:
+            return EventFilter(subject_refs=refs)
+        oin = actor.org_oin or ""
+        if "pseudonym" in subject:
+            return EventFilter(subject_refs=refs, pseudonym_to=oin)
+        return EventFilter(subject_refs=refs, clear_to=oin)
 
     def _best_effort_subject_ref(self, body: object) -> str | None:
         subject = body.get("subject") if isinstance(body, dict) else None
@@ -137,30 +181,31 @@ class AuditService:
                 self._best_effort_subject_ref(body),
             )
             raise schema_problem(exc) from None
+        subject = loaded["subject"]
         try:
-            bsn = self._child(actor, loaded["subject"])
+            child = self._child(actor, subject)
         except PolymorphicRefusal as refusal:
             self.deny("audit.subject_report", actor, refusal.code, fsc_transaction_id)
             raise refusal.problem() from None
+        subject_ref = self.subject_ref(child) if child is not None else None
         try:
             after = decode_cursor(loaded["cursor"])
         except GatewayError as error:
             self.deny(
-                "audit.subject_report",
-                actor,
-                error.code,
-                fsc_transaction_id,
-                self.subject_ref(bsn),
+                "audit.subject_report", actor, error.code, fsc_transaction_id, subject_ref
             )
             raise
         self.record(
             actor.event(
                 "audit.subject_report",
-                subject_ref=self.subject_ref(bsn),
+                subject_ref=subject_ref,
                 fsc_transaction_id=fsc_transaction_id,
+                **naming(actor, subject, child),
             )
         )
-        wanted = EventFilter(subject_refs=self.subject_refs(bsn))
+        if child is None:
+            return {"items": [], "next_cursor": None}
+        wanted = self._report_filter(actor, subject, self.subject_refs(child))
         with self.db.session() as session:
             return search.page(session, actor, wanted, after, loaded["limit"])
 
@@ -169,7 +214,7 @@ class AuditService:
     ) -> Iterator[str]:
         """The lines of the export (streamed: the events are read while they are sent)."""
         self.record(actor.event("audit.export", fsc_transaction_id=fsc_transaction_id))
-        return export.lines(fmt, search.stream(self.db, actor, wanted))
+        return export.lines(fmt, search.stream(self.db, actor, wanted), actor.is_operator)
 
     def verify(self, actor: Actor, fsc_transaction_id: str | None = None) -> VerifyReport:
         """Verify the whole chain and every checkpoint; a valid log gets a fresh checkpoint

@@ -336,6 +336,25 @@ def run(exchange: Exchange, ctx: PipelineContext) -> None:
         exchange.steps_run.append(name)
 
 
+_CLEAR_FORMS = ("bsn", "polymorphic")
+
+
+def subject_naming(exchange: Exchange, accepted: bool) -> dict[str, tuple[str, ...]]:
+    """Who named or received the child in which form (the audit index of rule 2,
+    docs/audit-design.md): the sender in the form it sent (a polymorphic subject is made from
+    the BSN), and for an accepted exchange the recipient in the form it is delivered."""
+    clear: list[str] = []
+    pseudonymous: list[str] = []
+    subject = exchange.body.get("subject") if isinstance(exchange.body, dict) else None
+    if isinstance(subject, dict):
+        named = clear if any(form in subject for form in _CLEAR_FORMS) else pseudonymous
+        named.append(exchange.sender.oin)
+    if accepted and exchange.delivered_subject is not None and exchange.recipient is not None:
+        got = clear if "bsn" in exchange.delivered_subject else pseudonymous
+        got.append(exchange.recipient.oin)
+    return {"clear_to": tuple(clear), "pseudonym_to": tuple(pseudonymous)}
+
+
 def best_effort_subject_ref(
     exchange: Exchange, pseudonymiser: DomainPseudonymiser, polymorphic: PolymorphicSubjects
 ) -> str | None:

@@ -114,6 +114,7 @@ class ExchangeService:
             subject_ref=exchange.subject_ref,
             fsc_transaction_id=exchange.fsc_transaction_id,
             steps=tuple(exchange.steps_run),
+            **pipeline.subject_naming(exchange, accepted=True),
         )
         try:
             with self.db.write_session() as session:
@@ -179,6 +180,9 @@ class ExchangeService:
     def _refused(self, exchange: pipeline.Exchange, refusal: Refusal) -> None:
         recipient = exchange.recipient_oin
         message_type = exchange.message_type or _known_type(exchange.body)
+        subject_ref = pipeline.best_effort_subject_ref(
+            exchange, self.pseudonymiser, self.polymorphic
+        )
         event = AuditEvent(
             action="exchange.send",
             decision="denied",
@@ -192,11 +196,10 @@ class ExchangeService:
             else None,
             purpose=exchange.route.purpose if exchange.route else None,
             legal_basis=exchange.route.legal_basis(None) if exchange.route else None,
-            subject_ref=pipeline.best_effort_subject_ref(
-                exchange, self.pseudonymiser, self.polymorphic
-            ),
+            subject_ref=subject_ref,
             fsc_transaction_id=exchange.fsc_transaction_id,
             steps=tuple(exchange.steps_run),
+            **(pipeline.subject_naming(exchange, accepted=False) if subject_ref else {}),
         )
         with self.db.write_session() as session:
             self.audit.append(session, event, exchange.now)

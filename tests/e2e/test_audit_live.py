@@ -26,6 +26,7 @@ import rfc8785
 from gateway.keys import KeyStore
 from pseudonymise import Bsn, DomainPseudonymiser, generate_valid_bsns, is_valid_bsn
 from tests import exchange_helpers as ex
+from tests.audit_helpers import hashed_form
 from tests.e2e.partners import register_partners
 from tests.unit.gateway.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
@@ -65,7 +66,7 @@ def all_events(partner, **params) -> list[dict]:
 
 
 def recompute(event: dict) -> str:
-    return hashlib.sha256(rfc8785.dumps({k: v for k, v in event.items() if k != "hash"})).hexdigest()
+    return hashlib.sha256(hashed_form(event)).hexdigest()
 
 
 def since() -> str:
@@ -203,8 +204,7 @@ def test_verify_and_proofs_over_http(partners):
     seq = accepted["audit"]["seq"]
     proof = get(school, f"/api/v1/audit/proof/{seq}").json()
     [event] = [e for e in all_events(school, action="exchange.send") if e["seq"] == seq]
-    leaf = hashlib.sha256(b"\x00" + rfc8785.dumps({k: v for k, v in event.items()
-                                                    if k != "hash"})).digest()
+    leaf = hashlib.sha256(b"\x00" + hashed_form(event)).digest()
     path = [bytes.fromhex(h) for h in proof["audit_path"]]
     assert verify_inclusion(seq - 1, proof["tree_size"], leaf, path, bytes.fromhex(proof["root_hash"]))
     assert not verify_inclusion(seq - 1, proof["tree_size"], hashlib.sha256(b"\x00x").digest(),

@@ -16,7 +16,6 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-import rfc8785
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 
@@ -28,6 +27,7 @@ from gateway.registry.service import ClientCredentials, OrganisationRegistry
 from gateway.storage.database import Database
 from pseudonymise import Bsn, DomainPseudonymiser
 from tests import exchange_helpers as ex
+from tests.audit_helpers import hashed_form
 from tests.oauth_helpers import client_assertion, make_client_key, token_form
 from tests.unit.gateway.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
@@ -93,11 +93,14 @@ class Gateway:
         return self.post(sender, "/api/v1/exchanges", body, **{"Idempotency-Key": uuid.uuid4().hex})
 
     def events(self, action=None) -> list[dict]:
+        """Every stored event as hashed, plus its (operator-only) ``subject_ref`` index."""
         with self.db.session() as session:
-            query = select(AuditEventRow.canonical).order_by(AuditEventRow.seq)
+            query = select(AuditEventRow.canonical, AuditEventRow.subject_ref).order_by(
+                AuditEventRow.seq)
             if action:
                 query = query.where(AuditEventRow.action == action)
-            return [json.loads(row) for row in session.scalars(query)]
+            return [json.loads(canonical) | {"subject_ref": ref}
+                    for canonical, ref in session.execute(query)]
 
     def audit_ref(self, bsn: str) -> str:
         return self.pseudonymiser.pseudonymise(Bsn(bsn), "audit")
@@ -135,7 +138,7 @@ def assert_problem(response, status, code):
 
 
 def recompute_hash(event: dict) -> str:
-    return hashlib.sha256(rfc8785.dumps({k: v for k, v in event.items() if k != "hash"})).hexdigest()
+    return hashlib.sha256(hashed_form(event)).hexdigest()
 
 
 def test_the_key_is_public_and_verifies_checkpoints(traffic):
@@ -170,14 +173,25 @@ def test_every_exchange_has_one_event_and_the_operator_sees_them_all(traffic):
     assert refused["subject_ref"] == traffic.audit_ref(ex.BSN)
 
 
+def partner_concerned(oin: str, event: dict) -> bool:
+    """API.md sections 8 and 13: actor or sender, or recipient of anything but a refused send."""
+    if oin in (event["actor"]["org"], event["sender"]):
+        return True
+    refused_send = event["action"] == "exchange.send" and event["decision"] == "denied"
+    return event["recipient"] == oin and not refused_send
+
+
 def test_a_partner_sees_only_events_it_is_part_of(traffic):
     for oin in (ex.SCHOOL, ex.LEERPLICHT, ex.SWV, ex.GGD, ex.WIJ):
         items = traffic.get(oin, "/api/v1/audit/events", limit="500").json["items"]
         for event in items:
-            assert oin in (event["actor"]["org"], event["sender"], event["recipient"]), event
+            assert partner_concerned(oin, event), event
+            assert event["subject_ref"] is None and "subject_opening" not in event
         expected = [e["seq"] for e in traffic.events() if e["seq"] <= items[-1]["seq"]
-                    and oin in (e["actor"]["org"], e["sender"], e["recipient"])] if items else []
+                    and partner_concerned(oin, e)] if items else []
         assert [e["seq"] for e in items] == expected
+    wij = traffic.get(ex.WIJ, "/api/v1/audit/events", action="exchange.send").json
+    assert wij["items"] == [], "a refused send reached its would-be recipient's view"
     ggd = traffic.get(ex.GGD, "/api/v1/audit/events", action="exchange.send").json
     assert ggd["items"] == []
 
@@ -256,10 +270,14 @@ def test_the_subject_report_returns_that_childs_events_only(traffic):
                          {"subject": {"bsn": ex.OTHER_BSN}}).json["items"]
     assert not {e["seq"] for e in other} & set(expected)
     assert ex.BSN not in response.get_data(as_text=True)
-    # a partner's report holds only the events it is part of
+    # a partner's report by BSN holds only events in which it named or received the BSN:
+    # the school sent it; the SWV received a pseudonym, so by BSN it gets only its own report
+    school = traffic.post(ex.SCHOOL, "/api/v1/audit/subject-report",
+                          {"subject": {"bsn": ex.BSN}}).json["items"]
+    assert any(e["action"] == "exchange.send" for e in school)
+    assert all(partner_concerned(ex.SCHOOL, e) for e in school)
     swv = traffic.post(ex.SWV, "/api/v1/audit/subject-report", {"subject": {"bsn": ex.BSN}}).json
-    assert swv["items"] and all(ex.SWV in (e["actor"]["org"], e["sender"], e["recipient"])
-                                for e in swv["items"])
+    assert [e["action"] for e in swv["items"]] == ["audit.subject_report"]
 
 
 def test_subject_report_paging(traffic):
@@ -275,7 +293,7 @@ def test_subject_report_paging(traffic):
     ({"subject": {"bsn": "123456789"}}, 422, "validation_failed", False),
     ({"subject": {"bsn": ex.BSN}, "limit": 0}, 400, "invalid_parameter", True),
     ({"subject": {"bsn": ex.BSN}, "cursor": "bm9wZQ"}, 400, "invalid_parameter", True),
-    ({"subject": {"pseudonym": "abc"}}, 422, "validation_failed", False),
+    ({"subject": {"pseudonym": "abc", "bsn": ex.BSN}}, 422, "validation_failed", True),
     ({}, 422, "validation_failed", False),
 ])
 def test_bad_subject_reports_are_refused_and_audited(gw, body, status, code, named):
@@ -353,7 +371,7 @@ def test_proofs_for_an_exchange_verify_independently(gw):
     [event] = [e for e in gw.get(ex.SCHOOL, "/api/v1/audit/events").json["items"]
                if e["seq"] == receipt["seq"]]
     assert event["hash"] == receipt["hash"] and event["exchange_id"] == accepted["id"]
-    entry = rfc8785.dumps({k: v for k, v in event.items() if k != "hash"})
+    entry = hashed_form(event)
     leaf = hashlib.sha256(b"\x00" + entry).digest()
     assert proof["leaf_hash"] == leaf.hex()
     path = [bytes.fromhex(h) for h in proof["audit_path"]]
