@@ -33,11 +33,17 @@ METHODS = (PRIVATE_KEY_JWT, TLS_CLIENT_AUTH, CLIENT_SECRET_BASIC)
 
 
 class ClientRefused(InvalidClientError):
-    """``invalid_client`` with the failed check kept in ``reason`` (never in the answer)."""
+    """``invalid_client`` with the failed check kept in ``reason`` (never in the answer).
 
-    def __init__(self, reason: str) -> None:
+    ``client`` is set only when the request *proved* to be that client (its signature,
+    certificate or secret passed) and a later check failed (a suspended organisation): only
+    such a refusal may be written to the audit log (API.md section 13 rule 4).
+    """
+
+    def __init__(self, reason: str, client: ClientRecord | None = None) -> None:
         super().__init__(status_code=401)
         self.reason = reason
+        self.client = client
 
 
 def attempted_method(request: GatewayRequest) -> str:
@@ -91,15 +97,17 @@ class PrivateKeyJwt:
                 raise Refused("client_id_mismatch")
             client = _usable(query_client(assertion.client_id), self.name)
             verified = self.verifier.verify(assertion, client.jwks, request.audiences)
-            if not client.org_active:
-                raise Refused("organisation_suspended")
-            # Only after every check: an unauthenticated caller must not burn a jti.
+            # Only after the signature: an unauthenticated caller must not burn a jti. Before
+            # the organisation check: a replayed copy of a suspended client's assertion proves
+            # nothing, so it is refused as a replay and not audited again.
             if not self.store.remember_assertion(
                 client.client_id, verified.jti, verified.keep_until
             ):
                 raise Refused("replayed_jti")
         except Refused as refused:
             raise ClientRefused(refused.reason) from None
+        if not client.org_active:
+            raise ClientRefused("organisation_suspended", client)
         return client
 
 
@@ -122,10 +130,10 @@ class TlsClientAuth:
             now = datetime.now(UTC)
             if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
                 raise Refused("certificate_not_valid_now")
-            if not client.org_active:
-                raise Refused("organisation_suspended")
         except Refused as refused:
             raise ClientRefused(refused.reason) from None
+        if not client.org_active:
+            raise ClientRefused("organisation_suspended", client)
         request.bound_x5t = thumbprint(certificate)
         return client
 
@@ -150,8 +158,8 @@ class DevelopmentSecretBasic:
             client = _usable(query_client(client_id), self.name)
             if not verify_secret(secret, client.secret_hash):
                 raise Refused("wrong_secret")
-            if not client.org_active:
-                raise Refused("organisation_suspended")
         except Refused as refused:
             raise ClientRefused(refused.reason) from None
+        if not client.org_active:
+            raise ClientRefused("organisation_suspended", client)
         return client

@@ -62,6 +62,8 @@ class GatewayRequest(OAuth2Request):
         self.bound_x5t: str | None = None
         self.granted_scopes: tuple[str, ...] = ()
         self.attempted: str | None = None
+        # the client this request proved to be (set by the server once authentication passed)
+        self.proven_client = None
 
     @property
     def form(self):

@@ -3,7 +3,9 @@
 Errors are answered in one place (:meth:`GatewayAuthorizationServer.handle_error_response`):
 RFC 6749 section 5.2 JSON, 401 with ``WWW-Authenticate`` for ``invalid_client`` and 400
 otherwise, ``Cache-Control: no-store``, one fixed description per error code so that nothing
-tells a prober which check failed, and a count in ``gateway_auth_failures_total``.
+tells a prober which check failed, and a count in ``gateway_auth_failures_total``. Only a
+request that proved which client it was gets an ``auth.failure`` audit event
+(:mod:`.failures`, API.md section 13 rule 4).
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import Flask, g
 from flask import request as flask_request
 
-from .. import metrics
 from ..config import Settings
 from .assertions import AssertionVerifier
-from .clientauth import DevelopmentSecretBasic, PrivateKeyJwt, TlsClientAuth, attempted_method
-from .failures import claimed_client_id, record_failure
+from .clientauth import (
+    ClientRefused,
+    DevelopmentSecretBasic,
+    PrivateKeyJwt,
+    TlsClientAuth,
+    attempted_method,
+)
+from .failures import count_failure, record_failure
 from .grants import ClientCredentialsGrant, TokenIntrospection, TokenRevocation
 from .requests import GatewayRequest
 from .store import OAuthStore
@@ -73,8 +80,16 @@ class GatewayAuthorizationServer(AuthorizationServer):
             return request
         return GatewayRequest(flask_request, self.settings)
 
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """authlib's client authentication, remembering the client the request proved to be."""
+        client = super().authenticate_client(request, methods, endpoint)
+        if isinstance(request, GatewayRequest):
+            request.proven_client = client
+        return client
+
     def respond(self, endpoint: str):
         """Answer ``POST /oauth/<endpoint>`` (token, introspect or revoke)."""
+        g.oauth_endpoint = endpoint
         request = self.create_oauth2_request(None)
         if request.malformed(needs_grant_type=endpoint == "token"):
             return self.handle_error_response(request, InvalidRequestError())
@@ -84,14 +99,10 @@ class GatewayAuthorizationServer(AuthorizationServer):
 
     def handle_error_response(self, request, error: OAuth2Error):
         code = error.error if error.error in DESCRIPTIONS else "invalid_request"
-        metrics.AUTH_FAILURES.labels(_method_label(request), code).inc()
-        record_failure(
-            self.store.db,
-            self.store,
-            claimed_client_id(flask_request.form, flask_request.headers),
-            code,
-            g.get("fsc_transaction_id"),
-        )
+        client = _proven_client(request, error)
+        count_failure(g.get("oauth_endpoint", "token"), _method_label(request), code, client)
+        if client is not None:
+            record_failure(self.store.db, client, code, g.get("fsc_transaction_id"))
         headers = list(NO_STORE)
         status = 400
         if code == "invalid_client":
@@ -99,6 +110,17 @@ class GatewayAuthorizationServer(AuthorizationServer):
             headers.append(("WWW-Authenticate", REALM))
         body = {"error": code, "error_description": DESCRIPTIONS[code]}
         return self.handle_response(status, body, headers)
+
+
+def _proven_client(request, error: OAuth2Error):
+    """The client a refused request proved to be, or None when it proved nothing.
+
+    Authentication passed (authlib went on and a later check failed), or the method itself
+    verified the credential and then found the organisation suspended.
+    """
+    if isinstance(error, ClientRefused) and error.client is not None:
+        return error.client
+    return getattr(request, "proven_client", None)
 
 
 def _method_label(request) -> str:

@@ -2,7 +2,15 @@
 
 Thin: each view asks :class:`~gateway.saml.provider.ServiceProvider` and the session store,
 then redirects or renders. A refused response raises a ``SamlError``, which the blueprint's
-error handler turns into a Dutch page; no session is created and no cookie set on that path.
+error handler turns into a Dutch page (and a log line); no session is created and no cookie set
+on that path.
+
+A refused response identifies no one, whatever it claims: it is counted in
+``gateway_auth_failures_total{method="saml"}`` and never written to the audit log, so that
+garbage posted to the ACS cannot grow the log (API.md section 13 rule 4). A verified login
+whose IdP claims a role the gateway does not honour for that person (a role for an unknown
+or suspended organisation, the admin role outside the operator) is written as
+``auth.failure``: that request proved who it was.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 
+from .. import metrics
 from ..audit.log import AuditEvent
 from ..config import ConfigurationError
 from ..web import errors as web_errors
@@ -69,21 +78,53 @@ def acs():
         login = provider().finish_login(
             request.form.get("SAMLResponse"), request.form.get("RelayState")
         )
+    except SamlNotConfigured:
+        raise
     except SamlError as exc:
+        # the class's code: a fixed enumeration (saml_malformed, saml_refused, ...)
+        metrics.AUTH_FAILURES.labels("saml", type(exc).code).inc()
+        raise
+    token = services.sessions.create(login.identity)
+    log.info("web login", extra={"roles": ",".join(login.identity.roles) or "none"})
+    _audit_unvouched_roles(services, login.identity, token)
+    response = redirect(login.next_path, code=303)
+    set_session_cookie(response, token)
+    return response
+
+
+def unvouched_reason(user) -> str | None:
+    """Why roles the IdP claimed for this person do not count, or None when all count."""
+    if user is None or not set(user.claimed_roles) - set(user.roles):
+        return None
+    if user.org_type is None:
+        return "saml_organisation_unknown"
+    if user.org_status != "active":
+        return "organisation_suspended"
+    return "saml_role_not_vouched"
+
+
+def _audit_unvouched_roles(services, identity, token: str) -> None:
+    """``auth.failure`` for a verified login claiming roles the IdP may not vouch for.
+
+    The login itself goes on (the person sees the Dutch "no access" page); the event lets the
+    operator's privacy officers see such claims. A failing write never fails the login.
+    """
+    try:
+        reason = unvouched_reason(services.sessions.load(token))
+        if reason is None:
+            return
         services.trail.write(
             AuditEvent(
                 action="auth.failure",
                 decision="denied",
-                reason=exc.code[:60],
+                reason=reason,
+                actor_org=identity.org_oin,
+                actor_user=identity.name_id[:400],
                 fsc_transaction_id=g.get("fsc_transaction_id"),
             )
         )
-        raise
-    token = services.sessions.create(login.identity)
-    log.info("web login", extra={"roles": ",".join(login.identity.roles) or "none"})
-    response = redirect(login.next_path, code=303)
-    set_session_cookie(response, token)
-    return response
+    except Exception:  # noqa: BLE001 - the login is answered even if auditing fails
+        log.exception("could not audit a login with unvouched roles")
 
 
 @bp.get("/logout")
