@@ -34,6 +34,21 @@ def prev_hash_of(canonical: str) -> str | None:
     return canonical[start : start + 64]
 
 
+_COMMITMENT = '"subject_commitment":'
+
+
+def commitment_of(canonical: str) -> str | None:
+    """The hashed ``subject_commitment`` (None when null or absent). Nested objects of an
+    event have no member of that name, so the first occurrence is the event's own."""
+    start = canonical.find(_COMMITMENT)
+    if start < 0:
+        return None
+    start += len(_COMMITMENT)
+    if canonical.startswith('"', start):
+        return canonical[start + 1 : start + 65]
+    return None
+
+
 def has_seq(canonical: str, seq: int) -> bool:
     start = canonical.find(_SEQ)
     if start < 0:

@@ -5,7 +5,9 @@ reported at its own number, a reordered one where the order breaks), SHA-256 of 
 canonical bytes equals the stored ``hash``, the canonical ``seq`` is the row's, and
 ``prev_hash`` is the previous entry's hash. The leaves go into a compact range, and whenever
 its size reaches a checkpoint's ``tree_size`` the recomputed root must equal the signed root.
-Every checkpoint's signed note must verify with the audit public key. Last, the head row must
+Every checkpoint's signed note must verify with the audit public key. A row whose `subject_ref`
+index and `subject_opening` do not open the hashed `subject_commitment` is invalid (a
+rewritten child index would otherwise misdirect subject reports). Last, the head row must
 name the last entry.
 
 Where the first broken check does not name the altered entry by itself, the verifier looks
@@ -28,12 +30,16 @@ from sqlalchemy import select, text
 from .. import metrics
 from ..storage.database import Database
 from . import merkle, tree
-from .chain import GENESIS_HASH, prev_hash_of
+from .chain import GENESIS_HASH, commitment_of, prev_hash_of
 from .checkpoints import checkpoint_view
+from .commitment import opens
 from .models import AuditCheckpointRow
 from .note import NoteError, verify_checkpoint
 
-_ROWS_SQL = "SELECT seq, canonical, hash FROM audit_events WHERE seq <= %s ORDER BY seq"
+_ROWS_SQL = (
+    "SELECT seq, canonical, hash, subject_ref, subject_opening FROM audit_events "
+    "WHERE seq <= %s ORDER BY seq"
+)
 _HEAD = text("SELECT seq, hash FROM audit_head WHERE id = 1")
 _sha256 = hashlib.sha256
 
@@ -156,7 +162,8 @@ class ChainVerifier:
         previous_data = b""
         good_size = 0
         next_size = checkpoints.current.tree_size if checkpoints.current else 0
-        for batch in self._batches(last):
+        for rows in self._batches(last):
+            batch = [row[:3] for row in rows]
             seqs, canonicals, stored = zip(*batch, strict=True)
             datas = [canonical.encode() for canonical in canonicals]
             if (
@@ -171,6 +178,13 @@ class ChainVerifier:
             ):
                 seq, why = self._first_broken(batch, expected, previous, previous_data, last, head)
                 return self._invalid(report, seq, why)
+            for seq, canonical, _, ref, opening in rows:
+                if (ref is not None or opening is not None) and not opens(
+                    commitment_of(canonical), ref, opening
+                ):
+                    return self._invalid(
+                        report, seq, "the subject_ref index does not open the hashed commitment"
+                    )
             for seq, leaf in zip(
                 seqs, [sha256(b"\x00" + data).digest() for data in datas], strict=True
             ):

@@ -89,11 +89,14 @@ class ReidentificationService:
 
     # audit ---------------------------------------------------------------------------------
     def _event(self, action: str, actor: Actor, row: Row | None, fsc: str | None, **fields):
+        """Every step names the child the requester knows by its pseudonym, so the event is in
+        the requester's subject report by that pseudonym (docs/audit-design.md)."""
         return actor.event(
             action,
             subject_ref=row.subject_ref if row is not None else None,
             recipient=row.requester_org if row is not None else None,
             fsc_transaction_id=fsc,
+            pseudonym_to=(row.requester_org,) if row is not None and row.requester_org else (),
             **fields,
         )
 
@@ -163,7 +166,12 @@ class ReidentificationService:
                 bsn = self._consume(session, row, now)
                 forwarded = ["bsn"] if bsn is not None else []
                 event = self._event(
-                    "reidentification.read", actor, row, fsc, fields_forwarded=forwarded
+                    "reidentification.read",
+                    actor,
+                    row,
+                    fsc,
+                    fields_forwarded=forwarded,
+                    clear_to=(row.requester_org,) if bsn is not None else (),
                 )
                 self.audit.append(session, event, now)
                 answer = view(row, bsn)

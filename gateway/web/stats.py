@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..audit.models import AuditEventRow
+from ..audit.search import partner_visibility
 from ..clock import Clock, local_date
 from ..storage.database import Database
 from ..storage.models import Organisation
@@ -69,14 +70,8 @@ class ExchangeStats:
             AuditEventRow.decision,
             AuditEventRow.canonical,
         ).where(AuditEventRow.action == "exchange.send", AuditEventRow.at >= start)
-        if org_oin:
-            query = query.where(
-                or_(
-                    AuditEventRow.sender == org_oin,
-                    AuditEventRow.recipient == org_oin,
-                    AuditEventRow.actor_org == org_oin,
-                )
-            )
+        if org_oin:  # what that organisation's audit view holds: never a refusal sent its way
+            query = query.where(partner_visibility(org_oin))
         with self.db.session() as session:
             types = dict(session.execute(select(Organisation.oin, Organisation.type)).all())
             rows = session.execute(query).all()
