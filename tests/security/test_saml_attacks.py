@@ -2,7 +2,10 @@
 
 A real pysaml2 IdP (``tests/saml_helpers.TestIdp``) answers the gateway's real AuthnRequests
 with responses signed by xmlsec1. Each attack must end in a 400 or 403 Dutch error page with
-no session (no cookie, no row), and an ``auth.failure`` audit event. Two control tests show
+no session (no cookie, no row), counted in ``gateway_auth_failures_total{method="saml"}`` and
+with no audit event: a refused response identifies no one (API.md section 13 rule 4; before
+v1.1 each refusal was an ``auth.failure`` event, which let anyone grow the log). Two control
+tests show
 that an honest response logs in, also after the same XML round trip the attacks use, so
 no refusal below passes merely because the test tooling broke a signature.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from saml2.xmldsig import DIGEST_SHA1, SIG_RSA_SHA1
 from sqlalchemy import func, select
 
@@ -63,7 +67,19 @@ def sp_app(idp, keys_dir, tmp_path_factory):
 def sp(sp_app):
     """A fresh browser (test client) and no sessions or outstanding requests left over."""
     forget_logins(sp_app)
+    sp_app.config["SAML_COUNTED_BEFORE"] = saml_failures_counted()
     yield sp_app, sp_app.test_client()
+
+
+def saml_failures_counted() -> float:
+    """``gateway_auth_failures_total{method="saml"}`` over every error code, in this process."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        if family.name == "gateway_auth_failures"
+        for sample in family.samples
+        if sample.name == "gateway_auth_failures_total" and sample.labels["method"] == "saml"
+    )
 
 
 def request_for(client, idp):
@@ -91,7 +107,8 @@ def assert_refused(app, response, statuses=(400, 403)):
     assert 'lang="nl"' in body and "geweigerd" in body.lower() or "ongeldig" in body.lower()
     assert session_cookie(response) is None
     assert sessions(app) == 0
-    assert failures(app) == before + 1, "a refused login is one auth.failure audit event"
+    assert failures(app) == before, "a refused response identifies no one: no audit event"
+    assert saml_failures_counted() == app.config["SAML_COUNTED_BEFORE"] + 1
 
 
 # controls ------------------------------------------------------------------------------------
