@@ -82,6 +82,14 @@ BUILD_INFO = Gauge(
     multiprocess_mode="max",
 )
 
+SIGNAL_PROBES = Counter(
+    "gateway_signal_probes_total",
+    "Signals closed with no exchange about that child sent or received by the signalling "
+    "organisation since they were opened: possible probes of who is involved with a child "
+    "(API.md section 13 rule 5), by organisation type.",
+    ["org_type"],
+)
+
 AUDIT_ENTRIES = Counter("gateway_audit_entries_total", "Audit events appended.")
 
 AUDIT_CHAIN_VALID = Gauge(

@@ -49,6 +49,32 @@ per_organisation = limiter.shared_limit(
 )
 
 
+def _signal_limit() -> str:
+    return current_app.extensions["gateway"].settings.rate_limit_signals
+
+
+# Opening and closing signals share one allowance per organisation (every client of it): a
+# signal answers who else is involved with a child, so a bulk probe must be slow
+# (API.md section 13 rule 5). It comes on top of the general limits.
+per_organisation_signals = limiter.shared_limit(
+    _signal_limit, scope="signals", key_func=organisation_key
+)
+
+
+def signal_rate_limited(view):
+    """The general limits and the signal allowance; below ``@require_scope`` as well."""
+    return per_organisation_signals(rate_limited(view))
+
+
+def _retry_after_at_least_one_second(response):
+    """Flask-Limiter writes ``int(reset - now)``, which is 0 in the last second of a window;
+    ``Retry-After: 0`` would invite an immediate retry loop, so the least is 1."""
+    value = response.headers.get("Retry-After")
+    if value is not None and value.lstrip("-").isdigit() and int(value) < 1:
+        response.headers["Retry-After"] = "1"
+    return response
+
+
 def rate_limited(view):
     """Apply both limits; put it *below* ``@require_scope`` so the caller is known."""
     return per_organisation(per_client(view))
@@ -59,4 +85,6 @@ def init_app(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["RATELIMIT_SWALLOW_ERRORS"] = False
+    # registered before the limiter's own hook, so it runs after it (Flask runs them reversed)
+    app.after_request(_retry_after_at_least_one_second)
     limiter.init_app(app)

@@ -4,8 +4,12 @@ Each side of a match gets one message from the operator organisation: its own si
 the other party's OIN, name and the contact given in the other party's signal, and when
 they matched; never the other's category. The subject is the recipient's own pseudonym for
 the child. The message is sealed like every stored message and appears in
-``GET /api/v1/inbox``; its audit event (``signal.match``, the operator as actor with no
-client or user) is written in the same transaction.
+``GET /api/v1/inbox``. Purpose, legal basis and retention come from the signal policy.
+
+Each message is a disclosure of one organisation to another (API.md section 13 rule 6), so
+its audit event ``signal.match`` names who learned of whom: ``recipient`` is the organisation
+that learned, ``sender`` the organisation it learned of, the operator is the actor (no client
+or user). It is written in the same transaction as the message.
 """
 
 from __future__ import annotations
@@ -25,11 +29,9 @@ from ..exchange.sealing import MessageSealer
 from ..pep.subjects import PolymorphicChild, PolymorphicSubjects
 from ..storage.models import Organisation
 from .models import SignalRow
+from .policy import SignalPolicy, load_signal_policy
 
 MESSAGE_TYPE = "signal_match"
-PURPOSE = "signal_matching"
-LEGAL_BASIS = {"type": "legal_obligation", "citation": "Jeugdwet par. 7.1.1 (verwijsindex)"}
-RETENTION_DAYS = 365
 FIELDS = ["signal_id", "other_party", "matched_at"]
 
 
@@ -48,11 +50,13 @@ class MatchNotifier:
         audit: AuditLog,
         pseudonymiser: DomainPseudonymiser,
         polymorphic: PolymorphicSubjects | None = None,
+        policy: SignalPolicy | None = None,
     ) -> None:
         self.sealer = sealer
         self.audit = audit
         self.pseudonymiser = pseudonymiser
         self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
+        self.policy = policy or load_signal_policy()
 
     def subject(self, recipient: Side, child: Bsn | LinkTag) -> tuple[dict, bytes | None]:
         """The recipient's own pseudonym for the child; in polymorphic mode transcrypted from
@@ -92,6 +96,7 @@ class MatchNotifier:
         timezone: str,
     ) -> str:
         """Store the message for ``recipient`` about ``other``; returns its id."""
+        policy = self.policy
         message_id = str(uuid.uuid4())
         subject, delivered = self.subject(recipient, bsn)
         payload = self.payload(recipient, other, now, timezone)
@@ -104,10 +109,11 @@ class MatchNotifier:
                 actor_org=operator.oin,
                 exchange_id=message_id,
                 message_type=MESSAGE_TYPE,
-                sender=operator.oin,
+                # who learned (recipient) of whom (sender); the message itself is the operator's
+                sender=other.org.oin,
                 recipient=recipient.org.oin,
-                purpose=PURPOSE,
-                legal_basis=dict(LEGAL_BASIS),
+                purpose=policy.purpose,
+                legal_basis=policy.legal_basis,
                 fields_forwarded=list(FIELDS),
                 subject_ref=audit_ref,
                 fsc_transaction_id=fsc_transaction_id,
@@ -121,8 +127,8 @@ class MatchNotifier:
                 sender_org_id=operator.id,
                 recipient_org_id=recipient.org.id,
                 sender_client_id=None,
-                purpose=PURPOSE,
-                legal_basis=dict(LEGAL_BASIS),
+                purpose=policy.purpose,
+                legal_basis=policy.legal_basis,
                 consent_id=None,
                 subject_ref=audit_ref,
                 status="accepted",
@@ -130,8 +136,10 @@ class MatchNotifier:
                 fsc_transaction_id=fsc_transaction_id,
                 key_version=version,
                 ciphertext=sealed,
-                retain_until=now + timedelta(days=RETENTION_DAYS),
-                pep_link=bsn.value if delivered is not None else None,
+                retain_until=now + timedelta(days=policy.retention_days),
+                pep_link=self.polymorphic.seal_link(message_id, bsn)
+                if delivered is not None
+                else None,
                 pep_delivered=delivered,
             )
         )

@@ -3,6 +3,10 @@
 Handlers call these methods and render what they return. Every change is one transaction
 that starts with its audit event; refusals are audited under the attempted action.
 
+Only the organisation types of the signal policy may signal, and only they are told of each
+other (API.md section 13 rules 5 and 6); a signal closed with no exchange about the child in
+between is counted as a possible probe (:mod:`.probes`).
+
 ``signal_match`` messages come from the operator organisation (API.md section 3). When none
 is registered, a match is still recorded, so the pair is not told twice once an operator
 exists, but no message can be sent; a warning says so. Every installation's bootstrap
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +34,7 @@ from pseudonymise import (
 from schemas.errors import SchemaValidationError
 from schemas.signal import load_signal_request
 
+from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock
 from ..consents.trail import AuditTrail
@@ -36,7 +42,7 @@ from ..errors import GatewayError
 from ..pep.subjects import PolymorphicRefusal
 from ..storage.database import Database
 from ..storage.models import Organisation
-from . import matching
+from . import matching, probes
 from .models import SignalMatchRow, SignalRow
 from .notices import MatchNotifier, Side
 
@@ -60,13 +66,27 @@ class SignalService:
         self.db = db
         self.pseudonymiser = pseudonymiser
         self.subjects = DomainSubjects(pseudonymiser, MATCH_DOMAIN)
+        self.audit_subjects = DomainSubjects(pseudonymiser, AUDIT_DOMAIN)
         self.notifier = notifier
+        self.policy = notifier.policy
         self.audit = audit
         self.trail = trail
         self.clock = clock
         self.timezone = timezone
 
     # create --------------------------------------------------------------------------------
+    def authorise(self, caller, fsc_transaction_id: str) -> None:
+        """Refuse a caller whose organisation type the signal policy does not name, before
+        anything about the child is read: the denial names no subject."""
+        if self.policy.may_signal(caller.org_type):
+            return
+        self.trail.deny(
+            "signal.create", caller, "signal_not_allowed", fsc_transaction_id=fsc_transaction_id
+        )
+        raise GatewayError(
+            "Organisations of your type may not signal.", code="signal_not_allowed", status=403
+        )
+
     def create(self, caller, body: dict, fsc_transaction_id: str) -> dict:
         """Record the signal and match it at once; ``201`` answer as a dict."""
         try:
@@ -95,6 +115,12 @@ class SignalService:
             pep_subject=pep_subject,
         )
         event = self._event("signal.create", caller, audit_ref, fsc_transaction_id)
+        # who named the child in this event, for the caller's own subject report (rule 2)
+        named_by = (caller.org_oin,)
+        if "bsn" in loaded["subject"]:
+            event = replace(event, clear_to=named_by)
+        elif "pseudonym" in loaded["subject"]:
+            event = replace(event, pseudonym_to=named_by)
         with self.db.session() as session:
             self.audit.append(session, event, now)
             session.add(signal)
@@ -170,6 +196,8 @@ class SignalService:
         }
         mine = Side(orgs[signal.org_id], signal)
         for org_id, other_signal in others.items():
+            if not self.policy.may_signal(orgs[org_id].type):
+                continue  # a type no longer in the policy is linked with no one (rule 6)
             if matching.has_live_match(session, refs, signal.org_id, org_id):
                 continue
             row = self._match_row(signal, other_signal, refs[0], now)
@@ -241,7 +269,30 @@ class SignalService:
             ]
             if not still_open:
                 matching.end_matches(session, refs, caller.org_id, now)
+            probe = not probes.exchanged_since(
+                session, caller.org_id, self._audit_refs(signal.match_ref), signal.created_at
+            )
+        if probe:
+            metrics.SIGNAL_PROBES.labels(org_type=caller.org_type).inc()
+            log.warning(
+                "possible signal probe: a signal was closed with no exchange about the child "
+                "since it was opened",
+                extra={
+                    "org": caller.org_oin,
+                    "client_id": caller.client_id,
+                    "signal_id": signal.id,
+                },
+            )
         return {"id": signal.id, "status": matching.CLOSED}
+
+    def _audit_refs(self, match_ref: str) -> list[str]:
+        """The child's audit pseudonyms under every key version (exchanges are filed by the
+        version current when they were made)."""
+        try:
+            child = self.pseudonymiser.reveal_child(match_ref, MATCH_DOMAIN)
+        except PseudonymiseError:
+            return []
+        return self.audit_subjects.refs(child)
 
     # audit ---------------------------------------------------------------------------------
     @staticmethod

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g, jsonify
 from ..api.request import json_body
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..ratelimit import signal_rate_limited
 from .service import SignalService
 
 bp = Blueprint("signals", __name__)
@@ -34,14 +35,17 @@ def body_for(action: str, caller, *, optional: bool = False) -> dict:
 
 @bp.post("/api/v1/signals")
 @require_scope("signal:write", on_refused=audit_scope("signal.create"))
+@signal_rate_limited
 def create():
     caller = current_caller()
+    service().authorise(caller, g.fsc_transaction_id)
     body = body_for("signal.create", caller)
     return jsonify(service().create(caller, body, g.fsc_transaction_id)), 201
 
 
 @bp.post("/api/v1/signals/<signal_id>/close")
 @require_scope("signal:write", on_refused=audit_scope("signal.close"))
+@signal_rate_limited
 def close(signal_id: str):
     caller = current_caller()
     body_for("signal.close", caller, optional=True)

@@ -93,11 +93,18 @@ class Partners:
         return response.json["items"]
 
     def audit(self, action=None) -> list[dict]:
+        """The events as the operator's readers see them: the hashed event plus the child's
+        audit pseudonym, which is kept beside it, not in it (API.md section 13 rule 1)."""
         with self.db.session() as session:
-            query = select(AuditEventRow.canonical).order_by(AuditEventRow.seq)
+            query = select(AuditEventRow.canonical, AuditEventRow.subject_ref).order_by(
+                AuditEventRow.seq
+            )
             if action:
                 query = query.where(AuditEventRow.action == action)
-            return [json.loads(row) for row in session.scalars(query)]
+            return [
+                dict(json.loads(canonical), subject_ref=subject_ref)
+                for canonical, subject_ref in session.execute(query)
+            ]
 
     def count(self, model) -> int:
         with self.db.session() as session:
@@ -166,10 +173,13 @@ def test_two_organisations_each_get_one_signal_match(gw):
         assert "category" not in text and ex.BSN not in text
         assert not any(category in text for category in CATEGORIES.values())
     matches = gw.audit("signal.match")
-    assert sorted(e["recipient"] for e in matches) == sorted([ex.SCHOOL, ex.GGD])
+    # each disclosure names who learned (recipient) of whom (sender): API.md section 13 rule 6
+    assert sorted((e["recipient"], e["sender"]) for e in matches) == sorted(
+        [(ex.SCHOOL, ex.GGD), (ex.GGD, ex.SCHOOL)]
+    )
     for event in matches:
         assert event["actor"] == {"org": ex.OPERATOR, "client_id": None, "user": None}
-        assert event["sender"] == ex.OPERATOR and event["message_type"] == "signal_match"
+        assert event["message_type"] == "signal_match"
         assert event["subject_ref"] == gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "audit")
     assert {e["exchange_id"] for e in matches} == {to_school["id"], to_ggd["id"]}
 

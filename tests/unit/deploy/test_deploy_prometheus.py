@@ -57,6 +57,7 @@ def test_the_rules_cover_the_required_alerts():
     assert 'up{job="gateway"}' in expressions["GatewayTargetDown"]
     assert 'endpoint="/readyz"' in expressions["GatewayReadinessFailing"]
     assert "gateway_outbox_pending" in expressions["GatewayOutboxBacklog"]
+    assert "increase(gateway_signal_probes_total[1h])" in expressions["GatewaySignalProbes"]
 
 
 def test_promtool_rejects_a_broken_rule_file(tmp_path):
@@ -352,6 +353,30 @@ ALERT_TESTS = [
                 "alertname": "GatewaySlowExchanges",
                 "exp_alerts": [{"exp_labels": {"job": "gateway", "severity": "warning"}}],
             },
+        ],
+    },
+    {
+        # Five signals of school organisations opened and closed with no exchange in between,
+        # one a minute: a probe. One such signal of a GGD in the same hour is a slip.
+        "interval": "1m",
+        "input_series": [
+            {
+                "series": f'gateway_signal_probes_total{{{GW},org_type="school"}}',
+                "values": "0x10 1 2 3 4 5 5x100",
+            },
+            {"series": f'gateway_signal_probes_total{{{GW},org_type="ggd"}}', "values": "0x10 1x100"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "13m", "alertname": "GatewaySignalProbes", "exp_alerts": []},
+            {
+                "eval_time": "20m",
+                "alertname": "GatewaySignalProbes",
+                "exp_alerts": [
+                    {"exp_labels": {"job": "gateway", "org_type": "school", "severity": "warning"}}
+                ],
+            },
+            # an hour after the last probe the alert resolves by itself
+            {"eval_time": "90m", "alertname": "GatewaySignalProbes", "exp_alerts": []},
         ],
     },
 ]
