@@ -137,9 +137,7 @@ class MatchNotifier:
                 key_version=version,
                 ciphertext=sealed,
                 retain_until=now + timedelta(days=policy.retention_days),
-                pep_link=self.polymorphic.seal_link(message_id, bsn)
-                if delivered is not None
-                else None,
+                pep_link=bsn.value if delivered is not None else None,
                 pep_delivered=delivered,
             )
         )
