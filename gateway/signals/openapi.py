@@ -25,7 +25,13 @@ def signal_paths(spec: APISpec) -> None:
                     "Matching is immediate: for every other organisation with an open signal "
                     "on the same child, each side gets one signal_match in its inbox from the "
                     "operator, naming the other party and the contact in its signal, never "
-                    "its category; at most one per pair while both have an open signal."
+                    "its category; at most one per pair while both have an open signal. "
+                    "Only the organisation types of the signal policy may signal (else 403 "
+                    "signal_not_allowed). Opening and closing signals share one allowance "
+                    "per organisation (GATEWAY_RATE_LIMIT_SIGNALS, default 30/hour;200/day; "
+                    "429 too_many_requests with Retry-After). A signal closed with no exchange "
+                    "about the child by your organisation since it was opened is counted as "
+                    "a possible probe."
                 ),
                 "operationId": "createSignal",
                 "tags": ["signals"],
@@ -35,7 +41,7 @@ def signal_paths(spec: APISpec) -> None:
                     "201": {"description": "Open", "content": _json("SignalResponse")},
                     "400": problem_response("invalid_json or invalid_parameter"),
                     "401": UNAUTHORISED,
-                    "403": FORBIDDEN,
+                    "403": problem_response("insufficient_scope or signal_not_allowed"),
                     "413": problem_response("payload_too_large"),
                     "415": problem_response("unsupported_media_type"),
                     "422": problem_response("validation_failed or unknown_pseudonym"),
