@@ -80,12 +80,15 @@ def named(items) -> list[str]:
 
 
 def audit_events(server, action) -> list[dict]:
+    """The events as the operator's readers see them: the hashed event plus the child's audit
+    pseudonym, kept beside it rather than in it (API.md section 13 rule 1)."""
     path = server.env["GATEWAY_DATABASE_URL"].removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
         rows = connection.execute(
-            "SELECT canonical FROM audit_events WHERE action = ? ORDER BY seq", (action,)
+            "SELECT canonical, subject_ref FROM audit_events WHERE action = ? ORDER BY seq",
+            (action,),
         ).fetchall()
-    return [json.loads(canonical) for (canonical,) in rows]
+    return [dict(json.loads(canonical), subject_ref=ref) for (canonical, ref) in rows]
 
 
 def test_two_organisations_each_get_one_match_naming_the_other(server, partners, pseudonymiser):
@@ -115,6 +118,9 @@ def test_two_organisations_each_get_one_match_naming_the_other(server, partners,
     matches = [e for e in audit_events(server, "signal.match")
                if e["exchange_id"] in {to_school["id"], to_ggd["id"]}]
     assert len(matches) == 2
+    # each disclosure names who learned (recipient) of whom (sender): section 13 rule 6
+    assert sorted((e["recipient"], e["sender"]) for e in matches) == sorted(
+        [(ex.SCHOOL, ex.GGD), (ex.GGD, ex.SCHOOL)])
     for event in matches:
         assert event["actor"] == {"org": ex.OPERATOR, "client_id": None, "user": None}
         assert event["subject_ref"] == pseudonymiser.pseudonymise(Bsn(PAIR_BSN), "audit")
