@@ -34,6 +34,7 @@ def _env(extra: dict, instance: Path) -> dict:
         "GATEWAY_ENV": "development",
         "GATEWAY_RATE_LIMIT_CLIENT": "1000000/second",
         "GATEWAY_RATE_LIMIT_ORGANISATION": "1000000/second",
+        "GATEWAY_RATE_LIMIT_SIGNALS": "1000000/second",
         **extra,
     }
     env["PROMETHEUS_MULTIPROC_DIR"] = str(instance / f"metrics-{uuid.uuid4().hex[:6]}")
