@@ -13,11 +13,17 @@ from ..errors import GatewayError
 
 
 class Refused(Exception):
-    """A credential (client assertion, certificate, access token) did not pass a check."""
+    """A credential (client assertion, certificate, access token) did not pass a check.
 
-    def __init__(self, reason: str) -> None:
+    ``proven`` is ``(org_oin, client_id)`` when the credential itself held and a later check
+    failed (a valid token of a suspended organisation): only then may the refusal be audited
+    (API.md section 13 rule 4).
+    """
+
+    def __init__(self, reason: str, proven: tuple[str, str] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.proven = proven
 
 
 class MissingToken(GatewayError):

@@ -4,7 +4,8 @@ Every failure is counted in ``gateway_auth_failures_total`` (by method and RFC 6
 code, both fixed enumerations) and logged as one line without any value the caller chose.
 An ``auth.failure`` audit event is written only when the request *proved* it was a registered
 client (a verified assertion signature, the registered certificate, the right secret) and then
-failed: a scope not registered, a suspended organisation, a malformed introspection. A request
+failed: a scope not registered, a suspended organisation, a malformed introspection; on
+``/api/v1`` a valid token of a suspended organisation (:mod:`.protect`). A request
 that merely names a client (``client_id``, an unverified assertion's ``sub``, a Basic user
 name) proves nothing: auditing it would let anyone grow the log and contend for its append
 lock at will, and fill a partner's audit view with events written in its name by strangers.
@@ -43,7 +44,11 @@ def count_failure(endpoint: str, method: str, code: str, client: ClientRecord | 
 
 
 def record_failure(
-    db: Database, client: ClientRecord, code: str, fsc_transaction_id: str | None
+    db: Database,
+    org_oin: str,
+    client_id: str,
+    code: str,
+    fsc_transaction_id: str | None,
 ) -> None:
     """Write ``auth.failure`` for a client that proved who it was; never fail the answer."""
     try:
@@ -51,8 +56,8 @@ def record_failure(
             action="auth.failure",
             decision="denied",
             reason=code,
-            actor_org=client.org_oin,
-            actor_client_id=client.client_id,
+            actor_org=org_oin,
+            actor_client_id=client_id,
             fsc_transaction_id=fsc_transaction_id,
         )
         with db.write_session() as session:

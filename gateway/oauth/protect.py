@@ -13,6 +13,9 @@ fetches its row with client and organisation, so a revoked token, a removed clie
 suspended organisation is refused at once by every process. A certificate-bound token
 (RFC 8705 section 3) must come with the same certificate through a trusted proxy. Refusals
 are problem+json with the RFC 6750 section 3 ``WWW-Authenticate`` header (API.md section 2).
+A refused token is counted in ``gateway_auth_failures_total``; only a token that passed every
+check of its own (signature, row, binding) and belongs to a suspended organisation is also
+written as ``auth.failure`` (API.md section 13 rule 4).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from flask import current_app, g, request
 from .. import metrics
 from .certificates import forwarded_certificate, thumbprint
 from .errors import InsufficientScope, InvalidToken, MissingToken, Refused
+from .failures import record_failure
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,6 @@ def identify(token: str, remote_addr: str | None, headers) -> Caller:
         raise Refused("revoked_or_unknown")
     if view.client_id != claims["client_id"] or view.org_oin != claims["org"]:
         raise Refused("token_row_mismatch")
-    if view.org_status != "active":
-        raise Refused("organisation_suspended")
     bound = (claims.get("cnf") or {}).get("x5t#S256")
     if bound != view.x5t_s256:
         raise Refused("binding_mismatch")
@@ -77,6 +79,9 @@ def identify(token: str, remote_addr: str | None, headers) -> Caller:
         presented = thumbprint(forwarded_certificate(remote_addr, headers, oauth.settings))
         if presented is None or not hmac.compare_digest(presented, bound):
             raise Refused("certificate_not_presented")
+    # last: only a caller that passed every proof above may leave an audit event
+    if view.org_status != "active":
+        raise Refused("organisation_suspended", proven=(view.org_oin, view.client_id))
     return Caller(
         client_id=view.client_id,
         org_id=view.org_id,
@@ -100,8 +105,17 @@ def authenticate_request() -> Caller:
             metrics.AUTH_FAILURES.labels("bearer", "missing_token").inc()
             raise MissingToken()
         caller = identify(token, request.remote_addr, request.headers)
-    except Refused:
+    except Refused as refused:
         metrics.AUTH_FAILURES.labels("bearer", "invalid_token").inc()
+        if refused.proven is not None:
+            org_oin, client_id = refused.proven
+            record_failure(
+                current_app.extensions["oauth"].store.db,
+                org_oin,
+                client_id,
+                InvalidToken.code,
+                g.get("fsc_transaction_id"),
+            )
         raise InvalidToken() from None
     g.oauth_caller = caller
     return caller

@@ -102,7 +102,9 @@ class GatewayAuthorizationServer(AuthorizationServer):
         client = _proven_client(request, error)
         count_failure(g.get("oauth_endpoint", "token"), _method_label(request), code, client)
         if client is not None:
-            record_failure(self.store.db, client, code, g.get("fsc_transaction_id"))
+            record_failure(
+                self.store.db, client.org_oin, client.client_id, code, g.get("fsc_transaction_id")
+            )
         headers = list(NO_STORE)
         status = 400
         if code == "invalid_client":

@@ -252,6 +252,34 @@ def test_bad_bearer_tokens_write_no_audit_row(world):
         assert metric_total("bearer") == counted + 1, f"{name}: not counted"
 
 
+def test_a_valid_token_of_a_suspended_organisation_is_audited(world):
+    """The token proves which client calls (API.md section 13 rule 4: a valid token, then a
+    suspended organisation): one event per refused call, for the operator and the client's
+    organisation to see."""
+    token = world.token()
+    world.registry.set_status(OIN_A, "suspended")
+    response = world.get("/api/v1/me", token)
+    assert response.status_code == 401
+    assert response.json["code"] == "invalid_token"
+    [event] = failure_events(world.db)
+    assert event["actor"] == {"org": OIN_A, "client_id": "a-sis", "user": None}
+    assert (event["decision"], event["reason"]) == ("denied", "invalid_token")
+
+
+def test_a_bound_token_of_a_suspended_organisation_without_its_certificate_is_not_audited(
+    world,
+):
+    """Possession of a certificate-bound token proves nothing without the certificate."""
+    token = world.mtls_token()
+    world.registry.set_status(OIN_A, "suspended")
+    rows = audit_rows(world.db)
+    assert world.get("/api/v1/me", token).status_code == 401
+    assert audit_rows(world.db) == rows
+    with_certificate = {"X-Client-Cert": cert_header(world.a_cert)}
+    assert world.get("/api/v1/me", token, headers=with_certificate).status_code == 401
+    assert audit_rows(world.db) == rows + 1
+
+
 # SAML: the assertion consumer ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory) -> TestIdp:
