@@ -35,3 +35,11 @@ class ConsentNotFoundError(ConsentError):
     """No consent with this id that the caller may see: the same answer for both cases."""
 
     code = "not_found"
+
+
+class WithdrawNotAllowedError(ConsentError):
+    """The caller sees the consent (it received an exchange under it as a party named by
+    type) but may not withdraw it: only the recorder, a party named by OIN or the operator
+    may (API.md section 13, rule 3)."""
+
+    code = "consent_withdraw_not_allowed"

@@ -4,6 +4,9 @@
 (:mod:`consent.service`) and tests may pass a small fake. ``ConsentStore`` and
 ``ReceiptSigner`` are what the service needs from the gateway: the shared database (with the
 audit record of each change in the same transaction) and the gateway's signing key.
+``SubjectKnowledge`` and ``ExchangeRecord`` answer the two questions of API.md section 13
+that the registry cannot answer from its own tables: did an organisation already have a
+child's BSN, and did it receive an exchange under a consent.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pseudonymise import Bsn, LinkTag
+
     from .records import Consent, PrivateDetails, RegistryEvent, StatusEntry
 
 
@@ -38,11 +43,20 @@ class ConsentDecision:
 
 class ConsentChecker(Protocol):
     def check(
-        self, subject_ref: str, purpose: str, sender: Party, recipient: Party, at: datetime
+        self,
+        subject_ref: str,
+        purpose: str,
+        sender: Party,
+        recipient: Party,
+        at: datetime,
+        replying_under: str | None = None,
     ) -> ConsentDecision:
         """Decide whether a consent covers this exchange at ``at``.
 
         ``subject_ref`` is the child's consent-domain pseudonym, never the BSN.
+        ``replying_under`` is, for a reply (``in_reply_to``), the consent id of the exchange
+        replied to: a party named by type may send only such a reply (API.md section 13,
+        rule 3).
         """
         ...
 
@@ -51,9 +65,45 @@ class NoConsentRegistry:
     """Fails closed: without a registry no consent-based exchange is allowed."""
 
     def check(
-        self, subject_ref: str, purpose: str, sender: Party, recipient: Party, at: datetime
+        self,
+        subject_ref: str,
+        purpose: str,
+        sender: Party,
+        recipient: Party,
+        at: datetime,
+        replying_under: str | None = None,
     ) -> ConsentDecision:
         return ConsentDecision(False, None, "consent_missing")
+
+
+class SubjectKnowledge(Protocol):
+    """Whether an organisation already had a child's BSN from the gateway or sent it.
+
+    Consent search by BSN shows a consent that names the caller by OIN only then (API.md
+    section 13, rule 2): otherwise a partner that knows the child by pseudonym could confirm
+    a guessed BSN by searching for it.
+    """
+
+    def had_bsn(self, org_oin: str, child: Bsn | LinkTag) -> bool:
+        ...
+
+
+class ExchangeRecord(Protocol):
+    """Which consents an organisation received exchanges under (a type party's binding)."""
+
+    def received_under(self, org_oin: str, consent_ids: Sequence[str]) -> set[str]:
+        """Those of ``consent_ids`` under which ``org_oin`` received at least one exchange."""
+        ...
+
+
+class NobodyKnows:
+    """Fails closed: no organisation is taken to have had any BSN, or received anything."""
+
+    def had_bsn(self, org_oin: str, child: Bsn | LinkTag) -> bool:
+        return False
+
+    def received_under(self, org_oin: str, consent_ids: Sequence[str]) -> set[str]:
+        return set()
 
 
 class ConsentReader(Protocol):

@@ -77,7 +77,9 @@ class StatusEntry:
 @dataclass(frozen=True)
 class RegistryEvent:
     """What the store's audit trail records with a change, in the change's transaction;
-    ``transaction_id`` is the request's FSC transaction id where there is one."""
+    ``transaction_id`` is the request's FSC transaction id where there is one; ``clear_to``
+    the organisations that named the child's BSN in this act (the audit index of API.md
+    section 13, rule 2: a consent recorded by BSN names its recorder)."""
 
     action: str
     actor: Actor
@@ -86,6 +88,7 @@ class RegistryEvent:
     subject_ref: str
     at: datetime
     transaction_id: str | None = None
+    clear_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,12 @@ its constructor, so tests drive it with an in-memory store, a fake signer and a 
 move by hand. It is also the exchange pipeline's :class:`~consent.interfaces.ConsentChecker`.
 Nothing is cached: every check reads the store, so a withdrawal made by one process holds
 for all of them at once.
+
+Who sees what follows API.md section 13: a search by BSN answers the consents the caller
+recorded, and those naming it by OIN once it had the child's BSN (``knowledge``); a search
+by the caller's own pseudonym answers what it may see; a party given as a type sees a
+consent only after receiving an exchange under it (``exchanges``). Both default to "nobody",
+so a registry wired without them fails closed.
 """
 
 from __future__ import annotations
@@ -17,10 +23,19 @@ from datetime import datetime
 from pseudonymise import Bsn, LinkTag
 
 from .age import check_grantors
-from .errors import ConsentNotFoundError
-from .interfaces import ConsentDecision, ConsentStore, Party, ReceiptSigner
-from .matching import decide, names, superseded_by
-from .receipts import RECEIPT_TYPE, receipt_claims
+from .errors import ConsentNotFoundError, WithdrawNotAllowedError
+from .interfaces import (
+    ConsentDecision,
+    ConsentStore,
+    ExchangeRecord,
+    NobodyKnows,
+    Party,
+    ReceiptSigner,
+    SubjectKnowledge,
+)
+from .matching import decide, findable_by_bsn, may_withdraw, superseded_by
+from .matching import may_see as _may_see
+from .receipts import RECEIPT_TYPE, is_legacy, receipt_claims, stored_claims
 from .records import Actor, Consent, NewConsent, PrivateDetails, RegistryEvent, StatusEntry
 from .status import DEFAULT_TIMEZONE, SUPERSEDED, WITHDRAWN, status_at
 from .subjects import DomainSubjects
@@ -36,11 +51,19 @@ class ConsentPage:
     more: bool
 
 
-def may_see(consent: Consent, viewer: Actor) -> bool:
-    """Parties (by OIN or type) and the recorder see a consent; nobody else learns it exists."""
-    return names(consent, Party(viewer.org_oin, viewer.org_type)) or (
-        consent.recorded_by.org_oin == viewer.org_oin
-    )
+def party_of(actor: Actor) -> Party:
+    return Party(actor.org_oin, actor.org_type)
+
+
+def may_see(consent: Consent, viewer: Actor, received_under: bool = False) -> bool:
+    """:func:`consent.matching.may_see` for an actor."""
+    return _may_see(consent, party_of(viewer), received_under)
+
+
+def page(consents: list[Consent], after: int, limit: int) -> ConsentPage:
+    """Consents after position ``after`` in ``seq`` order, at most ``limit``."""
+    later = sorted((c for c in consents if (c.seq or 0) > after), key=lambda c: c.seq or 0)
+    return ConsentPage(later[:limit], len(later) > limit)
 
 
 class ConsentService:
@@ -52,6 +75,8 @@ class ConsentService:
         clock: Clock,
         issuer: str,
         timezone: str = DEFAULT_TIMEZONE,
+        knowledge: SubjectKnowledge | None = None,
+        exchanges: ExchangeRecord | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
@@ -59,6 +84,8 @@ class ConsentService:
         self.clock = clock
         self.issuer = issuer
         self.timezone = timezone
+        self.knowledge = knowledge or NobodyKnows()
+        self.exchanges = exchanges or NobodyKnows()
 
     # changes -------------------------------------------------------------------------------
     def record(
@@ -84,11 +111,17 @@ class ConsentService:
             recorded_by=recorder,
             created_at=now,
         )
-        claims = receipt_claims(consent, self.issuer, now)
-        consent = replace(consent, receipt=self.signer.sign(claims, RECEIPT_TYPE))
+        consent = replace(consent, receipt=self._sign(consent, now))
         details = PrivateDetails(new.date_of_birth, new.evidence_reference)
         event = RegistryEvent(
-            "consent.record", recorder, consent.id, consent.purpose, refs[0], now, transaction_id
+            "consent.record",
+            recorder,
+            consent.id,
+            consent.purpose,
+            refs[0],
+            now,
+            transaction_id,
+            clear_to=(recorder.org_oin,),  # it named the child: by BSN, or encrypted from it
         )
         with self.store.transaction(event) as changes:
             earlier = changes.for_subject(refs, consent.purpose)
@@ -110,9 +143,16 @@ class ConsentService:
     ) -> Consent:
         """Withdraw at once, for every exchange after this moment; a repeat changes nothing.
 
-        Any party or the recorder may withdraw (a family may tell any of them).
+        The recorder, a party named by OIN or the operator may withdraw (a family may tell
+        any of them); an organisation covered by type may not (API.md section 13, rule 3).
+        One that may not even see the consent gets ``ConsentNotFoundError``, as for an id
+        that does not exist; one that sees it, ``WithdrawNotAllowedError``.
         """
         consent = self.get(consent_id, actor)
+        if not may_withdraw(consent, party_of(actor)):
+            raise WithdrawNotAllowedError(
+                "Only the recorder, a party named by OIN or the operator may withdraw it."
+            )
         if consent.withdrawn_at is not None:
             return consent
         now = self.clock()
@@ -131,24 +171,60 @@ class ConsentService:
 
     # reads ---------------------------------------------------------------------------------
     def get(self, consent_id: str, viewer: Actor) -> Consent:
-        """The consent for a party or its recorder; ``ConsentNotFoundError`` for anyone else."""
+        """The consent for those who may see it (:func:`consent.matching.may_see`);
+        ``ConsentNotFoundError`` for anyone else, exactly as for an unknown id."""
         consent = self.store.get(consent_id)
-        if consent is None or not may_see(consent, viewer):
+        if consent is None or not self.visible(consent, viewer):
             raise ConsentNotFoundError("No consent with this id.")
         return consent
+
+    def visible(self, consent: Consent, viewer: Actor) -> bool:
+        if may_see(consent, viewer):
+            return True
+        received = self.exchanges.received_under(viewer.org_oin, [consent.id])
+        return may_see(consent, viewer, consent.id in received)
+
+    def findable(self, child: Bsn | LinkTag, viewer: Actor) -> list[Consent]:
+        """Rule 2, by BSN (or its polymorphic form): what the viewer recorded, and what
+        names it by OIN once it had this child's BSN; everything for the operator."""
+        party = party_of(viewer)
+        had_bsn = self.knowledge.had_bsn(viewer.org_oin, child)
+        consents = self.store.for_subject(self.subjects.refs(child))
+        return [c for c in consents if findable_by_bsn(c, party, had_bsn)]
+
+    def received(self, child: Bsn | LinkTag, viewer: Actor) -> list[Consent]:
+        """Rule 2, by the viewer's own pseudonym of the child (the caller revealed it): the
+        child's consents the viewer may see."""
+        consents = self.store.for_subject(self.subjects.refs(child))
+        bound = self.exchanges.received_under(viewer.org_oin, [c.id for c in consents])
+        return [c for c in consents if may_see(c, viewer, c.id in bound)]
 
     def search(
         self, bsn: Bsn | LinkTag, viewer: Actor, after: int = 0, limit: int = 50
     ) -> ConsentPage:
-        """The child's consents that name the viewer's organisation or its type as a party."""
-        party = Party(viewer.org_oin, viewer.org_type)
-        matching = [
-            consent
-            for consent in self.store.for_subject(self.subjects.refs(bsn))
-            if names(consent, party) and (consent.seq or 0) > after
-        ]
-        matching.sort(key=lambda consent: consent.seq or 0)
-        return ConsentPage(matching[:limit], len(matching) > limit)
+        """A page of :meth:`findable`, in recording order."""
+        return page(self.findable(bsn, viewer), after, limit)
+
+    def search_received(
+        self, child: Bsn | LinkTag, viewer: Actor, after: int = 0, limit: int = 50
+    ) -> ConsentPage:
+        """A page of :meth:`received`, in recording order."""
+        return page(self.received(child, viewer), after, limit)
+
+    def receipt_of(self, consent: Consent) -> str:
+        """The receipt to answer with: the stored one, or for a consent recorded before
+        API.md section 13 (its receipt names the child the same way for every consent) a
+        receipt reissued now with the per-consent ``subject_ref`` and the original ``iat``.
+        The stored row is left as it was: history is never rewritten."""
+        if not is_legacy(consent):
+            return consent.receipt
+        issued = stored_claims(consent.receipt).get("iat")
+        return self._sign(consent, issued if isinstance(issued, int) else consent.created_at)
+
+    def _sign(self, consent: Consent, issued_at: datetime | int) -> str:
+        subject = self.subjects.receipt_ref(consent.id, consent.subject_ref)
+        claims = receipt_claims(consent, self.issuer, issued_at, subject)
+        return self.signer.sign(claims, RECEIPT_TYPE)
 
     def status(self, consent: Consent, at: datetime | None = None) -> str:
         """The consent's status now (or at ``at``)."""
@@ -156,8 +232,14 @@ class ConsentService:
 
     # the exchange pipeline's check ---------------------------------------------------------
     def check(
-        self, subject_ref: str, purpose: str, sender: Party, recipient: Party, at: datetime
+        self,
+        subject_ref: str,
+        purpose: str,
+        sender: Party,
+        recipient: Party,
+        at: datetime,
+        replying_under: str | None = None,
     ) -> ConsentDecision:
         """:class:`~consent.interfaces.ConsentChecker`: one indexed read by child and purpose."""
         consents = self.store.for_subject(self.subjects.aliases(subject_ref), purpose)
-        return decide(consents, purpose, sender, recipient, at, self.timezone)
+        return decide(consents, purpose, sender, recipient, at, self.timezone, replying_under)

@@ -14,7 +14,17 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.base import ResponseSchema, StrictSchema, load_with
 from schemas.dates import DatedSchema, PastOrTodayDate, StrictDate
-from schemas.fields import OIN_PATTERN, OIN_REGEX, Choice, ListOf, Object, Text
+from schemas.fields import (
+    OIN_PATTERN,
+    OIN_REGEX,
+    Bsn,
+    Choice,
+    ListOf,
+    Object,
+    Polymorphic,
+    Pseudonym,
+    Text,
+)
 from schemas.paging import PagedSearchSchema, load_search
 from schemas.responses import next_cursor
 from schemas.subject import BsnSubjectSchema
@@ -102,10 +112,36 @@ def load_consent_withdrawal(data: object) -> dict[str, Any]:
     return load_with(ConsentWithdrawSchema(), data)
 
 
+SEARCH_SUBJECT_KEYS = ("bsn", "pseudonym", "polymorphic")
+
+
+class ConsentSearchSubjectSchema(StrictSchema):
+    """The child of a consent search: by BSN (or its polymorphic form) when the caller has
+    it, otherwise by the caller's own pseudonym of the child as delivered in its inbox
+    (API.md section 13, rule 2)."""
+
+    bsn = Bsn(metadata={"description": "Finds consents the caller recorded, and those "
+                        "naming it by OIN once it had this BSN from the gateway or sent it."})
+    pseudonym = Pseudonym(metadata={"description": "The caller's own pseudonym of the child; "
+                                    "one not issued to the caller finds nothing."})
+    polymorphic = Polymorphic()
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        """Neither: ``bsn`` is missing (the common form, as before the other two)."""
+        if not isinstance(original, dict):
+            return
+        given = [key for key in SEARCH_SUBJECT_KEYS if key in original]
+        if not given:
+            raise ValidationError({"bsn": [self.fields["bsn"].error_messages["required"]]})
+        if len(given) > 1:
+            raise ValidationError("Must hold exactly one of bsn, pseudonym or polymorphic.")
+
+
 class ConsentSearchSchema(PagedSearchSchema):
     """``POST /api/v1/consents/search``: a BSN never goes into a URL, so this is a POST."""
 
-    subject = Object(BsnSubjectSchema, required=True)
+    subject = Object(ConsentSearchSubjectSchema, required=True)
 
 
 def load_consent_search(data: object) -> dict[str, Any]:
@@ -125,7 +161,16 @@ class ConsentResponseSchema(ResponseSchema):
     created_at = fields.DateTime(required=True)
     receipt = fields.String(
         required=True,
-        metadata={"description": "Compact JWS, typ consent-receipt+jwt, signed by the gateway."},
+        metadata={
+            "description": (
+                "Compact JWS, typ consent-receipt+jwt, signed by a key in /oauth/jwks. Claims: "
+                "iss, iat, jti (the consent id), subject_ref, purpose, parties, grantor_roles, "
+                "valid_from, valid_until, evidence_method, recorded_by. subject_ref is a keyed "
+                "value made for this one consent (it differs for every consent, also of one "
+                "child, and cannot be tested against a BSN); the gateway can check that it "
+                "belongs to the consent's child."
+            )
+        },
     )
     withdrawn_at = fields.DateTime(
         allow_none=True, metadata={"description": "Set once the consent is withdrawn."}

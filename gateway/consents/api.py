@@ -2,9 +2,15 @@
 
 Handlers stay thin (parse, call, render); this class turns the caller into an ``Actor``,
 checks bodies with ``schemas.consent``, calls :class:`consent.service.ConsentService` and
-renders the answers of API.md section 5. Every refusal it raises is first written to the
-audit log under the attempted action, and so is every read (``consent.read``,
-``consent.search``): who looked at a child's consents is part of the subject's report.
+renders the answers of API.md section 5 as section 13 amends them. Every refusal it raises
+is first written to the audit log under the attempted action, and so is every read
+(``consent.read``, ``consent.search``): who looked at a child's consents is part of the
+subject's report.
+
+A search names the child by BSN (or its polymorphic form) or by the caller's own pseudonym.
+A pseudonym the gateway did not issue to the caller's organisation is answered exactly like
+a BSN no one ever used, an empty page: a refusal would tell a partner which strings are
+pseudonyms of other organisations.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ from __future__ import annotations
 import base64
 
 from consent.errors import ConsentError
-from consent.records import Actor, Consent, NewConsent, child
-from consent.service import ConsentService
-from pseudonymise import LinkTag
+from consent.records import Actor, Consent, NewConsent
+from consent.records import child as child_of
+from consent.service import ConsentPage, ConsentService
+from pseudonymise import Bsn, LinkTag, PseudonymiseError, organisation_domain
 from schemas.consent import load_consent_request, load_consent_search, load_consent_withdrawal
 from schemas.errors import InvalidParameterError, SchemaValidationError
 
@@ -29,6 +36,7 @@ STATUS_OF = {
     "validation_failed": 422,
     "not_found": 404,
     "invalid_parameter": 400,
+    "consent_withdraw_not_allowed": 403,
 }
 
 
@@ -86,7 +94,7 @@ class ConsentApi:
             "valid_from": consent.valid_from.isoformat(),
             "valid_until": consent.valid_until.isoformat(),
             "created_at": rfc3339(consent.created_at),
-            "receipt": consent.receipt,
+            "receipt": self.service.receipt_of(consent),
             "withdrawn_at": rfc3339(consent.withdrawn_at) if consent.withdrawn_at else None,
         }
 
@@ -144,8 +152,12 @@ class ConsentApi:
         try:
             loaded = load_consent_search(body)
             after = decode_cursor(loaded["cursor"])
-            link = self._link(loaded["subject"], caller)
-            bsn = link if link is not None else child(loaded["subject"]["bsn"])
+            subject = loaded["subject"]
+            link = self._link(subject, caller)
+            if "pseudonym" in subject:
+                child = self._own_child(subject["pseudonym"], caller)
+            else:
+                child = link if link is not None else child_of(subject["bsn"])
         except (SchemaValidationError, ConsentError, PolymorphicRefusal) as exc:
             self.trail.deny(
                 "consent.search",
@@ -155,20 +167,36 @@ class ConsentApi:
                 fsc_transaction_id=transaction_id,
             )
             raise problem(exc) from None
-        page = self.service.search(bsn, actor(caller), after, loaded["limit"])
+        if child is None:
+            page = ConsentPage([], False)
+        elif "pseudonym" in subject:
+            page = self.service.search_received(child, actor(caller), after, loaded["limit"])
+        else:
+            page = self.service.search(child, actor(caller), after, loaded["limit"])
         self.trail.write(
             AuditEvent(
                 action="consent.search",
                 decision="allowed",
                 actor_org=caller.org_oin,
                 actor_client_id=caller.client_id,
-                subject_ref=self.trail.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN),
+                subject_ref=(
+                    None
+                    if child is None
+                    else self.trail.pseudonymiser.pseudonymise_child(child, AUDIT_DOMAIN)
+                ),
                 fsc_transaction_id=transaction_id,
             )
         )
         items = [self.render(consent) for consent in page.items]
         cursor = encode_cursor(page.items[-1].seq) if page.more and page.items else None
         return {"items": items, "next_cursor": cursor}
+
+    def _own_child(self, pseudonym: str, caller) -> Bsn | None:
+        """The child behind a pseudonym of the caller's own organisation, or None."""
+        try:
+            return self.trail.pseudonymiser.reveal(pseudonym, organisation_domain(caller.org_oin))
+        except PseudonymiseError:
+            return None
 
     # audit helpers -------------------------------------------------------------------------
     def deny(

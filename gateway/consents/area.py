@@ -20,6 +20,7 @@ from . import (
 )
 from .api import ConsentApi
 from .checker import CountingConsentChecker
+from .knowledge import AuditKnowledge, SqlExchangeRecord
 from .receipts import KeyStoreReceiptSigner
 from .sealing import ConsentSealer
 from .store import SqlConsentStore
@@ -37,6 +38,8 @@ def build_service(core, pseudonymiser: DomainPseudonymiser, clock=system_clock) 
         clock,
         core.settings.issuer,
         core.settings.timezone,
+        knowledge=AuditKnowledge(core.db, pseudonymiser),
+        exchanges=SqlExchangeRecord(core.db),
     )
 
 

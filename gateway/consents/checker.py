@@ -20,9 +20,17 @@ class CountingConsentChecker:
         self.checker = checker
 
     def check(
-        self, subject_ref: str, purpose: str, sender: Party, recipient: Party, at: datetime
+        self,
+        subject_ref: str,
+        purpose: str,
+        sender: Party,
+        recipient: Party,
+        at: datetime,
+        replying_under: str | None = None,
     ) -> ConsentDecision:
-        decision = self.checker.check(subject_ref, purpose, sender, recipient, at)
+        decision = self.checker.check(
+            subject_ref, purpose, sender, recipient, at, replying_under=replying_under
+        )
         result = "allowed" if decision.allowed else (decision.code or "consent_missing")
         metrics.CONSENT_CHECKS.labels(result).inc()
         return decision

@@ -1,4 +1,4 @@
-"""OpenAPI description of ``/api/v1/consents`` (API.md section 5)."""
+"""OpenAPI description of ``/api/v1/consents`` (API.md section 5, as section 13 amends it)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from ..docs.openapi import path_source, problem_response
 
 UNAUTHORISED = problem_response("missing_token or invalid_token")
 FORBIDDEN = problem_response("insufficient_scope")
-NOT_FOUND = problem_response("not_found: no such consent, or not a party or the recorder")
+NOT_FOUND = problem_response(
+    "not_found: no such consent, or the caller may not see it (the same answer for both)"
+)
 ID_PARAMETER = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 BODY_PROBLEMS = {
     "400": problem_response("invalid_json or invalid_parameter"),
@@ -53,7 +55,14 @@ def consent_paths(spec: APISpec) -> None:
                     "The age rule applies on valid_from: under 12 a parent or guardian; from "
                     "the 12th to the 16th birthday a parent or guardian and the youth; from the "
                     "16th birthday the youth. The receipt is a compact JWS (typ "
-                    "consent-receipt+jwt) verifiable with /oauth/jwks."
+                    "consent-receipt+jwt) verifiable with /oauth/jwks; its subject_ref is a "
+                    "keyed value made for this one consent, never the same for two consents "
+                    "of a child. A party given as an organisation type covers recipients of "
+                    "that type; an organisation of that type sends under the consent only a "
+                    "reply (in_reply_to) to an exchange it received under it. Any other send "
+                    "comes from the recorder or a party named by OIN. A consent that applies "
+                    "today replaces the same organisation's active consents for the same "
+                    "child, purpose and parties."
                 ),
                 requestBody={"required": True, "content": _json("ConsentRequest")},
             )
@@ -63,11 +72,15 @@ def consent_paths(spec: APISpec) -> None:
         path="/api/v1/consents/{id}/withdraw",
         operations={
             "post": _operation(
-                "Withdraw a consent, at once (any party or the recorder)",
+                "Withdraw a consent, at once (the recorder, a party named by OIN, the operator)",
                 "withdrawConsent",
                 "consent:write",
                 {
                     "200": {"description": "Withdrawn", "content": _json("ConsentResponse")},
+                    "403": problem_response(
+                        "insufficient_scope, or consent_withdraw_not_allowed: the caller sees "
+                        "the consent as a party named by type but may not withdraw it"
+                    ),
                     "404": NOT_FOUND,
                     "422": problem_response("validation_failed"),
                     **BODY_PROBLEMS,
@@ -81,7 +94,7 @@ def consent_paths(spec: APISpec) -> None:
         path="/api/v1/consents/search",
         operations={
             "post": _operation(
-                "The child's consents that name the caller's organisation or its type",
+                "A child's consents that the caller may learn of",
                 "searchConsents",
                 "consent:read",
                 {
@@ -89,6 +102,16 @@ def consent_paths(spec: APISpec) -> None:
                     "422": problem_response("validation_failed"),
                     **BODY_PROBLEMS,
                 },
+                description=(
+                    "By subject.bsn (or subject.polymorphic): the consents the caller "
+                    "recorded, and those naming the caller by OIN once it had this child's "
+                    "BSN from the gateway (received in clear) or sent it in an accepted "
+                    "exchange. By subject.pseudonym, the caller's own pseudonym of the child "
+                    "as delivered in its inbox: the consents the caller recorded or is named "
+                    "in by OIN, and those naming its type under which it received an "
+                    "exchange. A pseudonym not issued to the caller answers like a BSN no one "
+                    "used: an empty page."
+                ),
                 requestBody={"required": True, "content": _json("ConsentSearch")},
             )
         },
@@ -97,7 +120,8 @@ def consent_paths(spec: APISpec) -> None:
         path="/api/v1/consents/{id}",
         operations={
             "get": _operation(
-                "A consent, for its parties and its recorder",
+                "A consent, for its recorder, parties named by OIN, organisations of a type "
+                "party that received an exchange under it, and the operator",
                 "getConsent",
                 "consent:read",
                 {
@@ -108,3 +132,6 @@ def consent_paths(spec: APISpec) -> None:
             )
         },
     )
+    subject = spec.components.schemas.get("ConsentSearchSubject")
+    if subject is not None:
+        subject.update({"minProperties": 1, "maxProperties": 1})

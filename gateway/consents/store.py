@@ -222,6 +222,7 @@ class SqlConsentStore:
             consent_id=event.consent_id,
             subject_ref=self.pseudonymiser.translate(event.subject_ref, "consent", "audit"),
             fsc_transaction_id=event.transaction_id,
+            clear_to=event.clear_to,
         )
 
     def private_details(self, consent_id: str) -> PrivateDetails | None:

@@ -271,16 +271,30 @@ def _read_reply(
 
 
 def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
-    """Step 11: a legal obligation named in the policy, or a covering consent (fail closed)."""
+    """Step 11: a legal obligation named in the policy, or a covering consent (fail closed).
+
+    A reply passes the consent of the exchange it answers (``in_reply_to``, which step 10
+    checked names an exchange the sender received about this child): a party given by type
+    may send under a consent only such a reply (API.md section 13, rule 3).
+    """
     if not exchange.route.needs_consent:
         return
     metrics.PSEUDONYMISATIONS.labels("consent", "issue").inc()
+    reply_to = exchange.payload.get("in_reply_to")
+    replying_under = None
+    if reply_to is not None:
+        replying_under = ctx.session.scalar(
+            select(Message.consent_id).where(
+                Message.id == reply_to, Message.recipient_org_id == exchange.sender.id
+            )
+        )
     decision = ctx.consent.check(
         ctx.pseudonymiser.pseudonymise_child(exchange.child, CONSENT_DOMAIN),
         exchange.route.purpose,
         Party(exchange.sender.oin, exchange.sender.type),
         Party(exchange.recipient.oin, exchange.recipient.type),
         exchange.now,
+        replying_under=replying_under,
     )
     if not decision.allowed:
         code = decision.code or "consent_missing"

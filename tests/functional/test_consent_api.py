@@ -78,11 +78,18 @@ class Partners:
         return self.post(oin, "/api/v1/consents", consent_body(**changes))
 
     def audit(self, action=None) -> list[dict]:
+        """The events as the operator's readers see them: the hashed event plus the child's
+        audit pseudonym and the naming index, kept beside it (API.md section 13)."""
         with self.db.session() as session:
-            query = select(AuditEventRow.canonical).order_by(AuditEventRow.seq)
+            query = select(
+                AuditEventRow.canonical, AuditEventRow.subject_ref, AuditEventRow.subject_clear_to
+            ).order_by(AuditEventRow.seq)
             if action:
                 query = query.where(AuditEventRow.action == action)
-            return [json.loads(row) for row in session.scalars(query)]
+            return [
+                dict(json.loads(canonical), subject_ref=subject_ref, clear_to=clear_to)
+                for canonical, subject_ref, clear_to in session.execute(query)
+            ]
 
     def count(self, model) -> int:
         with self.db.session() as session:
@@ -133,10 +140,14 @@ def test_record_answers_201_with_a_receipt_signed_by_the_gateway_key(gw):
     token = jwt.decode(answer["receipt"], key, algorithms=["ES256"])
     assert token.header == {"alg": "ES256", "kid": gw.keystore.current_signing_key.kid,
                             "typ": "consent-receipt+jwt"}
-    expected_ref = gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "consent")
+    child_ref = gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "consent")
     claims = token.claims
     assert claims["iss"] == gw.settings.issuer and claims["jti"] == answer["id"]
-    assert claims["subject_ref"] == expected_ref
+    # per consent (API.md section 13 rule 1), never the child's consent-domain pseudonym
+    assert claims["subject_ref"] and claims["subject_ref"] != child_ref
+    again = gw.record(purpose="support", parties=(ex.SCHOOL, "wij")).json
+    other = jwt.decode(again["receipt"], key, algorithms=["ES256"]).claims
+    assert other["subject_ref"] != claims["subject_ref"]
     assert claims["grantor_roles"] == ["parent"] and claims["evidence_method"] == "written"
     assert claims["recorded_by"] == ex.SCHOOL and claims["parties"] == [ex.SCHOOL, "ggd"]
     assert (claims["valid_from"], claims["valid_until"]) == (answer["valid_from"],
@@ -161,6 +172,7 @@ def test_storage_holds_the_pseudonym_sealed_details_history_and_an_audit_event(g
     assert event["actor"] == {"org": ex.SCHOOL, "client_id": f"client-{ex.SCHOOL}", "user": None}
     assert event["subject_ref"] == gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "audit")
     assert event["purpose"] == "mazl"
+    assert event["clear_to"] == f",{ex.SCHOOL},"  # the recorder named the child's BSN
 
 
 @pytest.mark.parametrize(
@@ -238,25 +250,27 @@ def test_scope_is_required_and_its_refusal_audited(gw):
     assert gw.client.post("/api/v1/consents", json=consent_body()).status_code == 401
 
 
-def test_get_is_for_parties_and_the_recorder(gw):
+def test_get_is_for_the_recorder_and_parties_named_by_oin(gw):
     consent = gw.record(parties=(ex.GGD, "wij")).json  # the school records, is no party
-    for oin in (ex.SCHOOL, ex.GGD, ex.WIJ):
+    for oin in (ex.SCHOOL, ex.GGD):
         response = gw.get(oin, f"/api/v1/consents/{consent['id']}")
         assert response.status_code == 200 and response.json == consent
-    for oin in (ex.GGD_2, ex.SWV):
+    # WIJ is covered by type only and received nothing under it (API.md section 13 rule 3)
+    for oin in (ex.WIJ, ex.GGD_2, ex.SWV):
         assert_problem(gw.get(oin, f"/api/v1/consents/{consent['id']}"), 404, "not_found")
     assert_problem(gw.get(ex.SCHOOL, "/api/v1/consents/nope"), 404, "not_found")
     reads = gw.audit("consent.read")
-    assert [e["decision"] for e in reads] == ["allowed"] * 3 + ["denied"] * 3
-    assert all(e["consent_id"] is None for e in reads[3:])
+    assert [e["decision"] for e in reads] == ["allowed"] * 2 + ["denied"] * 4
+    assert all(e["consent_id"] is None for e in reads[2:])
 
 
-def test_withdraw_by_any_party_at_once_and_never_deleted(gw):
-    consent = gw.record().json
+def test_withdraw_by_a_party_named_by_oin_at_once_and_never_deleted(gw):
+    consent = gw.record(parties=(ex.SCHOOL, ex.GGD_2, "ggd")).json
     url = f"/api/v1/consents/{consent['id']}/withdraw"
     body = {"withdrawn_by": {"role": "parent"}, "reason": "Ouders trekken toestemming in."}
     assert_problem(gw.post(ex.WIJ, url, body), 404, "not_found")
-    response = gw.post(ex.GGD_2, url, body)  # any GGD: the consent names the type
+    assert_problem(gw.post(ex.GGD, url, body), 404, "not_found")  # a GGD by type only
+    response = gw.post(ex.GGD_2, url, body)  # named by OIN
     assert response.status_code == 200, response.json
     assert response.json["status"] == "withdrawn" and response.json["withdrawn_at"]
     again = gw.post(ex.SCHOOL, url, body)
@@ -268,8 +282,23 @@ def test_withdraw_by_any_party_at_once_and_never_deleted(gw):
     assert history[1].sealed_reason and b"Ouders" not in history[1].sealed_reason
     events = gw.audit("consent.withdraw")
     assert [(e["decision"], e["reason"], e["consent_id"]) for e in events] == [
-        ("denied", "not_found", None), ("allowed", None, consent["id"])]
-    assert events[1]["actor"]["org"] == ex.GGD_2
+        ("denied", "not_found", None), ("denied", "not_found", None),
+        ("allowed", None, consent["id"])]
+    assert events[2]["actor"]["org"] == ex.GGD_2
+
+
+def test_a_type_party_that_received_under_a_consent_sees_it_but_does_not_withdraw(gw):
+    consent = gw.record().json  # (school OIN, "ggd")
+    assert referral(gw).status_code == 202
+    url = f"/api/v1/consents/{consent['id']}"
+    assert gw.get(ex.GGD, url).json["id"] == consent["id"]
+    refused = gw.post(ex.GGD, f"{url}/withdraw",
+                      {"withdrawn_by": {"role": "parent"}, "reason": "Gebeld door ouder."})
+    assert_problem(refused, 403, "consent_withdraw_not_allowed")
+    assert gw.get(ex.SCHOOL, url).json["status"] == "active"
+    event = gw.audit("consent.withdraw")[-1]
+    assert (event["decision"], event["reason"], event["consent_id"]) == (
+        "denied", "consent_withdraw_not_allowed", consent["id"])
 
 
 def test_withdraw_body_is_checked(gw):
@@ -283,24 +312,63 @@ def test_withdraw_body_is_checked(gw):
     assert event["reason"] == "validation_failed" and event["consent_id"] == consent["id"]
 
 
-def test_search_returns_only_consents_naming_the_caller_in_pages(gw):
-    for_ggd = [gw.record(end=days).json["id"] for days in (10, 20, 30)]
-    named_wij = gw.record(purpose="support", parties=("school", ex.WIJ)).json["id"]
+def test_search_by_bsn_pages_through_what_the_caller_recorded(gw):
+    mine = [gw.record(end=days).json["id"] for days in (10, 20, 30)]
+    mine.append(gw.record(purpose="support", parties=("school", ex.WIJ)).json["id"])
     gw.record(bsn=ex.OTHER_BSN)
     search = "/api/v1/consents/search"
-    page = gw.post(ex.GGD, search, {"subject": {"bsn": ex.BSN}, "limit": 2}).json
-    assert [c["id"] for c in page["items"]] == for_ggd[:2] and page["next_cursor"]
-    rest = gw.post(ex.GGD, search, {"subject": {"bsn": ex.BSN}, "cursor": page["next_cursor"]})
-    assert [c["id"] for c in rest.json["items"]] == for_ggd[2:]
+    page = gw.post(ex.SCHOOL, search, {"subject": {"bsn": ex.BSN}, "limit": 2}).json
+    assert [c["id"] for c in page["items"]] == mine[:2] and page["next_cursor"]
+    rest = gw.post(ex.SCHOOL, search, {"subject": {"bsn": ex.BSN}, "cursor": page["next_cursor"]})
+    assert [c["id"] for c in rest.json["items"]] == mine[2:]
     assert rest.json["next_cursor"] is None
-    wij = gw.post(ex.WIJ, search, {"subject": {"bsn": ex.BSN}}).json
-    assert [c["id"] for c in wij["items"]] == [named_wij]
-    assert gw.post(ex.SWV, search, {"subject": {"bsn": ex.BSN}}).json["items"] == []
-    school = gw.post(ex.SCHOOL, search, {"subject": {"bsn": ex.BSN}}).json
-    assert len(school["items"]) == 4
+    # named by OIN or type, but never had the BSN from the gateway: nothing (rule 2)
+    for oin in (ex.GGD, ex.WIJ, ex.SWV):
+        assert gw.post(oin, search, {"subject": {"bsn": ex.BSN}}).json == {
+            "items": [], "next_cursor": None}
     events = gw.audit("consent.search")
     assert {e["subject_ref"] for e in events} == {
         gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "audit")}
+
+
+def test_search_by_own_pseudonym_finds_the_consent_an_exchange_came_under(gw):
+    consent = gw.record().json
+    assert referral(gw).status_code == 202
+    [item] = gw.get(ex.GGD, "/api/v1/inbox").json["items"]
+    found = gw.post(ex.GGD, "/api/v1/consents/search", {"subject": item["subject"]})
+    assert found.status_code == 200, found.json
+    assert [c["id"] for c in found.json["items"]] == [consent["id"]]
+    event = gw.audit("consent.search")[-1]
+    assert event["subject_ref"] == gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "audit")
+    # the same pseudonym from another organisation: an empty page, as for an unused BSN
+    other = gw.post(ex.GGD_2, "/api/v1/consents/search", {"subject": item["subject"]})
+    assert other.json == {"items": [], "next_cursor": None}
+    assert gw.audit("consent.search")[-1]["subject_ref"] is None
+
+
+def test_a_receipt_recorded_before_rule_1_is_answered_reissued(gw):
+    """Consents recorded before API.md section 13 stored receipts naming the child by its
+    consent-domain pseudonym; the registry answers a per-consent one instead, keeping iat."""
+    from joserfc.jwk import KeySet
+
+    consent = gw.record().json
+    child_ref = gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "consent")
+    key = gw.keystore.current_signing_key
+    claims = jwt.decode(consent["receipt"], ECKey.import_key(key.public_jwk())).claims
+    old = jwt.encode({"alg": key.alg, "kid": key.kid, "typ": "consent-receipt+jwt"},
+                     dict(claims, subject_ref=child_ref, iat=1700000000), key.jwk,
+                     algorithms=[key.alg])
+    with gw.db.session() as session:
+        session.scalars(select(ConsentRow).where(ConsentRow.id == consent["id"])).one().receipt = old
+    answer = gw.get(ex.SCHOOL, f"/api/v1/consents/{consent['id']}").json
+    keys = KeySet.import_key_set(gw.client.get("/oauth/jwks").json)
+    reissued = jwt.decode(answer["receipt"], keys).claims
+    assert reissued["subject_ref"] != child_ref and reissued["iat"] == 1700000000
+    assert {k: v for k, v in reissued.items() if k not in ("subject_ref", "iat")} == {
+        k: v for k, v in claims.items() if k not in ("subject_ref", "iat")}
+    with gw.db.session() as session:
+        row = session.scalars(select(ConsentRow).where(ConsentRow.id == consent["id"])).one()
+        assert row.receipt == old  # history is not rewritten
 
 
 @pytest.mark.parametrize(
@@ -309,7 +377,8 @@ def test_search_returns_only_consents_naming_the_caller_in_pages(gw):
         ({"subject": {"bsn": ex.BSN}, "cursor": "bm9wZQ"}, 400, "invalid_parameter"),
         ({"subject": {"bsn": ex.BSN}, "limit": 0}, 400, "invalid_parameter"),
         ({"subject": {"bsn": ex.BSN}, "limit": "5"}, 400, "invalid_parameter"),
-        ({"subject": {"pseudonym": "abc"}}, 422, "validation_failed"),
+        ({"subject": {"pseudonym": "a+b"}}, 422, "validation_failed"),
+        ({"subject": {"pseudonym": "abc", "bsn": ex.BSN}}, 422, "validation_failed"),
         ({"subject": {"bsn": "100000009"}}, 422, "validation_failed"),
         ({}, 422, "validation_failed"),
     ],
@@ -377,7 +446,7 @@ def test_consent_checks_are_counted_by_result():
         def __init__(self, decision):
             self.decision = decision
 
-        def check(self, *args):
+        def check(self, *args, **kwargs):
             return self.decision
 
     def count(result):

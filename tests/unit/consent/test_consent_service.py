@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from consent.errors import ConsentNotFoundError, GrantorInvalidError
+from consent.errors import ConsentNotFoundError, GrantorInvalidError, WithdrawNotAllowedError
 from consent.interfaces import Party
 from consent.records import Actor, NewConsent
 from consent.service import ConsentService
@@ -77,6 +77,20 @@ class MemoryStore:
         self.history.append(entry)
 
 
+class Knowledge:
+    """SubjectKnowledge and ExchangeRecord as sets the test fills in."""
+
+    def __init__(self) -> None:
+        self.had: set[tuple[str, str]] = set()
+        self.received: set[tuple[str, str]] = set()
+
+    def had_bsn(self, org_oin, child):
+        return (org_oin, child.digits) in self.had
+
+    def received_under(self, org_oin, consent_ids):
+        return {c for c in consent_ids if (org_oin, c) in self.received}
+
+
 class Signer:
     def __init__(self) -> None:
         self.signed = []
@@ -97,10 +111,16 @@ def keyring():
 
 
 @pytest.fixture
-def registry(clock, keyring):
+def knowledge():
+    return Knowledge()
+
+
+@pytest.fixture
+def registry(clock, keyring, knowledge):
     store, signer = MemoryStore(), Signer()
     subjects = DomainSubjects(DomainPseudonymiser(keyring), "consent")
-    service = ConsentService(store, signer, subjects, clock, "https://gw.example")
+    service = ConsentService(store, signer, subjects, clock, "https://gw.example",
+                             knowledge=knowledge, exchanges=knowledge)
     return service, store, signer
 
 
@@ -119,11 +139,12 @@ def new_consent(**changes) -> NewConsent:
     return replace(base, **changes)
 
 
-def allowed(service, clock, sender=SCHOOL, recipient=GGD, purpose="mazl", bsn=BSN):
+def allowed(service, clock, sender=SCHOOL, recipient=GGD, purpose="mazl", bsn=BSN,
+            replying_under=None):
     ref = service.subjects.refs(bsn)[0]
     return service.check(
         ref, purpose, Party(sender.org_oin, sender.org_type),
-        Party(recipient.org_oin, recipient.org_type), clock(),
+        Party(recipient.org_oin, recipient.org_type), clock(), replying_under=replying_under,
     )
 
 
@@ -138,9 +159,11 @@ def test_record_stores_pseudonym_details_history_event_and_receipt(registry, clo
     assert (event.action, event.consent_id, event.transaction_id) == (
         "consent.record", consent.id, "fsc-1"
     )
+    assert event.clear_to == (SCHOOL.org_oin,)  # the recorder named the child's BSN
     [(claims, token_type)] = signer.signed
     assert token_type == "consent-receipt+jwt" and consent.receipt == f"receipt-{consent.id}"
-    assert claims["jti"] == consent.id and claims["subject_ref"] == consent.subject_ref
+    assert claims["jti"] == consent.id and claims["subject_ref"] != consent.subject_ref
+    assert service.subjects.binds(claims["subject_ref"], consent.id, consent.subject_ref)
     assert claims["grantor_roles"] == ["parent"] and claims["recorded_by"] == SCHOOL.org_oin
 
 
@@ -151,12 +174,14 @@ def test_age_rule_refusal_stores_nothing(registry):
     assert store.consents == {} and store.events == [] and signer.signed == []
 
 
-def test_subject_ref_is_the_same_for_every_consent_of_a_child(registry):
-    service, _, _ = registry
+def test_subject_ref_is_the_same_for_every_consent_of_a_child_but_receipts_differ(registry):
+    service, _, signer = registry
     first = service.record(new_consent(), SCHOOL)
     second = service.record(new_consent(purpose="support", parties=("school", "wij")), SCHOOL)
     other = service.record(new_consent(bsn=OTHER_BSN), SCHOOL)
-    assert first.subject_ref == second.subject_ref != other.subject_ref
+    assert first.subject_ref == second.subject_ref != other.subject_ref  # the index, internal
+    refs = [claims["subject_ref"] for claims, _ in signer.signed]
+    assert len(set(refs)) == 3 and first.subject_ref not in refs
 
 
 def test_check_follows_the_clock_through_pending_active_and_expired(registry, clock):
@@ -173,7 +198,7 @@ def test_check_follows_the_clock_through_pending_active_and_expired(registry, cl
 
 def test_withdrawal_holds_from_that_moment(registry, clock):
     service, store, _ = registry
-    consent = service.record(new_consent(), SCHOOL)
+    consent = service.record(new_consent(parties=("school", GGD.org_oin)), SCHOOL)
     assert allowed(service, clock).consent_id == consent.id
     clock.advance(seconds=1)
     withdrawn = service.withdraw(consent.id, GGD, "parent", "ouders trekken in", "fsc-2")
@@ -194,33 +219,76 @@ def test_withdrawing_again_changes_nothing(registry, clock):
     assert len(store.events) == 2 and len(store.history) == 2
 
 
-def test_only_parties_and_the_recorder_see_or_withdraw(registry):
+def test_who_sees_and_who_withdraws(registry, knowledge):
     service, _, _ = registry
     consent = service.record(new_consent(parties=(GGD.org_oin, "wij")), SCHOOL)
     assert service.get(consent.id, SCHOOL).id == consent.id  # recorder, not a party
     assert service.get(consent.id, GGD).id == consent.id  # by OIN
-    assert service.get(consent.id, WIJ).id == consent.id  # by type
     other_ggd = Actor("00000001003456789111", "ggd", 4, "other")
-    with pytest.raises(ConsentNotFoundError):
-        service.get(consent.id, other_ggd)
-    with pytest.raises(ConsentNotFoundError):
-        service.withdraw(consent.id, other_ggd, "parent", "no")
+    operator = Actor("00000001006789012000", "operator", 5, "ops")
+    assert service.get(consent.id, operator).id == consent.id
+    for outsider in (other_ggd, WIJ):  # WIJ is a party by type only, and received nothing
+        with pytest.raises(ConsentNotFoundError):
+            service.get(consent.id, outsider)
+        with pytest.raises(ConsentNotFoundError):
+            service.withdraw(consent.id, outsider, "parent", "no")
     with pytest.raises(ConsentNotFoundError):
         service.get("no-such-id", SCHOOL)
+    knowledge.received.add((WIJ.org_oin, consent.id))  # an exchange reached WIJ under it
+    assert service.get(consent.id, WIJ).id == consent.id
+    with pytest.raises(WithdrawNotAllowedError):
+        service.withdraw(consent.id, WIJ, "parent", "no")
+    assert service.withdraw(consent.id, operator, "parent", "via de beheerder").withdrawn_at
 
 
-def test_search_lists_only_consents_naming_the_viewer_oldest_first_in_pages(registry):
+def test_type_parties_send_only_replies_under_the_consent(registry, clock):
     service, _, _ = registry
-    for_ggd = [service.record(new_consent(valid_until=date(2025, 12, d)), SCHOOL)
-               for d in (1, 2, 3)]
-    service.record(new_consent(purpose="support", parties=("school", "wij")), SCHOOL)
-    service.record(new_consent(bsn=OTHER_BSN), SCHOOL)
+    consent = service.record(new_consent(parties=("school", "ggd")), SCHOOL)
+    other_school = Actor("00000001001234567111", "school", 6, "x")
+    assert allowed(service, clock).consent_id == consent.id  # the recorder, to any GGD
+    assert allowed(service, clock, sender=other_school).code == "consent_missing"
+    assert allowed(service, clock, sender=GGD, recipient=SCHOOL).code == "consent_missing"
+    reply = allowed(service, clock, sender=GGD, recipient=SCHOOL, replying_under=consent.id)
+    assert reply.consent_id == consent.id
+    elsewhere = allowed(service, clock, sender=GGD, recipient=SCHOOL, replying_under="other")
+    assert elsewhere.code == "consent_missing"
+
+
+def test_a_reply_under_a_restated_consent_is_covered_by_its_successor(registry, clock):
+    service, _, _ = registry
+    old = service.record(new_consent(), SCHOOL)
+    clock.advance(days=1)
+    new = service.record(new_consent(valid_until=date(2025, 9, 30)), SCHOOL)
+    reply = allowed(service, clock, sender=GGD, recipient=SCHOOL, replying_under=old.id)
+    assert reply.consent_id == new.id
+
+
+def test_search_by_bsn_lists_recorded_and_oin_consents_once_the_bsn_was_had(
+    registry, knowledge
+):
+    service, _, _ = registry
+    by_oin = [service.record(new_consent(parties=("school", GGD.org_oin),
+                                         valid_until=date(2025, 12, d)), SCHOOL)
+              for d in (1, 2, 3)]
+    by_type = service.record(new_consent(purpose="support", parties=("school", "ggd")), SCHOOL)
+    service.record(new_consent(bsn=OTHER_BSN, parties=("school", GGD.org_oin)), SCHOOL)
+    assert service.search(BSN, GGD).items == []  # a guess confirms nothing
+    knowledge.had.add((GGD.org_oin, BSN.digits))
     first = service.search(BSN, GGD, 0, 2)
-    assert [c.id for c in first.items] == [c.id for c in for_ggd[:2]] and first.more
+    assert [c.id for c in first.items] == [c.id for c in by_oin[:2]] and first.more
     rest = service.search(BSN, GGD, first.items[-1].seq, 2)
-    assert [c.id for c in rest.items] == [for_ggd[2].id] and not rest.more
-    assert len(service.search(BSN, WIJ).items) == 1
-    assert len(service.search(BSN, SCHOOL).items) == 4
+    assert [c.id for c in rest.items] == [by_oin[2].id] and not rest.more
+    assert len(service.search(BSN, SCHOOL).items) == 4  # all it recorded
+    assert by_type.id not in {c.id for c in service.search(BSN, GGD, 0, 50).items}
+
+
+def test_search_by_own_pseudonym_lists_what_the_viewer_may_see(registry, knowledge):
+    service, _, _ = registry
+    by_oin = service.record(new_consent(parties=("school", GGD.org_oin)), SCHOOL)
+    by_type = service.record(new_consent(purpose="support", parties=("school", "ggd")), SCHOOL)
+    assert [c.id for c in service.search_received(BSN, GGD).items] == [by_oin.id]
+    knowledge.received.add((GGD.org_oin, by_type.id))
+    assert [c.id for c in service.search_received(BSN, GGD).items] == [by_oin.id, by_type.id]
 
 
 def test_restating_an_active_consent_supersedes_the_earlier_one(registry, clock):
@@ -228,13 +296,20 @@ def test_restating_an_active_consent_supersedes_the_earlier_one(registry, clock)
     old = service.record(new_consent(), SCHOOL)
     clock.advance(days=1)
     new = service.record(new_consent(parties=("ggd", "school"), valid_until=date(2025, 9, 30)),
-                         GGD)
+                         SCHOOL)
     old_now = store.get(old.id)
     assert service.status(old_now) == "superseded" and old_now.superseded_by == new.id
     assert store.history[-1].status == "superseded"
     assert allowed(service, clock).consent_id == new.id
     clock.now = datetime(2025, 10, 1, 12, tzinfo=UTC)
     assert allowed(service, clock).code == "consent_expired"  # the new statement governs
+
+
+def test_another_organisation_never_supersedes_a_consent(registry, clock):
+    service, store, _ = registry
+    school_consent = service.record(new_consent(parties=("school", GGD.org_oin)), SCHOOL)
+    service.record(new_consent(parties=("school", GGD.org_oin)), GGD)
+    assert service.status(store.get(school_consent.id)) == "active"
 
 
 def test_backdated_paper_consent_is_recorded_expired_and_supersedes_nothing(registry, clock):
@@ -260,4 +335,4 @@ def test_consents_survive_a_key_rotation(registry, clock, keyring):
     decision = after.check(new_ref, "mazl", Party(SCHOOL.org_oin, "school"),
                            Party(GGD.org_oin, "ggd"), clock())
     assert decision.consent_id == consent.id
-    assert [c.id for c in after.search(BSN, GGD).items] == [consent.id]
+    assert [c.id for c in after.search(BSN, SCHOOL).items] == [consent.id]

@@ -42,7 +42,7 @@ class AllowAll:
     def __init__(self):
         self.calls = []
 
-    def check(self, subject_ref, purpose, sender, recipient, at):
+    def check(self, subject_ref, purpose, sender, recipient, at, replying_under=None):
         self.calls.append((subject_ref, purpose, sender, recipient, at))
         return ConsentDecision(True, "consent-1", None)
 
