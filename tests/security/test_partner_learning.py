@@ -1,0 +1,630 @@
+"""What a partner may learn (API.md section 13), attacked from outside over real HTTP.
+
+A real gateway (gunicorn, two workers) with the organisations of ``tests.exchange_helpers``
+and real traffic. The attacker is a partner organisation using only what it holds: its
+client (all partner scopes), its inbox, its privacy officer's web pages.
+
+- Oracles: for each way of testing a guessed BSN, the probe is made once with the right BSN
+  and once with a wrong but valid one, and *everything* the attacker can read afterwards is
+  compared (normalised for times, ids and random hashes, never for counts, codes or
+  decisions). "Everything" is enumerated from the served OpenAPI document: the test fails when
+  an operation reachable with a partner's scopes is neither read by :func:`observe` nor listed
+  in ``ACTIONS`` with the reason it is no read.
+- Linkability: every child-identifying value two partners can read about one child, with
+  the place it came from, compared across the two: disjoint, except values of one event that
+  both are party to (the event itself is the sanctioned link) and the BSN where both received
+  it in clear.
+- Hiding: 10,000 valid BSNs, the right one among them, tried against every child-derived
+  value a partner holds, with every function a partner can compute.
+- Verification: an independent verifier (hashlib, rfc8785, cryptography; nothing of the
+  product) recomputes every hash, link, leaf and inclusion proof and the signed checkpoint
+  from what a partner receives, and the operator additionally opens every commitment.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import difflib
+import hashlib
+import hmac
+import io
+import json
+import re
+import shutil
+import uuid
+from datetime import date
+from urllib.parse import urlparse
+
+import pytest
+import requests
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from tests import exchange_helpers as ex
+from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.partners import register_partners
+
+pytestmark = pytest.mark.e2e
+TODAY = date.today()
+SCHOOL_YEAR = f"{TODAY.year - 1}-{TODAY.year}" if TODAY.month < 8 else f"{TODAY.year}-{TODAY.year + 1}"
+
+# children of the scenario (valid BSNs, elfproef)
+CHILD = ex.BSN  # school -> leerplicht (BSN), school -> swv (pseudonym), leerplicht -> swv
+REFERRED = "123456782"  # school -> ggd with consent (pseudonym); ggd replies
+REFUSED = "342852498"  # school -> ggd refused: no consent
+ELSEWHERE = "995609640"  # only leerplicht ever named it (homebound report to the swv)
+# valid BSNs nobody ever sent; each test guesses its own, so that no answer differs only
+# because the attacker asked about one of the two BSNs before (its own earlier reports)
+WRONG = ("100000010", "100000022", "100000034", "100000046", "100000058", "100000071")
+
+# operations reachable with a partner's scopes that change state rather than read it; each is
+# exercised by the scenario or a probe below, and what it answers is compared there
+ACTIONS = {
+    ("POST", "/api/v1/exchanges"): "the refused-send probe and the scenario",
+    ("POST", "/api/v1/inbox/{id}/ack"): "scenario; its answer names only the exchange id",
+    ("POST", "/api/v1/consents"): "scenario (the referral's consent)",
+    ("POST", "/api/v1/consents/{id}/withdraw"): "a write; rule 3 is tested in test_consent_oracles",
+    ("POST", "/api/v1/signals"): "sanctioned linkage with a rate limit (test_signal_probe)",
+    ("POST", "/api/v1/signals/{id}/close"): "a write (test_signal_probe)",
+    ("POST", "/api/v1/reidentifications"): "needs the caller's own pseudonym; answers pending",
+    ("POST", "/oauth/token"): "the attacker's own token",
+    ("POST", "/oauth/revoke"): "the attacker's own token",
+    ("POST", "/api/v1/reidentifications/{id}/approve"): "operator scope only",
+    ("POST", "/api/v1/reidentifications/{id}/refuse"): "operator scope only",
+}
+PARTNER_SCOPES = {
+    "exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write",
+    "reidentify:request", "audit:read", "monitoring:read",
+}
+
+
+# the world ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, keys_dir):
+    instance = tmp_path_factory.mktemp("learning")
+    shutil.copytree(keys_dir, instance / "keys")
+    server = start_server(instance, instance / "keys")
+    try:
+        partners = register_partners(server, tmp_path_factory.mktemp("learning-partners"))
+        build_scenario(partners)
+        yield server, partners
+    finally:
+        stop_server(server.process)
+
+
+def call(partner, method, path, body=None, params=None, headers=None):
+    return requests.request(
+        method, f"{partner.base_url}{path}", json=body, params=params,
+        headers=partner.headers(**(headers or {})), timeout=30)
+
+
+def consent(partner, bsn, parties, purpose="mazl"):
+    body = {
+        "subject": {"bsn": bsn}, "date_of_birth": ex.born(TODAY, 13), "purpose": purpose,
+        "parties": parties, "granted_by": [{"role": "parent"}, {"role": "youth"}],
+        "valid_from": TODAY.isoformat(), "valid_until": TODAY.replace(year=TODAY.year + 1).isoformat(),
+        "evidence": {"method": "digital", "reference": "portaal-1"},
+    }
+    response = call(partner, "POST", "/api/v1/consents", body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def build_scenario(partners):
+    school, leerplicht = partners[ex.SCHOOL], partners[ex.LEERPLICHT]
+    swv, ggd = partners[ex.SWV], partners[ex.GGD]
+    for recipient in (ex.LEERPLICHT, ex.SWV):
+        answer = school.send("absence_report", recipient, ex.absence_report(TODAY),
+                             subject={"bsn": CHILD})
+        assert answer.status_code == 202, answer.text
+    answer = leerplicht.send("homebound_report", ex.SWV, ex.homebound_report(TODAY),
+                             subject={"bsn": CHILD})
+    assert answer.status_code == 202, answer.text
+    answer = leerplicht.send("homebound_report", ex.SWV, ex.homebound_report(TODAY),
+                             subject={"bsn": ELSEWHERE})
+    assert answer.status_code == 202, answer.text
+    consent(school, REFERRED, [ex.SCHOOL, ex.GGD])
+    referral = school.send("sickness_absence_referral", ex.GGD,
+                           ex.sickness_absence_referral(TODAY), subject={"bsn": REFERRED})
+    assert referral.status_code == 202, referral.text
+    [item] = [i for i in ggd.inbox()["items"] if i["id"] == referral.json()["id"]]
+    reply = ggd.send("jgz_advice", ex.SCHOOL,
+                     {**ex.jgz_advice(TODAY), "in_reply_to": item["id"]}, subject=item["subject"])
+    assert reply.status_code == 202, reply.text
+    refused = school.send("sickness_absence_referral", ex.GGD,
+                          ex.sickness_absence_referral(TODAY), subject={"bsn": REFUSED})
+    assert refused.status_code == 403, refused.text
+    # inboxes are read (not acknowledged) so that the items stay readable
+    for partner in (leerplicht, swv, ggd, school):
+        partner.inbox()
+
+
+# reading everything a partner can read -----------------------------------------------------
+def served_operations(server) -> dict[tuple[str, str], list[str]]:
+    document = requests.get(f"{server.url}/api/v1/openapi.json", timeout=10).json()
+    operations = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                scopes = [s for requirement in operation.get("security", [])
+                          for s in requirement.get("oauth2", [])]
+                operations[(method.upper(), path)] = scopes
+    return operations
+
+
+def partner_reachable(operations) -> set[tuple[str, str]]:
+    """Operations a partner's client can call: public ones and those its scopes open."""
+    return {op for op, scopes in operations.items()
+            if not scopes or set(scopes) & PARTNER_SCOPES or scopes == []}
+
+
+def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], object]:
+    """Every answer ``partner`` can read, keyed by the operation that gave it. Audit events,
+    exports and proofs are limited to ``seq > after``; ``bsn`` is what it searches with."""
+    seen: dict[tuple[str, str], object] = {}
+
+    def read(method, path, body=None, template=None, **kwargs):
+        response = call(partner, method, path, body, **kwargs)
+        seen.setdefault((method, template or path), []).append(answer_of(response))
+        return response
+
+    events = read("GET", "/api/v1/audit/events", params={"limit": "500"}).json()["items"]
+    seen[("GET", "/api/v1/audit/events")] = [
+        [e for e in events if e["seq"] > after]]
+    if bsn is not None:
+        read("POST", "/api/v1/audit/subject-report", {"subject": {"bsn": bsn}})
+        read("POST", "/api/v1/consents/search", {"subject": {"bsn": bsn}})
+    for fmt in ("jsonl", "csv"):
+        response = call(partner, "GET", "/api/v1/audit/export", params={"format": fmt})
+        seen[("GET", "/api/v1/audit/export")] = seen.get(("GET", "/api/v1/audit/export"), []) + [
+            [row for row in export_rows(response, fmt) if int(row["seq"]) > after]]
+    verify = read("GET", "/api/v1/audit/verify").json()
+    own = [e["seq"] for e in events if e["seq"] > after]
+    if own:
+        read("GET", f"/api/v1/audit/proof/{own[-1]}", template="/api/v1/audit/proof/{seq}")
+    else:
+        seen[("GET", "/api/v1/audit/proof/{seq}")] = []
+    size = verify["checkpoint"]["tree_size"] if verify.get("checkpoint") else 1
+    read("GET", "/api/v1/audit/consistency", params={"from_size": 1, "to_size": size})
+    read("GET", "/api/v1/audit/key")
+    inbox = read("GET", "/api/v1/inbox").json()["items"]
+    exchange_ids = sorted({i["id"] for i in inbox} | {e["exchange_id"] for e in events
+                                                     if e.get("exchange_id")})
+    seen[("GET", "/api/v1/exchanges/{id}")] = [
+        answer_of(call(partner, "GET", f"/api/v1/exchanges/{i}")) for i in exchange_ids]
+    consent_ids = sorted({i["legal_basis"].get("consent_id") for i in inbox
+                          if i["legal_basis"].get("consent_id")})
+    seen[("GET", "/api/v1/consents/{id}")] = [
+        answer_of(call(partner, "GET", f"/api/v1/consents/{i}")) for i in consent_ids]
+    read("GET", "/api/v1/me")
+    read("GET", "/api/v1/monitoring/indicators", params={"school_year": SCHOOL_YEAR})
+    read("GET", "/api/v1/pep/public-key")
+    read("GET", "/api/v1/pep/key-share")
+    seen[("GET", "/api/v1/reidentifications/{id}")] = []  # the attacker filed none
+    seen[("GET", "/api/v1/openapi.json")] = []  # the same document for everyone
+    for path in ("/oauth/jwks", "/.well-known/oauth-authorization-server"):
+        seen[("GET", path)] = [answer_of(requests.get(f"{partner.base_url}{path}", timeout=10))]
+    token = partner.token()
+    form = {"token": token, "client_assertion_type":
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": partner.assertion(f"{partner.base_url}/oauth/introspect")}
+    seen[("POST", "/oauth/introspect")] = [answer_of(requests.post(
+        f"{partner.base_url}/oauth/introspect", data=form, timeout=10))]
+    return seen
+
+
+def answer_of(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    headers = {k: v for k, v in response.headers.items()
+               if k.lower() not in ("date", "content-length", "server", "connection",
+                                    "x-ratelimit-remaining", "x-ratelimit-reset")}
+    return {"status": response.status_code, "body": body, "headers": headers}
+
+
+def export_rows(response, fmt: str) -> list[dict]:
+    assert response.status_code == 200, response.text
+    if fmt == "jsonl":
+        return [json.loads(line) for line in response.text.splitlines() if line]
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+VOLATILE = [
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"), "<time>"),
+    (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
+    (re.compile(r"[A-Za-z0-9_\-+/=.]{40,}"), "<token>"),
+]
+COUNTERS = {"seq", "tree_size", "leaf_index", "entries", "from_size", "to_size", "exp", "iat",
+            "nbf", "retry_after"}
+
+
+def normalise(value, key: str | None = None):
+    """Times, ids, digests and tokens become their kind; counts, codes and lists stay."""
+    if isinstance(value, dict):
+        return {k: normalise(v, k) for k, v in sorted(value.items())
+                if k.lower() not in ("fsc-transaction-id", "etag", "next_cursor")}
+    if key == "audit_path" and isinstance(value, list):
+        return "<path>"  # its length follows the public tree size, not the child
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    if key in COUNTERS and (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        return "<n>"
+    if isinstance(value, str):
+        for pattern, kind in VOLATILE:
+            value = pattern.sub(kind, value)
+        value = re.sub(r"\n\d+\n", "\n<n>\n", value)  # tree size in signed notes
+    return value
+
+
+def flat(observed: dict) -> dict:
+    """Normalised, keyed by ``"METHOD path"``."""
+    return normalise({f"{m} {p}": v for (m, p), v in observed.items()})
+
+
+def observation_after(probe, attacker, guess, server) -> dict:
+    mark = head_seq(server)
+    probe(guess)
+    return flat(observe(attacker, guess, mark))
+
+
+def head_seq(server) -> int:
+    import sqlite3
+
+    path = server.env["GATEWAY_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()[0]
+
+
+def assert_same(right: dict, wrong: dict) -> None:
+    assert right.keys() == wrong.keys()
+    for operation in right:
+        if right[operation] != wrong[operation]:
+            a = json.dumps(right[operation], indent=1, sort_keys=True).splitlines()
+            b = json.dumps(wrong[operation], indent=1, sort_keys=True).splitlines()
+            diff = "\n".join(difflib.unified_diff(a, b, "right", "wrong", lineterm="", n=2))
+            raise AssertionError(
+                f"{operation} answers differently for the right and a wrong BSN:\n{diff}")
+
+
+# enumeration -------------------------------------------------------------------------------
+def test_every_operation_a_partner_reaches_is_observed_or_exercised(world):
+    server, partners = world
+    reachable = partner_reachable(served_operations(server))
+    observed = set(observe(partners[ex.SWV], WRONG[0]))
+    missing = reachable - observed - set(ACTIONS)
+    assert not missing, f"operations no oracle test reads or exercises: {sorted(missing)}"
+
+
+# oracles -----------------------------------------------------------------------------------
+def test_subject_report_cannot_confirm_a_guess(world):
+    """(1) The SWV knows CHILD only by its pseudonym; its report by BSN may not tell."""
+    server, partners = world
+    swv = partners[ex.SWV]
+
+    def probe(guess):
+        call(swv, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": guess}})
+
+    right = observation_after(probe, swv, CHILD, server)
+    wrong = observation_after(probe, swv, WRONG[1], server)
+    assert_same(right, wrong)
+    report = call(swv, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": CHILD}}).json()
+    assert {e["action"] for e in report["items"]} == {"audit.subject_report"}
+
+
+def test_a_refused_send_cannot_confirm_a_guess(world):
+    """(2) A send the route policy refuses stores nothing the sender reads that depends on
+    the child: its audit view, reports and exports are the same for either guess."""
+    server, partners = world
+    swv = partners[ex.SWV]
+
+    def probe(guess):
+        answer = swv.send("absence_report", ex.GGD, ex.absence_report(TODAY),
+                          subject={"bsn": guess})
+        assert answer.status_code == 403 and answer.json()["code"] == "route_not_allowed"
+
+    assert_same(observation_after(probe, swv, ELSEWHERE, server),
+                observation_after(probe, swv, WRONG[2], server))
+
+
+def test_consent_search_cannot_confirm_a_guess(world):
+    """(3) The GGD received REFERRED by pseudonym under a consent; searching that consent by
+    a guessed BSN may not find it."""
+    server, partners = world
+    ggd = partners[ex.GGD]
+
+    def probe(guess):
+        call(ggd, "POST", "/api/v1/consents/search", {"subject": {"bsn": guess}})
+
+    right = observation_after(probe, ggd, REFERRED, server)
+    wrong = observation_after(probe, ggd, WRONG[3], server)
+    assert_same(right, wrong)
+
+
+def test_a_refused_referral_is_invisible_to_its_would_be_recipient(world):
+    """(4) A referral refused for want of consent never reaches the GGD's view, so a later
+    report by a guessed BSN cannot reveal the child whose family refused."""
+    server, partners = world
+    school, ggd = partners[ex.SCHOOL], partners[ex.GGD]
+    observe(ggd, None)  # settle: listing the inbox marks its items delivered
+    before = flat(observe(ggd, None, head_seq(server)))
+    mark = head_seq(server)
+    refused = school.send("sickness_absence_referral", ex.GGD,
+                          ex.sickness_absence_referral(TODAY), subject={"bsn": REFUSED})
+    assert refused.status_code == 403 and refused.json()["code"] == "consent_missing"
+    after = flat(observe(ggd, None, mark))
+    assert before == after, "the would-be recipient saw the refusal"
+
+    def probe(guess):
+        call(ggd, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": guess}})
+
+    assert_same(observation_after(probe, ggd, REFUSED, server),
+                observation_after(probe, ggd, WRONG[4], server))
+
+
+def test_guessing_whether_a_child_is_known_to_the_gateway_at_all(world):
+    """The school never touched ELSEWHERE (only leerplicht named it): neither its API nor its
+    privacy officer's web pages may tell that child from one nobody ever named."""
+    server, partners = world
+    school = partners[ex.SCHOOL]
+
+    def probe(guess):
+        call(school, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": guess}})
+
+    assert_same(observation_after(probe, school, ELSEWHERE, server),
+                observation_after(probe, school, WRONG[5], server))
+    browser = web_login(server, "privacy-school")
+    right = web_pages(server, browser, ELSEWHERE)
+    wrong = web_pages(server, browser, WRONG[5])
+    assert right == wrong
+
+
+def web_login(server, user_key: str) -> requests.Session:
+    """The privacy officer's browser: the whole SP-initiated flow through the development IdP."""
+    browser = requests.Session()
+    start = browser.get(f"{server.url}/login", allow_redirects=False, timeout=10)
+    location = start.headers["Location"]
+    parts = urlparse(location)
+    page = browser.get(f"{server.url}{parts.path}?{parts.query}", timeout=10)
+    fields = dict(re.findall(r'name="(SAMLRequest|RelayState|token)" value="([^"]*)"', page.text))
+    answer = browser.post(f"{server.url}/devidp/sso", data={**fields, "user": user_key}, timeout=10)
+    fields = dict(re.findall(r'name="(SAMLResponse|RelayState)" value="([^"]*)"', answer.text))
+    done = browser.post(f"{server.url}/saml/acs", data=fields, timeout=10)
+    assert done.status_code in (200, 302, 303), done.text
+    return browser
+
+
+def web_pages(server, browser, guess: str) -> dict:
+    pages = {}
+    form = browser.get(f"{server.url}/ui/audit/subject", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    for path, data in (("/ui/audit/subject", {"bsn": guess}), ("/ui/consents", {"bsn": guess})):
+        answer = browser.post(f"{server.url}{path}", data={**data, "csrf_token": token},
+                              timeout=10)
+        pages[path] = (answer.status_code, page_text(answer.text))
+    # /ui/audit lists what GET /api/v1/audit/events answers (one service), compared above
+    # event by event; its HTML also grows with this test's own reads, so it is not diffed here
+    for path in ("/ui/", "/ui/consents"):
+        answer = browser.get(f"{server.url}{path}", timeout=10)
+        pages[path] = (answer.status_code, page_text(answer.text))
+    return pages
+
+
+def page_text(html: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", html)
+    text = re.sub(r"\b\d{9}\b", "<bsn>", text)  # the page echoes the BSN that was asked for
+    text = re.sub(r"\d{1,2}[-:]\d{2}([-:]\d{2,4})?", "<t>", text)
+    text = re.sub(r"\b\d+\b", "<n>", text)
+    return normalise(re.sub(r"\s+", " ", text))
+
+
+# linkability -------------------------------------------------------------------------------
+CHILD_FIELDS = {"bsn", "pseudonym", "subject_ref", "subject_commitment", "encrypted_pseudonym",
+                "polymorphic", "subject_opening"}
+
+
+def child_values(observed) -> dict[str, set]:
+    """Every child-identifying value in what was read, with the events it came from."""
+    values: dict[str, set] = {}
+
+    def walk(node, context):
+        if isinstance(node, dict):
+            # the record the value belongs to: an audit event, an exchange or a consent
+            here = node.get("seq") or node.get("jti") or node.get("id") or context
+            for key, value in node.items():
+                if key in CHILD_FIELDS and isinstance(value, str) and value:
+                    values.setdefault(value, set()).add(here)
+                if key == "subject" and isinstance(value, dict):
+                    for inner in value.values():
+                        if isinstance(inner, str):
+                            values.setdefault(inner, set()).add(here)
+                if key == "receipt" and isinstance(value, str):
+                    walk(jws_claims(value), here)
+                walk(value, here)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, context)
+
+    walk(observed, None)
+    return values
+
+
+def all_strings(observed) -> set[str]:
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str):
+            found.add(node)
+
+    walk(observed)
+    return found
+
+
+def jws_claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@pytest.mark.parametrize("first, second", [
+    (ex.LEERPLICHT, ex.SWV), (ex.SWV, ex.GGD), (ex.LEERPLICHT, ex.GGD), (ex.SCHOOL, ex.SWV),
+    (ex.SCHOOL, ex.GGD),
+])
+def test_no_value_about_a_child_links_two_partners(world, first, second):
+    server, partners = world
+    seen = {oin: observe(partners[oin], CHILD) for oin in (first, second)}
+    for oin in (first, second):  # what a partner can also ask by: its own pseudonyms
+        pseudonyms = {i["subject"]["pseudonym"] for i in partners[oin].inbox()["items"]
+                      if "pseudonym" in i["subject"]}
+        seen[oin]["by-pseudonym"] = [
+            call(partners[oin], "POST", "/api/v1/audit/subject-report",
+                 {"subject": {"pseudonym": p}}).json() for p in sorted(pseudonyms)]
+    a, b = child_values(list(seen[first].values())), child_values(list(seen[second].values()))
+    clear_to_both = {CHILD} if {first, second} <= {ex.SCHOOL, ex.LEERPLICHT} else set()
+    for value in set(a) & set(b):
+        if value in clear_to_both:
+            continue
+        shared_events = (a[value] & b[value]) - {None}
+        assert shared_events and a[value] == b[value] == shared_events, (
+            f"{first} and {second} both read the child value {value!r} outside one shared event")
+    # nor may a child value of one appear anywhere in the other's answers
+    strings_b = all_strings(list(seen[second].values()))
+    for value, where in a.items():
+        if value in strings_b and value not in clear_to_both:
+            assert value in b and where & b[value] - {None}, (
+                f"{first}'s child value {value!r} appears in {second}'s answers")
+
+
+# hiding ------------------------------------------------------------------------------------
+def valid_bsns(count: int, include: str) -> list[str]:
+    found, number = [include], 100000000
+    while len(found) < count:
+        number += 1
+        digits = f"{number:09d}"
+        total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
+        if total != 0 and total % 11 == 0 and digits != include:
+            found.append(digits)
+    return found
+
+
+def test_no_child_value_a_partner_holds_can_be_tested_against_10000_bsns(world):
+    server, partners = world
+    swv = partners[ex.SWV]
+    values = child_values(list(observe(swv, CHILD).values()))
+    values = {v for v in values if v != CHILD}
+    assert values, "the SWV read no child-derived value at all: the test would prove nothing"
+    client_secret = swv.key.as_dict(private=True)["d"].encode()
+    for bsn in valid_bsns(10_000, CHILD):
+        raw = bsn.encode()
+        candidates = {
+            hashlib.sha256(raw).hexdigest(),
+            hashlib.sha256(b"audit" + raw).hexdigest(),
+            hashlib.sha256(b"thuiszitterspact/audit-subject/v1\x00" + raw).hexdigest(),
+            hmac.new(client_secret, raw, hashlib.sha256).hexdigest(),
+            base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).decode().rstrip("="),
+            bsn,
+        }
+        assert not candidates & values, "a child value of the SWV is a function of the BSN"
+
+
+# verification by every reader --------------------------------------------------------------
+VIEW_MEMBERS = ("hash", "subject_ref", "subject_opening")
+
+
+def independent_leaf(event: dict) -> bytes:
+    hashed = rfc8785.dumps({k: v for k, v in event.items() if k not in VIEW_MEMBERS})
+    return hashed
+
+
+def inclusion_root(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes | None:
+    """RFC 9162 section 2.1.3.2, from the RFC's text."""
+    if index >= size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn % 2 == 1 or fn == sn:
+            r = hashlib.sha256(b"\x01" + p + r).digest()
+            while fn % 2 == 0 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = hashlib.sha256(b"\x01" + r + p).digest()
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
+def check_note(note: str, key: dict, root_hex: str, size: int) -> None:
+    text, signature_line = note.split("\n\n")
+    public = base64.b64decode(key["public_key"])
+    raw = base64.b64decode(signature_line.rstrip("\n").split(" ")[2])
+    ed25519.Ed25519PublicKey.from_public_bytes(public).verify(raw[4:], (text + "\n").encode())
+    lines = text.split("\n")
+    assert int(lines[1]) == size and base64.b64decode(lines[2]).hex() == root_hex
+
+
+@pytest.mark.parametrize("reader", [ex.OPERATOR, ex.SWV, ex.GGD])
+def test_every_reader_verifies_the_chain_and_proofs_from_what_it_receives(world, reader):
+    server, partners = world
+    partner = partners[reader]
+    response = call(partner, "GET", "/api/v1/audit/export", params={"format": "jsonl"})
+    events = export_rows(response, "jsonl")
+    assert events
+    by_seq = {e["seq"]: e for e in events}
+    for event in events:
+        hashed = independent_leaf(event)
+        assert hashlib.sha256(hashed).hexdigest() == event["hash"], event["seq"]
+        if event["seq"] - 1 in by_seq:
+            assert event["prev_hash"] == by_seq[event["seq"] - 1]["hash"]
+        if reader == ex.OPERATOR:
+            if event["subject_commitment"] is not None:
+                opened = hashlib.sha256(
+                    b"thuiszitterspact/audit-subject/v1\x00"
+                    + bytes.fromhex(event["subject_opening"])
+                    + event["subject_ref"].encode()).hexdigest()
+                assert opened == event["subject_commitment"]
+        else:
+            assert event["subject_ref"] is None and "subject_opening" not in event
+    if reader == ex.OPERATOR:
+        assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+        assert events[0]["prev_hash"] == "0" * 64
+    key = requests.get(f"{server.url}/api/v1/audit/key", timeout=10).json()
+    for event in events[-3:]:
+        proof = call(partner, "GET", f"/api/v1/audit/proof/{event['seq']}").json()
+        leaf = hashlib.sha256(b"\x00" + independent_leaf(event)).digest()
+        root = inclusion_root(event["seq"] - 1, proof["tree_size"], leaf,
+                              [bytes.fromhex(h) for h in proof["audit_path"]])
+        assert root is not None and root.hex() == proof["root_hash"]
+        check_note(proof["checkpoint"]["note"], key, proof["root_hash"], proof["tree_size"])
+    subject = {"bsn": CHILD} if reader != ex.SWV else None
+    if subject:
+        report = call(partner, "POST", "/api/v1/audit/subject-report", {"subject": subject})
+        for event in report.json()["items"]:
+            assert hashlib.sha256(independent_leaf(event)).hexdigest() == event["hash"]
+
+
+def test_the_operator_still_finds_the_whole_trail_by_bsn(world):
+    server, partners = world
+    operator, school = partners[ex.OPERATOR], partners[ex.SCHOOL]
+    report = call(operator, "POST", "/api/v1/audit/subject-report",
+                  {"subject": {"bsn": CHILD}}).json()["items"]
+    sends = [e for e in report if e["action"] == "exchange.send" and e["decision"] == "allowed"]
+    assert {(e["sender"], e["recipient"]) for e in sends} >= {
+        (ex.SCHOOL, ex.LEERPLICHT), (ex.SCHOOL, ex.SWV), (ex.LEERPLICHT, ex.SWV)}
+    assert len({e["subject_ref"] for e in report}) == 1
+    # and a partner still sees its own events
+    own = call(school, "GET", "/api/v1/audit/events", params={"limit": "500"}).json()["items"]
+    assert {e["exchange_id"] for e in sends if e["sender"] == ex.SCHOOL} <= {
+        e["exchange_id"] for e in own}
+    ids = {uuid.UUID(e["exchange_id"]) for e in sends if e["decision"] == "allowed"}
+    assert len(ids) == 3
