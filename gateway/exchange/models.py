@@ -1,4 +1,5 @@
-"""Tables of the exchange area: route policies, stored messages and idempotency keys."""
+"""Tables of the exchange area: route policies, stored messages, idempotency keys and the
+recipient each sender's transaction id was passed on to."""
 
 from __future__ import annotations
 
@@ -75,8 +76,10 @@ class Message(Base):
     key_version: Mapped[int] = mapped_column(Integer)
     ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     retain_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # polymorphic mode: the child's link tag (t*M; the gateway cannot test BSNs against it) and
-    # the encrypted pseudonym as delivered (a reply's equality proof is checked against it)
+    # polymorphic mode: the child's link tag sealed under a key derived from the master secret
+    # (gateway.pep.sealing; never the raw t*M, which every partner's link secret could test
+    # BSNs against) and the encrypted pseudonym as delivered (a reply's equality proof is
+    # checked against it)
     pep_link: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     pep_delivered: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     # push delivery (gateway.delivery): this row is also the outbox entry
@@ -95,7 +98,26 @@ class IdempotencyKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     key: Mapped[str] = mapped_column(String(128))
-    request_hash: Mapped[str] = mapped_column(String(64))
+    # "<key version>:<hex HMAC-SHA256>" under a key derived from the master secret, never a bare
+    # hash: the body names the child, and a bare hash could be tested against guessed BSNs
+    request_hash: Mapped[str] = mapped_column(String(80))
     response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TransactionRecipient(Base):
+    """The one recipient organisation a sender's ``Fsc-Transaction-Id`` was passed on to.
+
+    API.md section 13 rule 1: a correlation id reaches one recipient only, or two recipients
+    could join their records on it. The primary key (sender, id) makes a concurrent send of
+    the same id to another recipient fail in the database, so a race ends in one 202 and one
+    409, whichever process runs it.
+    """
+
+    __tablename__ = "exchange_transactions"
+
+    sender_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    fsc_transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

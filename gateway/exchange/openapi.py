@@ -29,9 +29,15 @@ def exchange_paths(spec: APISpec) -> None:
                 "summary": "Send a case message about a child",
                 "description": (
                     "Checks run in the order of the contract: token, scope, body, "
-                    "Idempotency-Key, envelope, recipient, route, payload schema, subject, "
-                    "legal basis; then the subject is pseudonymised for the recipient, the "
-                    "payload minimised, and the message and its audit event stored together."
+                    "Idempotency-Key, envelope, recipient, transaction id, route, payload "
+                    "schema, subject, legal basis; then the subject is pseudonymised for the "
+                    "recipient, the payload minimised, and the message and its audit event "
+                    "stored together. A sender's Fsc-Transaction-Id is passed on to one "
+                    "recipient organisation only: once an id was passed to a recipient, a "
+                    "send with that id to another recipient is refused with 409 "
+                    "transaction_id_reused (the same id to the same recipient, and an "
+                    "idempotent replay, are allowed). Trace context headers (traceparent, "
+                    "tracestate, baggage) are never passed on to a recipient."
                 ),
                 "operationId": "sendExchange",
                 "tags": ["exchanges"],
@@ -47,6 +53,11 @@ def exchange_paths(spec: APISpec) -> None:
                         "name": "Fsc-Transaction-Id",
                         "in": "header",
                         "required": False,
+                        "description": (
+                            "Made by the gateway (UUIDv7) when absent. Passed on with the "
+                            "message to its recipient, and to no other recipient organisation: "
+                            "reusing it for another recipient is 409 transaction_id_reused."
+                        ),
                         "schema": {"type": "string", "format": "uuid"},
                     },
                 ],
@@ -63,7 +74,11 @@ def exchange_paths(spec: APISpec) -> None:
                         "consent_missing, consent_withdrawn or consent_expired"
                     ),
                     "404": problem_response("unknown_recipient"),
-                    "409": problem_response("idempotency_key_reused"),
+                    "409": problem_response(
+                        "idempotency_key_reused (the key was used with another body) or "
+                        "transaction_id_reused (the Fsc-Transaction-Id was passed on to another "
+                        "recipient organisation)"
+                    ),
                     "413": problem_response("payload_too_large"),
                     "415": problem_response("unsupported_media_type"),
                     "422": problem_response(

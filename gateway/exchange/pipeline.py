@@ -35,6 +35,7 @@ from schemas.subject import load_subject
 from .. import metrics
 from ..pep.subjects import PolymorphicChild, PolymorphicRefusal, PolymorphicSubjects
 from ..storage.models import Organisation
+from . import correlation
 from .errors import Refusal
 from .models import Message
 from .routes import RoutePolicies, RoutePolicy
@@ -128,6 +129,16 @@ def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:
     exchange.recipient = OrgRef(*organisation)
     if organisation.status != "active":
         raise Refusal(403, "recipient_suspended", "The recipient organisation is suspended.")
+
+
+def check_transaction_id(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 7a: the sender's ``Fsc-Transaction-Id`` was not passed to another recipient
+    (API.md section 13 rule 1). It needs only the sender, the id and the recipient, so it runs
+    as soon as the recipient is known, before anything is done with the child; the binding
+    check is repeated where the message is stored (:func:`correlation.claim`)."""
+    correlation.check(
+        ctx.session, exchange.sender.id, exchange.fsc_transaction_id, exchange.recipient.id
+    )
 
 
 def check_route(exchange: Exchange, ctx: PipelineContext) -> None:
@@ -334,6 +345,7 @@ def minimise_payload(exchange: Exchange, ctx: PipelineContext) -> None:
 STEPS: list[tuple[str, Step]] = [
     ("envelope", check_envelope),
     ("recipient", find_recipient),
+    ("transaction_id", check_transaction_id),
     ("route", check_route),
     ("schema", check_schema),
     ("subject", resolve_subject),

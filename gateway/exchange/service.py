@@ -27,7 +27,7 @@ from ..monitoring.models import MonitoringFact
 from ..pep.subjects import PolymorphicSubjects
 from ..storage.database import Database
 from ..storage.models import Organisation
-from . import idempotency, pipeline
+from . import correlation, idempotency, pipeline
 from .errors import Refusal
 from .models import Message
 from .routes import RoutePolicies
@@ -72,7 +72,7 @@ class ExchangeService:
         )
         try:
             key = idempotency.check_key(key_header)
-            request_hash = idempotency.body_hash(body)
+            request_hash = idempotency.RequestHash(self.sealer.keyring, body)
             with self.db.session() as session:
                 answer = idempotency.stored_answer(session, caller.org_id, key, request_hash, now)
                 if answer is not None:
@@ -87,7 +87,13 @@ class ExchangeService:
             self._refused(exchange, refusal)
             raise
 
-    def _store(self, exchange: pipeline.Exchange, key: str, request_hash: str) -> dict:
+    def _store(
+        self,
+        exchange: pipeline.Exchange,
+        key: str,
+        request_hash: idempotency.RequestHash,
+        retried: bool = False,
+    ) -> dict:
         message_id = str(uuid.uuid4())
         route = exchange.route
         legal_basis = route.legal_basis(exchange.consent_id)
@@ -119,6 +125,13 @@ class ExchangeService:
         try:
             with self.db.write_session() as session:
                 receipt = self.audit.append(session, event, exchange.now)
+                correlation.claim(
+                    session,
+                    exchange.sender.id,
+                    exchange.fsc_transaction_id,
+                    exchange.recipient.id,
+                    exchange.now,
+                )
                 session.execute(
                     insert(Message),
                     {
@@ -137,7 +150,9 @@ class ExchangeService:
                         "key_version": version,
                         "ciphertext": sealed,
                         "retain_until": exchange.now + timedelta(days=route.retention_days),
-                        "pep_link": exchange.pep.link.value if exchange.pep else None,
+                        "pep_link": self.polymorphic.seal_link(message_id, exchange.pep.link)
+                        if exchange.pep
+                        else None,
                         "pep_delivered": exchange.pep_delivered,
                     },
                 )
@@ -166,15 +181,36 @@ class ExchangeService:
                     session, exchange.sender.id, key, request_hash, answer, exchange.now
                 )
         except IntegrityError:
-            # the same key was stored by a concurrent request: answer as a repeat would
-            with self.db.session() as session:
-                answer = idempotency.stored_answer(
-                    session, exchange.sender.id, key, request_hash, self.clock()
-                )
-            if answer is None:
+            # a concurrent request stored first: its idempotency key, or its transaction id
+            answer = self._after_conflict(exchange, key, request_hash)
+            if answer is not None:
+                return answer
+            if retried:
                 raise
-            return answer
+            exchange.steps_run.remove("store")
+            return self._store(exchange, key, request_hash, retried=True)
         self._count(exchange, "allowed", "none")
+        return answer
+
+    def _after_conflict(
+        self, exchange: pipeline.Exchange, key: str, request_hash: idempotency.RequestHash
+    ) -> dict | None:
+        """What a send answers when a concurrent request stored first (``IntegrityError``).
+
+        The same idempotency key and body: the stored answer. The same transaction id for
+        another recipient: 409 ``transaction_id_reused`` (audited as every refusal, by
+        :meth:`send`). Otherwise None: store once more (the id, if bound, is bound to this
+        recipient, and a binding never changes).
+        """
+        with self.db.session() as session:
+            answer = idempotency.stored_answer(
+                session, exchange.sender.id, key, request_hash, self.clock()
+            )
+            bound = correlation.bound_recipient(
+                session, exchange.sender.id, exchange.fsc_transaction_id
+            )
+        if answer is None and bound is not None and bound != exchange.recipient.id:
+            raise correlation.reused()
         return answer
 
     def _refused(self, exchange: pipeline.Exchange, refusal: Refusal) -> None:

@@ -4,7 +4,8 @@ Plain Python over the :class:`Transcryptor`; the exchange pipeline, the consent 
 signals and the audit subject report call it. The gateway learns a child's *link tag*
 (``t*M``) and nothing else: the tag is stable per child, so internal domains (audit, consent,
 match) pseudonymise it like they pseudonymise a BSN, yet without the link secret ``t`` no one
-here can test a candidate BSN against it.
+here can test a candidate BSN against it. Partners can (they hold ``t``), so a tag is kept
+only sealed (:mod:`gateway.pep.sealing`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pseudonymise.pep import (
 from pseudonymise.pep.elgamal import decode_base64, encode_base64
 from pseudonymise.pep.group import ELEMENT_BYTES, element
 
+from .sealing import LinkSealer, UnreadableLinkError
 from .transcryptor import Transcryptor
 
 POLYMORPHIC_BYTES = CIPHERTEXT_BYTES + ELEMENT_BYTES + LINK_PROOF_BYTES
@@ -62,8 +64,11 @@ class PolymorphicChild:
 class PolymorphicSubjects:
     """The checks and transformations of polymorphic subjects, in one place."""
 
-    def __init__(self, transcryptor: Transcryptor) -> None:
+    def __init__(self, transcryptor: Transcryptor, links: LinkSealer | None = None) -> None:
+        """``links`` seals the tags that are kept; without it (services built with no keys)
+        nothing polymorphic is ever stored, because no polymorphic subject is accepted."""
         self.transcryptor = transcryptor
+        self.links = links
 
     @classmethod
     def unavailable(cls) -> PolymorphicSubjects:
@@ -126,9 +131,21 @@ class PolymorphicSubjects:
         return PolymorphicChild(LinkTag(tag), ciphertext, None)
 
     def read_reply(
-        self, value: str, sender_oin: str, received_in: str, delivered: bytes, link: bytes
+        self, value: str, sender_oin: str, received_in: str, delivered: bytes, sealed_link: bytes
     ) -> PolymorphicChild:
-        """An ``encrypted_pseudonym`` proven equal to what the sender got in ``received_in``."""
+        """An ``encrypted_pseudonym`` proven equal to what the sender got in ``received_in``.
+
+        The proof is checked against ``delivered`` (the ciphertext the sender received); the
+        child's tag comes from ``sealed_link``, the tag as stored with that message (sealed)."""
+        try:
+            link = self.open_link(received_in, sealed_link)
+        except UnreadableLinkError:
+            raise PolymorphicRefusal(
+                422,
+                "unknown_reference",
+                "received_in must name an exchange your organisation received in polymorphic mode.",
+                "subject.received_in",
+            ) from None
         try:
             raw = decode_base64(value, REPLY_BYTES)
             ciphertext = ElGamal.from_bytes(raw[:CIPHERTEXT_BYTES])
@@ -144,7 +161,18 @@ class PolymorphicSubjects:
                 "public key, or its proof does not hold.",
                 "subject.encrypted_pseudonym",
             ) from None
-        return PolymorphicChild(LinkTag(link), ciphertext, sender_oin)
+        return PolymorphicChild(link, ciphertext, sender_oin)
+
+    def seal_link(self, message_id: str, link: LinkTag) -> bytes:
+        """The tag as it may be stored with message ``message_id`` (never the raw tag)."""
+        if self.links is None:
+            raise RuntimeError("polymorphic subjects without a link sealer store nothing")
+        return self.links.seal(message_id, link)
+
+    def open_link(self, message_id: str, sealed: bytes) -> LinkTag:
+        if self.links is None:
+            raise UnreadableLinkError()
+        return self.links.open(message_id, sealed)
 
     def link_of(self, value: str, caller_oin: str) -> LinkTag:
         """The child's tag from a ``polymorphic`` subject of a consent, signal or subject

@@ -22,6 +22,7 @@ from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, organisation_domain
 from pseudonymise.pep import ElGamal
 from schemas.messages import load_payload
 
+from .. import transaction
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import local_date
 from ..exchange.models import Message
@@ -95,7 +96,14 @@ class MatchNotifier:
         fsc_transaction_id: str,
         timezone: str,
     ) -> str:
-        """Store the message for ``recipient`` about ``other``; returns its id."""
+        """Store the message for ``recipient`` about ``other``; returns its id.
+
+        ``fsc_transaction_id`` is the id of the request that made the match; it is not passed
+        on. Each notice gets a transaction id of its own: one id in the notices of both sides
+        (or of every side of a three-way match) would be a value the organisations could join
+        on, and a sender's id reaches at most one recipient (API.md section 13 rule 1).
+        """
+        notice_transaction_id = transaction.new()
         policy = self.policy
         message_id = str(uuid.uuid4())
         subject, delivered = self.subject(recipient, bsn)
@@ -116,7 +124,7 @@ class MatchNotifier:
                 legal_basis=policy.legal_basis,
                 fields_forwarded=list(FIELDS),
                 subject_ref=audit_ref,
-                fsc_transaction_id=fsc_transaction_id,
+                fsc_transaction_id=notice_transaction_id,
             ),
             now,
         )
@@ -133,11 +141,13 @@ class MatchNotifier:
                 subject_ref=audit_ref,
                 status="accepted",
                 created_at=now,
-                fsc_transaction_id=fsc_transaction_id,
+                fsc_transaction_id=notice_transaction_id,
                 key_version=version,
                 ciphertext=sealed,
                 retain_until=now + timedelta(days=policy.retention_days),
-                pep_link=bsn.value if delivered is not None else None,
+                pep_link=self.polymorphic.seal_link(message_id, bsn)
+                if delivered is not None
+                else None,
                 pep_delivered=delivered,
             )
         )
