@@ -115,12 +115,14 @@ class SignalService:
             pep_subject=pep_subject,
         )
         event = self._event("signal.create", caller, audit_ref, fsc_transaction_id)
-        # who named the child in this event, for the caller's own subject report (rule 2)
+        # who named the child in this event, and in which form, for the caller's own subject
+        # report (API.md section 13 rule 2); a polymorphic subject is made from the BSN, so it
+        # counts as the BSN, as for exchanges
         named_by = (caller.org_oin,)
-        if "bsn" in loaded["subject"]:
-            event = replace(event, clear_to=named_by)
-        elif "pseudonym" in loaded["subject"]:
+        if "pseudonym" in loaded["subject"]:
             event = replace(event, pseudonym_to=named_by)
+        else:
+            event = replace(event, clear_to=named_by)
         with self.db.session() as session:
             self.audit.append(session, event, now)
             session.add(signal)

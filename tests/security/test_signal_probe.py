@@ -231,9 +231,18 @@ def test_each_signal_match_is_an_audit_event_naming_who_learned_of_whom(world):
         assert event["message_type"] == "signal_match"
     by_recipient = {e["recipient"]: e["exchange_id"] for e in matches}
     assert by_recipient == {ex.SCHOOL: to_school[0]["id"], ex.GGD: to_ggd[0]["id"]}
+    # the learner received the child under its own pseudonym, not the BSN (rule 2 index)
+    with world.db.session() as session:
+        rows = session.execute(
+            select(AuditEventRow.recipient, AuditEventRow.subject_clear_to,
+                   AuditEventRow.subject_pseudonym_to)
+            .where(AuditEventRow.action == "signal.match")
+        ).all()
+    assert sorted(rows) == sorted([(ex.SCHOOL, None, f",{ex.SCHOOL},"),
+                                   (ex.GGD, None, f",{ex.GGD},")])
 
 
-def test_signal_create_by_bsn_is_indexed_for_the_caller_only(world):
+def test_signal_create_is_indexed_for_the_caller_in_the_form_it_named_the_child(world):
     world.signal(ex.SCHOOL)
     pseudonym = world.pseudonymiser.pseudonymise(Bsn(ex.BSN), organisation_domain(ex.GGD))
     world.signal(ex.GGD, subject={"pseudonym": pseudonym})
@@ -242,5 +251,6 @@ def test_signal_create_by_bsn_is_indexed_for_the_caller_only(world):
             select(AuditEventRow).where(AuditEventRow.action == "signal.create")
             .order_by(AuditEventRow.seq)
         ).all()
-        clear = [row.subject_clear_to for row in rows]
-    assert clear == [f",{ex.SCHOOL},", None]
+        named = [(row.subject_clear_to, row.subject_pseudonym_to) for row in rows]
+    # the school named the BSN; the GGD named its own pseudonym, which is not the BSN
+    assert named == [(f",{ex.SCHOOL},", None), (None, f",{ex.GGD},")]
