@@ -124,6 +124,8 @@ class MatchNotifier:
                 legal_basis=policy.legal_basis,
                 fields_forwarded=list(FIELDS),
                 subject_ref=audit_ref,
+                # the recipient got its own (or an encrypted) pseudonym, never the BSN
+                pseudonym_to=(recipient.org.oin,),
                 fsc_transaction_id=notice_transaction_id,
             ),
             now,
