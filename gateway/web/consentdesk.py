@@ -1,12 +1,14 @@
 """The consent registry for privacy officers: search by BSN, view, withdraw.
 
 Same service as the API (:class:`consent.service.ConsentService`), with the web user as the
-actor, so the registry's own audit events carry ``actor.user``. A partner's privacy officer
-sees the consents that name their organisation (or its type) or that it recorded, exactly as
-its API clients do; the operator's privacy officers see every consent of the child, since the
-operator answers for the registry as a whole, but withdraw only as a party could. Reads and
-searches are audited here (``consent.search``, ``consent.read``), with the child named only
-by the audit-domain pseudonym.
+actor, so the registry's own audit events carry ``actor.user``, and the same rules of API.md
+section 13. A partner's privacy officer finds by BSN what its organisation recorded, and the
+consents naming it by OIN once it had the child's BSN from the gateway or sent it (rule 2);
+opens a consent its API clients could open; withdraws as they could (rule 3: the recorder or
+a party named by OIN). The operator's privacy officers see every consent of the child and
+may withdraw any (the operator answers for the registry as a whole). Reads and searches are
+audited here (``consent.search``, ``consent.read``), with the child named only by the
+audit-domain pseudonym.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from datetime import datetime
 from flask import current_app
 
 from consent.errors import ConsentError
+from consent.matching import may_withdraw
 from consent.records import Actor, Consent
-from consent.service import may_see
+from consent.service import party_of
 from pseudonymise import Bsn, InvalidBsnError
 from schemas.consent import load_consent_withdrawal
 from schemas.errors import SchemaValidationError
@@ -43,16 +46,16 @@ ROLE_NAMES = {"parent": "ouder", "guardian": "voogd", "youth": "jongere"}
 
 @dataclass(frozen=True)
 class ConsentView:
-    """A consent as the page shows it; ``withdrawable`` when this user's organisation is a
-    party or the recorder (the operator's officers may read every consent, not act on it)."""
+    """A consent as the page shows it; ``withdrawable`` when this user's organisation may
+    withdraw it (:func:`consent.matching.may_withdraw`) and it is still in force or to come."""
 
     consent: Consent
     status: str
-    is_party: bool
+    may_withdraw: bool
 
     @property
     def withdrawable(self) -> bool:
-        return self.is_party and self.status in ("active", "pending")
+        return self.may_withdraw and self.status in ("active", "pending")
 
 
 def consent_desk() -> ConsentDesk:
@@ -84,16 +87,12 @@ class ConsentDesk:
             if consent.superseded_at and not consent.withdrawn_at
             else (self.service.status(consent))
         )
-        return ConsentView(consent, status, may_see(consent, self.actor(user)))
+        return ConsentView(consent, status, may_withdraw(consent, party_of(self.actor(user))))
 
     def search(self, user, bsn: Bsn) -> list[ConsentView]:
-        refs = self.service.subjects.refs(bsn)
-        actor = self.actor(user)
-        found = [
-            consent
-            for consent in self.service.store.for_subject(refs)
-            if user.is_operator or may_see(consent, actor)
-        ]
+        """The consents of the child this user may find by BSN (API.md section 13 rule 2;
+        the operator's officers find all)."""
+        found = self.service.findable(bsn, self.actor(user))
         found.sort(key=lambda consent: consent.created_at)
         self.trail.write(
             self.event(
@@ -104,7 +103,7 @@ class ConsentDesk:
 
     def get(self, user, consent_id: str) -> ConsentView:
         consent = self.service.store.get(consent_id) if len(consent_id) <= 64 else None
-        if consent is None or not (user.is_operator or may_see(consent, self.actor(user))):
+        if consent is None or not self.service.visible(consent, self.actor(user)):
             raise WebError(404, "Deze toestemming bestaat niet of is niet voor jou zichtbaar.")
         self.trail.write(
             self.event(
@@ -139,7 +138,12 @@ class ConsentDesk:
                 "Niet ingetrokken",
             ) from None
         if not view.withdrawable:
-            raise WebError(403, "Alleen een partij bij deze toestemming kan haar intrekken.")
+            raise WebError(
+                403,
+                "Alleen de organisatie die de toestemming vastlegde, een partij die met haar "
+                "OIN is genoemd of de beheerder kan haar intrekken, zolang zij geldt of nog "
+                "moet ingaan.",
+            )
         try:
             self.service.withdraw(
                 consent.id, self.actor(user), loaded["withdrawn_by"]["role"], loaded["reason"]

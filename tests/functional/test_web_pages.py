@@ -252,12 +252,38 @@ def test_a_partner_cannot_open_another_organisations_consent_by_url(app, users):
     assert refused.status_code == 404
 
 
-def test_the_operator_officer_sees_every_consent_of_the_child_but_withdraws_none(app, users):
+def test_the_operator_officer_sees_every_consent_of_the_child_and_may_withdraw(app, users):
+    """API.md section 13 rule 3: the recorder, a party named by OIN or the operator withdraws."""
     client = users["privacy-operator"]
     body = text(client.post("/ui/consents", data={"bsn": BSN, "csrf_token": token_of(client)}))
     assert app.config["SCHOOL_CONSENT"] in body and app.config["FOREIGN_CONSENT"] in body
     page = text(client.get(f"/ui/consents/{app.config['FOREIGN_CONSENT']}"))
-    assert "Toestemming intrekken" not in page
+    assert "Toestemming intrekken" in page
+
+
+def test_a_partner_officer_finds_a_consent_naming_it_only_once_it_had_the_bsn(app, users):
+    """API.md section 13 rule 2, as for the API: a consent another organisation recorded
+    that names the school by OIN is found by BSN only after the school sent that BSN."""
+    today = date.today()
+    wij = ConsentActor(WIJ, "wij", org_id(app, WIJ), "cases")
+    named = app.extensions["consents"].service.record(NewConsent(
+        Bsn(BSN), today - timedelta(days=3000), "case_consultation", (WIJ, SCHOOL), ("parent",),
+        today - timedelta(days=1), today + timedelta(days=30), "written", "form-3"), wij).id
+    client = users["privacy-school"]
+
+    def found() -> bool:
+        page = client.post("/ui/consents", data={"bsn": BSN, "csrf_token": token_of(client)})
+        return named in text(page)
+
+    assert not found()
+    audit = app.extensions["audit"]
+    with app.extensions["gateway"].db.write_session() as session:
+        AuditLog().append(session, AuditEvent(
+            "exchange.send", "allowed", actor_org=SCHOOL, sender=SCHOOL, recipient=SWV,
+            message_type="absence_report", subject_ref=audit.subject_ref(Bsn(BSN)),
+            clear_to=(SCHOOL,)), datetime.now(UTC))
+    assert found()
+    assert text(client.get(f"/ui/consents/{named}"))  # a party named by OIN opens it
 
 
 def test_a_partner_withdraws_a_consent_with_a_reason(app, users):
