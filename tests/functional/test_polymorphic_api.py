@@ -361,10 +361,15 @@ def test_consent_must_cover_the_polymorphic_child(gw):
 def test_consent_search_by_polymorphic_subject(gw, issuer):
     recorded = gw.consent()
     gw.consent(bsn=ex.OTHER_BSN)
-    response = gw.post(ex.GGD, "/api/v1/consents/search",
-                       {"subject": pep.polymorphic_subject(issuer, ex.BSN, ex.GGD)})
+    response = gw.post(ex.SCHOOL, "/api/v1/consents/search",
+                       {"subject": pep.polymorphic_subject(issuer, ex.BSN, ex.SCHOOL)})
     assert response.status_code == 200, response.json
     assert [c["id"] for c in response.json["items"]] == [recorded["id"]]
+    # the GGD is a party by type and never had the child from the gateway: the polymorphic
+    # form of a BSN is a BSN search, and finds nothing for it (API.md section 13 rule 2)
+    ggd = gw.post(ex.GGD, "/api/v1/consents/search",
+                  {"subject": pep.polymorphic_subject(issuer, ex.BSN, ex.GGD)})
+    assert ggd.status_code == 200 and ggd.json["items"] == []
     assert_no_bsn_in_audit(gw, ex.BSN, ex.OTHER_BSN)
 
 
