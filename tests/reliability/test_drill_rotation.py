@@ -77,7 +77,9 @@ def test_rotation_while_traffic_flows(gateway):
     server, postgres, partners = gateway
     school, ggd = partners[ex.SCHOOL], partners[ex.GGD]
     today = date.today()
-    consent = post(school, "/api/v1/consents", dh.consent_body())
+    # the GGD is named by OIN: a party named only by type sends nothing but replies under a
+    # consent (API.md s13 rule 3), and the load sends advice unprompted
+    consent = post(school, "/api/v1/consents", dh.consent_body(parties=[ex.SCHOOL, ex.GGD]))
     assert consent.status_code == 201, consent.text
     referral = exchange("sickness_absence_referral", ex.GGD, ex.sickness_absence_referral(today))
     assert post(school, "/api/v1/exchanges", referral).status_code == 202
