@@ -188,7 +188,7 @@ def test_refusals_over_http(live_server, partners):
     seq = last_seq(live_server)
     body, event = assert_refused(live_server, partners, school.send("absence_report", "00000009999999999999",
                                  ex.absence_report(TODAY)), 404, "unknown_recipient", before_seq=seq)
-    assert event["subject_ref"]  # a syntactically valid subject was named
+    assert event["subject_commitment"]  # a syntactically valid subject was named
     seq = last_seq(live_server)
     assert_refused(live_server, partners, school.send("absence_report", ex.GGD, ex.absence_report(TODAY)),
                    403, "route_not_allowed", [ex.GGD], seq)

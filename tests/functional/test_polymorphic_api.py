@@ -125,11 +125,14 @@ class Gateway:
         return response.json["items"]
 
     def audit(self, action=None) -> list[dict]:
+        """Stored events as hashed, with the operator-only ``subject_ref`` index beside."""
         with self.db.session() as session:
-            query = select(AuditEventRow.canonical).order_by(AuditEventRow.seq)
+            query = select(AuditEventRow.canonical, AuditEventRow.subject_ref).order_by(
+                AuditEventRow.seq)
             if action:
                 query = query.where(AuditEventRow.action == action)
-            return [json.loads(row) for row in session.scalars(query)]
+            return [json.loads(canonical) | {"subject_ref": ref}
+                    for canonical, ref in session.execute(query)]
 
     def messages(self) -> int:
         with self.db.session() as session:

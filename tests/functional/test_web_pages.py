@@ -211,7 +211,7 @@ def test_the_subject_report_takes_the_bsn_from_a_post_and_lists_the_childs_event
     assert BSN not in body
     assert 'data-print' in body
     event = last_event(app, "audit.subject_report")
-    assert event["subject_ref"] and BSN not in str(event)
+    assert event["subject_commitment"] and BSN not in str(event)
 
 
 def test_a_partners_subject_report_shows_only_its_own_events(app, users):

@@ -49,7 +49,7 @@ def events(seeded, action) -> list[dict]:
         rows = session.scalars(
             select(AuditEventRow).where(AuditEventRow.action == action).order_by(AuditEventRow.seq)
         )
-        return [json.loads(r.canonical) for r in rows]
+        return [json.loads(r.canonical) | {"subject_ref": r.subject_ref} for r in rows]
 
 
 def test_claims_due_messages_of_push_recipients_only(seeded, outbox):

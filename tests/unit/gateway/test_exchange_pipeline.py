@@ -327,7 +327,12 @@ def test_audit_events_chain_and_name_the_fields(world):
     assert document["fields_generalised"] == ["date_of_birth->birth_year"]
     assert "birth_year" in document["fields_forwarded"]
     assert set(document["fields_dropped"]) == {"grade", "contact", "remarks"}
-    assert document["subject_ref"] == world["p"].pseudonymise(Bsn(ex.BSN), "audit")
+    assert "subject_ref" not in document  # the global child value is not hashed (s13 rule 1)
+    assert event.subject_ref == world["p"].pseudonymise(Bsn(ex.BSN), "audit")
+    opened = hashlib.sha256(b"thuiszitterspact/audit-subject/v1\x00"
+                            + bytes.fromhex(event.subject_opening)
+                            + event.subject_ref.encode()).hexdigest()
+    assert document["subject_commitment"] == opened
 
 
 def test_inbox_cursor_pages_oldest_first(world):

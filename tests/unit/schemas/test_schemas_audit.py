@@ -17,8 +17,8 @@ def test_subject_report_request():
 
 def test_subject_report_refusals():
     with pytest.raises(SchemaValidationError) as caught:
-        load_subject_report_request({"subject": {"pseudonym": "abc"}})
-    assert set(caught.value.errors) == {"subject.bsn", "subject.pseudonym"}
+        load_subject_report_request({"subject": {"pseudonym": "abc", "bsn": "123456782"}})
+    assert set(caught.value.errors) == {"subject"}
     with pytest.raises(InvalidParameterError) as caught:
         load_subject_report_request({"subject": {"bsn": "123456782"}, "limit": 501})
     assert set(caught.value.errors) == {"limit"}
@@ -43,6 +43,8 @@ def test_event_shape_has_every_field_of_section_8():
         "fields_dropped",
         "fields_generalised",
         "subject_ref",
+        "subject_commitment",
+        "subject_opening",
         "fsc_transaction_id",
         "prev_hash",
         "hash",
