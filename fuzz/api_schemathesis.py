@@ -168,8 +168,10 @@ def seed_resources(partners: dict, today: date) -> dict:
         return {"subject": {"bsn": ex.BSN}, "category": "wellbeing",
                 "contact": {"name": f"Contact {partner.type}", "email": "contact@example.nl"}}
 
-    consents = [_post(school, "/api/v1/consents", consent("mazl", [ex.SCHOOL, "ggd"])),
-                _post(school, "/api/v1/consents", consent("support", ["school", "wij"]))]
+    # the GGD and WIJ are named by OIN: below they send unprompted, which a party named only
+    # by its type may not (API.md s13 rule 3: it may only reply under the consent)
+    consents = [_post(school, "/api/v1/consents", consent("mazl", [ex.SCHOOL, ex.GGD])),
+                _post(school, "/api/v1/consents", consent("support", ["school", ex.WIJ]))]
     withdrawable = _post(school, "/api/v1/consents", consent("support", ["school", "wij"]))
     sent = _post(school, "/api/v1/exchanges",
                  exchange("absence_report", ex.LEERPLICHT, ex.absence_report(today)),
