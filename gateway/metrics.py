@@ -35,7 +35,7 @@ EXCHANGES = Counter(
 
 AUTH_FAILURES = Counter(
     "gateway_auth_failures_total",
-    "Failed authentications by method and RFC 6749/6750 error code.",
+    "Failed authentications by method (client auth method, bearer or saml) and error code.",
     ["method", "error"],
 )
 
