@@ -115,3 +115,44 @@ def test_a_backdated_or_future_consent_supersedes_nothing():
     renewal = consent("renewal", valid_from=date(2026, 1, 1), valid_until=date(2026, 12, 31))
     assert superseded_by(paper, [current], NOW) == []
     assert superseded_by(renewal, [current], NOW) == []
+
+
+# API.md section 13 rule 3: type parties are bound -------------------------------------------
+def test_a_type_party_sends_only_a_reply_under_the_consent_or_its_restatements():
+    from consent.matching import lineage, may_send
+
+    first = consent("c-1", superseded_by="c-2")
+    second = consent("c-2", superseded_by="c-3")
+    third = consent("c-3")
+    everything = [first, second, third]
+    assert lineage(third, everything) == {"c-1", "c-2", "c-3"}
+    assert may_send(third, SCHOOL)  # the recorder
+    assert not may_send(third, GGD)  # covered by type, not replying
+    assert may_send(third, GGD, "c-1", everything)  # a reply to what came under c-1
+    assert not may_send(first, GGD, "c-3", everything)  # lineage runs backwards only
+    assert may_send(consent(parties=("school", GGD.oin)), GGD)  # named by OIN
+
+
+def test_who_sees_withdraws_and_finds_by_bsn():
+    from consent.matching import findable_by_bsn, may_see, may_withdraw
+
+    operator = Party("00000001006789012000", "operator")
+    by_type = consent(parties=("school", "ggd"))
+    by_oin = consent(parties=("school", GGD.oin))
+    other_school = Party("00000001001234567111", "school")
+    assert may_withdraw(by_type, SCHOOL) and may_withdraw(by_type, operator)
+    assert not may_withdraw(by_type, GGD) and not may_withdraw(by_type, other_school)
+    assert not may_see(by_type, GGD) and may_see(by_type, GGD, received_under=True)
+    assert not may_see(by_type, WIJ, received_under=True)  # not a party at all
+    assert findable_by_bsn(by_type, SCHOOL, had_bsn=False)  # it recorded it
+    assert not findable_by_bsn(by_oin, GGD, had_bsn=False)
+    assert findable_by_bsn(by_oin, GGD, had_bsn=True)
+    assert not findable_by_bsn(by_type, GGD, had_bsn=True)  # by type: never by BSN
+    assert findable_by_bsn(by_type, operator, had_bsn=False)
+
+
+def test_another_organisations_restatement_supersedes_nothing():
+    mine = consent("old")
+    theirs = consent("new", recorded_by=Actor(GGD.oin, "ggd", 2, "g"))
+    assert superseded_by(theirs, [mine], NOW) == []
+    assert [c.id for c in superseded_by(consent("new"), [mine], NOW)] == ["old"]
