@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from ..api.request import check_transaction_id, json_body
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..ratelimit import rate_limited
 from . import params
 from .actors import Actor
 from .export import CONTENT_TYPES
@@ -48,6 +49,7 @@ def key():
 
 @bp.get("/api/v1/audit/events")
 @require_scope("audit:read", on_refused=refused("audit.search"))
+@rate_limited
 def events():
     actor = Actor.from_caller(current_caller())
     with denying("audit.search", actor):
@@ -61,6 +63,7 @@ def events():
 
 @bp.post("/api/v1/audit/subject-report")
 @require_scope("audit:read", on_refused=refused("audit.subject_report"))
+@rate_limited
 def subject_report():
     actor = Actor.from_caller(current_caller())
     with denying("audit.subject_report", actor):
@@ -70,6 +73,7 @@ def subject_report():
 
 @bp.get("/api/v1/audit/export")
 @require_scope("audit:read", on_refused=refused("audit.export"))
+@rate_limited
 def export():
     actor = Actor.from_caller(current_caller())
     with denying("audit.export", actor):
@@ -84,6 +88,7 @@ def export():
 
 @bp.get("/api/v1/audit/verify")
 @require_scope("audit:read", on_refused=refused("audit.verify"))
+@rate_limited
 def verify():
     actor = Actor.from_caller(current_caller())
     with denying("audit.verify", actor):
@@ -93,6 +98,7 @@ def verify():
 
 @bp.get("/api/v1/audit/proof/<seq>")
 @require_scope("audit:read")
+@rate_limited
 def proof(seq: str):
     check_transaction_id()
     number = params.parse_size("seq", seq, required=True)
@@ -102,6 +108,7 @@ def proof(seq: str):
 
 @bp.get("/api/v1/audit/consistency")
 @require_scope("audit:read")
+@rate_limited
 def consistency():
     check_transaction_id()
     from_size = params.parse_size("from_size", request.args.get("from_size"), required=True)

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g, jsonify
 from ..api.request import json_body
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..ratelimit import rate_limited
 from .api import ConsentApi
 
 bp = Blueprint("consents", __name__)
@@ -36,6 +37,7 @@ def body_for(action: str, caller) -> dict:
 
 @bp.post("/api/v1/consents")
 @require_scope("consent:write", on_refused=audit_scope("consent.record"))
+@rate_limited
 def record():
     caller = current_caller()
     body = body_for("consent.record", caller)
@@ -44,6 +46,7 @@ def record():
 
 @bp.post("/api/v1/consents/<consent_id>/withdraw")
 @require_scope("consent:write", on_refused=audit_scope("consent.withdraw"))
+@rate_limited
 def withdraw(consent_id: str):
     caller = current_caller()
     body = body_for("consent.withdraw", caller)
@@ -52,6 +55,7 @@ def withdraw(consent_id: str):
 
 @bp.post("/api/v1/consents/search")
 @require_scope("consent:read", on_refused=audit_scope("consent.search"))
+@rate_limited
 def search():
     caller = current_caller()
     body = body_for("consent.search", caller)
@@ -60,5 +64,6 @@ def search():
 
 @bp.get("/api/v1/consents/<consent_id>")
 @require_scope("consent:read", on_refused=audit_scope("consent.read"))
+@rate_limited
 def read(consent_id: str):
     return jsonify(api().get(current_caller(), consent_id, g.fsc_transaction_id))

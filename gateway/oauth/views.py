@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from ..ratelimit import rate_limited
 from .metadata import public_jwks, server_metadata
 from .protect import current_caller, require_scope
 from .services import oauth
@@ -41,6 +42,7 @@ def metadata():
 
 @bp.get("/api/v1/me")
 @require_scope()
+@rate_limited
 def me():
     """Who the token speaks for: lets a partner check its token and set-up (any scope)."""
     caller = current_caller()

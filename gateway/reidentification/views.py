@@ -8,6 +8,7 @@ from ..api.request import check_transaction_id, json_body
 from ..audit.actors import Actor
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..ratelimit import rate_limited
 from .service import ReidentificationService
 
 bp = Blueprint("reidentifications", __name__)
@@ -37,6 +38,7 @@ def body_for(action: str, actor: Actor, *, optional: bool = False) -> dict:
 
 @bp.post("/api/v1/reidentifications")
 @require_scope("reidentify:request", on_refused=refused("reidentification.request"))
+@rate_limited
 def request_reidentification():
     actor = Actor.from_caller(current_caller())
     body = body_for("reidentification.request", actor)
@@ -45,6 +47,7 @@ def request_reidentification():
 
 @bp.get("/api/v1/reidentifications/<request_id>")
 @require_scope("reidentify:request", on_refused=refused("reidentification.read"))
+@rate_limited
 def read(request_id: str):
     actor = Actor.from_caller(current_caller())
     try:
@@ -57,6 +60,7 @@ def read(request_id: str):
 
 @bp.post("/api/v1/reidentifications/<request_id>/approve")
 @require_scope("reidentify:approve", on_refused=refused("reidentification.approve"))
+@rate_limited
 def approve(request_id: str):
     actor = Actor.from_caller(current_caller())
     body = body_for("reidentification.approve", actor, optional=True)
@@ -65,6 +69,7 @@ def approve(request_id: str):
 
 @bp.post("/api/v1/reidentifications/<request_id>/refuse")
 @require_scope("reidentify:approve", on_refused=refused("reidentification.refuse"))
+@rate_limited
 def refuse(request_id: str):
     actor = Actor.from_caller(current_caller())
     body = body_for("reidentification.refuse", actor, optional=True)

@@ -64,3 +64,28 @@ def test_unauthenticated_requests_are_refused_before_counting(limited_server):
         response = requests.get(f"{limited_server.url}/api/v1/inbox",
                                 headers={"Authorization": f"Bearer {uuid.uuid4().hex}"}, timeout=10)
         assert response.status_code == 401
+
+
+@pytest.mark.parametrize("oin, method, path, body", [
+    (ex.WIJ, "GET", "/api/v1/me", None),
+    (ex.GGD, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": ex.BSN}}),
+    (ex.SCHOOL, "GET", "/api/v1/audit/events", None),
+    (ex.SWV, "GET", f"/api/v1/reidentifications/{uuid.uuid4()}", None),
+    (ex.GGD_2, "POST", "/api/v1/consents/search", {"subject": {"bsn": ex.BSN}}),
+])
+def test_every_authenticated_area_is_rate_limited(limited_server, tmp_path, oin, method, path,
+                                                  body):
+    """Reads that could serve as an oracle (API.md section 13) are limited like sends: a
+    client's sixth request within the minute (limit 5/minute) is refused with 429."""
+    partner = register_partners(limited_server, tmp_path)[oin]
+    statuses = []
+    for _ in range(7):
+        response = requests.request(method, f"{limited_server.url}{path}", json=body,
+                                    headers=partner.headers(), timeout=10)
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            break
+    assert statuses[-1] == 429, statuses
+    assert 429 not in statuses[:-1] and len(statuses) <= 6
+    assert response.json()["code"] == "too_many_requests"
+    assert int(response.headers["Retry-After"]) >= 1
