@@ -224,6 +224,16 @@ def test_no_stored_value_is_an_unkeyed_function_of_the_child(traffic, issuer):
     found |= {f"{atoms[a]}: plain hash of a body" for a in atoms.keys() & body_hashes(traffic.bodies)}
     found |= {f"{where}: holds the raw tag or the BSN"
               for where, value in values if raw_tag in value or ex.BSN.encode() in value}
+    # inside a longer text too (e.g. a stored JSON copy of a polymorphic subject): the tag's
+    # hex, its base64 in either alphabet (the first 42 characters do not depend on what
+    # follows it), and every subject string that was sent
+    spelled = {raw_tag.hex().encode(), base64.b64encode(raw_tag)[:42],
+               base64.urlsafe_b64encode(raw_tag)[:42]}
+    spelled |= {text.encode() for body in traffic.bodies for text in body["subject"].values()
+                if len(text) > 40}
+    assert len(spelled) > 3  # the polymorphic subjects were sent
+    found |= {f"{where}: spells out the tag or a sent subject"
+              for where, value in values for form in spelled if form in value}
     assert sorted(found) == []
 
 
