@@ -4,6 +4,10 @@ JSON Lines: each line is one event exactly as the API returns it to that reader 
 JSON plus the view members, :mod:`gateway.audit.search`).
 CSV: a header row of the event fields, nested fields flattened with dots
 (``actor.org``, ``legal_basis.citation``), lists joined with ``;``, null as an empty cell.
+A cell that a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return; some values, such as a web user's NameID or a client id, are
+chosen by others) is prefixed with ``'`` (OWASP "CSV injection"), so opening an export never
+runs anything. The CSV is for reading; hashes are recomputed from the JSON Lines export.
 """
 
 from __future__ import annotations
@@ -58,13 +62,21 @@ def cell(value) -> str:
     return str(value)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """``text`` as a spreadsheet shows it without evaluating it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def flatten(event: dict) -> list[str]:
     row = []
     for column in CSV_COLUMNS:
         value = event
         for part in column.split("."):
             value = value.get(part) if isinstance(value, dict) else None
-        row.append(cell(value))
+        row.append(inert(cell(value)))
     return row
 
 
