@@ -11,7 +11,11 @@ recorded under the action it attempted, with ``decision: denied`` and the proble
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from collections.abc import Iterator
+
+from sqlalchemy import select
 
 from pseudonymise import (
     Bsn,
@@ -30,13 +34,17 @@ from ..pep.subjects import PolymorphicRefusal, PolymorphicSubjects
 from ..storage.database import Database
 from . import export, search
 from .actors import Actor
+from .chain import check_entry
 from .checkpoints import Checkpointer, CheckpointUnavailable
-from .log import AuditEvent, AuditLog
+from .errors import UnknownEntry
+from .log import AuditEvent, AuditLog, rfc3339
+from .models import AuditEventRow
 from .params import EventFilter, decode_cursor
 from .proofs import ProofService
 from .verify import ChainVerifier, VerifyReport
 
 AUDIT_DOMAIN = "audit"
+VERIFY_CACHE_SECONDS = 60.0
 
 
 def naming(actor: Actor, subject: dict, child: object) -> dict:
@@ -68,6 +76,7 @@ class AuditService:
         clock: Clock,
         audit: AuditLog | None = None,
         polymorphic: PolymorphicSubjects | None = None,
+        verify_cache_seconds: float = VERIFY_CACHE_SECONDS,
     ) -> None:
         self.db = db
         self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
@@ -76,6 +85,9 @@ class AuditService:
         self.clock = clock
         self.audit = audit or AuditLog(checkpointer)
         self.proofs = ProofService(db, checkpointer)
+        self.verify_cache_seconds = verify_cache_seconds
+        self._walk: tuple[float, VerifyReport] | None = None
+        self._walk_lock = threading.Lock()
 
     # recording -----------------------------------------------------------------------------
     def record(self, event: AuditEvent) -> None:
@@ -216,11 +228,23 @@ class AuditService:
         self.record(actor.event("audit.export", fsc_transaction_id=fsc_transaction_id))
         return export.lines(fmt, search.stream(self.db, actor, wanted), actor.is_operator)
 
-    def verify(self, actor: Actor, fsc_transaction_id: str | None = None) -> VerifyReport:
-        """Verify the whole chain and every checkpoint; a valid log gets a fresh checkpoint
-        of its head, so the answer's ``checkpoint`` covers what was verified."""
+    def verify(
+        self, actor: Actor, fsc_transaction_id: str | None = None, fresh: bool = False
+    ) -> VerifyReport:
+        """Verify the chain and every checkpoint; a valid log gets a fresh checkpoint of its
+        head, so the answer's ``checkpoint`` covers what was verified.
+
+        A full walk reads every entry, so repeated callers share one: a valid walk younger
+        than ``verify_cache_seconds`` is reused, and only the entries appended since are
+        checked (hash, sequence, link to the walked head); ``fresh`` (the CLI) always walks.
+        The answer's ``verified_at`` says when the full walk ran."""
         self.record(actor.event("audit.verify", fsc_transaction_id=fsc_transaction_id))
-        report = ChainVerifier(self.db, self.checkpointer.signer.public_key).verify()
+        report = None if fresh else self._recent_walk()
+        if report is None:
+            report = ChainVerifier(self.db, self.checkpointer.signer.public_key).verify()
+            report.verified_at = rfc3339(self.clock())
+            with self._walk_lock:
+                self._walk = (time.monotonic(), report) if report.valid else None
         if report.valid:
             try:
                 fresh = self.checkpointer.ensure(self.db, covering=report.entries)
@@ -229,6 +253,48 @@ class AuditService:
             if fresh is not None:
                 report.checkpoint = fresh
         return report
+
+    def _recent_walk(self) -> VerifyReport | None:
+        """The last valid full walk extended by its tail, or None when a full walk is due."""
+        with self._walk_lock:
+            walk = self._walk
+        if walk is None or time.monotonic() - walk[0] >= self.verify_cache_seconds:
+            return None
+        walked = walk[1]
+        report = VerifyReport(valid=True, entries=walked.entries, head_hash=walked.head_hash)
+        report.verified_at = walked.verified_at
+        with self.db.session() as session:
+            rows = session.execute(
+                select(AuditEventRow.seq, AuditEventRow.canonical, AuditEventRow.hash)
+                .where(AuditEventRow.seq > walked.entries)
+                .order_by(AuditEventRow.seq)
+            ).all()
+        for seq, canonical, digest in rows:
+            if seq != report.entries + 1 or check_entry(
+                seq, canonical, digest, report.head_hash
+            ):
+                return None  # something is off: the full walk finds and names it
+            report.entries, report.head_hash = seq, digest
+        return report
+
+    def proof(
+        self, actor: Actor, seq: int, tree_size: int | None, fsc_transaction_id: str | None = None
+    ) -> dict:
+        """An inclusion proof of entry ``seq`` for a reader that may see that entry: a partner
+        gets proofs of its own events only (one of another organisation's answers 404, as for
+        an entry that does not exist). Audited as ``audit.proof``."""
+        if not actor.is_operator:
+            with self.db.session() as session:
+                mine = session.scalar(
+                    select(AuditEventRow.seq).where(
+                        AuditEventRow.seq == seq, search.partner_visibility(actor.org_oin or "")
+                    )
+                )
+            if mine is None:
+                self.deny("audit.proof", actor, "not_found", fsc_transaction_id)
+                raise UnknownEntry("No audit entry with this sequence number.")
+        self.record(actor.event("audit.proof", fsc_transaction_id=fsc_transaction_id))
+        return self.proofs.inclusion(seq, tree_size)
 
     # public material -----------------------------------------------------------------------
     def key(self) -> dict:

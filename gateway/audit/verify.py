@@ -55,6 +55,7 @@ class VerifyReport:
     checkpoint: AuditCheckpointRow | None = None
     invalid_checkpoints: list[int] = field(default_factory=list)
     problem: str | None = None
+    verified_at: str | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -65,6 +66,7 @@ class VerifyReport:
             "checkpoint": checkpoint_view(self.checkpoint) if self.checkpoint else None,
             "invalid_checkpoints": list(self.invalid_checkpoints),
             "problem": self.problem,
+            "verified_at": self.verified_at,
         }
 
 

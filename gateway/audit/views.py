@@ -103,7 +103,8 @@ def proof(seq: str):
     check_transaction_id()
     number = params.parse_size("seq", seq, required=True)
     tree_size = params.parse_size("tree_size", request.args.get("tree_size"), required=False)
-    return jsonify(service().proofs.inclusion(number, tree_size))
+    actor = Actor.from_caller(current_caller())
+    return jsonify(service().proof(actor, number, tree_size, g.fsc_transaction_id))
 
 
 @bp.get("/api/v1/audit/consistency")

@@ -56,7 +56,7 @@ def audit_verify(no_record: bool) -> None:
     if no_record:
         report = ChainVerifier(service.db, service.checkpointer.signer.public_key).verify()
     else:
-        report = service.verify(_cli_actor("verify"))
+        report = service.verify(_cli_actor("verify"), fresh=True)
     click.echo(json.dumps(report.as_dict(), indent=2))
     service.db.dispose()
     if not report.valid:

@@ -427,3 +427,37 @@ def test_retention_erases_payloads_but_every_audit_entry_stays(gw):
     assert any(e["exchange_id"] == accepted["id"] and e["action"] == "exchange.dead_letter"
                for e in after[len(before):])
     assert gw.get(ex.OPERATOR, "/api/v1/audit/verify").json["valid"] is True
+
+
+def test_a_partner_gets_proofs_of_its_own_events_only(traffic):
+    """Issue 16: proofs of another organisation's events are not the partner's to fetch; the
+    answer is the one for an entry that does not exist. Every proof read is on record."""
+    events = traffic.events()
+    theirs = next(e for e in events if e["action"] == "exchange.send"
+                  and ex.SWV not in (e["sender"], e["recipient"], e["actor"]["org"]))
+    mine = next(e for e in events if e["action"] == "exchange.send" and e["recipient"] == ex.SWV)
+    refused = traffic.get(ex.SWV, f"/api/v1/audit/proof/{theirs['seq']}")
+    missing = traffic.get(ex.SWV, "/api/v1/audit/proof/999999")
+    assert_problem(refused, 404, "not_found")
+    assert refused.json["detail"] == missing.json["detail"]
+    assert traffic.get(ex.SWV, f"/api/v1/audit/proof/{mine['seq']}").status_code == 200
+    assert traffic.get(ex.OPERATOR, f"/api/v1/audit/proof/{theirs['seq']}").status_code == 200
+    proofs = [(e["actor"]["org"], e["decision"]) for e in traffic.events("audit.proof")]
+    assert proofs == [(ex.SWV, "denied"), (ex.SWV, "denied"), (ex.SWV, "allowed"),
+                      (ex.OPERATOR, "allowed")]
+
+
+def test_verify_walks_the_chain_once_for_repeated_callers(traffic):
+    """A second verify within the cache time reuses the walk and checks only the new tail,
+    so its checkpoint still covers every entry; a broken tail is still found."""
+    first = traffic.get(ex.SCHOOL, "/api/v1/audit/verify").json
+    assert traffic.send(ex.SCHOOL, ex.SWV).status_code == 202
+    second = traffic.get(ex.SWV, "/api/v1/audit/verify").json
+    assert second["valid"] is True and second["verified_at"] == first["verified_at"]
+    assert second["entries"] > first["entries"]
+    assert second["checkpoint"]["tree_size"] >= second["entries"] - 1
+    with traffic.db.write_session() as session:  # break the newest link
+        newest = session.scalar(select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(1))
+        newest.hash = "0" * 64
+    third = traffic.get(ex.OPERATOR, "/api/v1/audit/verify").json
+    assert third["valid"] is False and third["verified_at"] != first["verified_at"]
