@@ -45,6 +45,14 @@ COMPONENTS = {
                 "description": "Tree sizes of checkpoints whose signature or root is wrong.",
             },
             "problem": {"type": ["string", "null"]},
+            "verified_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": (
+                    "When the full walk ran; a walk is reused for 60 s, with only the entries "
+                    "appended since checked."
+                ),
+            },
         },
     },
     "AuditInclusionProof": {
@@ -231,7 +239,10 @@ def audit_paths(spec: APISpec) -> None:
             ],
             {"description": "The proof", "content": _json("AuditInclusionProof")},
             **{
-                "404": problem_response("not_found: no entry with this seq"),
+                "404": problem_response(
+                    "not_found: no entry with this seq, or (for a partner) an entry of "
+                    "another organisation"
+                ),
                 "409": problem_response("audit_chain_invalid"),
             },
         ),
