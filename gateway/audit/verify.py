@@ -7,7 +7,9 @@ canonical bytes equals the stored ``hash``, the canonical ``seq`` is the row's, 
 its size reaches a checkpoint's ``tree_size`` the recomputed root must equal the signed root.
 Every checkpoint's signed note must verify with the audit public key. A row whose `subject_ref`
 index and `subject_opening` do not open the hashed `subject_commitment` is invalid (a
-rewritten child index would otherwise misdirect subject reports). Last, the head row must
+rewritten child index would otherwise misdirect subject reports), and so is a row whose
+filter columns (:data:`INDEX_COLUMNS`) differ from the members of its hashed event: a search
+answers from those columns. Last, the head row must
 name the last entry.
 
 Where the first broken check does not name the altered entry by itself, the verifier looks
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
@@ -33,13 +36,50 @@ from . import merkle, tree
 from .chain import GENESIS_HASH, commitment_of, prev_hash_of
 from .checkpoints import checkpoint_view
 from .commitment import opens
+from .log import rfc3339
 from .models import AuditCheckpointRow
 from .note import NoteError, verify_checkpoint
 
+INDEX_COLUMNS = (
+    "action",
+    "actor_org",
+    "sender",
+    "recipient",
+    "message_type",
+    "decision",
+    "exchange_id",
+    "at",
+)
+"""The stored columns searches filter on, each a copy of one member of the hashed event."""
 _ROWS_SQL = (
-    "SELECT seq, canonical, hash, subject_ref, subject_opening FROM audit_events "
+    "SELECT seq, canonical, hash, subject_ref, subject_opening, action, actor_org, sender, "
+    "recipient, message_type, decision, exchange_id, at FROM audit_events "
     "WHERE seq <= %s ORDER BY seq"
 )
+_MEMBER = {"actor_org": "org"}  # the column's member in the event (actor.org is nested)
+
+
+def _at_text(value) -> str:
+    """``at`` as the event states it; SQLite's driver gives text, psycopg a datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return rfc3339(moment.astimezone(UTC))
+
+
+def index_disagrees(canonical: str, columns: tuple) -> str | None:
+    """The first index column whose value is not the hashed event's, or None.
+
+    In RFC 8785 JSON a quote inside a string is escaped, so ``"name":`` occurs only as a
+    member; ``org`` occurs only inside ``actor``; the values are plain ASCII (OINs, UUIDs,
+    action names), which JSON writes as ``json.dumps`` does. So a substring test is exact
+    and keeps verification near the cost of hashing."""
+    for name, value in zip(INDEX_COLUMNS, columns, strict=True):
+        shown = _at_text(value) if name == "at" else value
+        literal = "null" if shown is None else f'"{shown}"'  # plain ASCII, as JSON writes it
+        if f'"{_MEMBER.get(name, name)}":{literal}' not in canonical:
+            return name
+    return None
 _HEAD = text("SELECT seq, hash FROM audit_head WHERE id = 1")
 _sha256 = hashlib.sha256
 
@@ -180,12 +220,17 @@ class ChainVerifier:
             ):
                 seq, why = self._first_broken(batch, expected, previous, previous_data, last, head)
                 return self._invalid(report, seq, why)
-            for seq, canonical, _, ref, opening in rows:
+            for seq, canonical, _, ref, opening, *columns in rows:
                 if (ref is not None or opening is not None) and not opens(
                     commitment_of(canonical), ref, opening
                 ):
                     return self._invalid(
                         report, seq, "the subject_ref index does not open the hashed commitment"
+                    )
+                wrong = index_disagrees(canonical, tuple(columns))
+                if wrong is not None:
+                    return self._invalid(
+                        report, seq, f"the {wrong} index does not match the hashed event"
                     )
             for seq, leaf in zip(
                 seqs, [sha256(b"\x00" + data).digest() for data in datas], strict=True

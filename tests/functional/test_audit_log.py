@@ -195,6 +195,9 @@ def test_rewriting_the_rest_of_the_chain_is_caught_by_the_signed_root(log):
             connection.execute(text("UPDATE audit_events SET canonical = :c, hash = :h WHERE seq = :s"),
                                {"c": new, "h": previous, "s": seq})
         connection.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": previous})
+        # a thorough intruder also rewrites the filter column (verify checks it against the event)
+        connection.execute(text("UPDATE audit_events SET recipient = :r WHERE seq = 120"),
+                           {"r": "00000001004567890000"})
     report = log.verify()
     assert not report.valid and report.first_invalid_seq == 120
     assert 201 in report.invalid_checkpoints
@@ -341,3 +344,33 @@ def test_consistency_proofs_between_checkpoints_verify_independently(log):
             assert verify_consistency(first, second, old, new, path)
             if first < second:
                 assert not verify_consistency(first, second, bytes(32), new, path)
+
+
+@pytest.mark.parametrize("column, value", [
+    ("action", "audit.search"),
+    ("actor_org", "00000001006789012000"),
+    ("sender", "00000001006789012000"),
+    ("recipient", "00000001004567890000"),
+    ("message_type", "jgz_advice"),
+    ("decision", "denied"),
+    ("exchange_id", "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
+    ("at", START),
+    ("subject_ref", "T" * 35),
+    ("subject_opening", "00" * 16),
+])
+def test_tampering_with_a_filter_column_is_found(log, column, value):
+    """Issue 16: searches answer from the stored columns beside the hashed event, so a changed
+    column (``decision`` turned to hide a refusal, a recipient moved to another organisation's
+    view) must fail verification at its own entry, although the hashed bytes are untouched."""
+    from gateway.audit.verify import INDEX_COLUMNS
+
+    assert set(INDEX_COLUMNS) | {"subject_ref", "subject_opening"} == {
+        c for c, _ in FILTER_CASES}, "a filter column without a tamper case"
+    log.append(20)
+    assert log.verify().valid
+    log.sql(f"UPDATE audit_events SET {column} = :v WHERE seq = 7", v=value)  # noqa: S608
+    report = log.verify()
+    assert not report.valid and report.first_invalid_seq == 7, report.problem
+
+
+FILTER_CASES = test_tampering_with_a_filter_column_is_found.pytestmark[0].args[1]
