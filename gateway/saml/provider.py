@@ -28,6 +28,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from ..clock import Clock, system_clock
 from ..config import Settings
 from ..storage.database import Database
+from . import binding
 from .credentials import KeyPair, service_provider_keys
 from .errors import RefusedResponse, SamlError, SamlNotConfigured
 from .hardening import inspect_response
@@ -41,6 +42,11 @@ log = logging.getLogger(__name__)
 SKEW_SECONDS = 60
 XMLSEC = "/usr/bin/xmlsec1"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+OTHER_BROWSER = (
+    "Dit antwoord van de identiteitsprovider hoort niet bij een inlogpoging die in deze "
+    "browser is gestart en is geweigerd. Er is geen sessie aangemaakt. Start het inloggen "
+    "opnieuw vanaf de inlogpagina van de gateway."
+)
 
 
 @dataclass(frozen=True)
@@ -159,8 +165,12 @@ class ServiceProvider:
         ).decode("utf-8")
 
     # login ---------------------------------------------------------------------------------
-    def start_login(self, next_path: str | None) -> str:
-        """Record a new AuthnRequest and return the IdP URL to redirect the browser to."""
+    def start_login(self, next_path: str | None, browser_value: str) -> str:
+        """Record a new AuthnRequest and return the IdP URL to redirect the browser to.
+
+        The request's ID is derived from ``browser_value``, the secret of the cookie the
+        browser gets with this redirect (:mod:`gateway.saml.binding`).
+        """
         setup = self.require_setup()
         relay_state = safe_path(next_path)
         handle = self.client(setup)
@@ -171,14 +181,23 @@ class ServiceProvider:
                 binding=BINDING_HTTP_REDIRECT,
                 sigalg=SIG_RSA_SHA256,
                 digest_alg=DIGEST_SHA256,
+                message_id=binding.request_id(browser_value),
             )
         self.requests.add(request_id, "authn", relay_state)
         return dict(info["headers"])["Location"]
 
-    def finish_login(self, saml_response: str | None, relay_state: str | None) -> Login:
-        """Verify a posted ``SAMLResponse``; raise a ``SamlError`` for any refusal."""
+    def finish_login(
+        self, saml_response: str | None, relay_state: str | None, browser_value: str | None
+    ) -> Login:
+        """Verify a posted ``SAMLResponse``; raise a ``SamlError`` for any refusal.
+
+        ``browser_value`` is the login cookie of the posting browser: a response to a request
+        that another browser started is refused before the request is looked up (login CSRF).
+        """
         setup = self.require_setup()
         facts = inspect_response(saml_response or "", self.acs_url)
+        if not binding.started_here(browser_value, facts.in_response_to):
+            raise RefusedResponse("saml_other_browser", OTHER_BROWSER)
         stored_relay = self.requests.take(facts.in_response_to, "authn")
         if stored_relay is None:
             raise RefusedResponse("saml_unknown_request")

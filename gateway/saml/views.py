@@ -3,7 +3,8 @@
 Thin: each view asks :class:`~gateway.saml.provider.ServiceProvider` and the session store,
 then redirects or renders. A refused response raises a ``SamlError``, which the blueprint's
 error handler turns into a Dutch page (and a log line); no session is created and no cookie set
-on that path.
+on that path. ``/login`` binds the login to the browser with a short-lived cookie, checked at
+the ACS (:mod:`gateway.saml.binding`).
 
 A refused response identifies no one, whatever it claims: it is counted in
 ``gateway_auth_failures_total{method="saml"}`` and never written to the audit log, so that
@@ -32,6 +33,7 @@ from ..web.auth import (
     web,
 )
 from ..web.context import register_context
+from . import binding
 from . import logout as logout_flow
 from .errors import SamlError, SamlNotConfigured
 from .provider import ServiceProvider
@@ -63,12 +65,19 @@ def login():
     next_path = safe_path(request.args.get("next"))
     if current_user() is not None:
         return redirect(next_path)
+    value = binding.new_value()
     try:
-        location = provider().start_login(next_path)
+        location = provider().start_login(next_path, value)
     except SamlNotConfigured:
         body = render_template("web/not_configured.html")
         return body, 503
-    return redirect(location)
+    response = redirect(location)
+    binding.set_cookie(response, _settings(), value)
+    return response
+
+
+def _settings():
+    return current_app.extensions["gateway"].settings
 
 
 @bp.post("/saml/acs")
@@ -76,7 +85,9 @@ def acs():
     services = web()
     try:
         login = provider().finish_login(
-            request.form.get("SAMLResponse"), request.form.get("RelayState")
+            request.form.get("SAMLResponse"),
+            request.form.get("RelayState"),
+            request.cookies.get(binding.cookie_name(_settings())),
         )
     except SamlNotConfigured:
         raise
@@ -89,6 +100,7 @@ def acs():
     _audit_unvouched_roles(services, login.identity, token)
     response = redirect(login.next_path, code=303)
     set_session_cookie(response, token)
+    binding.clear_cookie(response, _settings())
     return response
 
 

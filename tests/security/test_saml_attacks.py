@@ -12,6 +12,7 @@ no refusal below passes merely because the test tooling broke a signature.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from saml2.xmldsig import DIGEST_SHA1, SIG_RSA_SHA1
 from sqlalchemy import func, select
 
 from gateway.audit.models import AuditEventRow
+from gateway.saml import binding
 from gateway.web.models import WebSessionRow
 from tests.saml_helpers import (
     DS,
@@ -38,6 +40,7 @@ from tests.saml_helpers import (
     sp_flow_start,
 )
 
+LOGIN_COOKIE = "gateway_saml_login"  # development over http: no __Host- prefix
 EVIL = Person("attacker@evil.test", ("privacy-officer",), OPERATOR_OFFICER.org, "Eve")
 
 
@@ -305,11 +308,21 @@ def test_garbage_is_refused_without_a_crash(sp):
 
 
 # replay and binding to our request -----------------------------------------------------------
+def copy_login_cookie(source, target) -> None:
+    """Give ``target`` the login binding cookie of ``source`` (a thief holding both the
+    response and the cookie), so that the defence under test is not the browser binding
+    (tests/security/test_saml_login_csrf.py)."""
+    cookie = source.get_cookie(LOGIN_COOKIE)
+    assert cookie is not None
+    target.set_cookie(LOGIN_COOKIE, cookie.value)
+
+
 def test_a_replayed_response_is_refused(sp, idp):
     app, client = sp
     xml = idp.respond(request_for(client, idp))
-    assert post_response(client, xml).status_code == 303
     other = app.test_client()
+    copy_login_cookie(client, other)
+    assert post_response(client, xml).status_code == 303
     assert_refused_after_login(app, post_response(other, xml))
 
 
@@ -323,7 +336,8 @@ def test_a_reused_assertion_id_is_refused(sp, idp):
     """Two requests outstanding; the IdP (or a thief of its key's output) answers the second
     with an assertion whose ID was already used: the replay cache refuses it."""
     app, client = sp
-    first, second = request_for(client, idp), request_for(app.test_client(), idp)
+    second_browser = app.test_client()
+    first, second = request_for(client, idp), request_for(second_browser, idp)
     honest = idp.respond(first)
     used = Document(honest).assertion_id
     assert post_response(client, honest).status_code == 303
@@ -333,19 +347,27 @@ def test_a_reused_assertion_id_is_refused(sp, idp):
 
     replay = idp.respond(second, change=same_id)
     assert Document(replay).assertion_id == used
-    assert_refused_after_login(app, post_response(app.test_client(), replay))
+    assert_refused_after_login(app, post_response(second_browser, replay))
 
 
-def test_an_in_response_to_of_no_request_of_ours_is_refused(sp, idp):
+def test_an_in_response_to_of_no_request_of_ours_is_refused(sp, idp, caplog):
+    """The browser's login cookie matches the response (so the browser binding passes), but
+    no such request is outstanding: the request store refuses it."""
+    caplog.set_level(logging.WARNING)
     app, client = sp
     request = request_for(client, idp)
+    value = binding.new_value()
+    client.set_cookie(LOGIN_COOKIE, value)
+    not_ours = binding.request_id(value)
 
     def other_request(doc: Document) -> None:
-        doc.response.setAttribute("InResponseTo", "id-not-ours")
+        doc.response.setAttribute("InResponseTo", not_ours)
         for data in doc.all(SAML, "SubjectConfirmationData"):
-            data.setAttribute("InResponseTo", "id-not-ours")
+            data.setAttribute("InResponseTo", not_ours)
 
     assert_refused(app, post_response(client, idp.respond(request, change=other_request)))
+    codes = [getattr(r, "code", None) for r in caplog.records if r.message == "saml refused"]
+    assert codes == ["saml_unknown_request"]
 
 
 def test_an_unsolicited_response_is_refused(sp, idp):
