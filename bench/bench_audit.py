@@ -186,7 +186,7 @@ class Loader:
         events, checkpoints, last_hash = [], [], "0" * 64
         connection = self._connect()
         for seq, at, canonical, digest in self.entries(n):
-            events.append((seq, at, canonical, digest))
+            events.append((seq, at, canonical, digest, f"00000000-0000-4000-8000-{seq:012d}"))
             compact.append(merkle.leaf_hash(canonical.encode()))
             last_hash = digest
             if seq % 100 == 0 or seq == n:
@@ -221,12 +221,13 @@ class Loader:
         cursor = connection.cursor()
         if is_sqlite(self.url):
             stamp = "%Y-%m-%d %H:%M:%S.%f"
-            events = [(s, a.strftime(stamp), c, h) for s, a, c, h in events]
+            events = [(s, a.strftime(stamp), c, h, x) for s, a, c, h, x in events]
             checkpoints = [(s, r, a.strftime(stamp), k, n) for s, r, a, k, n in checkpoints]
         cursor.executemany(self._sql(
             "INSERT INTO audit_events (seq, at, action, actor_org, sender, recipient, "
-            "message_type, decision, canonical, hash) VALUES (?, ?, 'exchange.send', "
-            f"'{SCHOOL}', '{SCHOOL}', '{LEERPLICHT}', 'absence_report', 'allowed', ?, ?)"), events)
+            "message_type, decision, canonical, hash, exchange_id) VALUES (?, ?, "
+            f"'exchange.send', '{SCHOOL}', '{SCHOOL}', '{LEERPLICHT}', 'absence_report', "
+            "'allowed', ?, ?, ?)"), events)
         cursor.executemany(self._sql(
             "INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (?, ?, ?)"), nodes)
         cursor.executemany(self._sql(

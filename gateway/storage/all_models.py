@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "gateway.reidentification.models",
     "gateway.consents.models",
     "gateway.signals.models",
+    "gateway.monitoring.models",
     "gateway.saml.models",
     "gateway.web.models",
 )
