@@ -63,16 +63,41 @@ def _limit(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
-def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def _networks(
+    raw: str, name: str = "GATEWAY_TRUSTED_PROXIES"
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
     for part in (p.strip() for p in raw.split(",")):
         if not part:
             continue
+        if part == "*":  # gunicorn's "trust everyone"
+            networks += [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+            continue
         try:
             networks.append(ipaddress.ip_network(part, strict=False))
         except ValueError:
-            raise ConfigurationError("GATEWAY_TRUSTED_PROXIES must be a list of CIDRs") from None
+            raise ConfigurationError(f"{name} must be a list of CIDRs") from None
     return tuple(networks)
+
+
+NARROWEST_WIDE_PREFIX = {4: 24, 6: 64}
+"""The widest trusted-proxy range production accepts per IP version: a /24 (256 addresses) or
+a /64. Only the TLS terminator may set the client-certificate and forwarding headers, and a
+terminator is a few pods: give it an IP pool of its own (or dedicated nodes) and trust that.
+Anything wider always spans several nodes' pod ranges or the whole cluster network (the old
+``10.0.0.0/8``), where any pod, compromised or not, could claim a partner's identity with
+nothing but the partner's public certificate. /24 and /64 are the units clusters allocate
+addresses in (a node's pod CIDR, an IPv6 subnet), so a narrower bound would refuse sound set-ups.
+"""
+
+
+def wide_networks(networks) -> list[str]:
+    """The ranges in ``networks`` wider than :data:`NARROWEST_WIDE_PREFIX` allows."""
+    return [
+        str(network)
+        for network in networks
+        if network.prefixlen < NARROWEST_WIDE_PREFIX[network.version]
+    ]
 
 
 @dataclass(frozen=True)
@@ -87,6 +112,9 @@ class Settings:
     metrics_token: str | None = None
     client_cert_header: str = "X-Client-Cert"
     trusted_proxies: tuple = field(default_factory=tuple)
+    forwarded_allow_ips: tuple = field(default_factory=tuple)
+    """``GATEWAY_FORWARDED_ALLOW_IPS`` (gunicorn reads it itself, gateway/gunicorn_conf.py):
+    parsed here only so that production can refuse a wide range."""
     log_level: str = "INFO"
     timezone: str = "Europe/Amsterdam"
     delivery_max_attempts: int = 10
@@ -136,6 +164,9 @@ class Settings:
             metrics_token=environ.get("GATEWAY_METRICS_TOKEN") or None,
             client_cert_header=environ.get("GATEWAY_CLIENT_CERT_HEADER") or "X-Client-Cert",
             trusted_proxies=_networks(environ.get("GATEWAY_TRUSTED_PROXIES", "")),
+            forwarded_allow_ips=_networks(
+                environ.get("GATEWAY_FORWARDED_ALLOW_IPS", ""), "GATEWAY_FORWARDED_ALLOW_IPS"
+            ),
             log_level=level,
             timezone=environ.get("GATEWAY_TIMEZONE") or "Europe/Amsterdam",
             delivery_max_attempts=_int(environ, "GATEWAY_DELIVERY_MAX_ATTEMPTS", 10, 1),
@@ -180,4 +211,14 @@ def production_problems(settings: Settings) -> list[str]:
             "GATEWAY_RATE_LIMIT_STORAGE must name a shared store (redis://...) in production, "
             "so that every replica counts the same requests"
         )
+    for name, networks in (
+        ("GATEWAY_TRUSTED_PROXIES", settings.trusted_proxies),
+        ("GATEWAY_FORWARDED_ALLOW_IPS", settings.forwarded_allow_ips),
+    ):
+        wide = wide_networks(networks)
+        if wide:
+            problems.append(
+                f"{name} trusts {', '.join(wide)}: in production trust only the TLS "
+                "terminator's own addresses, no range wider than /24 (IPv4) or /64 (IPv6)"
+            )
     return problems

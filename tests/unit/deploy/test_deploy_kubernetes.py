@@ -340,7 +340,8 @@ def test_network_policies_deny_by_default_and_open_only_the_needed_flows():
     namespaces = {
         s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in rule["from"]
     }
-    assert namespaces == {"ingress-nginx", "monitoring"}
+    # the TLS terminator is Envoy Gateway's proxy (deploy/envoy-gateway), not ingress-nginx
+    assert namespaces == {"envoy-gateway-system", "monitoring"}
     redis_in = ingress["gateway-redis-ingress"]
     assert applies(redis_in, redis_labels)
     assert [s["podSelector"]["matchLabels"] for s in redis_in["ingress"][0]["from"]] == [
