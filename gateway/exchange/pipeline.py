@@ -1,8 +1,10 @@
 """The exchange pipeline: an ordered list of named privacy steps over one ``Exchange``.
 
-Steps run in the order of API.md section 4; the first that refuses answers. Token, scope,
-body parsing and the idempotency key are checked by the HTTP layer before the pipeline runs
-(they are listed in ``Exchange.steps_run`` all the same). Adding a privacy step means adding
+Steps run in the order of API.md section 4; the first that refuses answers. The token is
+checked by the HTTP layer; scope, body parsing and the idempotency key by
+:meth:`gateway.exchange.service.ExchangeService.send` just before the pipeline runs (they are
+listed in ``Exchange.steps_run`` all the same), and every refusal, whichever step made it, is
+audited once, by ``send``. Adding a privacy step means adding
 one function with the :data:`Step` signature to :data:`STEPS`. Consent and pseudonymisation
 fail closed. The BSN lives only in ``Exchange.bsn`` (a masked value type) and never leaves.
 In polymorphic mode there is no BSN at all: ``Exchange.pep`` holds the child's link tag and a

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -22,8 +23,10 @@ from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock, local_date
 from ..clock import aware as _aware
+from ..errors import GatewayError
 from ..monitoring.facts import fact_values
 from ..monitoring.models import MonitoringFact
+from ..oauth.errors import InsufficientScope
 from ..pep.subjects import PolymorphicSubjects
 from ..storage.database import Database
 from ..storage.models import Organisation
@@ -32,6 +35,8 @@ from .errors import Refusal
 from .models import Message
 from .routes import RoutePolicies
 from .sealing import MessageSealer
+
+SEND_SCOPE = "exchange:send"
 
 
 class ExchangeService:
@@ -57,20 +62,38 @@ class ExchangeService:
         self.timezone = timezone
 
     # sending -------------------------------------------------------------------------------
-    def send(self, caller, body: dict, key_header: str | None, fsc_transaction_id: str) -> dict:
-        """Run the pipeline; return the 202 answer or raise :class:`Refusal` (audited)."""
+    def send(
+        self,
+        caller,
+        read_body: Callable[[], object],
+        key_header: str | None,
+        fsc_transaction_id: str,
+    ) -> dict:
+        """Run every check of API.md section 4 from the scope on; return the 202 answer or
+        raise the refusal. Every refusal, whichever step made it (the scope, the body as
+        ``read_body`` reads it, the key, the pipeline), is audited here and only here."""
         now = self.clock()
         exchange = pipeline.Exchange(
             sender=pipeline.OrgRef(
                 caller.org_id, caller.org_oin, caller.org_type, caller.org_name, "active"
             ),
             sender_client_id=caller.client_id,
-            body=body,
+            body={},
             fsc_transaction_id=fsc_transaction_id,
             now=now,
             today=local_date(now, self.timezone),
+            steps_run=["token"],
         )
         try:
+            if SEND_SCOPE not in caller.scopes:
+                metrics.AUTH_FAILURES.labels("bearer", "insufficient_scope").inc()
+                raise Refusal.answered_by(InsufficientScope((SEND_SCOPE,)))
+            exchange.steps_run.append("scope")
+            try:
+                exchange.body = body = read_body()
+            except GatewayError as error:  # content type, size, JSON, transaction id syntax
+                raise Refusal.answered_by(error) from None
+            exchange.steps_run.append("body")
             key = idempotency.check_key(key_header)
             request_hash = idempotency.RequestHash(self.sealer.keyring, body)
             with self.db.session() as session:
@@ -240,29 +263,6 @@ class ExchangeService:
         with self.db.write_session() as session:
             self.audit.append(session, event, exchange.now)
         self._count(exchange, "denied", refusal.code)
-
-    def refuse_scope(self, caller, fsc_transaction_id: str) -> None:
-        """Audit a send refused for want of the ``exchange:send`` scope (API.md step 2)."""
-        self.refuse_early(caller, "insufficient_scope", fsc_transaction_id, ("token", "scope"))
-
-    def refuse_body(self, caller, code: str, fsc_transaction_id: str) -> None:
-        """Audit a send refused for its body (content type, size, JSON; API.md step 3)."""
-        self.refuse_early(caller, code, fsc_transaction_id, ("token", "scope", "body"))
-
-    def refuse_early(self, caller, code: str, fsc_transaction_id: str, steps: tuple) -> None:
-        event = AuditEvent(
-            action="exchange.send",
-            decision="denied",
-            reason=code,
-            actor_org=caller.org_oin,
-            actor_client_id=caller.client_id,
-            sender=caller.org_oin,
-            fsc_transaction_id=fsc_transaction_id,
-            steps=steps,
-        )
-        with self.db.write_session() as session:
-            self.audit.append(session, event, self.clock())
-        metrics.EXCHANGES.labels("unknown", caller.org_type, "unknown", "denied", code).inc()
 
     @staticmethod
     def _count(exchange: pipeline.Exchange, decision: str, code: str) -> None:

@@ -18,31 +18,25 @@ def service():
     return current_app.extensions["exchanges"]
 
 
-def _audit_scope_refusal(caller, code: str) -> None:
-    service().refuse_scope(caller, g.fsc_transaction_id)
-
-
-def _problem(refusal: Refusal) -> GatewayError:
+def _problem(refusal: Refusal) -> Exception:
+    if refusal.answer is not None:
+        return refusal.answer
     return GatewayError(
         refusal.detail, code=refusal.code, status=refusal.status, errors=refusal.errors
     )
 
 
 @bp.post("/api/v1/exchanges")
-@require_scope("exchange:send", on_refused=_audit_scope_refusal)
+@require_scope()  # any valid token: the scope is step 2 of the send, audited with the rest
 @rate_limited
 def send():
-    caller = current_caller()
     try:
-        body = json_body()
         answer = service().send(
-            caller, body, request.headers.get("Idempotency-Key"), g.fsc_transaction_id
+            current_caller(), json_body, request.headers.get("Idempotency-Key"),
+            g.fsc_transaction_id,
         )
     except Refusal as refusal:
         raise _problem(refusal) from None
-    except GatewayError as error:
-        service().refuse_body(caller, error.code, g.fsc_transaction_id)
-        raise
     return jsonify(answer), 202
 
 

@@ -40,6 +40,7 @@ class Caller:
     org_oin: str
     org_type: str
     org_name: str
+    scopes: frozenset = frozenset({"exchange:send"})
 
 
 @pytest.fixture
@@ -57,8 +58,10 @@ def world(database_url, keys_dir):
 
 
 def body(recipient):
-    return {"message_type": "absence_report", "recipient": recipient,
-            "subject": {"bsn": ex.BSN}, "payload": ex.absence_report(NOW.date())}
+    """What the view's body reader would give the service."""
+    document = {"message_type": "absence_report", "recipient": recipient,
+                "subject": {"bsn": ex.BSN}, "payload": ex.absence_report(NOW.date())}
+    return lambda: document
 
 
 def bind_concurrently(monkeypatch, db, sender_id, transaction_id, recipient_id):

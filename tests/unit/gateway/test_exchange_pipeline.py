@@ -35,7 +35,7 @@ class Caller:
     org_oin: str
     org_type: str
     org_name: str
-    scopes: frozenset = frozenset()
+    scopes: frozenset = frozenset({"exchange:send", "exchange:receive"})
     token_jti: str = "t"
 
 
@@ -80,7 +80,7 @@ def send(world, sender, message_type, recipient, payload, subject=None, key="k-1
         "payload": payload,
     }
     return world["service"](checker).send(
-        world["callers"][sender], body, key, transaction_id or str(uuid.uuid4())
+        world["callers"][sender], lambda: body, key, transaction_id or str(uuid.uuid4())
     )
 
 
