@@ -31,6 +31,7 @@ class Caller:
     org_oin: str
     org_type: str
     org_name: str
+    scopes: frozenset = frozenset({"exchange:send"})
 
 
 def test_due_windows():
@@ -57,7 +58,7 @@ def test_alert_reaches_the_reporting_leerplicht_once(database_url, keys_dir):
     del payload["placed_date"]
     body = {"message_type": "homebound_report", "recipient": ex.SWV, "subject": {"bsn": ex.BSN},
             "payload": payload}
-    service.send(caller, body, "k1", "0190c4f5-8c6b-7cc0-8000-000000000009")
+    service.send(caller, lambda: body, "k1", "0190c4f5-8c6b-7cc0-8000-000000000009")
     assert issue_alerts(db, pseudonymiser, sealer, AuditLog(), NOW) == 1
     assert issue_alerts(db, pseudonymiser, sealer, AuditLog(), NOW) == 0
     [item] = service.inbox(caller, None, 50)["items"]
