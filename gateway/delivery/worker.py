@@ -70,6 +70,10 @@ class DeliveryPolicy:
 class DeliveryWorker:
     """Drains the outbox; :meth:`run_once` is one batch, :meth:`run` the loop."""
 
+    heartbeat = None
+    """Called at the top of every turn of :meth:`run` (``gateway worker --heartbeat-file``):
+    the liveness probe fails when a turn stops coming round, i.e. the worker is stuck."""
+
     def __init__(
         self,
         outbox: Outbox,
@@ -197,6 +201,8 @@ class DeliveryWorker:
             },
         )
         while not self.stopping.is_set():
+            if self.heartbeat is not None:
+                self.heartbeat()
             try:
                 claimed = self.run_once(batch)
                 self._update_pending(force=not claimed)

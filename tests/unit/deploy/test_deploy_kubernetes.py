@@ -146,35 +146,57 @@ def containers(deployment: str = "gateway") -> dict[str, dict]:
 
 
 def test_delivery_worker_and_migrations_run_their_commands():
-    delivery = containers()["delivery"]
-    assert delivery["command"][-1].rstrip().endswith("exec gateway worker")
-    assert "ports" not in delivery
+    delivery = containers("gateway-worker")["delivery"]
+    assert "exec gateway worker " in delivery["command"][-1]
+    assert [p["containerPort"] for p in delivery["ports"]] == [9100]
     job = find("Job", "gateway-migrations")["spec"]["template"]["spec"]
     assert job["containers"][0]["command"] == ["gateway", "db", "upgrade"]
     assert job["restartPolicy"] == "Never"
 
 
-def test_the_delivery_worker_writes_its_metrics_where_the_api_exports_them():
-    """/metrics of the API sums every process writing to PROMETHEUS_MULTIPROC_DIR, so the
-    worker's delivery metrics reach Prometheus only from the same pod, on the same emptyDir,
-    with process ids unique across the two containers."""
-    pod = find("Deployment", "gateway")["spec"]["template"]["spec"]
-    directory = find("ConfigMap", "gateway-config")["data"]["PROMETHEUS_MULTIPROC_DIR"]
-    assert pod["shareProcessNamespace"] is True
+def test_the_delivery_worker_is_a_deployment_of_its_own_with_a_liveness_probe():
+    """Issue 16: the worker used to be a probe-less second container of the API pods, so a
+    stuck worker went unnoticed (only the backlog alert) and scaled with the API."""
+    assert set(containers()) == {"gateway"}, "no worker inside the API pods"
+    worker = find("Deployment", "gateway-worker")
+    assert worker["spec"]["replicas"] >= 2
+    labels = worker["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "worker"
+    (delivery,) = worker["spec"]["template"]["spec"]["containers"]
+    start = delivery["command"][-1].rstrip().splitlines()[-1].split()
+    heartbeat = start[start.index("--heartbeat-file") + 1]
+    for probe in ("livenessProbe", "startupProbe"):
+        command = delivery[probe]["exec"]["command"]
+        assert command[:3] == ["gateway", "worker", "--check-heartbeat"]
+        assert command[command.index("--heartbeat-file") + 1] == heartbeat
+        max_age = int(command[command.index("--max-age") + 1])
+        # a turn takes at most a batch's lease (2 x timeout + 5 s) plus the poll interval
+        timeout = int(find("ConfigMap", "gateway-config")["data"][
+            "GATEWAY_DELIVERY_TIMEOUT_SECONDS"])
+        assert max_age > 2 * timeout + 5 + 1
+        assert delivery[probe]["timeoutSeconds"] >= 5
+    assert "readinessProbe" not in delivery, "no traffic is routed to workers"
+    pdb = find("PodDisruptionBudget", "gateway-worker")["spec"]
+    assert all(labels.get(k) == v for k, v in pdb["selector"]["matchLabels"].items())
+    assert pdb["minAvailable"] < worker["spec"]["replicas"]
+    pod = worker["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod["volumes"]}
-    used = set()
-    for container in pod["containers"]:
-        assert container["envFrom"] == [{"configMapRef": {"name": "gateway-config"}}]
-        (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == directory]
-        assert "emptyDir" in volumes[mount["name"]]
-        used.add(mount["name"])
-    assert len(used) == 1 and {c["name"] for c in pod["containers"]} == {"gateway", "delivery"}
+    mounts = {m["mountPath"]: m["name"] for m in delivery["volumeMounts"]}
+    assert heartbeat.startswith("/tmp/") and "emptyDir" in volumes[mounts["/tmp"]]
+    # its own metrics endpoint, behind the metrics token, found through its Service
+    service = find("Service", "gateway-worker")
+    assert all(labels.get(k) == v for k, v in service["spec"]["selector"].items())
+    assert service["spec"]["ports"][0]["targetPort"] == delivery["ports"][0]["name"]
+    assert "--metrics-port 9100" in delivery["command"][-1]
+    assert "GATEWAY_METRICS_TOKEN" in {v["name"] for v in delivery["env"]}
 
 
-@pytest.mark.parametrize("name", ["gateway", "delivery"])
-def test_start_removes_only_live_gauges_of_dead_processes(name, tmp_path):
+@pytest.mark.parametrize(
+    ("deployment", "name"), [("gateway", "gateway"), ("gateway-worker", "delivery")]
+)
+def test_start_removes_only_live_gauges_of_dead_processes(deployment, name, tmp_path):
     """The shell before ``exec`` really does what mark_process_dead does for a dead pid."""
-    lines = containers()[name]["command"][-1].rstrip().splitlines()
+    lines = containers(deployment)[name]["command"][-1].rstrip().splitlines()
     assert lines[-1].startswith("exec gateway ")
     alive = subprocess.Popen(["sleep", "30"])
     dead = subprocess.Popen(["true"])
@@ -230,10 +252,11 @@ def test_gateway_pods_write_only_to_emptydirs(name):
         assert "emptyDir" in mounts[config["PROMETHEUS_MULTIPROC_DIR"]]
 
 
-def test_key_volumes_lay_out_the_key_directory_the_gateway_reads():
+@pytest.mark.parametrize("deployment", ["Deployment/gateway", "Deployment/gateway-worker"])
+def test_key_volumes_lay_out_the_key_directory_the_gateway_reads(deployment):
     keys_dir = find("ConfigMap", "gateway-config")["data"]["GATEWAY_KEYS_DIR"]
     secrets = {r["metadata"]["name"]: r for r in resources() if r["kind"] == "Secret"}
-    pod = pod_templates()["Deployment/gateway"]["spec"]
+    pod = pod_templates()[deployment]["spec"]
     volumes = {v["name"]: v for v in pod["volumes"]}
     for container in pod["containers"]:
         mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
@@ -299,9 +322,12 @@ def test_service_hpa_and_pdb_select_the_gateway_pods():
     def selects(selector: dict, pod_labels: dict) -> bool:
         return all(pod_labels.get(k) == v for k, v in selector.items())
 
+    worker_labels = find("Deployment", "gateway-worker")["spec"]["template"]["metadata"][
+        "labels"]
     service = find("Service", "gateway")
     assert selects(service["spec"]["selector"], labels)
     assert not selects(service["spec"]["selector"], job_labels)
+    assert not selects(service["spec"]["selector"], worker_labels), "no traffic to workers"
     container = containers()["gateway"]
     assert service["spec"]["ports"][0]["targetPort"] in {p["name"] for p in container["ports"]}
     hpa = find("HorizontalPodAutoscaler", "gateway")["spec"]
@@ -313,6 +339,7 @@ def test_service_hpa_and_pdb_select_the_gateway_pods():
     assert 2 <= hpa["minReplicas"] < hpa["maxReplicas"]
     pdb = find("PodDisruptionBudget", "gateway")["spec"]
     assert selects(pdb["selector"]["matchLabels"], labels)
+    assert not selects(pdb["selector"]["matchLabels"], worker_labels)
     assert pdb["minAvailable"] < hpa["minReplicas"], "a drain must be able to make progress"
 
 
@@ -331,8 +358,18 @@ def test_network_policies_deny_by_default_and_open_only_the_needed_flows():
         return all(labels.get(k) == v for k, v in spec["podSelector"]["matchLabels"].items())
 
     redis_labels = find("Deployment", "gateway-redis")["spec"]["template"]["metadata"]["labels"]
+    worker_labels = find("Deployment", "gateway-worker")["spec"]["template"]["metadata"][
+        "labels"]
     ingress = {name: p for name, p in policies.items() if "ingress" in p}
-    assert set(ingress) == {"gateway-api-ingress", "gateway-redis-ingress"}
+    assert set(ingress) == {
+        "gateway-api-ingress",
+        "gateway-redis-ingress",
+        "gateway-worker-metrics-ingress",
+    }
+    worker_in = ingress["gateway-worker-metrics-ingress"]
+    assert applies(worker_in, worker_labels) and not applies(worker_in, api_labels)
+    assert [p["port"] for p in worker_in["ingress"][0]["ports"]] == [9100]
+    assert not applies(ingress["gateway-api-ingress"], worker_labels)
     api_in = ingress["gateway-api-ingress"]
     assert applies(api_in, api_labels) and not applies(api_in, job_labels)
     rule = api_in["ingress"][0]
@@ -357,8 +394,10 @@ def test_network_policies_deny_by_default_and_open_only_the_needed_flows():
             for port in rule["ports"]
         }
 
-    # The API pods' delivery container pushes over HTTPS; migrations need only the database.
-    assert egress_ports(api_labels) == {53, 5432, 6379, 443}
+    # The workers push over HTTPS (the API pods no longer do); migrations need only the
+    # database.
+    assert egress_ports(api_labels) == {53, 5432, 6379}
+    assert egress_ports(worker_labels) == {53, 5432, 443}
     assert egress_ports(job_labels) == {53, 5432}
     assert egress_ports(redis_labels) == set()
 

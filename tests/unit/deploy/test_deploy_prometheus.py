@@ -115,19 +115,29 @@ def test_kubernetes_scrape_config_checks_and_matches_the_manifests(tmp_path):
     namespace = discovery["kubernetes_sd_configs"][0]["namespaces"]["names"][0]
     keep = discovery["relabel_configs"][0]
     assert keep["action"] == "keep"
-    service_name, port_name = keep["regex"].split(";")
-    service = yaml.safe_load((KUBERNETES / "service.yaml").read_text())
-    assert service["metadata"]["namespace"] == namespace
-    assert service["metadata"]["name"] == service_name
-    assert port_name in {port["name"] for port in service["spec"]["ports"]}
+    # the API pods (Service gateway) and the delivery workers, a Deployment of their own
+    # since issue 16 (Service gateway-worker in worker-deployment.yaml)
+    services = {
+        d["metadata"]["name"]: d
+        for path in KUBERNETES.glob("*.yaml")
+        for d in yaml.safe_load_all(path.read_text())
+        if d and d["kind"] == "Service"
+    }
+    kept = [alternative.split(";") for alternative in keep["regex"].split("|")]
+    assert [name for name, _ in kept] == ["gateway", "gateway-worker"]
+    for service_name, port_name in kept:
+        service = services[service_name]
+        assert service["metadata"]["namespace"] == namespace
+        assert port_name in {port["name"] for port in service["spec"]["ports"]}
     policy = list(yaml.safe_load_all((KUBERNETES / "networkpolicy.yaml").read_text()))
-    ingress = next(p for p in policy if p["metadata"]["name"] == "gateway-api-ingress")
-    sources = ingress["spec"]["ingress"][0]["from"]
-    assert any(
-        s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "monitoring"
-        and s["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "prometheus"
-        for s in sources
-    ), "Prometheus must be admitted to the API pods"
+    for name in ("gateway-api-ingress", "gateway-worker-metrics-ingress"):
+        ingress = next(p for p in policy if p["metadata"]["name"] == name)
+        sources = ingress["spec"]["ingress"][0]["from"]
+        assert any(
+            s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "monitoring"
+            and s["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "prometheus"
+            for s in sources
+        ), f"Prometheus must be admitted by {name}"
 
 
 # ---------------------------------------------------------------------------------------------
