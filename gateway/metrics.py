@@ -27,6 +27,16 @@ REQUEST_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+# The HTTP method is the one request label a caller writes itself, before any authentication:
+# every invented method would be a new series (about 4 KB of multiprocess files each).
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """``method`` when it is a standard one the gateway may route, otherwise ``other``."""
+    return method if method in HTTP_METHODS else "other"
+
+
 EXCHANGES = Counter(
     "gateway_exchanges_total",
     "Exchange requests by outcome.",
@@ -54,6 +64,7 @@ OUTBOX_PENDING = Gauge(
 )
 
 DELIVERIES = Counter("gateway_deliveries_total", "Push delivery attempts by result.", ["result"])
+DELIVERY_RESULTS = ("delivered", "failed", "dead_lettered")
 
 DELIVERY_ATTEMPT_DURATION = Histogram(
     "gateway_delivery_attempt_duration_seconds",

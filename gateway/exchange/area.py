@@ -7,6 +7,7 @@ from flask import Flask
 from consent.interfaces import NoConsentRegistry
 from pseudonymise import DomainPseudonymiser
 
+from .. import metrics
 from ..audit.log import AuditLog
 from ..clock import system_clock
 from . import models, openapi  # noqa: F401 - registers the tables and the OpenAPI paths
@@ -31,4 +32,8 @@ def init_app(app: Flask) -> None:
         core.settings.timezone,
         app.extensions["polymorphic"],
     )
+    for result in metrics.DELIVERY_RESULTS:
+        # API.md section 11 names this series: it exists from the start at 0 (with no worker
+        # running, or before the first push), so dashboards and alerts see its first increase
+        metrics.DELIVERIES.labels(result)
     app.register_blueprint(bp)

@@ -80,3 +80,16 @@ def test_access_log_lines_are_structured_and_hold_no_bsn(live_server, partners):
     text = "\n".join(lines)
     assert ex.BSN not in text and ex.OTHER_BSN not in text
     assert "Bearer" not in text and "eyJ" not in text  # no tokens in the log
+
+
+def test_every_series_api_md_names_is_exposed_from_the_start(live_server):
+    """API.md section 11 lists the series; ``gateway_deliveries_total{result}`` was absent
+    until a worker made its first push (issue 16)."""
+    found = samples(live_server)
+    for result in ("delivered", "failed", "dead_lettered"):
+        assert ("gateway_deliveries_total", (("result", result),)) in found, result
+    names = {name for name, _ in found}
+    for name in ("gateway_exchanges_total", "gateway_auth_failures_total",
+                 "gateway_request_duration_seconds_bucket", "gateway_outbox_pending",
+                 "gateway_audit_entries_total"):
+        assert name in names or any(n.startswith(name) for n in names), name
