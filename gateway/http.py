@@ -8,9 +8,11 @@ import time
 from flask import Flask, Response, current_app, g, request
 
 from . import metrics, transaction
+from .api.request import check_transaction_id
 from .version import API_VERSION
 
 access_log = logging.getLogger("gateway.access")
+log = logging.getLogger(__name__)
 
 HSTS = "max-age=31536000; includeSubDomains"
 SECURITY_HEADERS = {
@@ -30,6 +32,17 @@ def _before() -> None:
     parsed = transaction.parse(raw)
     g.fsc_transaction_id_valid = raw is None or parsed is not None
     g.fsc_transaction_id = parsed or transaction.new()
+    if not g.fsc_transaction_id_valid and not _checked_by_the_view():
+        check_transaction_id()
+
+
+def _checked_by_the_view() -> bool:
+    """Whether a token-protected view checks ``Fsc-Transaction-Id`` itself, in API.md section
+    4's order (token, scope, then the header; after the body's checks for a body). Every other
+    request (public, web, OAuth, unknown route, OPTIONS) is checked here, before anything else.
+    """
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return request.method != "OPTIONS" and getattr(view, "checks_transaction_id", False)
 
 
 def _after(response: Response) -> Response:
@@ -49,9 +62,9 @@ def _after(response: Response) -> Response:
     if started is not None:
         rule = request.url_rule.rule if request.url_rule else "unmatched"
         elapsed = time.perf_counter() - started
-        metrics.REQUEST_DURATION.labels(rule, request.method, str(response.status_code)).observe(
-            elapsed
-        )
+        metrics.REQUEST_DURATION.labels(
+            rule, metrics.method_label(request.method), str(response.status_code)
+        ).observe(elapsed)
         _access_log(rule, response, elapsed)
     return response
 
@@ -67,7 +80,7 @@ def _access_log(rule: str, response: Response, elapsed: float) -> None:
         "request",
         extra={
             "request_id": g.get("fsc_transaction_id"),
-            "method": request.method,
+            "method": metrics.method_label(request.method),  # caller-chosen text otherwise
             "route": rule,
             "status": response.status_code,
             "duration_ms": round(elapsed * 1000, 2),
@@ -79,6 +92,75 @@ def _access_log(rule: str, response: Response, elapsed: float) -> None:
     )
 
 
+# A refused oversized body is read and thrown away up to these bounds before the 413 goes out:
+# a client sends its whole body before it reads the answer (requests, curl, every HTTP/1.1
+# library), and closing a socket with unread bytes makes the kernel answer them with a reset
+# that destroys the 413 on its way. Beyond the bounds the connection closes anyway.
+DISCARD_MAX_BYTES = 4 * 256 * 1024
+DISCARD_SECONDS = 5.0
+
+
+class CloseAfterPayloadTooLarge:
+    """WSGI middleware: a 413 reads and discards the rest of the body (bounded), then answers
+    with ``Connection: close`` and closes the connection.
+
+    The connection cannot be kept: whatever the client sends after the part discarded here
+    would be read as its next request. Gunicorn drops an application's hop-by-hop headers, so
+    the close is asked of its response object (``force_close``, the method gunicorn itself
+    uses); other servers get the header.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        def starting(status: str, headers: list, exc_info=None):
+            if status.startswith("413"):
+                discard_body(environ)
+                server_response = getattr(start_response, "__self__", None)
+                force_close = getattr(server_response, "force_close", None)
+                if callable(force_close):
+                    force_close()
+                headers = [(k, v) for k, v in headers if k.lower() != "connection"]
+                headers.append(("Connection", "close"))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, starting)
+
+
+def discard_body(environ: dict) -> int:
+    """Read and drop what is left of the request body, up to the bounds; the bytes read."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return 0
+    sock = environ.get("gunicorn.socket")
+    previous = sock.gettimeout() if sock is not None else None
+    deadline = time.monotonic() + DISCARD_SECONDS
+    discarded = 0
+    try:
+        while discarded < DISCARD_MAX_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if sock is not None:
+                sock.settimeout(remaining)
+            data = stream.read(min(65536, DISCARD_MAX_BYTES - discarded))
+            if not data:
+                break
+            discarded += len(data)
+    except Exception as exc:  # noqa: BLE001 - the connection closes whatever went wrong
+        # a timeout, a reset, a malformed chunk (gunicorn's parse errors are no OSErrors)
+        log.debug("stopped discarding a refused body: %s", type(exc).__name__)
+    finally:
+        if sock is not None:
+            try:
+                sock.settimeout(previous)
+            except OSError:
+                pass
+    return discarded
+
+
 def register(app: Flask) -> None:
     app.before_request(_before)
     app.after_request(_after)
+    app.wsgi_app = CloseAfterPayloadTooLarge(app.wsgi_app)

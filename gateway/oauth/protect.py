@@ -28,6 +28,8 @@ from functools import wraps
 from flask import current_app, g, request
 
 from .. import metrics
+from ..api.request import check_transaction_id
+from ..errors import GatewayError
 from .certificates import forwarded_certificate, thumbprint
 from .errors import InsufficientScope, InvalidToken, MissingToken, Refused
 from .failures import record_failure
@@ -129,6 +131,21 @@ def _allowed(granted: frozenset[str], needed: tuple[str, ...], any_of: bool) -> 
     return all(scope in granted for scope in needed)
 
 
+# A body's checks come before the transaction id (API.md section 4 step 3): json_body does it.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _transaction_id_checked(caller: Caller, on_refused) -> None:
+    """Step 3 for a request without a body: ``Fsc-Transaction-Id`` not a UUID -> 400
+    ``invalid_parameter``, audited like any refusal after the token (``on_refused``)."""
+    try:
+        check_transaction_id()
+    except GatewayError as error:
+        if on_refused is not None:
+            on_refused(caller, error.code)
+        raise
+
+
 def require_scope(
     *scopes: str,
     any_of: bool = False,
@@ -153,8 +170,13 @@ def require_scope(
                 if on_refused is not None:
                     on_refused(caller, "insufficient_scope")
                 raise InsufficientScope(needed)
+            if request.method not in BODY_METHODS:
+                _transaction_id_checked(caller, on_refused)
             return view(*args, **kwargs)
 
+        # gateway.http leaves the Fsc-Transaction-Id of these views to this wrapper (after the
+        # token and the scope) or, for a body, to gateway.api.request.json_body (after it)
+        protected.checks_transaction_id = True
         return protected
 
     return decorator
