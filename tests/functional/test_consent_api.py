@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import KeySet
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
@@ -136,10 +136,11 @@ def test_record_answers_201_with_a_receipt_signed_by_the_gateway_key(gw):
                            "created_at", "receipt", "withdrawn_at"}
     assert answer["status"] == "active" and answer["withdrawn_at"] is None
     assert answer["parties"] == [ex.SCHOOL, "ggd"] and answer["purpose"] == "mazl"
-    key = ECKey.import_key(gw.keystore.current_signing_key.public_jwk())
+    jwks = gw.client.get("/oauth/jwks").json
+    key = KeySet.import_key_set(jwks)  # whichever published key signs receipts
     token = jwt.decode(answer["receipt"], key, algorithms=["ES256"])
-    assert token.header == {"alg": "ES256", "kid": gw.keystore.current_signing_key.kid,
-                            "typ": "consent-receipt+jwt"}
+    assert token.header["typ"] == "consent-receipt+jwt" and token.header["alg"] == "ES256"
+    assert token.header["kid"] in {k["kid"] for k in jwks["keys"]}
     child_ref = gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "consent")
     claims = token.claims
     assert claims["iss"] == gw.settings.issuer and claims["jti"] == answer["id"]
@@ -349,19 +350,17 @@ def test_search_by_own_pseudonym_finds_the_consent_an_exchange_came_under(gw):
 def test_a_receipt_recorded_before_rule_1_is_answered_reissued(gw):
     """Consents recorded before API.md section 13 stored receipts naming the child by its
     consent-domain pseudonym; the registry answers a per-consent one instead, keeping iat."""
-    from joserfc.jwk import KeySet
-
     consent = gw.record().json
     child_ref = gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "consent")
-    key = gw.keystore.current_signing_key
-    claims = jwt.decode(consent["receipt"], ECKey.import_key(key.public_jwk())).claims
+    keys = KeySet.import_key_set(gw.client.get("/oauth/jwks").json)
+    claims = jwt.decode(consent["receipt"], keys).claims
+    key = gw.keystore.current_signing_key  # what signed receipts before v1.1
     old = jwt.encode({"alg": key.alg, "kid": key.kid, "typ": "consent-receipt+jwt"},
                      dict(claims, subject_ref=child_ref, iat=1700000000), key.jwk,
                      algorithms=[key.alg])
     with gw.db.session() as session:
         session.scalars(select(ConsentRow).where(ConsentRow.id == consent["id"])).one().receipt = old
     answer = gw.get(ex.SCHOOL, f"/api/v1/consents/{consent['id']}").json
-    keys = KeySet.import_key_set(gw.client.get("/oauth/jwks").json)
     reissued = jwt.decode(answer["receipt"], keys).claims
     assert reissued["subject_ref"] != child_ref and reissued["iat"] == 1700000000
     assert {k: v for k, v in reissued.items() if k not in ("subject_ref", "iat")} == {
