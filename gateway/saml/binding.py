@@ -51,14 +51,19 @@ def new_value() -> str:
 
 def request_id(value: str) -> str:
     """The AuthnRequest ID bound to the cookie ``value`` (an XML NCName, 256 bits)."""
-    return PREFIX + hashlib.sha256(value.encode("utf-8")).hexdigest()
+    return PREFIX + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
 
 
 def started_here(value: str | None, in_response_to: str) -> bool:
-    """True when this browser's cookie ``value`` started the request ``in_response_to``."""
+    """True when this browser's cookie ``value`` started the request ``in_response_to``.
+
+    Compared as bytes: both are attacker-chosen text, and ``compare_digest`` refuses (raises
+    on) non-ASCII ``str``.
+    """
     if not value or len(value) > 200:
         return False
-    return hmac.compare_digest(request_id(value), in_response_to)
+    expected = request_id(value).encode("ascii")
+    return hmac.compare_digest(expected, in_response_to.encode("utf-8", "replace"))
 
 
 def set_cookie(response, settings: Settings, value: str) -> None:

@@ -23,6 +23,8 @@ from gateway.config import Settings
 from gateway.web.models import WebSessionRow
 from tests.saml_helpers import (
     OPERATOR_OFFICER,
+    SAML,
+    Document,
     Person,
     TestIdp,
     apply_file,
@@ -196,3 +198,19 @@ def test_development_over_plain_http_uses_an_unprefixed_lax_cookie(idp, keys_dir
     attributes = [part.strip() for part in cookie.split(";")[1:]]
     assert "SameSite=Lax" in attributes and "HttpOnly" in attributes
     assert "Secure" not in attributes
+
+
+def test_a_non_ascii_in_response_to_is_refused_not_a_crash(app, idp, caplog):
+    """The binding check compares the response's ``InResponseTo`` (attacker-chosen text) with
+    the cookie's hash; a non-ASCII value must be a refusal like any other, never a 500."""
+    caplog.set_level(logging.WARNING)
+    browser = app.test_client()
+    request = idp.read_request(sp_flow_start(browser))
+
+    def non_ascii(doc: Document) -> None:
+        doc.response.setAttribute("InResponseTo", "id-\u00e9t\u00e9")
+        for data in doc.all(SAML, "SubjectConfirmationData"):
+            data.setAttribute("InResponseTo", "id-\u00e9t\u00e9")
+
+    response = post_response(browser, idp.respond(request, change=non_ascii))
+    assert_refused_as_csrf(app, response, caplog)
