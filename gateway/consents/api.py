@@ -167,12 +167,15 @@ class ConsentApi:
                 fsc_transaction_id=transaction_id,
             )
             raise problem(exc) from None
+        naming: dict = {}
         if child is None:
             page = ConsentPage([], False)
         elif "pseudonym" in subject:
             page = self.service.search_received(child, actor(caller), after, loaded["limit"])
+            naming = {"pseudonym_to": (caller.org_oin,)}
         else:
             page = self.service.search(child, actor(caller), after, loaded["limit"])
+            naming = {"clear_to": (caller.org_oin,)}
         self.trail.write(
             AuditEvent(
                 action="consent.search",
@@ -185,6 +188,7 @@ class ConsentApi:
                     else self.trail.pseudonymiser.pseudonymise_child(child, AUDIT_DOMAIN)
                 ),
                 fsc_transaction_id=transaction_id,
+                **naming,  # the audit index of who named the child how (docs/audit-design.md)
             )
         )
         items = [self.render(consent) for consent in page.items]

@@ -94,9 +94,13 @@ class ConsentDesk:
         the operator's officers find all)."""
         found = self.service.findable(bsn, self.actor(user))
         found.sort(key=lambda consent: consent.created_at)
+        naming = {"clear_to": (user.org_oin,)} if user.org_oin else {}
         self.trail.write(
             self.event(
-                "consent.search", user, subject_ref=self.trail.subject_ref({"bsn": bsn.digits})
+                "consent.search",
+                user,
+                subject_ref=self.trail.subject_ref({"bsn": bsn.digits}),
+                **naming,  # the user's organisation named the BSN (docs/audit-design.md)
             )
         )
         return [self.view(user, consent) for consent in found]

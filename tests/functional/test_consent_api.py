@@ -82,13 +82,17 @@ class Partners:
         audit pseudonym and the naming index, kept beside it (API.md section 13)."""
         with self.db.session() as session:
             query = select(
-                AuditEventRow.canonical, AuditEventRow.subject_ref, AuditEventRow.subject_clear_to
+                AuditEventRow.canonical,
+                AuditEventRow.subject_ref,
+                AuditEventRow.subject_clear_to,
+                AuditEventRow.subject_pseudonym_to,
             ).order_by(AuditEventRow.seq)
             if action:
                 query = query.where(AuditEventRow.action == action)
             return [
-                dict(json.loads(canonical), subject_ref=subject_ref, clear_to=clear_to)
-                for canonical, subject_ref, clear_to in session.execute(query)
+                dict(json.loads(canonical), subject_ref=subject_ref, clear_to=clear_to,
+                     pseudonym_to=pseudonym_to)
+                for canonical, subject_ref, clear_to, pseudonym_to in session.execute(query)
             ]
 
     def count(self, model) -> int:
@@ -330,6 +334,7 @@ def test_search_by_bsn_pages_through_what_the_caller_recorded(gw):
     events = gw.audit("consent.search")
     assert {e["subject_ref"] for e in events} == {
         gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "audit")}
+    assert [e["clear_to"] for e in events[-3:]] == [f",{oin}," for oin in (ex.GGD, ex.WIJ, ex.SWV)]
 
 
 def test_search_by_own_pseudonym_finds_the_consent_an_exchange_came_under(gw):
@@ -341,6 +346,7 @@ def test_search_by_own_pseudonym_finds_the_consent_an_exchange_came_under(gw):
     assert [c["id"] for c in found.json["items"]] == [consent["id"]]
     event = gw.audit("consent.search")[-1]
     assert event["subject_ref"] == gw.pseudonymiser.pseudonymise(Bsn(ex.BSN), "audit")
+    assert (event["pseudonym_to"], event["clear_to"]) == (f",{ex.GGD},", None)
     # the same pseudonym from another organisation: an empty page, as for an unused BSN
     other = gw.post(ex.GGD_2, "/api/v1/consents/search", {"subject": item["subject"]})
     assert other.json == {"items": [], "next_cursor": None}
