@@ -73,8 +73,8 @@ def login_redirect():
 
 def check_csrf(user: WebUser | None) -> None:
     """400 unless the form's token is this session's (constant-time comparison)."""
-    sent = request.form.get(CSRF_FIELD, "")
-    if user is None or not sent or not hmac.compare_digest(sent, user.csrf_token):
+    sent = request.form.get(CSRF_FIELD, "").encode("utf-8", "replace")  # bytes: any text
+    if user is None or not sent or not hmac.compare_digest(sent, user.csrf_token.encode()):
         raise WebError(
             400,
             "Dit formulier is verlopen of niet geldig (CSRF-controle). Laad de pagina opnieuw "

@@ -105,7 +105,9 @@ class DevelopmentIdp:
         return hmac.new(self.form_key, message, hashlib.sha256).hexdigest()
 
     def check_form_token(self, saml_request: str, relay_state: str, token: str) -> bool:
-        return hmac.compare_digest(self.form_token(saml_request, relay_state), token or "")
+        expected = self.form_token(saml_request, relay_state).encode()
+        # as bytes: compare_digest raises on a non-ASCII str, and the token is posted text
+        return hmac.compare_digest(expected, (token or "").encode("utf-8", "replace"))
 
     def read_request(self, saml_request: str):
         """The AuthnRequest of an HTTP-Redirect ``SAMLRequest`` (pysaml2's parser)."""
