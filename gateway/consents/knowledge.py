@@ -4,13 +4,10 @@
 from the gateway, or send it?" from the audit index, and ``SqlExchangeRecord`` answers rule
 3's "did this organisation receive an exchange under this consent?" from the messages.
 
-Why not every event that names the caller in ``subject_clear_to``
-(:func:`gateway.audit.knowledge.bsn_known_to`): that index also names an organisation for a
-*refused* request or a consent it recorded, and a guesser can make either with any BSN. A
-GGD that knows a child only by pseudonym would then name a guessed BSN in a request it knows
-will be refused, and search again: the consents naming it by OIN would appear exactly when
-the guess was right. So only accepted exchanges count here: the organisation received the
-BSN in clear, or sent it in an exchange the gateway accepted.
+Only accepted exchanges count (:func:`gateway.audit.knowledge.bsn_received_or_sent` says
+why): a GGD that knows a child only by pseudonym could otherwise name a guessed BSN in a
+request it knows will be refused, search again, and see the consents naming it by OIN appear
+exactly when the guess was right.
 """
 
 from __future__ import annotations
@@ -21,13 +18,12 @@ from sqlalchemy import select
 
 from pseudonymise import Bsn, DomainPseudonymiser, LinkTag
 
-from ..audit.models import AuditEventRow
+from ..audit.knowledge import bsn_received_or_sent
 from ..exchange.models import Message
 from ..storage.database import Database
 from ..storage.models import Organisation
 
 AUDIT_DOMAIN = "audit"
-EXCHANGED = "exchange.send"
 
 
 class AuditKnowledge:
@@ -46,18 +42,8 @@ class AuditKnowledge:
         )
 
     def had_bsn(self, org_oin: str, child: Bsn | LinkTag) -> bool:
-        query = (
-            select(AuditEventRow.seq)
-            .where(
-                AuditEventRow.subject_ref.in_(self.audit_refs(child)),
-                AuditEventRow.action == EXCHANGED,
-                AuditEventRow.decision == "allowed",
-                AuditEventRow.subject_clear_to.contains(f",{org_oin},"),
-            )
-            .limit(1)
-        )
-        with self.db.engine.connect() as connection:
-            return connection.execute(query).first() is not None
+        with self.db.session() as session:
+            return bsn_received_or_sent(session, org_oin, self.audit_refs(child))
 
 
 class SqlExchangeRecord:
