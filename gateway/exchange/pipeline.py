@@ -203,11 +203,16 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
     metrics.PSEUDONYMISATIONS.labels("audit", "issue").inc()
     reply_to = exchange.payload.get("in_reply_to")
     if reply_to is not None:
+        # the original may have been stored under an older master key version (rotation)
+        refs = {
+            ctx.pseudonymiser.pseudonymise_child(exchange.child, AUDIT_DOMAIN, version)
+            for version in ctx.pseudonymiser.keyring.versions
+        }
         original = ctx.session.scalars(
             select(Message.id).where(
                 Message.id == reply_to,
                 Message.recipient_org_id == exchange.sender.id,
-                Message.subject_ref == exchange.subject_ref,
+                Message.subject_ref.in_(refs),
             )
         ).first()
         if original is None:

@@ -156,6 +156,22 @@ def test_reply_by_pseudonym_lands_under_the_schools_pseudonym(world):
     assert reply["payload"]["in_reply_to"] == referral["id"]
 
 
+def test_a_reply_to_a_message_received_before_a_master_rotation_is_accepted(world):
+    """After a new master key version the GGD's reply names an exchange stored under the old
+    one: it is still the same child (helper-3 finding: it was refused unknown_reference)."""
+    referral = send(world, ex.SCHOOL, "sickness_absence_referral", ex.GGD,
+                    ex.sickness_absence_referral(TODAY), key="r")
+    [received] = inbox(world, ex.GGD)
+    rotated = DomainPseudonymiser(world["p"].keyring.with_new_version(b"\x07" * 32))
+    service = ExchangeService(world["db"], rotated, AllowAll(), MessageSealer(rotated.keyring),
+                              AuditLog(), lambda: NOW)
+    advice = dict(ex.jgz_advice(TODAY), in_reply_to=referral["id"])
+    body = {"message_type": "jgz_advice", "recipient": ex.SCHOOL, "subject": received["subject"],
+            "payload": advice}
+    answer = service.send(world["callers"][ex.GGD], lambda: body, "k-rot", str(uuid.uuid4()))
+    assert answer["status"] == "accepted"
+
+
 def refused(world, *args, **kwargs) -> Refusal:
     with pytest.raises(Refusal) as caught:
         send(world, *args, **kwargs)
