@@ -218,10 +218,10 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
 
     keys = KeyStore(instance / "keys", allow_generate=False)
     jwks = instance / "jwks.json"
-    jwks.write_text(json.dumps({"keys": [k.public_jwk() for k in keys.signing_keys]}))
+    jwks.write_text(json.dumps({"keys": [k.public_jwk() for k in keys.push.active]}))
     recipient = start(
         [sys.executable, "-m", "gateway.delivery.recipient", "--port", str(port)]
-        + ["--jwks-file", str(jwks)],
+        + ["--jwks-file", str(jwks), "--oin", LEERPLICHT],
         env,
         REPO,
     )

@@ -1,9 +1,11 @@
-"""The gateway's key store: one master secret per version, and the token-signing keys.
+"""The gateway's key store: one master secret per version, and the signing keys per purpose.
 
 Everything symmetric is derived from the master secret with HKDF per purpose and domain
 (``pseudonym:<OIN>``, ``audit``, ``consent``, ``match``, ``payload``; see
 :class:`pseudonymise.keys.KeyRing`), so that one secret (a file, or a KMS-mounted file) is all an
-operator must protect and rotate. Signing keys have a ``kid`` so that they can rotate with overlap.
+operator must protect and rotate. Signing keys have a ``kid`` so that they can rotate with overlap,
+and one folder per purpose: ``signing/`` for access tokens, ``push/`` for ``Gateway-Signature``,
+``receipts/`` for consent receipts (:class:`SigningKeyFolder`).
 
 In development missing keys are generated under ``GATEWAY_KEYS_DIR``; in production they must
 exist, because a generated key would silently invalidate every pseudonym and token.
@@ -30,6 +32,18 @@ from .config import ConfigurationError
 
 MASTER_DIR = "master"
 SIGNING_DIR = "signing"
+PUSH_DIR = "push"
+RECEIPTS_DIR = "receipts"
+
+TOKEN, PUSH, RECEIPT = "token", "push", "receipt"
+PURPOSES = (TOKEN, PUSH, RECEIPT)
+PURPOSE_DIRS = {TOKEN: SIGNING_DIR, PUSH: PUSH_DIR, RECEIPT: RECEIPTS_DIR}
+PURPOSE_NAMES = {
+    TOKEN: "token signing key",
+    PUSH: "push signing key",
+    RECEIPT: "consent receipt signing key",
+}
+KID_PREFIXES = tuple(f"{purpose}-" for purpose in PURPOSES)
 AUDIT_KEY_FILE = "audit-ed25519.pem"
 
 
@@ -105,6 +119,136 @@ class SigningKey:
         )
 
 
+class SigningKeyFolder:
+    """The rotating ES256 keys of one purpose, in their own folder under ``GATEWAY_KEYS_DIR``.
+
+    One key per purpose (access tokens, push signatures, consent receipts) so that a signature
+    made for one purpose can never be passed off as another: a recipient that trusts only
+    ``push-`` keys for ``Gateway-Signature`` cannot be handed an access token or a receipt
+    signature, and a leaked push key signs no token. The purpose is visible in the ``kid``
+    (``<purpose>-<time>-<random>``); token keys made before this split keep their unprefixed
+    ``kid`` and stay token keys.
+
+    Several processes (gunicorn workers, the delivery worker, the CLI) share the folder:
+    ``gateway keys rotate`` writes a new key while they run. Files appear atomically (meta
+    first, then the PEM by hard link) and every process notices that the folder changed, so a
+    new key is used and trusted without a restart (API.md section 2, rotation with overlap).
+    """
+
+    def __init__(self, directory: Path, purpose: str) -> None:
+        self.purpose = purpose
+        self.folder = Path(directory) / PURPOSE_DIRS[purpose]
+        self.prefix = f"{purpose}-"
+        self.active: list[SigningKey] = []
+        self.retired: list[SigningKey] = []
+        self._stamp: frozenset | None = None
+
+    def stamp(self) -> frozenset | None:
+        """What the folder holds: file names with inode numbers (a replaced file changes its
+        inode), so a change is seen even where mtimes are coarse. One ``scandir``."""
+        try:
+            with os.scandir(self.folder) as entries:
+                return frozenset((e.name, e.inode()) for e in entries if e.name[0] != ".")
+        except FileNotFoundError:
+            return None
+
+    def _kid_allowed(self, kid: str) -> bool:
+        """A folder holds only its own purpose's kids; the token folder also holds the
+        unprefixed kids of before the split, but never another purpose's prefix."""
+        if kid.startswith(self.prefix):
+            return True
+        return self.purpose == TOKEN and not kid.startswith(KID_PREFIXES)
+
+    def read(self) -> tuple[list[SigningKey], list[SigningKey]]:
+        """(active, retired) keys on disk, each sorted oldest first."""
+        active: list[SigningKey] = []
+        retired: list[SigningKey] = []
+        for path in sorted(self.folder.glob("*.pem")) if self.folder.is_dir() else ():
+            if not self._kid_allowed(path.stem):
+                raise ConfigurationError(
+                    f"GATEWAY_KEYS_DIR: {PURPOSE_DIRS[self.purpose]}/{path.name} is not a "
+                    f"{self.purpose} key (its kid must start with {self.prefix!r})"
+                )
+            meta_path = path.with_suffix(".json")
+            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            created = (
+                meta.get("created_at")
+                or datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+            )
+            retired_at = meta.get("retired_at")
+            key = SigningKey(
+                kid=path.stem,
+                alg=meta.get("alg", "ES256"),
+                private_key=private,
+                created_at=datetime.fromisoformat(created),
+                retired_at=datetime.fromisoformat(retired_at) if retired_at else None,
+            )
+            (retired if key.retired_at else active).append(key)
+        for keys in (active, retired):
+            keys.sort(key=lambda k: (k.created_at, k.kid))
+        return active, retired
+
+    def load(self) -> None:
+        stamp = self.stamp()
+        self.active, self.retired = self.read()
+        self._stamp = stamp
+
+    def refresh(self) -> bool:
+        """Reload when the folder changed since the last load; costs one ``stat`` when
+        nothing changed, so it runs before every signature and verification. True when the
+        keys were reloaded."""
+        stamp = self.stamp()
+        if stamp == self._stamp:
+            return False
+        try:
+            active, retired = self.read()
+        except (OSError, ValueError):
+            return False  # a file being replaced right now; the next call retries
+        if active:
+            self.active, self.retired = active, retired
+            self._stamp = stamp
+        return True
+
+    def key(self, kid: str) -> SigningKey | None:
+        """The active (not retired) key ``kid``, as the folder holds it now."""
+        self.refresh()
+        return next((key for key in self.active if key.kid == kid), None)
+
+    def add(self) -> SigningKey:
+        """Create a new ES256 key; it becomes the current one of this purpose."""
+        now = datetime.now(UTC)
+        kid = f"{self.prefix}{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        key = SigningKey(kid, "ES256", ec.generate_private_key(ec.SECP256R1()), now)
+        meta = {"alg": key.alg, "created_at": now.isoformat(), "purpose": self.purpose}
+        _publish_exclusive(self.folder / f"{kid}.json", json.dumps(meta).encode())
+        _publish_exclusive(self.folder / f"{kid}.pem", key.private_pem())
+        self.active = [*self.active, key]
+        return key
+
+    def retire(self, kid: str) -> SigningKey:
+        """Stop publishing and trusting ``kid``; what it signed stops verifying at once.
+
+        The current key cannot be retired (rotate first), so a process can always sign.
+        """
+        self.refresh()
+        if kid == self.current.kid:
+            raise ConfigurationError(f"{kid} is the current {self.purpose} key; rotate first")
+        if not any(key.kid == kid for key in self.active):
+            raise ConfigurationError(f"no active {self.purpose} key {kid}")
+        meta_path = self.folder / f"{kid}.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"alg": "ES256"}
+        meta["retired_at"] = datetime.now(UTC).isoformat()
+        _replace_file(meta_path, json.dumps(meta).encode())
+        self.refresh()
+        return next(key for key in self.retired if key.kid == kid)
+
+    @property
+    def current(self) -> SigningKey:
+        """The newest active key: the one every new signature of this purpose uses."""
+        return self.active[-1]
+
+
 class KeyStore:
     """Loads (and in development creates) the keys under one directory."""
 
@@ -113,7 +257,7 @@ class KeyStore:
         self.allow_generate = allow_generate
         self.generated: list[str] = []
         self.keyring = self._load_master()
-        self.signing_keys = self._load_signing()
+        self.folders = {purpose: self._load_folder(purpose) for purpose in PURPOSES}
         self.audit_key = self._load_audit_key()
 
     # master secret -----------------------------------------------------------------------
@@ -152,114 +296,65 @@ class KeyStore:
         self.keyring = self._load_master()
         return version
 
-    # signing keys ------------------------------------------------------------------------
-    # Several processes (gunicorn workers, the CLI) share the directory: ``gateway keys
-    # rotate`` writes a new key while workers run. Files appear atomically (meta first, then
-    # the PEM by hard link) and workers notice that the directory changed, so a new key is
-    # used and trusted without a restart (API.md section 2, rotation with overlap).
-    def _signing_stamp(self) -> frozenset | None:
-        """What the directory holds: file names with inode numbers (a replaced file changes
-        its inode), so a change is seen even where mtimes are coarse. One ``scandir``."""
-        try:
-            with os.scandir(self.directory / SIGNING_DIR) as entries:
-                return frozenset((e.name, e.inode()) for e in entries if e.name[0] != ".")
-        except FileNotFoundError:
-            return None
+    # signing keys, one folder per purpose ------------------------------------------------
+    def _load_folder(self, purpose: str) -> SigningKeyFolder:
+        folder = SigningKeyFolder(self.directory, purpose)
+        folder.load()
+        if not folder.active:
+            what = PURPOSE_NAMES[purpose]
+            self._require_generation(what)
+            folder.add()
+            self.generated.append(what)
+            folder.load()
+        return folder
 
-    def _read_signing_files(self) -> tuple[list[SigningKey], list[SigningKey]]:
-        """(active, retired) keys on disk, each sorted oldest first."""
-        folder = self.directory / SIGNING_DIR
-        active: list[SigningKey] = []
-        retired: list[SigningKey] = []
-        for path in sorted(folder.glob("*.pem")) if folder.is_dir() else ():
-            meta_path = path.with_suffix(".json")
-            meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            created = (
-                meta.get("created_at")
-                or datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
-            )
-            retired_at = meta.get("retired_at")
-            key = SigningKey(
-                kid=path.stem,
-                alg=meta.get("alg", "ES256"),
-                private_key=private,
-                created_at=datetime.fromisoformat(created),
-                retired_at=datetime.fromisoformat(retired_at) if retired_at else None,
-            )
-            (retired if key.retired_at else active).append(key)
-        for keys in (active, retired):
-            keys.sort(key=lambda k: (k.created_at, k.kid))
-        return active, retired
+    @property
+    def tokens(self) -> SigningKeyFolder:
+        return self.folders[TOKEN]
 
-    def _load_signing(self) -> list[SigningKey]:
-        stamp = self._signing_stamp()
-        active, retired = self._read_signing_files()
-        if not active:
-            self._require_generation("token signing key")
-            self.add_signing_key()
-            self.generated.append("token signing key")
-            return self._load_signing()
-        self.retired_signing_keys = retired
-        self._stamp = stamp
-        return active
+    @property
+    def push(self) -> SigningKeyFolder:
+        return self.folders[PUSH]
+
+    @property
+    def receipts(self) -> SigningKeyFolder:
+        return self.folders[RECEIPT]
+
+    # the token keys under their historical names (oauth, readiness and tests use them)
+    @property
+    def signing_keys(self) -> list[SigningKey]:
+        return self.tokens.active
+
+    @property
+    def retired_signing_keys(self) -> list[SigningKey]:
+        return self.tokens.retired
 
     def refresh_signing(self) -> bool:
-        """Reload the signing keys when the directory changed since the last load.
-
-        Costs one ``stat`` when nothing changed, so it runs before every issue and every
-        verification; True when the keys were reloaded.
-        """
-        stamp = self._signing_stamp()
-        if stamp == getattr(self, "_stamp", None):
-            return False
-        try:
-            active, retired = self._read_signing_files()
-        except (OSError, ValueError):
-            return False  # a file being replaced right now; the next call retries
-        if active:
-            self.signing_keys, self.retired_signing_keys = active, retired
-            self._stamp = stamp
-        return True
+        """Reload the token keys when their folder changed (:meth:`SigningKeyFolder.refresh`)."""
+        return self.tokens.refresh()
 
     def signing_key(self, kid: str) -> SigningKey | None:
-        """The active (not retired) signing key ``kid``, as the directory holds it now."""
-        self.refresh_signing()
-        return next((key for key in self.signing_keys if key.kid == kid), None)
+        """The active token key ``kid``: a push or receipt key never verifies a token."""
+        return self.tokens.key(kid)
 
     def add_signing_key(self) -> SigningKey:
-        """Create a new ES256 signing key; it becomes the current one."""
-        now = datetime.now(UTC)
-        kid = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-        key = SigningKey(kid, "ES256", ec.generate_private_key(ec.SECP256R1()), now)
-        folder = self.directory / SIGNING_DIR
-        meta = {"alg": key.alg, "created_at": now.isoformat()}
-        _publish_exclusive(folder / f"{kid}.json", json.dumps(meta).encode())
-        _publish_exclusive(folder / f"{kid}.pem", key.private_pem())
-        self.signing_keys = [*getattr(self, "signing_keys", []), key]
-        return key
+        return self.tokens.add()
 
     def retire_signing_key(self, kid: str) -> SigningKey:
-        """Stop publishing and trusting ``kid``; tokens it signed stop working at once.
-
-        The current key cannot be retired (rotate first), so a process can always sign.
-        """
-        self.refresh_signing()
-        if kid == self.current_signing_key.kid:
-            raise ConfigurationError(f"{kid} is the current signing key; rotate first")
-        if not any(key.kid == kid for key in self.signing_keys):
-            raise ConfigurationError(f"no active signing key {kid}")
-        meta_path = self.directory / SIGNING_DIR / f"{kid}.json"
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"alg": "ES256"}
-        meta["retired_at"] = datetime.now(UTC).isoformat()
-        _replace_file(meta_path, json.dumps(meta).encode())
-        self.refresh_signing()
-        return next(key for key in self.retired_signing_keys if key.kid == kid)
+        return self.tokens.retire(kid)
 
     @property
     def current_signing_key(self) -> SigningKey:
-        """The newest active key: the one every new token and signature uses."""
-        return self.signing_keys[-1]
+        """The newest active token key: the one every new access token uses."""
+        return self.tokens.current
+
+    def purpose_of(self, kid: str) -> str | None:
+        """Which purpose's folder holds ``kid`` (active or retired), if any."""
+        for purpose, folder in self.folders.items():
+            folder.refresh()
+            if any(key.kid == kid for key in (*folder.active, *folder.retired)):
+                return purpose
+        return None
 
     # audit checkpoint key ------------------------------------------------------------------
     def _load_audit_key(self) -> ed25519.Ed25519PrivateKey:
@@ -287,4 +382,4 @@ class KeyStore:
 
     @property
     def loaded(self) -> bool:
-        return bool(self.keyring.versions) and bool(self.signing_keys)
+        return bool(self.keyring.versions) and all(f.active for f in self.folders.values())

@@ -132,10 +132,11 @@ class RecipientProcess:
     def last_request(self, message_id: str) -> dict:
         return requests.get(f"{self.url}/_requests/{message_id}", timeout=5).json()
 
-    def start(self, jwks_url: str | None) -> RecipientProcess:
+    def start(self, jwks_url: str | None, oin: str = ex.LEERPLICHT) -> RecipientProcess:
+        """``oin``: whom the recipient is (the push signature must name it)."""
         command = [sys.executable, "-m", "gateway.delivery.recipient", "--port", str(self.port)]
         if jwks_url:
-            command += ["--jwks", jwks_url]
+            command += ["--jwks", jwks_url, "--oin", oin]
         self.process = subprocess.Popen(
             command, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -150,10 +151,13 @@ class RecipientProcess:
         self.process = None
 
 
-def recipient(jwks_url: str | None = None, start: bool = True) -> RecipientProcess:
-    """A recipient on a free port; ``start=False`` reserves the port but leaves it down."""
+def recipient(
+    jwks_url: str | None = None, start: bool = True, oin: str = ex.LEERPLICHT
+) -> RecipientProcess:
+    """A recipient on a free port (the leerplicht office unless ``oin``); ``start=False``
+    reserves the port but leaves it down."""
     found = RecipientProcess(free_port(), None)
-    return found.start(jwks_url) if start else found
+    return found.start(jwks_url, oin) if start else found
 
 
 @dataclass

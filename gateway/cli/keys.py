@@ -1,8 +1,11 @@
-"""``gateway keys ...``: the master secret and the token-signing keys.
+"""``gateway keys ...``: the master secret and the signing keys, one set per purpose.
 
-Rotation with overlap (API.md section 2): ``rotate`` adds a key that every running process
-starts using at once (they watch the key directory); the previous key stays published and
-trusted, so tokens it signed keep working until they expire. ``retire`` ends that overlap.
+Purposes: ``token`` (access tokens, ``signing/``), ``push`` (``Gateway-Signature``, ``push/``)
+and ``receipt`` (consent receipts, ``receipts/``). Rotation with overlap (API.md section 2):
+``rotate`` adds a key that every running process starts using at once (they watch the key
+directory); the previous key stays published and trusted, so tokens it signed keep working
+until they expire. ``retire`` ends that overlap (mind that a consent receipt lives as long as
+its consent: a retired receipt key's receipts no longer verify against ``/oauth/jwks``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from pathlib import Path
 import click
 
 from ..config import ConfigurationError
+from ..keys import PURPOSES
 from . import context
 
-# A token lives 300 s and is accepted 60 s past its exp: after this, the old key signs nothing
-# that is still valid.
+# A token lives 300 s and is accepted 60 s past its exp, a push signature 300 s (60 s skew):
+# after this, the old key signs nothing that is still valid.
 OVERLAP = timedelta(seconds=360)
 
 
@@ -33,69 +37,90 @@ def keys_init() -> None:
     click.echo("created: " + (", ".join(store.generated) or "nothing, all keys present"))
 
 
+PURPOSE_CHOICE = click.Choice([*PURPOSES, "all"])
+
+
 @keys_group.command("rotate")
-def keys_rotate() -> None:
-    """Add a new signing key; it signs every new token from now on, in every process."""
+@click.option(
+    "--purpose",
+    type=PURPOSE_CHOICE,
+    default="all",
+    show_default=True,
+    help="Which key: token (access tokens), push (Gateway-Signature), receipt (consent "
+    "receipts), or all three.",
+)
+def keys_rotate(purpose: str) -> None:
+    """Add a new signing key per purpose; it signs from now on, in every process."""
     store = context.keystore(context.settings())
-    previous = store.current_signing_key.kid
-    key = store.add_signing_key()
-    click.echo(f"new signing key {key.kid} (previous {previous} stays valid for its tokens)")
+    for name in PURPOSES if purpose == "all" else (purpose,):
+        folder = store.folders[name]
+        previous = folder.current.kid
+        key = folder.add()
+        click.echo(
+            f"new signing key {key.kid} for {name} "
+            f"(previous {previous} stays valid for what it signed)"
+        )
 
 
 @keys_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def keys_list(as_json: bool) -> None:
-    """Signing keys, oldest first: current, active (published, trusted) or retired."""
+@click.option("--purpose", type=PURPOSE_CHOICE, default="all", show_default=True)
+def keys_list(as_json: bool, purpose: str) -> None:
+    """Signing keys per purpose, oldest first: current, active (published, trusted) or
+    retired."""
     store = context.keystore(context.settings())
-    current = store.current_signing_key.kid
-    rows = [
-        {
-            "kid": key.kid,
-            "alg": key.alg,
-            "created_at": key.created_at.isoformat(),
-            "status": "current" if key.kid == current else "active",
-        }
-        for key in store.signing_keys
-    ] + [
-        {
-            "kid": key.kid,
-            "alg": key.alg,
-            "created_at": key.created_at.isoformat(),
-            "status": "retired",
-        }
-        for key in store.retired_signing_keys
-    ]
+    rows = []
+    for name in PURPOSES if purpose == "all" else (purpose,):
+        folder = store.folders[name]
+        current = folder.current.kid
+        for key in [*folder.active, *folder.retired]:
+            if key.retired_at:
+                status = "retired"
+            else:
+                status = "current" if key.kid == current else "active"
+            rows.append(
+                {
+                    "kid": key.kid,
+                    "purpose": name,
+                    "alg": key.alg,
+                    "created_at": key.created_at.isoformat(),
+                    "status": status,
+                }
+            )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['kid']:<28} {row['alg']:<6} {row['status']:<8} {row['created_at']}")
+        click.echo(
+            f"{row['kid']:<38} {row['purpose']:<8} {row['alg']:<6} {row['status']:<8} "
+            f"{row['created_at']}"
+        )
 
 
 @keys_group.command("retire")
 @click.argument("kid")
-@click.option("--force", is_flag=True, help="Retire even while its tokens may still be valid.")
+@click.option("--force", is_flag=True, help="Retire even while what it signed may be valid.")
 def keys_retire(kid: str, force: bool) -> None:
-    """Stop publishing and trusting KID; tokens it signed stop working at once."""
+    """Stop publishing and trusting KID; what it signed stops verifying at once."""
     store = context.keystore(context.settings())
-    newer = [key for key in store.signing_keys if key.created_at > _created(store, kid)]
+    purpose = store.purpose_of(kid)
+    if purpose is None:
+        raise click.ClickException(f"no active signing key {kid}")
+    folder = store.folders[purpose]
+    created = next((key.created_at for key in folder.active if key.kid == kid), None)
+    if created is None:
+        raise click.ClickException(f"no active signing key {kid}")
+    newer = [key for key in folder.active if key.created_at > created]
     if newer and not force and datetime.now(UTC) - newer[0].created_at < OVERLAP:
         raise click.ClickException(
-            f"tokens signed by {kid} may still be valid; wait until "
+            f"what {kid} signed may still be valid; wait until "
             f"{(newer[0].created_at + OVERLAP).isoformat()} or use --force"
         )
     try:
-        store.retire_signing_key(kid)
+        folder.retire(kid)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"retired signing key {kid}")
-
-
-def _created(store, kid: str) -> datetime:
-    for key in store.signing_keys:
-        if key.kid == kid:
-            return key.created_at
-    raise click.ClickException(f"no active signing key {kid}")
+    click.echo(f"retired {purpose} signing key {kid}")
 
 
 @keys_group.command("pep-issue")

@@ -1,8 +1,10 @@
-"""Signing consent receipts with the gateway's current token-signing key.
+"""Signing consent receipts with the gateway's current receipt key (``receipts/``).
 
-The same keys as access tokens, so ``/oauth/jwks`` is the one place a partner fetches to
-verify both. The key directory is re-read when it changed (``KeyStore.refresh_signing``),
-so after ``gateway keys rotate`` new receipts carry the new ``kid`` without a restart.
+Not the token-signing key: one key per purpose, so a receipt's signature can never be taken
+for an access token's or a push's. The receipt keys are published at ``/oauth/jwks`` too (kid
+prefix ``receipt-``), the one place a partner fetches to verify all of them. The folder is
+re-read when it changed (``SigningKeyFolder.refresh``), so after ``gateway keys rotate`` new
+receipts carry the new ``kid`` without a restart.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ class KeyStoreReceiptSigner:
         self.keys = keys
 
     def sign(self, claims: dict, token_type: str) -> str:
-        self.keys.refresh_signing()
-        key = self.keys.current_signing_key
+        self.keys.receipts.refresh()
+        key = self.keys.receipts.current
         header = {"alg": key.alg, "kid": key.kid, "typ": token_type}
         return jwt.encode(header, claims, key.jwk, algorithms=[key.alg])

@@ -2,8 +2,10 @@
 
 It does what API.md asks of a real recipient: verify ``Gateway-Signature`` against the
 gateway's published ``/oauth/jwks`` (fetched again when an unknown ``kid`` appears, so key
-rotation needs nothing), and deduplicate on the item's ``id`` (delivery is at least once). It
-answers 2xx once a message is taken in, 401 on a bad signature.
+rotation needs nothing) as the organisation ``--oin`` (a push key, ``typ``, ``aud`` = that OIN,
+a recent ``iat``: :func:`gateway.delivery.signing.verify`), and deduplicate on the item's
+``id`` (delivery is at least once). It answers 2xx once a message is taken in, 401 on a bad
+signature.
 
 For drills it can misbehave on request (``POST /_control`` with JSON): ``status`` (answer this
 instead of 200), ``fail_first`` (the first N attempts of each id get 500), ``delay`` seconds
@@ -12,7 +14,8 @@ what arrived (``/_count`` just the counts), ``GET /_requests/<id>`` the last raw
 id (body base64, headers). Development only: it keeps everything in memory and has no
 authentication of its own.
 
-    python -m gateway.delivery.recipient --port 8081 --jwks http://127.0.0.1:8000/oauth/jwks
+    python -m gateway.delivery.recipient --port 8081 --oin 00000001234567890000 \
+        --jwks http://127.0.0.1:8000/oauth/jwks
 
 (``--jwks-file`` instead reads a fixed JWKS; without either, signatures are not checked.)
 """
@@ -37,7 +40,12 @@ from .signing import verify
 class Recipient:
     """What arrived, the drill settings, and the gateway's keys."""
 
-    def __init__(self, jwks_url: str | None, jwks: dict | None = None) -> None:
+    def __init__(
+        self, jwks_url: str | None, jwks: dict | None = None, oin: str | None = None
+    ) -> None:
+        if (jwks_url or jwks is not None) and not oin:
+            raise ValueError("checking signatures needs the recipient's own OIN")
+        self.oin = oin
         self.jwks_url = jwks_url
         self.fixed_jwks = jwks is not None
         self.jwks: dict = jwks or {"keys": []}
@@ -65,7 +73,7 @@ class Recipient:
                 answer.raise_for_status()
                 self.jwks = answer.json()
             try:
-                verify(signature, body, self.jwks)
+                verify(signature, body, self.jwks, recipient=self.oin)
                 return True
             except JoseError:
                 continue
@@ -183,9 +191,11 @@ def handler_for(recipient: Recipient) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(port: int, jwks_url: str | None, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+def serve(
+    port: int, jwks_url: str | None, host: str = "127.0.0.1", oin: str | None = None
+) -> ThreadingHTTPServer:
     """A running recipient (in a thread of this process); ``shutdown()`` stops it."""
-    server = ThreadingHTTPServer((host, port), handler_for(Recipient(jwks_url)))
+    server = ThreadingHTTPServer((host, port), handler_for(Recipient(jwks_url, oin=oin)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server
@@ -197,9 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--jwks", default=None, help="The gateway's /oauth/jwks URL.")
     parser.add_argument("--jwks-file", default=None, help="Or the JWKS as a file.")
+    parser.add_argument("--oin", default=None, help="This recipient's OIN (with --jwks*).")
     args = parser.parse_args(argv)
+    if (args.jwks or args.jwks_file) and not args.oin:
+        parser.error("--oin is required to check signatures")
     fixed = json.loads(Path(args.jwks_file).read_text()) if args.jwks_file else None
-    recipient = Recipient(args.jwks, fixed)
+    recipient = Recipient(args.jwks, fixed, oin=args.oin)
     server = ThreadingHTTPServer((args.host, args.port), handler_for(recipient))
     server.daemon_threads = True
     print(f"recipient listening on http://{args.host}:{args.port}", flush=True)

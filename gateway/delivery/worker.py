@@ -185,7 +185,7 @@ class DeliveryWorker:
         except (InvalidTag, KeyError, ValueError, PseudonymiseError) as exc:
             return PushOutcome(False, f"payload unreadable ({type(exc).__name__})")
         body = item.encode(item.inbox_item(claim, claim.sender, content))
-        signature = self.signer.sign(body)
+        signature = self.signer.sign(body, claim.recipient_oin)
         return self.pusher.push(claim.delivery_url, body, signature, claim.fsc_transaction_id)
 
     # the loop ----------------------------------------------------------------------------

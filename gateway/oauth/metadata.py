@@ -46,9 +46,16 @@ def server_metadata(settings: Settings) -> dict:
 
 
 def public_jwks(keys: KeyStore) -> dict:
-    """Public halves of every active signing key, one entry per ``kid`` (oldest first)."""
-    keys.refresh_signing()
+    """Public halves of every active signing key of every purpose, one entry per ``kid``:
+    token keys first, then push and receipt keys (oldest first within each).
+
+    The ``kid`` prefix names the purpose (``token-``, ``push-``, ``receipt-``; token keys from
+    before the split have none), so a verifier picks only the keys of the purpose it checks:
+    a push recipient trusts only ``push-`` keys for ``Gateway-Signature``.
+    """
     published: dict[str, dict] = {}
-    for key in keys.signing_keys:
-        published.setdefault(key.kid, key.public_jwk())
+    for folder in keys.folders.values():
+        folder.refresh()
+        for key in folder.active:
+            published.setdefault(key.kid, key.public_jwk())
     return {"keys": list(published.values())}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import time
 import uuid
 
 import pytest
@@ -60,7 +61,8 @@ def test_the_pushed_body_is_the_inbox_item_signed_by_the_published_key(push):
     assert headers["fsc-transaction-id"] == transaction_id
     assert headers["content-type"] == "application/json"
     jwks = requests.get(f"{server.url}/oauth/jwks", timeout=10).json()
-    assert signing.verify(headers["gateway-signature"], body, jwks)["alg"] == "ES256"
+    verified = signing.verify(headers["gateway-signature"], body, jwks, recipient=ex.LEERPLICHT)
+    assert verified["alg"] == "ES256"
     pulled = [i for i in partners[ex.LEERPLICHT].inbox(limit=500)["items"] if i["id"] == message_id]
     assert pulled == [json.loads(body)]  # one shape, push or pull
     assert json.loads(body)["fsc_transaction_id"] == transaction_id
@@ -87,7 +89,7 @@ def test_a_changed_body_fails_verification_at_the_recipient(push):
     changed = body.replace(b'"vo"', b'"po"')
     assert changed != body
     with pytest.raises(Exception, match="bad_signature"):
-        signing.verify(signature, changed, jwks)
+        signing.verify(signature, changed, jwks, recipient=ex.LEERPLICHT)
     before = recipient.stats()["bad_signatures"]
     answer = requests.post(
         recipient.delivery_url, data=changed, timeout=10,
@@ -112,12 +114,73 @@ def test_pull_works_without_a_worker_and_the_worker_then_skips_it(push):
     assert acked.status_code == 200
 
 
-def test_a_rotated_signing_key_is_used_and_verifiable_at_once(push):
+def test_a_rotated_push_key_is_used_and_verifiable_at_once(push):
     server, recipient, partners = push
-    rotated = server.cli("keys", "rotate").stdout.split()[3]
+    rotated = server.cli("keys", "rotate", "--purpose", "push").stdout.split()[3]
+    assert rotated.startswith("push-")
     message_id = send(partners)
     server.cli("worker", "--once")
     assert message_id in recipient.stats()["ids"]
     signature = recipient.last_request(message_id)["headers"]["Gateway-Signature"]
     header = json.loads(base64.urlsafe_b64decode(signature.split(".")[0] + "=="))
     assert header["kid"] == rotated
+
+
+def pushed(server, recipient, partners) -> tuple[bytes, str, dict]:
+    """One message pushed by the worker: (body, Gateway-Signature, its protected header)."""
+    message_id = send(partners)
+    server.cli("worker", "--once")
+    raw = recipient.last_request(message_id)
+    signature = raw["headers"]["Gateway-Signature"]
+    header = json.loads(base64.urlsafe_b64decode(signature.split(".")[0] + "=="))
+    return base64.b64decode(raw["body"]), signature, header
+
+
+def test_a_push_is_signed_by_a_push_key_not_the_token_key(push):
+    """Issue 16: the push signature and access tokens had one key, so anything the token key
+    signed verified as a push and vice versa. Seen from outside: the push's kid must be none
+    of the kids access tokens are signed with, and a push kid verifies no token."""
+    server, recipient, partners = push
+    _, _, header = pushed(server, recipient, partners)
+    token_kid = json.loads(
+        base64.urlsafe_b64decode(partners[ex.SCHOOL].token().split(".")[0] + "==")
+    )["kid"]
+    assert header["kid"] != token_kid
+    assert header["kid"].startswith("push-")
+    published = {key["kid"]: key for key in requests.get(f"{server.url}/oauth/jwks").json()["keys"]}
+    assert published[header["kid"]]["use"] == "sig"
+    assert token_kid in published  # tokens still verify against the same JWKS
+
+
+def test_a_push_names_its_recipient_purpose_and_moment(push):
+    """Issue 16: the protected header carried only alg and kid, so a push captured by one
+    recipient verified at any other, at any later time."""
+    server, recipient, partners = push
+    body, signature, header = pushed(server, recipient, partners)
+    assert header["typ"] == "gateway-push+jws"
+    assert header["aud"] == ex.LEERPLICHT
+    assert set(header["crit"]) == {"aud", "iat"}
+    assert abs(header["iat"] - time.time()) < 120
+    jwks = requests.get(f"{server.url}/oauth/jwks", timeout=10).json()
+    assert signing.verify(signature, body, jwks, recipient=ex.LEERPLICHT)["aud"] == ex.LEERPLICHT
+    with pytest.raises(Exception, match="another recipient"):
+        signing.verify(signature, body, jwks, recipient=ex.GGD)
+    with pytest.raises(Exception, match="iat"):
+        signing.verify(signature, body, jwks, recipient=ex.LEERPLICHT, now=time.time() + 600)
+
+
+def test_a_push_for_another_organisation_is_refused_by_the_reference_recipient(push):
+    """A recipient started as the GGD (``--oin``) refuses a push made for the leerplicht
+    office, however well signed: 401 and counted as a bad signature."""
+    server, recipient, partners = push
+    body, signature, _ = pushed(server, recipient, partners)
+    other = dh.recipient(f"{server.url}/oauth/jwks", oin=ex.GGD)
+    try:
+        answer = requests.post(
+            other.delivery_url, data=body, timeout=10,
+            headers={"Content-Type": "application/json", "Gateway-Signature": signature},
+        )
+        assert answer.status_code == 401
+        assert other.stats()["bad_signatures"] == 1 and other.stats()["ids"] == []
+    finally:
+        other.stop()

@@ -26,6 +26,7 @@ from gateway.delivery.signing import DeliverySigner
 from gateway.delivery.worker import DeliveryPolicy, DeliveryWorker
 from gateway.exchange.models import Message
 from gateway.keys import KeyStore
+from gateway.oauth.metadata import public_jwks
 from tests import delivery_helpers as dh
 from tests import exchange_helpers as ex
 from tests.e2e.conftest import free_port
@@ -73,7 +74,7 @@ def counted(result: str) -> float:
 
 
 def jwks(keys) -> dict:
-    return {"keys": [key.public_jwk() for key in keys.signing_keys]}
+    return public_jwks(keys)
 
 
 def test_push_sends_the_signed_inbox_item(setup, recipient, keys):
@@ -101,10 +102,16 @@ def test_push_sends_the_signed_inbox_item(setup, recipient, keys):
     headers = {k.lower(): v for k, v in raw["headers"].items()}
     assert headers["content-type"] == "application/json"
     assert headers["fsc-transaction-id"] == message.fsc_transaction_id
-    header = signing.verify(headers["gateway-signature"], body, jwks(keys))
-    assert header == {"alg": "ES256", "kid": keys.current_signing_key.kid}
+    header = signing.verify(headers["gateway-signature"], body, jwks(keys), recipient=ex.LEERPLICHT)
+    assert {k: v for k, v in header.items() if k != "iat"} == {
+        "alg": "ES256", "kid": keys.push.current.kid, "typ": "gateway-push+jws",
+        "aud": ex.LEERPLICHT, "crit": ["aud", "iat"],
+    }
     with pytest.raises(BadSignatureError):
-        signing.verify(headers["gateway-signature"], body.replace(b"21a", b"21b"), jwks(keys))
+        signing.verify(
+            headers["gateway-signature"], body.replace(b"21a", b"21b"), jwks(keys),
+            recipient=ex.LEERPLICHT,
+        )
     assert message.status == "delivered" and message.attempts == 1
     assert counted("delivered") == before + 1
 

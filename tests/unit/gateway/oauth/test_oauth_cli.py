@@ -27,15 +27,21 @@ def run(sqlite_url, tmp_path, monkeypatch):
     return invoke
 
 
-def listed(run):
-    return json.loads(run("keys", "list", "--json").output)
+def listed(run, purpose: str = "token"):
+    return json.loads(run("keys", "list", "--json", "--purpose", purpose).output)
 
 
 def test_keys_init_rotate_list_retire(run, tmp_path):
-    assert "token signing key" in run("keys", "init").output
+    """Rotation and retirement of the token keys (``--purpose token``: since the keys were
+    split per purpose, ``keys list`` shows all three purposes and ``rotate`` rotates all)."""
+    initialised = run("keys", "init").output
+    assert all(
+        what in initialised
+        for what in ("token signing key", "push signing key", "consent receipt signing key")
+    )
     first = listed(run)
     assert [k["status"] for k in first] == ["current"]
-    rotated = run("keys", "rotate")
+    rotated = run("keys", "rotate", "--purpose", "token")
     assert rotated.exit_code == 0 and first[0]["kid"] in rotated.output
     keys = listed(run)
     assert [k["status"] for k in keys] == ["active", "current"]
@@ -46,6 +52,39 @@ def test_keys_init_rotate_list_retire(run, tmp_path):
     assert [k["status"] for k in listed(run)] == ["current", "retired"]
     store = KeyStore(tmp_path / "keys", allow_generate=False)
     assert [k.kid for k in store.signing_keys] == [keys[1]["kid"]]
+
+
+def test_keys_rotate_per_purpose(run, tmp_path):
+    """Each purpose has its own keys and kid prefix; rotating one leaves the others alone,
+    and a plain ``keys rotate`` rotates every purpose."""
+    run("keys", "init")
+    before = {purpose: listed(run, purpose) for purpose in ("token", "push", "receipt")}
+    for purpose, rows in before.items():
+        assert [row["purpose"] for row in rows] == [purpose]
+        assert rows[0]["kid"].startswith(f"{purpose}-")
+    assert run("keys", "rotate", "--purpose", "push").exit_code == 0
+    assert [k["status"] for k in listed(run, "push")] == ["active", "current"]
+    assert listed(run, "token") == before["token"]
+    assert listed(run, "receipt") == before["receipt"]
+    everything = run("keys", "rotate")
+    assert everything.exit_code == 0 and everything.output.count("new signing key") == 3
+    assert [len(listed(run, p)) for p in ("token", "push", "receipt")] == [2, 3, 2]
+    kids = {row["kid"] for row in listed(run, "all")}
+    assert len(kids) == 7
+    store = KeyStore(tmp_path / "keys", allow_generate=False)
+    assert store.push.current.kid.startswith("push-")
+    assert store.signing_key(store.push.current.kid) is None  # a push key verifies no token
+
+
+def test_keys_in_the_wrong_folder_are_refused(run, tmp_path):
+    """A push key copied into the token folder would let push signatures pass as tokens:
+    the key store refuses to start with it."""
+    run("keys", "init")
+    keys = tmp_path / "keys"
+    push_pem = next((keys / "push").glob("*.pem"))
+    (keys / "signing" / push_pem.name).write_bytes(push_pem.read_bytes())
+    with pytest.raises(Exception, match="not a token key"):
+        KeyStore(keys, allow_generate=False)
 
 
 def test_certs_init_ca_and_issue(run, tmp_path):

@@ -40,7 +40,9 @@ def test_jwks_publishes_every_active_key_once_and_no_private_parts(directory):
     store.add_signing_key()
     jwks = public_jwks(store)
     kids = [key["kid"] for key in jwks["keys"]]
-    assert len(kids) == 2 and len(set(kids)) == 2
+    # two token keys, then the push and the receipt key (one key per purpose, issue 16)
+    assert len(kids) == 4 and len(set(kids)) == 4
+    assert [kid.split("-")[0] for kid in kids] == ["token", "token", "push", "receipt"]
     for key in jwks["keys"]:
         assert set(key) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
         assert key["alg"] == "ES256" and key["use"] == "sig"
