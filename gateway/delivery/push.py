@@ -6,6 +6,10 @@ the gateway's client certificate when one is configured (mTLS), and follows no r
 names the error by status code or exception class only, so nothing of the body or the
 recipient's answer reaches the database or the logs. Server certificates are checked against
 the system trust store, or ``REQUESTS_CA_BUNDLE`` when set.
+
+In production the worker hands over a :class:`~gateway.delivery.address.Destination`: the
+connection goes to that checked address, never to a second resolution of the name, while TLS
+SNI, certificate verification and ``Host`` use the host name (:class:`_PinnedAdapter`).
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from ..version import API_VERSION
+from .address import Destination
 
 MAX_ANSWER_BYTES = 64 * 1024
+MAX_PINNED_SESSIONS = 64  # per thread; beyond it the oldest host's connections are closed
 USER_AGENT = f"thuiszitterspact-gateway/{API_VERSION}"
 
 
@@ -46,6 +54,7 @@ class Pusher:
         else:
             self.cert = (str(client_cert), str(client_key))
         self._local = threading.local()
+        self._pinned_local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
 
@@ -60,14 +69,48 @@ class Pusher:
                 self._sessions.append(session)
         return session
 
-    def push(self, url: str, body: bytes, signature: str, transaction_id: str) -> PushOutcome:
+    def _pinned_session(self, host: str) -> requests.Session:
+        """A thread's session for ``host``: its pools connect to IP addresses but present
+        ``host`` as SNI and check the certificate against it."""
+        sessions = getattr(self._pinned_local, "sessions", None)
+        if sessions is None:
+            sessions = self._pinned_local.sessions = {}
+        session = sessions.get(host)
+        if session is None:
+            if len(sessions) >= MAX_PINNED_SESSIONS:
+                oldest = next(iter(sessions))
+                sessions.pop(oldest).close()
+            session = requests.Session()
+            session.cert = self.cert
+            session.headers["User-Agent"] = USER_AGENT
+            session.mount("https://", _PinnedAdapter(host))
+            session.mount("http://", HTTPAdapter())
+            sessions[host] = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def push(
+        self,
+        url: str,
+        body: bytes,
+        signature: str,
+        transaction_id: str,
+        destination: Destination | None = None,
+    ) -> PushOutcome:
+        """POST ``body``; with ``destination``, to its checked address and nowhere else."""
         headers = {
             "Content-Type": "application/json",
             "Gateway-Signature": signature,
             "Fsc-Transaction-Id": transaction_id,
         }
+        session = self._session()
+        if destination is not None:
+            url, host_header = _pinned_url(url, destination)
+            headers["Host"] = host_header
+            session = self._pinned_session(destination.host)
         try:
-            response = self._session().post(
+            response = session.post(
                 url,
                 data=body,
                 headers=headers,
@@ -105,3 +148,29 @@ def _drain(response: requests.Response) -> None:
         read += len(chunk)
         if read > MAX_ANSWER_BYTES:
             break
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connections to an address, speaking TLS to ``host``: urllib3 uses ``server_hostname``
+    for SNI and for matching the certificate, so connecting by IP loses no verification."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__()
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        pool_kwargs["server_hostname"] = self.host
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+
+def _pinned_url(url: str, destination: Destination) -> tuple[str, str]:
+    """``url`` with its host replaced by the checked address, and the ``Host`` header."""
+    parts = urlsplit(url)
+    address = destination.address
+    literal = f"[{address}]" if ":" in address else address
+    default = 443 if parts.scheme == "https" else 80
+    port = "" if destination.port == default else f":{destination.port}"
+    host = f"[{destination.host}]" if ":" in destination.host else destination.host
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{literal}{port}" if userinfo else f"{literal}{port}"
+    return urlunsplit(parts._replace(netloc=netloc)), f"{host}{port}"

@@ -31,7 +31,7 @@ from ..clock import Clock, aware, system_clock
 from ..config import Settings
 from ..exchange.sealing import MessageSealer
 from ..registry import rules
-from . import item
+from . import address, item
 from .backoff import retry_delay
 from .outbox import Claim, Outbox, Outcome
 from .push import Pusher, PushOutcome
@@ -73,6 +73,10 @@ class DeliveryWorker:
     heartbeat = None
     """Called at the top of every turn of :meth:`run` (``gateway worker --heartbeat-file``):
     the liveness probe fails when a turn stops coming round, i.e. the worker is stuck."""
+
+    resolver = None
+    """How host names are resolved for the production address check: None is
+    ``socket.getaddrinfo`` (looked up at each call)."""
 
     def __init__(
         self,
@@ -178,6 +182,12 @@ class DeliveryWorker:
         problem = rules.delivery_url_problem(claim.delivery_url, production=self.policy.production)
         if problem:
             return PushOutcome(False, "delivery_url refused")
+        destination = None
+        if self.policy.production:
+            try:  # resolved once, checked, and connected to as checked (no DNS rebinding)
+                destination = address.pin(claim.delivery_url, self.resolver)
+            except address.AddressRefused as exc:
+                return PushOutcome(False, exc.reason)
         if claim.ciphertext is None:
             return PushOutcome(False, "payload erased")
         try:
@@ -186,7 +196,9 @@ class DeliveryWorker:
             return PushOutcome(False, f"payload unreadable ({type(exc).__name__})")
         body = item.encode(item.inbox_item(claim, claim.sender, content))
         signature = self.signer.sign(body, claim.recipient_oin)
-        return self.pusher.push(claim.delivery_url, body, signature, claim.fsc_transaction_id)
+        return self.pusher.push(
+            claim.delivery_url, body, signature, claim.fsc_transaction_id, destination
+        )
 
     # the loop ----------------------------------------------------------------------------
     def run(self, batch: int = 8, poll: float = 1.0, once: bool = False) -> None:

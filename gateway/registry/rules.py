@@ -6,7 +6,9 @@ Kept as plain functions returning messages so that each caller can attach its ow
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from urllib.parse import urlsplit
 
 ORGANISATION_TYPES = ("school", "swv", "ggd", "wij", "leerplicht", "operator")
@@ -49,19 +51,60 @@ def thumbprint_problem(value: object) -> str | None:
 
 
 def delivery_url_problem(value: object, *, production: bool) -> str | None:
-    """https always; plain http only to this machine, and only in development."""
+    """https always; plain http only to this machine, and only in development.
+
+    In production the gateway must not be turned into a way into its own network (server-side
+    request forgery): the URL is https on port 443, and a host given as an IP literal must be
+    a public (``is_global``) address, never a private, loopback, link-local (cloud metadata at
+    169.254.169.254), shared or reserved one. A host name is checked again where it matters, at
+    delivery time, on the address it resolves to (:mod:`gateway.delivery.address`).
+    """
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 2000:
         return "must be a URL"
     parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
-        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return "must be a URL (its port is not a number from 0 to 65535)"
     if parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS and not production:
         return None
-    if production:
-        return "must be an https URL in production"
-    return "must be an https URL (http is allowed only to 127.0.0.1 in development)"
+    if parts.scheme != "https" or not parts.hostname:
+        if production:
+            return "must be an https URL in production"
+        return "must be an https URL (http is allowed only to 127.0.0.1 in development)"
+    if not production:
+        return None
+    if port not in (None, 443):
+        return "must use port 443 in production (no other port)"
+    address = ip_literal(parts.hostname)
+    if address is not None and not is_public_address(address):
+        return (
+            "must name a public address in production: "
+            f"{parts.hostname} is private, loopback, link-local or otherwise not global"
+        )
+    return None
+
+
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a URL's host denotes literally, also in the legacy IPv4 forms that
+    resolvers accept (``2130706433``, ``0x7f.1``, ``127.1``); None for a host name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally routable (``is_global``), judging an IPv4-mapped IPv6 address by its IPv4."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
 
 
 def scope_problems(scopes: object, organisation_type: str) -> list[tuple[int | None, str]]:
