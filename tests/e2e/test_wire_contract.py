@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from gateway import gunicorn_conf
 from tests import exchange_helpers as ex
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import register_partners
@@ -247,6 +248,24 @@ def test_oversized_body_gets_its_413_problem_and_connection_close(server, school
     assert response.headers.get("Connection", "").lower() == "close"
 
 
+@pytest.mark.parametrize("path", ["/oauth/token", "/saml/acs"])
+def test_oversized_form_to_an_anonymous_endpoint_gets_413(server, path):
+    """The same bound for the form-encoded endpoints anyone may call (werkzeug refuses the
+    form; the answer must still arrive, and the connection close)."""
+    form = b"grant_type=client_credentials&pad=" + b"a" * (LIMIT + 1024)
+    response = requests.post(f"{server.url}{path}", data=form, timeout=30,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413, (response.status_code, response.text[:300])
+    assert response.headers.get("Connection", "").lower() == "close"
+
+
+def test_unauthenticated_oversized_body_gets_its_401(server):
+    """The token is checked first (API.md section 4): a stranger's 300 KiB body gets 401."""
+    response = requests.post(exchanges_url(server), data=oversized_json(), timeout=30,
+                             headers={"Content-Type": "application/json"})
+    assert_problem(response, 401, "missing_token")
+
+
 @pytest.mark.parametrize("size", [LIMIT + 1, 4 * LIMIT])
 def test_oversized_body_413_with_requests_session_then_next_request_works(server, school, size):
     session = requests.Session()
@@ -379,7 +398,7 @@ def test_token_is_checked_before_the_transaction_id(server):
     assert_problem(response, 401, "missing_token")
 
 
-KEEPALIVE = 5  # gateway/gunicorn_conf.py
+KEEPALIVE = gunicorn_conf.keepalive  # seconds an idle connection is kept
 
 
 def test_every_request_on_reused_connections_gets_an_answer(server):

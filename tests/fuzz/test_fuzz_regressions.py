@@ -8,6 +8,7 @@ were strict xfails while the bugs were open; the owning areas have fixed them si
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 
@@ -32,6 +33,25 @@ def test_deeply_nested_assertion_header_is_refused():
 def test_number_that_overflows_to_infinity_is_invalid_json(body):
     with pytest.raises(InvalidJsonError):
         loads(body)
+
+
+# strictjson-quadratic-regex (issue 16): found by the strictjson_time target against the parser
+# of f716d0b (crash file ``{\"fy``, pumped); fixed in gateway/strictjson.py. A 256 KiB body of
+# this shape took minutes of one worker's GIL; linear, it takes milliseconds.
+LIMIT = 256 * 1024
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(b'{"a": "' + b'\\"' * ((LIMIT - 7) // 2), id="unterminated-escaped-quotes"),
+    pytest.param(b'{\\"fy' * (LIMIT // 5), id="pumped-crash-file"),
+    pytest.param(b'\\"' * (LIMIT // 2), id="escaped-quotes-outside-a-string"),
+])
+def test_unterminated_escaped_quotes_are_refused_in_linear_time(body):
+    assert len(body) <= LIMIT
+    started = time.perf_counter()
+    with pytest.raises(InvalidJsonError):
+        loads(body)
+    assert time.perf_counter() - started < 0.5
 
 
 CLIENT = """organisations:
