@@ -11,7 +11,10 @@ threads = int(os.environ.get("GATEWAY_THREADS", "4"))
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20
-keepalive = 5
+# Seconds an idle kept-alive connection stays open. A proxy in front must close its idle upstream
+# connections *before* this (its idle timeout shorter), or it may send a request on a connection
+# gunicorn is closing at that moment. tests/e2e/test_wire_contract.py pauses around this value.
+keepalive = int(os.environ.get("GATEWAY_KEEPALIVE", "5"))
 accesslog = None
 errorlog = "-"
 limit_request_line = 8190
