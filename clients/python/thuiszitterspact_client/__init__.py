@@ -2,7 +2,8 @@
 
 ``GatewayClient`` talks to the API (tokens, exchanges, inbox, consents, signals); the
 functions of :mod:`thuiszitterspact_client.pep` do the partner's side of polymorphic mode
-locally, so the BSN never leaves the partner's system. See README.md.
+locally, so the BSN never leaves the partner's system; :func:`verify_push` checks a push
+delivery's ``Gateway-Signature``. See README.md.
 """
 
 from thuiszitterspact_client.bsn import bsn_element, check_bsn, is_valid_bsn
@@ -24,6 +25,7 @@ from thuiszitterspact_client.pep import (
     polymorphic_subject,
     reply_subject,
 )
+from thuiszitterspact_client.push import PushSignatureError, verify_push
 
 __version__ = "0.1.0"
 
@@ -36,6 +38,7 @@ __all__ = [
     "KeyShareError",
     "PepError",
     "PublicKeys",
+    "PushSignatureError",
     "ThuiszitterspactError",
     "WrongKeyError",
     "bsn_element",
@@ -46,4 +49,5 @@ __all__ = [
     "open_key_share",
     "polymorphic_subject",
     "reply_subject",
+    "verify_push",
 ]
