@@ -100,6 +100,70 @@ class ThrowawayPostgres:
             self.stop("immediate")
         shutil.rmtree(self.directory, ignore_errors=True)
 
+    def configure(self, settings: str) -> None:
+        """Append ``settings`` to postgresql.conf (the last line for a name wins)."""
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write("\n" + settings + "\n")
+
+    def query(self, sql: str) -> str:
+        """``psql -Atc sql`` over this cluster's socket, as ``postgres``; its output."""
+        return self._as_postgres(
+            str(PG_BIN / "psql"), "-h", str(self.directory), "-p", str(self.port),
+            "-U", "postgres", "-d", "postgres", "-Atc", sql,
+        ).stdout.strip()
+
+    def kill9(self) -> list[int]:
+        """The machine is lost: SIGKILL to the postmaster and every process it started (no
+        shutdown checkpoint, no goodbye to clients or to the standby). Returns the pids."""
+        import signal
+
+        master = int((self.data / "postmaster.pid").read_text().split()[0])
+        victims = [master, *gunicorn_workers(master)]  # children of the postmaster
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return victims
+
+
+class StandbyPostgres(ThrowawayPostgres):
+    """A streaming standby of ``primary`` (``pg_basebackup`` in a temporary directory, its own
+    free port), named ``name`` towards the primary (``application_name``, what the primary's
+    ``synchronous_standby_names`` lists). ``promote()`` makes it the primary.
+
+    It is configured with ``synchronous_standby_names = ''``: once promoted it has no standby
+    of its own, and a primary that waits for one that does not exist never commits again.
+    """
+
+    def __init__(self, primary: ThrowawayPostgres, name: str = "standby") -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="gw-drill-pg-standby-"))
+        self.data = self.directory / "data"
+        self.port = free_port()
+        self.name = name
+        os.chmod(self.directory, 0o700)
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.directory, user.pw_uid, user.pw_gid)
+        self._as_postgres(
+            str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+            "-U", "postgres", "-D", str(self.data), "-X", "stream", "-c", "fast", "--no-sync",
+        )
+        self._as_postgres("touch", str(self.data / "standby.signal"))
+        self.configure(
+            f"port = {self.port}\nunix_socket_directories = '{self.directory}'\n"
+            "synchronous_standby_names = ''\nhot_standby = on\n"
+            f"primary_conninfo = 'host=127.0.0.1 port={primary.port} user=postgres "
+            f"application_name={name}'\nwal_receiver_status_interval = 1s\n"
+        )
+
+    def promote(self) -> None:
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60",
+                          "promote")
+
+    def in_recovery(self) -> bool:
+        return self.query("SELECT pg_is_in_recovery()") == "t"
+
 
 # traffic ------------------------------------------------------------------------------------
 def absence_body(today: date | None = None) -> dict:

@@ -2,23 +2,53 @@
 
 SQLite is the laptop default and runs in WAL mode so that the gateway process and a worker can
 read while one writes; PostgreSQL (psycopg 3) is production. ``pool_pre_ping`` lets a process
-recover without restart after the database went away.
+recover without restart after the database went away: a pooled connection to a server that
+died is discarded on checkout, and a new one is opened. With a multi-host URL (primary and
+standby, ``target_session_attrs=read-write``, see :func:`multi_host_url`) that new connection
+goes to whichever server is the primary now, so a failover needs no restart either
+(docs/drills.md, "Failover").
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+_MULTI_HOST = re.compile(r"^(?P<scheme>[^:/]+://)(?P<user>[^@/]*@)?(?P<hosts>[^/?@]*,[^/?@]*)"
+                         r"(?P<rest>[/?].*)?$")
+
+
+def multi_host_url(url: str) -> str:
+    """``postgresql://u@h1:p1,h2:p2/db?target_session_attrs=read-write`` (libpq's multi-host
+    form, what an operator copies from the PostgreSQL documentation) rewritten as
+    ``postgresql://u@/db?host=h1:p1&host=h2:p2&...``, the form SQLAlchemy parses (it rejects
+    a comma in the host part) and hands to psycopg as libpq's host and port lists.
+
+    With ``target_session_attrs=read-write`` psycopg tries the hosts in turn and keeps the one
+    that accepts writes, so after a failover (the standby promoted) new connections find the
+    new primary without a configuration change. Other URLs are returned unchanged.
+    """
+    match = _MULTI_HOST.match(url)
+    if match is None:
+        return url
+    rest = match["rest"] or "/"
+    path, _, query = rest.partition("?")
+    hosts = "&".join(f"host={quote(host.strip(), safe=':[]')}"
+                     for host in match["hosts"].split(",") if host.strip())
+    query = f"{hosts}&{query}" if query else hosts
+    return f"{match['scheme']}{match['user'] or ''}{path or '/'}?{query}"
+
 
 def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+    return make_url(multi_host_url(url)).get_backend_name() == "sqlite"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -48,7 +78,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url,
+        multi_host_url(url),
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=10,
