@@ -87,7 +87,36 @@ def build_spec(base_url: str) -> dict:
         source(spec)
     document = spec.to_dict()
     _document_rate_limits(document)
+    _document_transaction_ids(document)
     return document
+
+
+TRANSACTION_ID = {
+    "name": "Fsc-Transaction-Id",
+    "in": "header",
+    "required": False,
+    "description": "FSC transaction id (a UUID); made by the gateway (UUIDv7) when absent and "
+    "returned in the answer's header.",
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+
+def _document_transaction_ids(document: dict) -> None:
+    """Every ``/api/v1`` operation takes ``Fsc-Transaction-Id`` and answers 400
+    ``invalid_parameter`` for one that is not a UUID (API.md section 1); the areas that say
+    more keep their own. The OAuth endpoints keep the shape of their RFCs."""
+    for path, item in document.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == TRANSACTION_ID["name"] for p in parameters):
+                parameters.append(dict(TRANSACTION_ID))
+            operation.setdefault("responses", {}).setdefault(
+                "400", problem_response("invalid_parameter (e.g. Fsc-Transaction-Id not a UUID)")
+            )
 
 
 def _document_rate_limits(document: dict) -> None:
