@@ -8,8 +8,11 @@ SYSTEM_PACKAGES := xmlsec1 chromium prometheus
 # libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255)
 SYSTEM_LIBRARIES := libsodium23
 BENCH_SIZE ?= full
+# `make drill`: the reliability drills (docs/drills.md) on their own. `make test` runs them at
+# the small size; DRILL_SIZE=large puts more load on the failover drill for longer.
+DRILL_SIZE ?= small
 
-.PHONY: install system-deps run test lint bench clean
+.PHONY: install system-deps run test lint bench drill clean
 
 install: system-deps $(STAMP)
 
@@ -50,6 +53,10 @@ lint: install
 bench: install
 	@if [ "$(BENCH_SIZE)" = tiny ]; then $(BIN)/python bench/run_all.py --tiny; \
 	else $(BIN)/python bench/run_all.py; fi
+
+drill: install
+	@if [ "$(DRILL_SIZE)" = large ]; then export GATEWAY_DRILL_THREADS=8 GATEWAY_DRILL_SECONDS=20; fi; \
+	$(BIN)/python -m pytest tests/reliability -k drill -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) instance/gateway.db* .pytest_cache

@@ -112,6 +112,19 @@ class ThrowawayPostgres:
             "-U", "postgres", "-d", "postgres", "-Atc", sql,
         ).stdout.strip()
 
+    def process(self, kind: str) -> int:
+        """The pid of this cluster's ``postgres: <kind>`` process (``walsender``,
+        ``walreceiver`` ...): a drill stops one (SIGSTOP) to stall replication."""
+        master = int((self.data / "postmaster.pid").read_text().split()[0])
+        for pid in gunicorn_workers(master):  # children of the postmaster
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if kind.encode() in command:
+                return pid
+        raise AssertionError(f"no {kind} process in the cluster on port {self.port}")
+
     def kill9(self) -> list[int]:
         """The machine is lost: SIGKILL to the postmaster and every process it started (no
         shutdown checkpoint, no goodbye to clients or to the standby). Returns the pids."""
@@ -163,6 +176,7 @@ class StandbyPostgres(ThrowawayPostgres):
 
     def in_recovery(self) -> bool:
         return self.query("SELECT pg_is_in_recovery()") == "t"
+
 
 
 # traffic ------------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -41,7 +43,9 @@ pytestmark = pytest.mark.skipif(not dh.postgres_available(), reason="needs Postg
 # ``make drill`` raises these (DRILL_SIZE); ``make test`` runs the small size
 LOAD_THREADS = int(os.environ.get("GATEWAY_DRILL_THREADS", "4"))
 SECONDS_BEFORE = float(os.environ.get("GATEWAY_DRILL_SECONDS", "3"))
+FROZEN_SECONDS = float(os.environ.get("GATEWAY_DRILL_FROZEN_SECONDS", "1.5"))
 SWITCH_SECONDS = 2  # the primary is gone, the standby not yet promoted
+SYNCHRONOUS_COMMIT = os.environ.get("GATEWAY_DRILL_SYNCHRONOUS_COMMIT", "on")  # see docs
 WORKER_ENV = {"GATEWAY_DELIVERY_BACKOFF_SECONDS": "1", "GATEWAY_DELIVERY_TIMEOUT_SECONDS": "2"}
 
 
@@ -51,7 +55,8 @@ def cluster():
     standby = None
     try:
         primary.configure(
-            "synchronous_commit = on\nsynchronous_standby_names = 'FIRST 1 (standby)'\n"
+            f"synchronous_commit = {SYNCHRONOUS_COMMIT}\n"
+            "synchronous_standby_names = 'FIRST 1 (standby)'\n"
             "wal_sender_timeout = 5s\n"
         )
         primary.start()
@@ -109,9 +114,27 @@ def _token(server, partner) -> str:
     return response.json()["access_token"]
 
 
+def _retry(via, body, refused) -> dict[str, str]:
+    """Each refused request sent again with its own key (round robin over the replicas):
+    key -> the id of the 202 that answers it."""
+
+    def again(numbered) -> tuple[str, str]:
+        number, answer = numbered
+        partner = via[number % len(via)]
+        response = requests.post(
+            f"{partner.base_url}/api/v1/exchanges", json=body, timeout=15,
+            headers={**partner.headers(), "Idempotency-Key": answer.key},
+        )
+        assert response.status_code == 202, response.text
+        return answer.key, response.json()["id"]
+
+    with ThreadPoolExecutor(4) as pool:
+        return dict(pool.map(again, enumerate(refused)))
+
+
 def test_primary_lost_standby_promoted_under_load(replicas, tmp_path):
     primary, standby, url, (first, second) = replicas
-    assert primary.query("SHOW synchronous_commit") == "on"
+    assert primary.query("SHOW synchronous_commit") == SYNCHRONOUS_COMMIT
     recipient = delivery.recipient(f"{first.url}/oauth/jwks")
     workers = []
     load = None
@@ -130,6 +153,11 @@ def test_primary_lost_standby_promoted_under_load(replicas, tmp_path):
         dh.wait_until(lambda: load.count() >= 20, 30, what="traffic before the failover")
         time.sleep(SECONDS_BEFORE)
 
+        # the worst moment: replication stalls (the primary's WAL sender stopped, as when the
+        # link to the standby hangs), so the standby falls behind; then the primary is gone
+        os.kill(primary.process("walsender"), signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        time.sleep(FROZEN_SECONDS)
         primary.kill9()
         lost_at = time.monotonic()
         ready = []
@@ -162,6 +190,14 @@ def test_primary_lost_standby_promoted_under_load(replicas, tmp_path):
         load = None
 
         accepted = dh.accepted_ids(answers) + direct
+        # what a partner does with a 503: the same request again, same Idempotency-Key. A
+        # request whose commit reached the standby before the primary died (its answer lost
+        # with the connection) gets the stored answer, the others are stored now: either way
+        # one message per key
+        retried = _retry(via, body, [a for a in answers if a.status == 503])
+        # the first thing to know: no exchange answered 202 is missing on the new primary
+        lost = set(accepted) - dh.message_ids(url)
+        assert not lost, f"{len(lost)} of {len(accepted)} exchanges answered 202 are lost"
         dh.wait_until(
             lambda: set(accepted) <= set(recipient.stats()["ids"])
             and all(row["status"] == "delivered"
@@ -191,13 +227,20 @@ def test_primary_lost_standby_promoted_under_load(replicas, tmp_path):
         assert int(answer.headers["Retry-After"]) > 0
         assert answer.body["status"] == 503 and answer.body["code"] == "service_unavailable"
     assert ready and {r.status_code for r in ready} == {503}
+    # while the standby could not acknowledge, no exchange was acknowledged either
+    frozen = [a for a in answers if frozen_at + 0.5 < a.sent and a.at < lost_at]
+    assert not [a for a in frozen if a.status == 202], dh.summary(frozen)
     assert sum(1 for a in answers if a.status == 202 and a.sent > promoted_at) > 0
     assert sum(1 for a in answers if a.status == 202 and a.at < lost_at) > 0
 
-    # no 202 lost: every accepted exchange is on the promoted standby with its audit event
+    # no 202 lost: every accepted exchange is on the promoted standby with its audit event;
+    # with the retries of the 503s, exactly one stored message per Idempotency-Key
     assert len(set(accepted)) == len(accepted)
-    dh.assert_nothing_half_written(url, accepted)
+    assert len(set(retried.values())) == len(retried)
+    assert set(accepted).isdisjoint(retried.values())
+    dh.assert_nothing_half_written(url, accepted + list(retried.values()))
     stored = dh.message_ids(url)
+    assert stored == set(accepted) | set(retried.values())
     # delivered at least once; a repeat (a push whose "delivered" died with the primary) comes
     # again under the same id, so the recipient knows it
     assert set(stats["ids"]) == stored
