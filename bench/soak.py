@@ -253,6 +253,7 @@ def soak(args) -> int:
             "GATEWAY_RATE_LIMIT_CLIENT": "1000000/second",
             "GATEWAY_RATE_LIMIT_ORGANISATION": "1000000/second",
             "GATEWAY_RATE_LIMIT_SIGNALS": "1000000/second",
+            "GATEWAY_RATE_LIMIT_ADDRESS": "1000000/second",
         })
         recipient = dh.recipient(f"{server.url}/oauth/jwks")
         partners = dh.register_push_partners(server, instance, recipient.delivery_url)
@@ -507,6 +508,7 @@ def compare_gunicorn(args) -> int:
             "GATEWAY_RATE_LIMIT_CLIENT": "1000000/second",
             "GATEWAY_RATE_LIMIT_ORGANISATION": "1000000/second",
             "GATEWAY_RATE_LIMIT_SIGNALS": "1000000/second",
+            "GATEWAY_RATE_LIMIT_ADDRESS": "1000000/second",
         })
         school = register_partners(server, instance)[ex.SCHOOL]
         stop_server(server.process)

@@ -35,6 +35,7 @@ def _env(extra: dict, instance: Path) -> dict:
         "GATEWAY_RATE_LIMIT_CLIENT": "1000000/second",
         "GATEWAY_RATE_LIMIT_ORGANISATION": "1000000/second",
         "GATEWAY_RATE_LIMIT_SIGNALS": "1000000/second",
+        "GATEWAY_RATE_LIMIT_ADDRESS": "1000000/second",
         **extra,
     }
     env["PROMETHEUS_MULTIPROC_DIR"] = str(instance / f"metrics-{uuid.uuid4().hex[:6]}")

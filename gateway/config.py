@@ -129,6 +129,7 @@ class Settings:
     rate_limit_client: str = "100/second;3000/minute"
     rate_limit_organisation: str = "200/second;6000/minute"
     rate_limit_signals: str = "30/hour;200/day"
+    rate_limit_address: str = "20/second;600/minute"
     """Signal writes (open and close) per organisation: a bulk probe of who is involved with
     which child is slow (API.md section 13 rule 5)."""
 
@@ -183,6 +184,9 @@ class Settings:
                 environ, "GATEWAY_RATE_LIMIT_ORGANISATION", "200/second;6000/minute"
             ),
             rate_limit_signals=_limit(environ, "GATEWAY_RATE_LIMIT_SIGNALS", "30/hour;200/day"),
+            rate_limit_address=_limit(
+                environ, "GATEWAY_RATE_LIMIT_ADDRESS", "20/second;600/minute"
+            ),
         )
 
 

@@ -61,6 +61,37 @@ per_organisation_signals = limiter.shared_limit(
 )
 
 
+def _address_limit() -> str:
+    return current_app.extensions["gateway"].settings.rate_limit_address
+
+
+def address_key() -> str:
+    """The client's address: the peer, or behind the trusted TLS terminator the address it
+    appended to ``X-Forwarded-For`` (the last entry: the ones before it are the client's own
+    words). Anyone else's ``X-Forwarded-For`` is ignored."""
+    from .oauth.certificates import from_trusted_proxy
+
+    peer = request.remote_addr or "unknown"
+    settings = current_app.extensions["gateway"].settings
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and from_trusted_proxy(peer, settings):
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return f"addr:{last[:64]}"
+    return f"addr:{peer}"
+
+
+# Endpoints reached before anyone proved who they are (the OAuth endpoints, /login,
+# /saml/acs) are limited per client address, so a flood from one place cannot take the
+# verification work (signatures, XML) from everyone else (issue 16).
+per_address = limiter.shared_limit(_address_limit, scope="address", key_func=address_key)
+
+
+def address_rate_limited(view):
+    """The per-address limit, for views that run before (or without) authentication."""
+    return per_address(view)
+
+
 def signal_rate_limited(view):
     """The general limits and the signal allowance; below ``@require_scope`` as well."""
     return per_organisation_signals(rate_limited(view))

@@ -30,6 +30,7 @@ from gateway import create_app
 from gateway.config import Settings
 from gateway.registry.service import ClientCredentials, OrganisationRegistry
 from gateway.storage.database import Database
+from tests.limits import FLOOD_LIMIT
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -211,7 +212,8 @@ class World:
     """
 
     def __init__(self, database_url: str, keys_dir: Path, setup=None, **settings_changes):
-        self.settings = Settings(database_url=database_url, keys_dir=keys_dir, **settings_changes)
+        self.settings = Settings(database_url=database_url, keys_dir=keys_dir,
+                                 **({"rate_limit_address": FLOOD_LIMIT} | settings_changes))
         self.issuer = self.settings.issuer
         self.token_url = f"{self.issuer}/oauth/token"
         self.db = Database(database_url)

@@ -30,6 +30,7 @@ from saml2.sigver import pre_signature_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from gateway.saml.credentials import self_signed
+from tests.limits import FLOOD_LIMIT
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -339,6 +340,7 @@ def gateway_app(folder: Path, keys_dir: Path, metadata: str | None = None, **set
     url = migrated_sqlite(folder)
     production = settings.get("env") == "production"
     apply_file(url, bootstrap_file(folder, metadata), production=production)
-    app = create_app(Settings(database_url=url, keys_dir=keys_dir, **settings))
+    app = create_app(Settings(database_url=url, keys_dir=keys_dir,
+                                  **({"rate_limit_address": FLOOD_LIMIT} | settings)))
     app.config["TESTING"] = True
     return app

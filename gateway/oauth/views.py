@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..ratelimit import rate_limited
+from ..ratelimit import address_rate_limited, rate_limited
 from .metadata import public_jwks, server_metadata
 from .protect import current_caller, require_scope
 from .services import oauth
@@ -13,18 +13,21 @@ bp = Blueprint("oauth", __name__)
 
 
 @bp.post("/oauth/token")
+@address_rate_limited
 def token():
     """RFC 6749 section 4.4: client credentials."""
     return oauth().server.respond("token")
 
 
 @bp.post("/oauth/introspect")
+@address_rate_limited
 def introspect():
     """RFC 7662."""
     return oauth().server.respond("introspect")
 
 
 @bp.post("/oauth/revoke")
+@address_rate_limited
 def revoke():
     """RFC 7009."""
     return oauth().server.respond("revoke")

@@ -9,6 +9,7 @@ from pseudonymise.pep.elgamal import encode_base64
 from ..audit.actors import Actor
 from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..ratelimit import rate_limited
 from .subjects import PolymorphicSubjects
 
 bp = Blueprint("pep", __name__)
@@ -53,6 +54,7 @@ def _refused_share(caller, code: str) -> None:
 
 @bp.get("/api/v1/pep/key-share")
 @require_scope(on_refused=_refused_share)
+@rate_limited
 def key_share():
     """The caller's key share, sealed to its own registered key: the gateway stores and
     serves it but cannot open it. Every fetch is an audit event."""

@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from .. import metrics
 from ..audit.log import AuditEvent
 from ..config import ConfigurationError
+from ..ratelimit import address_rate_limited
 from ..web import errors as web_errors
 from ..web.auth import (
     check_csrf,
@@ -61,6 +62,7 @@ def metadata():
 
 
 @bp.get("/login")
+@address_rate_limited
 def login():
     next_path = safe_path(request.args.get("next"))
     if current_user() is not None:
@@ -81,6 +83,7 @@ def _settings():
 
 
 @bp.post("/saml/acs")
+@address_rate_limited
 def acs():
     services = web()
     try:

@@ -23,6 +23,7 @@ TITLES = {
     404: "Pagina niet gevonden",
     405: "Methode niet toegestaan",
     413: "Verzoek te groot",
+    429: "Te veel verzoeken",
     503: "Niet beschikbaar",
 }
 MESSAGES = {
@@ -31,6 +32,7 @@ MESSAGES = {
     404: "Deze pagina bestaat niet.",
     405: "Deze pagina kan zo niet worden gebruikt.",
     413: "Het verzoek is te groot.",
+    429: "Er kwamen te veel verzoeken van dit adres. Wacht even en probeer het dan opnieuw.",
 }
 
 

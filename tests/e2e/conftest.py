@@ -67,6 +67,7 @@ def start_server(instance: Path, keys_dir: Path, extra_env: dict | None = None) 
         "GATEWAY_RATE_LIMIT_CLIENT": "100000/second",
         "GATEWAY_RATE_LIMIT_ORGANISATION": "100000/second",
         "GATEWAY_RATE_LIMIT_SIGNALS": "100000/second",
+        "GATEWAY_RATE_LIMIT_ADDRESS": "100000/second",
         **(extra_env or {}),
     }
     env["PROMETHEUS_MULTIPROC_DIR"] = str(instance / "metrics")

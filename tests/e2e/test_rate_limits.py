@@ -89,3 +89,50 @@ def test_every_authenticated_area_is_rate_limited(limited_server, tmp_path, oin,
     assert 429 not in statuses[:-1] and len(statuses) <= 6
     assert response.json()["code"] == "too_many_requests"
     assert int(response.headers["Retry-After"]) >= 1
+
+
+@pytest.fixture(scope="module")
+def address_limited_server(tmp_path_factory, keys_dir):
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB + 1)
+    client.flushdb()
+    instance = tmp_path_factory.mktemp("address-limited")
+    shutil.copytree(keys_dir, instance / "keys")
+    server = start_server(instance, instance / "keys", {
+        "GATEWAY_RATE_LIMIT_STORAGE": f"redis://127.0.0.1:6379/{REDIS_DB + 1}",
+        "GATEWAY_RATE_LIMIT_ADDRESS": "6/minute",
+    })
+    yield server
+    stop_server(server.process)
+    client.flushdb()
+
+
+def test_anonymous_endpoints_are_limited_per_client_address(address_limited_server):
+    """Issue 16: the token, introspection and revocation endpoints, /login and /saml/acs are
+    reached before anyone proved who they are; one address shares one allowance across them
+    (6/minute here), and an X-Forwarded-For from a peer that is not the trusted terminator
+    does not buy a new one."""
+    url = address_limited_server.url
+    calls = [
+        ("POST", "/oauth/token", {"grant_type": "client_credentials", "client_id": "x"}),
+        ("POST", "/oauth/introspect", {"token": "x"}),
+        ("POST", "/oauth/revoke", {"token": "x"}),
+        ("GET", "/login", None),
+        ("POST", "/saml/acs", {"SAMLResponse": "Z2FyYmFnZQ=="}),
+        ("POST", "/saml/acs", {"SAMLResponse": "Z2FyYmFnZQ=="}),
+    ]
+    for method, path, form in calls:
+        response = requests.request(method, f"{url}{path}", data=form, allow_redirects=False,
+                                    headers={"X-Forwarded-For": f"203.0.113.{len(path)}"},
+                                    timeout=10)
+        assert response.status_code != 429, (path, response.text)
+    for method, path, form in calls[:3] + calls[4:5]:
+        response = requests.request(method, f"{url}{path}", data=form, allow_redirects=False,
+                                    headers={"X-Forwarded-For": "198.51.100.7"}, timeout=10)
+        assert response.status_code == 429, (path, response.status_code)
+        if path.startswith("/oauth/"):
+            assert response.headers["Content-Type"] == "application/problem+json"
+            assert response.json()["code"] == "too_many_requests"
+        else:  # a browser's page, in Dutch
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert 'lang="nl"' in response.text and "Te veel verzoeken" in response.text
+        assert int(response.headers["Retry-After"]) >= 1

@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from gateway.audit.models import AuditEventRow
+from tests.limits import FLOOD_LIMIT
 from tests.oauth_helpers import (
     DEV_SECRET,
     OIN_A,
@@ -294,7 +295,8 @@ def sp_app(idp, keys_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("anonymous-audit-sp")
     url = migrated_sqlite(folder)
     apply_file(url, bootstrap_file(folder, idp.metadata()))
-    app = create_app(Settings(env="development", database_url=url, keys_dir=keys_dir))
+    app = create_app(Settings(env="development", database_url=url, keys_dir=keys_dir,
+                              rate_limit_address=FLOOD_LIMIT))
     app.config["TESTING"] = True
     idp.bind(app.test_client().get("/saml/metadata").get_data(as_text=True))
     yield app

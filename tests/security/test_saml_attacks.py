@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from gateway.audit.models import AuditEventRow
 from gateway.saml import binding
 from gateway.web.models import WebSessionRow
+from tests.limits import FLOOD_LIMIT
 from tests.saml_helpers import (
     DS,
     OPERATOR_OFFICER,
@@ -59,7 +60,9 @@ def sp_app(idp, keys_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("saml-sp")
     url = migrated_sqlite(folder)
     apply_file(url, bootstrap_file(folder, idp.metadata()))
-    app = create_app(Settings(env="development", database_url=url, keys_dir=keys_dir))
+    # one app for the module's many attacks from one address: the per-address limit raised
+    app = create_app(Settings(env="development", database_url=url, keys_dir=keys_dir,
+                              rate_limit_address=FLOOD_LIMIT))
     app.config["TESTING"] = True
     idp.bind(app.test_client().get("/saml/metadata").get_data(as_text=True))
     yield app
