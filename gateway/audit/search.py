@@ -67,10 +67,6 @@ class StoredEvent:
         return event
 
 
-def event_json(canonical: str, digest: str) -> str:
-    """A partner's view of a stored event (no operator-only members)."""
-    return StoredEvent(0, canonical, digest).view(operator=False)
-
 
 def concerns(event: dict, oin: str) -> bool:
     actor = event.get("actor") or {}
