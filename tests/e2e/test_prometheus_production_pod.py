@@ -1,13 +1,14 @@
 """The Kubernetes manifests' own commands and environment, run as processes in production mode.
 
 No cluster runs here, so the pod is played by local processes: the migrations Job's command,
-then the gateway Deployment's two containers (``gateway`` and ``delivery``) with exactly their
+then the gateway Deployment's ``gateway`` container and the gateway-worker Deployment's
+``delivery`` container (a pod of its own, with its own metrics directory) with exactly their
 ``command`` and the ConfigMap's environment. Only what names cluster things is mapped to this
 machine: container paths to temporary directories, the Secrets to a fresh PostgreSQL database
 and a random metrics token, the Redis Service to the local Redis, and the listen address to
-127.0.0.1 on a free port. Then a real Prometheus scrapes the pod with the Kubernetes scrape
-config (its discovery swapped for a static target, which Debian's build cannot do) and finds
-the delivery container's metrics in the API container's /metrics.
+127.0.0.1 on free ports. Then a real Prometheus scrapes both with the Kubernetes scrape config
+(its discovery swapped for static targets, which Debian's build cannot do) and finds the
+worker's delivery metrics on the worker's own /metrics, in the same job.
 """
 
 from __future__ import annotations
@@ -165,13 +166,24 @@ def test_the_manifests_commands_run_a_production_pod_that_prometheus_scrapes(
     api_command[-1] = replace_once(
         api_command[-1], "--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {port}"
     )
+    [delivery] = find("Deployment", "gateway-worker")["spec"]["template"]["spec"]["containers"]
+    worker_port = free_port()
+    worker_command = list(delivery["command"])
+    worker_command[-1] = replace_once(
+        replace_once(worker_command[-1], "--metrics-port 9100", f"--metrics-port {worker_port}"),
+        "/tmp/worker-heartbeat", str(tmp_path / "worker-heartbeat"),
+    )
+    worker_metrics = tmp_path / "worker-metrics"  # the worker pod's own emptyDir
+    worker_metrics.mkdir()
     pod = Pod(tmp_path)
     prometheus = None
     try:
         gunicorn = pod.start("gateway", api_command, container_env(api, env, secrets_by_name))
-        delivery = containers["delivery"]
         worker = pod.start(
-            "delivery", delivery["command"], container_env(delivery, env, secrets_by_name)
+            "delivery",
+            worker_command,
+            container_env(delivery, env, secrets_by_name)
+            | {"PROMETHEUS_MULTIPROC_DIR": str(worker_metrics)},
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -196,7 +208,9 @@ def test_the_manifests_commands_run_a_production_pod_that_prometheus_scrapes(
         token_file.write_text(token)
         job_config["authorization"]["credentials_file"] = str(token_file)
         del job_config["kubernetes_sd_configs"], job_config["relabel_configs"]
-        job_config["static_configs"] = [{"targets": [f"127.0.0.1:{port}"]}]
+        job_config["static_configs"] = [
+            {"targets": [f"127.0.0.1:{port}", f"127.0.0.1:{worker_port}"]}
+        ]
         config["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
         config["rule_files"] = [str(REPO / "deploy" / "prometheus" / "rules.yml")]
         workdir = tmp_path / "prometheus"
@@ -205,24 +219,26 @@ def test_the_manifests_commands_run_a_production_pod_that_prometheus_scrapes(
         prometheus = Prometheus(workdir, config, prom_port)
 
         assert prometheus.wait_for(
-            lambda: prometheus.query('up{job="gateway"} == 1'), "the pod to be scraped"
+            lambda: len(prometheus.query('up{job="gateway"} == 1')) == 2, "both pods scraped"
         )
-        assert prometheus.query("gateway_deliveries_total") == []
+        # the series exist from the start at 0 (API.md section 11)
+        assert prometheus.wait_for(lambda: prometheus.query("gateway_deliveries_total"), "zero")
+        assert prometheus.query("sum(gateway_deliveries_total)")[0]["value"][1] == "0"
 
-        # A partner whose push URL answers nothing: only the delivery container's process
-        # attempts it, so the attempt's counter can only come from that process.
+        # A partner whose push URL reaches nothing: only the delivery container's process
+        # attempts it, so the attempt's counter can only come from that process. Production
+        # takes only public https URLs on port 443; a name under .invalid never resolves.
         server = LiveServer(url, container_env(api, env, secrets_by_name), gunicorn, tmp_path)
-        partners = dh.register_push_partners(
-            server, tmp_path, f"https://127.0.0.1:{free_port()}/inbox"
-        )
+        partners = dh.register_push_partners(server, tmp_path, "https://partner.invalid/inbox")
         school = partners[ex.SCHOOL]
         issuer = env["GATEWAY_BASE_URL"]
         school.assertion = lambda audience=None: Partner.assertion(school, f"{issuer}/oauth/token")
         sent = school.send("absence_report", ex.LEERPLICHT, dh.absence_body()["payload"])
         assert sent.status_code == 202, sent.text
         attempts = prometheus.wait_for(
-            lambda: prometheus.query('sum by (result) (gateway_deliveries_total{job="gateway"})'),
-            "the delivery container's attempt, through the API container's /metrics",
+            lambda: prometheus.query(
+                'sum by (result) (gateway_deliveries_total{job="gateway"}) > 0'),
+            "the delivery container's attempt, on the worker's own /metrics",
             30,
         )
         # The first of GATEWAY_DELIVERY_MAX_ATTEMPTS (10) failed; the message waits for a retry.
