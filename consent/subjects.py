@@ -26,8 +26,7 @@ class DomainSubjects:
 
     def refs(self, bsn: Bsn | LinkTag) -> list[str]:
         """The child's pseudonyms, current version first (by BSN, or by polymorphic tag)."""
-        versions = sorted(self.pseudonymiser.keyring.versions, reverse=True)
-        return [self.pseudonymiser.pseudonymise_child(bsn, self.domain, v) for v in versions]
+        return list(self.pseudonymiser.pseudonymise_child_versions(bsn, self.domain))
 
     def aliases(self, subject_ref: str) -> list[str]:
         """Every pseudonym of the child behind ``subject_ref`` (just itself with one key)."""

@@ -186,6 +186,12 @@ class DomainPseudonymiser:
             return self.pseudonymise_link(child, domain, version)
         return self.pseudonymise(child, domain, version)
 
+    def pseudonymise_child_versions(self, child: Bsn | LinkTag, domain: str) -> tuple[str, ...]:
+        """The child's pseudonyms in ``domain`` under every key version held, current first:
+        what was stored before a master-key rotation is found by any of them."""
+        versions = sorted(self.keyring.versions, reverse=True)
+        return tuple(self.pseudonymise_child(child, domain, v) for v in versions)
+
     def reveal_child(self, pseudonym: str, domain: str) -> Bsn | LinkTag:
         """The BSN or the link tag behind a pseudonym of either kind in ``domain``."""
         if type(pseudonym) is str and len(pseudonym) == LINK_PSEUDONYM_LENGTH:

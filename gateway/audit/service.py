@@ -117,8 +117,7 @@ class AuditService:
 
     def subject_refs(self, bsn: Bsn | LinkTag) -> tuple[str, ...]:
         """The child's audit pseudonym under every key version still held (rotation)."""
-        versions = self.pseudonymiser.keyring.versions
-        return tuple(self.pseudonymiser.pseudonymise_child(bsn, AUDIT_DOMAIN, v) for v in versions)
+        return self.pseudonymiser.pseudonymise_child_versions(bsn, AUDIT_DOMAIN)
 
     def _child(self, actor: Actor, subject: dict) -> Bsn | LinkTag | None:
         """The child of a subject report: a BSN, the caller's own pseudonym (None when it is

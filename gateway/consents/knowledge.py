@@ -36,10 +36,7 @@ class AuditKnowledge:
     def audit_refs(self, child: Bsn | LinkTag) -> tuple[str, ...]:
         """The child's audit pseudonym under every key version held (as the audit log
         wrote it before and after a rotation)."""
-        versions = self.pseudonymiser.keyring.versions
-        return tuple(
-            self.pseudonymiser.pseudonymise_child(child, AUDIT_DOMAIN, v) for v in versions
-        )
+        return self.pseudonymiser.pseudonymise_child_versions(child, AUDIT_DOMAIN)
 
     def had_bsn(self, org_oin: str, child: Bsn | LinkTag) -> bool:
         with self.db.session() as session:

@@ -204,10 +204,7 @@ def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
     reply_to = exchange.payload.get("in_reply_to")
     if reply_to is not None:
         # the original may have been stored under an older master key version (rotation)
-        refs = {
-            ctx.pseudonymiser.pseudonymise_child(exchange.child, AUDIT_DOMAIN, version)
-            for version in ctx.pseudonymiser.keyring.versions
-        }
+        refs = ctx.pseudonymiser.pseudonymise_child_versions(exchange.child, AUDIT_DOMAIN)
         original = ctx.session.scalars(
             select(Message.id).where(
                 Message.id == reply_to,
