@@ -37,7 +37,7 @@ from sqlalchemy import text  # noqa: E402
 
 from bench.support import postgres_database  # noqa: E402
 from gateway.audit import merkle  # noqa: E402
-from gateway.audit.area import build_checkpointer  # noqa: E402
+from gateway.audit.checkpoints import checkpointer_for  # noqa: E402
 from gateway.audit.log import AuditEvent, AuditLog, rfc3339  # noqa: E402
 from gateway.audit.note import CheckpointBody  # noqa: E402
 from gateway.audit.verify import ChainVerifier  # noqa: E402
@@ -55,7 +55,7 @@ import sys, time
 from datetime import UTC, datetime
 sys.path.insert(0, sys.argv[4])
 from bench.bench_audit import sample_event
-from gateway.audit.area import build_checkpointer
+from gateway.audit.checkpoints import checkpointer_for
 from gateway.audit.log import AuditLog
 from gateway.config import Settings
 from gateway.keys import KeyStore
@@ -63,7 +63,8 @@ from gateway.storage.database import Database
 
 url, keys_dir, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 db = Database(url)
-log = AuditLog(build_checkpointer(KeyStore(keys_dir, allow_generate=False), Settings()))
+log = AuditLog(checkpointer_for(KeyStore(keys_dir, allow_generate=False).audit_key,
+                                Settings().base_url))
 db.ping()
 print("ready", flush=True)
 sys.stdin.readline()
@@ -98,9 +99,13 @@ def sample_event(number: int) -> AuditEvent:
 
 
 # appends -----------------------------------------------------------------------------------
+def _checkpointer(keys_dir):
+    return checkpointer_for(KeyStore(keys_dir, allow_generate=False).audit_key, Settings().base_url)
+
+
 def appends_single(url: str, keys_dir: Path, seconds: float) -> float:
     db = Database(url)
-    log = AuditLog(build_checkpointer(KeyStore(keys_dir, allow_generate=False), Settings()))
+    log = AuditLog(_checkpointer(keys_dir))
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         with db.write_session() as session:
@@ -135,7 +140,7 @@ def appends_concurrent(url: str, keys_dir: Path, seconds: float, writers: int) -
 
 def check_chain(url: str, keys_dir: Path) -> bool:
     db = Database(url)
-    signer = build_checkpointer(KeyStore(keys_dir, allow_generate=False), Settings()).signer
+    signer = _checkpointer(keys_dir).signer
     valid = ChainVerifier(db, signer.public_key).verify().valid
     db.dispose()
     return valid
@@ -157,7 +162,7 @@ class Loader:
     def __init__(self, url: str, keys_dir: Path) -> None:
         self.url = url
         keys = KeyStore(keys_dir, allow_generate=False)
-        self.signer = build_checkpointer(keys, Settings()).signer
+        self.signer = checkpointer_for(keys.audit_key, Settings().base_url).signer
         placeholder = sample_event(0)
         placeholder.exchange_id = "@@EXCHANGE@@"
         self.template = rfc8785.dumps(

@@ -36,8 +36,8 @@ from consent.subjects import DomainSubjects
 from gateway.audit.log import AuditLog
 from gateway.config import normalise_database_url
 from gateway.consents.models import ConsentRow
-from gateway.consents.sealing import ConsentSealer
 from gateway.consents.store import SqlConsentStore
+from gateway.sealing import CONSENT_DETAILS, Sealer
 from gateway.storage import migrate
 from gateway.storage.database import Database
 from gateway.storage.models import Organisation
@@ -121,7 +121,7 @@ def measure(url: str, size: int, checks: int, runs: int) -> dict:
         started = time.perf_counter()
         populate(db, refs, size)
         populate_s = time.perf_counter() - started
-        store = SqlConsentStore(db, ConsentSealer(keyring), AuditLog(), pseudonymiser)
+        store = SqlConsentStore(db, Sealer(keyring, CONSENT_DETAILS), AuditLog(), pseudonymiser)
         service = ConsentService(store, NoSigner(), subjects, datetime.now, "bench")
         sample = random.Random(7).choices(refs, k=checks)
         at = datetime.now(UTC)

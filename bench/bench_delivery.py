@@ -87,17 +87,17 @@ def fill(url: str, keys_dir: Path, count: int) -> None:
     """``count`` accepted messages for the push recipient, committed at once."""
     from sqlalchemy import insert, select
 
+    from gateway.all_models import load_all_models
     from gateway.audit.log import AuditEvent, AuditLog
     from gateway.exchange.models import Message
-    from gateway.exchange.sealing import MessageSealer
     from gateway.keys import KeyStore
-    from gateway.storage.all_models import load_all_models
+    from gateway.sealing import MESSAGES, Sealer
     from gateway.storage.database import Database
     from gateway.storage.models import Organisation
 
     load_all_models()
     db = Database(url)
-    sealer = MessageSealer(KeyStore(keys_dir, allow_generate=False).keyring)
+    sealer = Sealer(KeyStore(keys_dir, allow_generate=False).keyring, MESSAGES)
     audit = AuditLog()
     legal_basis = {"type": "legal_obligation", "citation": "Leerplichtwet 1969 art. 21a"}
     now = datetime.now(UTC)

@@ -1,21 +1,66 @@
-"""The application factory."""
+"""The application factory: the composition root's services, the HTTP plumbing, the areas'
+blueprints. Nothing else builds a service (docs/architecture.md)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from . import errors, http, logs, metrics, ratelimit
+from .audit import openapi as audit_openapi
+from .audit.views import bp as audit_bp
+from .composition import Services
 from .config import Settings
-from .docs import bp as docs_bp
-from .keys import KeyStore
-from .ops import bp as ops_bp
-from .registry.service import OrganisationRegistry
-from .services import Services
+from .consents import openapi as consent_openapi
+from .consents.views import bp as consents_bp
+from .docs.views import bp as docs_bp
+from .exchange import openapi as exchange_openapi
+from .exchange.views import bp as exchanges_bp
+from .monitoring import openapi as monitoring_openapi
+from .monitoring.views import bp as monitoring_bp
+from .oauth import openapi as oauth_openapi
+from .oauth.server import GatewayAuthorizationServer
+from .oauth.views import bp as oauth_bp
+from .ops.views import bp as ops_bp
+from .pep import openapi as polymorphic_openapi
+from .pep.views import bp as polymorphic_bp
+from .reidentification import openapi as reidentification_openapi
+from .reidentification.views import bp as reidentifications_bp
+from .saml.views import bp as saml_bp
+from .services import AUTHORIZATION_SERVER, SERVICES
+from .signals import openapi as signal_openapi
+from .signals.views import bp as signals_bp
 from .startup import check_production
-from .storage.database import Database
 from .version import API_VERSION, package_version
+from .web.views import bp as web_bp
 
 MAX_BODY_BYTES = 256 * 1024
+
+OPENAPI_SOURCES = (
+    oauth_openapi,
+    polymorphic_openapi,
+    consent_openapi,
+    exchange_openapi,
+    signal_openapi,
+    monitoring_openapi,
+    audit_openapi,
+    reidentification_openapi,
+)
+"""Each area's OpenAPI paths, registered on import, in the order the document lists them."""
+
+BLUEPRINTS = (
+    ops_bp,
+    docs_bp,
+    oauth_bp,
+    polymorphic_bp,
+    consents_bp,
+    exchanges_bp,
+    signals_bp,
+    monitoring_bp,
+    audit_bp,
+    reidentifications_bp,
+    saml_bp,
+    web_bp,
+)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -39,52 +84,35 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
-    keys = KeyStore(settings.keys_dir, allow_generate=not settings.is_production)
-    db = Database(settings.database_url)
-    registry = OrganisationRegistry(db, production=settings.is_production)
-    check_production(settings, db, registry)
-    app.extensions["gateway"] = Services(settings=settings, db=db, keys=keys, registry=registry)
+    services = Services(settings)
+    services.keys  # noqa: B018 - production refuses missing keys first, naming the files
+    check_production(settings, services.db, services.registry)
+    services.build_all()
+    app.extensions[SERVICES] = services
+    app.extensions[AUTHORIZATION_SERVER] = GatewayAuthorizationServer(
+        app, settings, services.oauth_store, services.tokens, services.assertions,
+        services.audit_log,
+    )
 
     errors.register(app)
     http.register(app)
-    ratelimit.init_app(app)
-    metrics.BUILD_INFO.labels(package_version(), API_VERSION).set(1)
-    app.register_blueprint(ops_bp)
-    app.register_blueprint(docs_bp)
-    for init_area in _areas():
-        init_area(app)
+    ratelimit.init_app(app, settings)
+    _start_series(services)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    if services.saml.development_idp is not None:
+        from .saml.devidp.views import bp as devidp_bp
+
+        app.register_blueprint(devidp_bp)
     return app
 
 
-def _areas():
-    """Each API area's ``init_app(app)``: builds its services and registers its blueprint.
-
-    Imported here, not at module level, so that an area's import cost and its own
-    configuration checks stay inside ``create_app``.
-    """
-    from . import oauth
-    from .audit import area as audit
-    from .consents import area as consents
-    from .exchange import area as exchanges
-    from .monitoring import area as monitoring
-    from .pep import area as polymorphic
-    from .reidentification import area as reidentifications
-    from .saml import area as saml
-    from .signals import area as signals
-    from .web import area as web
-
-    # consents before exchanges: the exchange pipeline picks up the consent checker;
-    # polymorphic first of those: consents, exchanges and signals read polymorphic subjects
-    return (
-        oauth.init_app,
-        polymorphic.init_app,
-        consents.init_app,
-        exchanges.init_app,
-        signals.init_app,
-        monitoring.init_app,
-        audit.init_app,
-        reidentifications.init_app,
-        # the web pages last: they call the services the areas above built
-        saml.init_app,
-        web.init_app,
-    )
+def _start_series(services: Services) -> None:
+    """The series API.md section 11 names exist from the start at 0 (before the first push,
+    with no worker running, before the first probe), so dashboards and alerts see their first
+    increase."""
+    metrics.BUILD_INFO.labels(package_version(), API_VERSION).set(1)
+    for result in metrics.DELIVERY_RESULTS:
+        metrics.DELIVERIES.labels(result)
+    for org_type in services.signals.policy.organisation_types:
+        metrics.SIGNAL_PROBES.labels(org_type=org_type)

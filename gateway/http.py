@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, g, request
 
 from . import metrics, transaction
 from .api.request import check_transaction_id
+from .services import services
 from .version import API_VERSION
 
 access_log = logging.getLogger("gateway.access")
@@ -52,7 +53,7 @@ def _after(response: Response) -> Response:
     )
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if current_app.extensions["gateway"].settings.is_production:
+    if services().settings.is_production:
         # production is https only (startup refuses an http base URL): browsers must not
         # fall back to http for the session cookie's site (RFC 6797)
         response.headers.setdefault("Strict-Transport-Security", HSTS)

@@ -10,8 +10,11 @@ problem with ``Retry-After``.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
+
+from .config import Settings
+from .services import services
 
 limiter = Limiter(
     key_func=lambda: request.remote_addr or "unknown",
@@ -36,11 +39,11 @@ def organisation_key() -> str:
 
 
 def _client_limit() -> str:
-    return current_app.extensions["gateway"].settings.rate_limit_client
+    return services().settings.rate_limit_client
 
 
 def _organisation_limit() -> str:
-    return current_app.extensions["gateway"].settings.rate_limit_organisation
+    return services().settings.rate_limit_organisation
 
 
 per_client = limiter.shared_limit(_client_limit, scope="client", key_func=client_key)
@@ -50,7 +53,7 @@ per_organisation = limiter.shared_limit(
 
 
 def _signal_limit() -> str:
-    return current_app.extensions["gateway"].settings.rate_limit_signals
+    return services().settings.rate_limit_signals
 
 
 # Opening and closing signals share one allowance per organisation (every client of it): a
@@ -62,7 +65,7 @@ per_organisation_signals = limiter.shared_limit(
 
 
 def _address_limit() -> str:
-    return current_app.extensions["gateway"].settings.rate_limit_address
+    return services().settings.rate_limit_address
 
 
 def address_key() -> str:
@@ -72,7 +75,7 @@ def address_key() -> str:
     from .oauth.certificates import from_trusted_proxy
 
     peer = request.remote_addr or "unknown"
-    settings = current_app.extensions["gateway"].settings
+    settings = services().settings
     forwarded = request.headers.get("X-Forwarded-For", "")
     if forwarded and from_trusted_proxy(peer, settings):
         last = forwarded.split(",")[-1].strip()
@@ -111,8 +114,7 @@ def rate_limited(view):
     return per_organisation(per_client(view))
 
 
-def init_app(app: Flask) -> None:
-    settings = app.extensions["gateway"].settings
+def init_app(app: Flask, settings: Settings) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["RATELIMIT_SWALLOW_ERRORS"] = False

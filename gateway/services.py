@@ -1,28 +1,31 @@
-"""The services one process builds once in ``create_app`` and handlers reach through one accessor.
+"""The typed accessor: how a view reaches the services ``create_app`` built.
 
-Handlers stay thin: they call ``services().<thing>`` and render; the services are plain Python
-objects that tests call directly.
+``services()`` is the process's :class:`~gateway.composition.Services`; the OAuth
+authorization server (an authlib Flask integration, so HTTP-layer itself) has its own
+accessor. These two functions and ``create_app`` are the only readers and writers of
+``app.extensions`` for the gateway's own objects (``tests/architecture`` checks it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from flask import Flask, current_app
 
-from flask import current_app
+from .composition import Services
+from .oauth.server import GatewayAuthorizationServer
 
-from .config import Settings
-from .keys import KeyStore
-from .registry.service import OrganisationRegistry
-from .storage.database import Database
-
-
-@dataclass
-class Services:
-    settings: Settings
-    db: Database
-    keys: KeyStore
-    registry: OrganisationRegistry
+SERVICES = "gateway"
+AUTHORIZATION_SERVER = "gateway.oauth"
 
 
 def services() -> Services:
-    return current_app.extensions["gateway"]
+    """The services of the application handling the current request."""
+    return services_of(current_app)
+
+
+def services_of(app: Flask) -> Services:
+    """The services of ``app`` (outside a request: the CLI, the tests)."""
+    return app.extensions[SERVICES]
+
+
+def authorization_server() -> GatewayAuthorizationServer:
+    return current_app.extensions[AUTHORIZATION_SERVER]

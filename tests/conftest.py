@@ -17,10 +17,10 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from gateway.all_models import load_all_models
 from gateway.config import Settings, normalise_database_url
 from gateway.keys import KeyStore
 from gateway.storage import migrate
-from gateway.storage.all_models import load_all_models
 from gateway.storage.database import Database
 from gateway.storage.models import Base
 

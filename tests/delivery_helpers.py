@@ -26,8 +26,8 @@ from sqlalchemy import insert
 from gateway.audit.log import AuditEvent, AuditLog
 from gateway.clock import system_clock
 from gateway.exchange.models import Message
-from gateway.exchange.sealing import MessageSealer
 from gateway.registry.service import OrganisationRegistry
+from gateway.sealing import MESSAGES, Sealer
 from gateway.storage.database import Database
 from tests import exchange_helpers as ex
 from tests.e2e.conftest import REPO, free_port
@@ -40,7 +40,7 @@ PAYLOAD = {"contact": {"email": "geheim@example.nl"}, "remarks": "vertrouwelijk-
 @dataclass
 class Seeded:
     db: Database
-    sealer: MessageSealer
+    sealer: Sealer
     orgs: dict  # oin -> Organisation
     audit: AuditLog
 
@@ -54,7 +54,7 @@ def seed(database_url: str, keys, delivery_url: str | None, **recipient) -> Seed
         url = delivery_url if oin == ex.LEERPLICHT else None
         options = recipient if oin == ex.LEERPLICHT else {}
         orgs[oin] = registry.add_organisation(oin, name, type_, delivery_url=url, **options)
-    return Seeded(db, MessageSealer(keys.keyring), orgs, AuditLog())
+    return Seeded(db, Sealer(keys.keyring, MESSAGES), orgs, AuditLog())
 
 
 def store(seeded: Seeded, recipient: str = ex.LEERPLICHT, payload: dict | None = None) -> str:

@@ -270,12 +270,13 @@ def bootstrap_file(folder: Path, metadata: str | None, saml_extra: str = "") -> 
 
 
 def apply_file(database_url: str, path: Path, production: bool = False):
+    from gateway.audit.log import AuditLog
     from gateway.registry.bootstrap import apply_bootstrap, read_bootstrap
     from gateway.storage.database import Database
 
     db = Database(database_url)
     try:
-        return apply_bootstrap(db, read_bootstrap(path, production=production))
+        return apply_bootstrap(db, read_bootstrap(path, production=production), AuditLog())
     finally:
         db.dispose()
 

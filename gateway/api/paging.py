@@ -6,7 +6,7 @@ import re
 
 from flask import request
 
-from ..errors import InvalidParameter
+from ..problems import InvalidParameter
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

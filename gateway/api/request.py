@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from ..errors import InvalidJson, InvalidParameter, PayloadTooLarge, UnsupportedMediaType
+from ..problems import InvalidJson, InvalidParameter, PayloadTooLarge, UnsupportedMediaType
 from ..strictjson import InvalidJsonError, loads
 
 

@@ -185,3 +185,9 @@ class Checkpointer:
             except tree.TreeIncomplete as missing:
                 metrics.record_chain_state(False)
                 raise CheckpointUnavailable(str(missing)) from None
+
+
+def checkpointer_for(audit_key, base_url: str) -> Checkpointer:
+    """The checkpointer of one gateway: its audit key, named after its base URL (the
+    checkpoint origin that verifiers pin)."""
+    return Checkpointer(NoteSigner(audit_key, origin_for(base_url)))

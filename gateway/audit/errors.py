@@ -6,7 +6,7 @@ them into problem+json.
 
 from __future__ import annotations
 
-from ..errors import GatewayError, InvalidParameter, NotFound
+from ..problems import GatewayError, InvalidParameter, NotFound
 
 
 class AuditError(GatewayError):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import rfc8785
-from flask import current_app, has_app_context
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
@@ -130,30 +129,12 @@ _SEQ_PLACEHOLDER = 9007199254740991
 _HASH_PLACEHOLDER = "p" * 64
 
 
-_process_checkpointer = None
-
-
-def use_checkpointer(checkpointer) -> None:
-    """Make ``checkpointer`` the one appends use outside a Flask application context (the
-    CLI, workers); inside one, the application's own (``extensions["audit_checkpointer"]``)."""
-    global _process_checkpointer
-    _process_checkpointer = checkpointer
-
-
-def current_checkpointer():
-    if has_app_context():
-        found = current_app.extensions.get("audit_checkpointer")
-        if found is not None:
-            return found
-    return _process_checkpointer
-
-
 class AuditLog:
     """Writes events; call :meth:`append` first in a transaction (see module docstring).
 
-    After the event is written, the checkpointer (``checkpointer`` or, by default, the one of
-    the current application or process: :func:`current_checkpointer`) may sign a checkpoint
-    in the same transaction (:mod:`gateway.audit.checkpoints` says when).
+    After the event is written, the checkpointer may sign a checkpoint in the same transaction
+    (:mod:`gateway.audit.checkpoints` says when). A process has one log, built with its
+    checkpointer by :mod:`gateway.composition`; a log without one (a unit test's) only appends.
 
     The canonical JSON is serialised before the head row is locked, with placeholders for
     ``seq`` and ``prev_hash`` that are filled in under the lock: the lock (and so every other
@@ -206,8 +187,7 @@ class AuditLog:
             },
         )
         session.execute(_SET_HEAD_HASH, {"hash": digest})
-        checkpointer = self.checkpointer or current_checkpointer()
-        if checkpointer is not None:
-            checkpointer.after_append(session, seq, at)
+        if self.checkpointer is not None:
+            self.checkpointer.after_append(session, seq, at)
         metrics.AUDIT_ENTRIES.inc()
         return AuditReceipt(seq, digest)

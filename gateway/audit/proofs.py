@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from ..errors import InvalidParameter
+from ..problems import InvalidParameter
 from ..storage.database import Database
 from . import checkpoints, tree
 from .checkpoints import Checkpointer, CheckpointUnavailable, checkpoint_view

@@ -29,8 +29,8 @@ from schemas.audit import load_subject_report_request
 from schemas.errors import InvalidParameterError, SchemaValidationError
 
 from ..clock import Clock
-from ..errors import GatewayError
 from ..pep.subjects import PolymorphicRefusal, PolymorphicSubjects
+from ..problems import GatewayError
 from ..storage.database import Database
 from . import export, search
 from .actors import Actor

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
 from ..api.request import check_transaction_id, json_body
-from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..problems import GatewayError
 from ..ratelimit import rate_limited
+from ..services import services
 from . import params
 from .actors import Actor
 from .export import CONTENT_TYPES
@@ -20,7 +21,7 @@ bp = Blueprint("audit", __name__)
 
 
 def service() -> AuditService:
-    return current_app.extensions["audit"]
+    return services().audit
 
 
 def refused(action: str):

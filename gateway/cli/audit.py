@@ -15,28 +15,19 @@ from pathlib import Path
 import click
 
 from ..audit.actors import OPERATOR, Actor
-from ..audit.area import build_checkpointer
 from ..audit.checkpoints import CheckpointUnavailable
-from ..audit.log import AuditLog, use_checkpointer
 from ..audit.params import EventFilter, parse_time
 from ..audit.service import AuditService
 from ..audit.verify import ChainVerifier
-from ..clock import system_clock
-from ..errors import GatewayError
+from ..problems import GatewayError
 from . import context
 
 
 def _service() -> AuditService:
-    from pseudonymise import DomainPseudonymiser
-
     current = context.settings()
-    keys = context.keystore(current)
-    db = context.database(current)
-    checkpointer = build_checkpointer(keys, current)
-    use_checkpointer(checkpointer)  # appends of this process sign checkpoints too
-    return AuditService(
-        db, DomainPseudonymiser(keys.keyring), checkpointer, system_clock, AuditLog(checkpointer)
-    )
+    context.keystore(current)
+    context.database(current)
+    return context.services(current).audit
 
 
 def _cli_actor(command: str) -> Actor:

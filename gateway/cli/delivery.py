@@ -179,12 +179,10 @@ def serve_metrics(port: int, current: Settings) -> ThreadingHTTPServer:
 
 def build_worker(current: Settings):
     """A worker over the configured database and keys; refuses unsafe settings."""
-    from ..audit.log import AuditLog
     from ..delivery.outbox import Outbox
     from ..delivery.push import Pusher
     from ..delivery.signing import DeliverySigner
     from ..delivery.worker import DeliveryPolicy, DeliveryWorker
-    from ..exchange.sealing import MessageSealer
 
     for name, path in (
         ("GATEWAY_DELIVERY_CLIENT_CERT", current.delivery_client_cert),
@@ -192,16 +190,14 @@ def build_worker(current: Settings):
     ):
         if path is not None and not path.is_file():
             raise click.ClickException(f"{name}: no file {path}")
-    from ..audit.area import build_checkpointer
-    from ..audit.log import use_checkpointer
-
     keys = context.keystore(current)
     db = context.database(current)
-    # the worker appends deliveries and dead letters: it signs checkpoints like the API does
-    use_checkpointer(build_checkpointer(keys, current))
+    core = context.services(current)
+    # the worker appends deliveries and dead letters with the process's one audit log, which
+    # signs checkpoints like the API does
     return DeliveryWorker(
-        Outbox(db, AuditLog()),
-        MessageSealer(keys.keyring),
+        Outbox(db, core.audit_log),
+        core.message_sealer,
         DeliverySigner(keys),
         Pusher(
             current.delivery_timeout_seconds,
@@ -219,10 +215,10 @@ def outbox_group() -> None:
 
 
 def _admin():
-    from ..audit.log import AuditLog
     from ..delivery.replay import OutboxAdmin
 
-    return OutboxAdmin(context.database(context.settings()), AuditLog())
+    current = context.settings()
+    return OutboxAdmin(context.database(current), context.services(current).audit_log)
 
 
 @outbox_group.command("list")

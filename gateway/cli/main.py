@@ -12,7 +12,6 @@ import click
 from ..config import ConfigurationError
 from ..registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from ..storage import migrate
-from ..storage.database import Database
 from . import context
 from .audit import audit_group
 from .certs import certs_group
@@ -37,7 +36,7 @@ def db_group() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     current = context.settings()
-    db = Database(current.database_url)
+    db = context.services(current).db
     migrate.upgrade(db.engine)
     click.echo(f"database at revision {migrate.current_revision(db.engine)}")
 
@@ -53,7 +52,7 @@ def bootstrap(file: Path) -> None:
         for line in exc.problems:
             click.echo(line, err=True)
         raise click.ClickException(f"{file} refused: {len(exc.problems)} problem(s)") from None
-    report = apply_bootstrap(context.database(current), plan)
+    report = apply_bootstrap(context.database(current), plan, context.services(current).audit_log)
     click.echo(
         f"created {len(report.created)}, updated {len(report.updated)}, "
         f"removed {len(report.removed)}, unchanged {len(report.unchanged)}"
@@ -73,13 +72,14 @@ def bootstrap(file: Path) -> None:
 def run(host: str, port: int, workers: int) -> None:
     """Serve the gateway under gunicorn."""
     from ..app import create_app
+    from ..services import services_of
 
     current = context.settings()
     if not current.is_production:
         context.keystore(current)
         context.database(current)
     try:
-        create_app(current).extensions["gateway"].db.dispose()
+        services_of(create_app(current)).db.dispose()
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -130,11 +130,12 @@ def retention_group() -> None:
 @retention_group.command("purge")
 def retention_purge() -> None:
     """Erase payloads past retention; unacknowledged ones are dead-lettered (audited)."""
-    from ..audit.log import AuditLog
     from ..clock import system_clock
     from ..exchange.retention import purge_expired
 
-    erased = purge_expired(context.database(context.settings()), AuditLog(), system_clock())
+    current = context.settings()
+    db = context.database(current)
+    erased = purge_expired(db, context.services(current).audit_log, system_clock())
     click.echo(f"erased {erased} payload(s) past retention")
 
 
@@ -147,20 +148,18 @@ def monitoring_group() -> None:
 @click.option("--lead-days", default=7, show_default=True, type=int)
 def monitoring_alerts(lead_days: int) -> None:
     """Send homebound alerts for children near six weeks or three months at home (daily)."""
-    from pseudonymise import DomainPseudonymiser
-
-    from ..audit.log import AuditLog
     from ..clock import system_clock
-    from ..exchange.sealing import MessageSealer
     from ..monitoring.alerts import issue_alerts
 
     current = context.settings()
-    keyring = context.keystore(current).keyring
+    context.keystore(current)
+    db = context.database(current)
+    core = context.services(current)
     created = issue_alerts(
-        context.database(current),
-        DomainPseudonymiser(keyring),
-        MessageSealer(keyring),
-        AuditLog(),
+        db,
+        core.pseudonymiser,
+        core.message_sealer,
+        core.audit_log,
         system_clock(),
         lead_days=lead_days,
         timezone=current.timezone,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pseudonymise import BulkInputError, DomainPseudonymiser, organisation_domain, pseudonymise_csv
+from pseudonymise import BulkInputError, organisation_domain, pseudonymise_csv
 
 from ..registry import rules
 from . import context
@@ -35,7 +35,9 @@ def pseudonymise_command(oin, source, column, target, rejects, delimiter) -> Non
     if problem:
         raise click.BadParameter(problem, param_hint="--domain")
     rejects = rejects or target.with_suffix(".rejects.csv")
-    pseudonymiser = DomainPseudonymiser(context.keystore(context.settings()).keyring)
+    current = context.settings()
+    context.keystore(current)
+    pseudonymiser = context.services(current).pseudonymiser
     show_progress = sys.stderr.isatty()
 
     def progress(rows: int) -> None:

@@ -27,8 +27,8 @@ from schemas.errors import InvalidParameterError, SchemaValidationError
 
 from ..audit.log import AuditEvent, rfc3339
 from ..clock import Clock, local_date
-from ..errors import GatewayError
 from ..pep.subjects import PolymorphicRefusal
+from ..problems import GatewayError
 from .trail import AUDIT_DOMAIN, AuditTrail
 
 STATUS_OF = {

@@ -21,10 +21,10 @@ from pseudonymise import DomainPseudonymiser
 
 from ..audit.log import AuditEvent, AuditLog
 from ..clock import aware
+from ..sealing import Sealer
 from ..storage.database import Database
 from ..storage.models import Organisation
 from .models import ConsentRow, ConsentStatusRow
-from .sealing import ConsentSealer
 
 CONSENTS = ConsentRow.__table__
 
@@ -107,7 +107,7 @@ class ConsentReads:
 class SqlConsentChanges(ConsentReads):
     """:class:`consent.interfaces.ConsentTransaction` over one open session."""
 
-    def __init__(self, session: Session, sealer: ConsentSealer) -> None:
+    def __init__(self, session: Session, sealer: Sealer) -> None:
         super().__init__(session)
         self.sealer = sealer
 
@@ -187,7 +187,7 @@ class SqlConsentStore:
     def __init__(
         self,
         db: Database,
-        sealer: ConsentSealer,
+        sealer: Sealer,
         audit: AuditLog,
         pseudonymiser: DomainPseudonymiser,
     ) -> None:

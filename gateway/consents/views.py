@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 
 from ..api.request import json_body
-from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..problems import GatewayError
 from ..ratelimit import rate_limited
+from ..services import services
 from .api import ConsentApi
 
 bp = Blueprint("consents", __name__)
 
 
 def api() -> ConsentApi:
-    return current_app.extensions["consents"]
+    return services().consents
 
 
 def audit_scope(action: str):

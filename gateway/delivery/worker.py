@@ -29,8 +29,8 @@ from pseudonymise.errors import PseudonymiseError
 from .. import metrics
 from ..clock import Clock, aware, system_clock
 from ..config import Settings
-from ..exchange.sealing import MessageSealer
 from ..registry import rules
+from ..sealing import Sealer
 from . import address, item
 from .backoff import retry_delay
 from .outbox import Claim, Outbox, Outcome
@@ -81,7 +81,7 @@ class DeliveryWorker:
     def __init__(
         self,
         outbox: Outbox,
-        sealer: MessageSealer,
+        sealer: Sealer,
         signer: DeliverySigner,
         pusher: Pusher,
         policy: DeliveryPolicy,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+import functools
+
+from flask import Blueprint, jsonify, render_template
 
 from ..services import services
 from .openapi import build_spec
@@ -12,11 +14,14 @@ bp = Blueprint("docs", __name__, template_folder="../templates")
 
 @bp.get("/api/v1/openapi.json")
 def openapi_document():
-    cache = current_app.extensions.setdefault("gateway_openapi", {})
-    base_url = services().settings.base_url
-    if base_url not in cache:
-        cache[base_url] = build_spec(base_url)
-    return jsonify(cache[base_url])
+    return jsonify(_document(services().settings.base_url))
+
+
+@functools.lru_cache(maxsize=8)
+def _document(base_url: str) -> dict:
+    """The document of one base URL, built once per process: the paths and schemas are
+    fixed when the modules are imported."""
+    return build_spec(base_url)
 
 
 @bp.get("/api/v1/docs")

@@ -14,8 +14,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ..audit.log import AuditEvent, AuditLog
+from ..sealing import Sealer
 from .models import Message
-from .sealing import MessageSealer
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class GeneratedMessage:
 
 def store_generated(
     session: Session,
-    sealer: MessageSealer,
+    sealer: Sealer,
     audit: AuditLog,
     message: GeneratedMessage,
     now: datetime,

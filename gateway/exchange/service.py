@@ -23,18 +23,18 @@ from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock, local_date
 from ..clock import aware as _aware
-from ..errors import GatewayError
 from ..monitoring.facts import fact_values
 from ..monitoring.models import MonitoringFact
 from ..oauth.errors import InsufficientScope
 from ..pep.subjects import PolymorphicSubjects
+from ..problems import GatewayError
+from ..sealing import Sealer
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import correlation, idempotency, pipeline
 from .errors import Refusal
 from .models import Message
 from .routes import RoutePolicies
-from .sealing import MessageSealer
 
 SEND_SCOPE = "exchange:send"
 
@@ -45,7 +45,7 @@ class ExchangeService:
         db: Database,
         pseudonymiser: DomainPseudonymiser,
         consent: ConsentChecker,
-        sealer: MessageSealer,
+        sealer: Sealer,
         audit: AuditLog,
         clock: Clock,
         timezone: str = "Europe/Amsterdam",

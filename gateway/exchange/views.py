@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from ..api.paging import limit_parameter
 from ..api.request import json_body
-from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..problems import GatewayError
 from ..ratelimit import rate_limited
+from ..services import services
 from .errors import Refusal
 
 bp = Blueprint("exchanges", __name__)
 
 
 def service():
-    return current_app.extensions["exchanges"]
+    return services().exchanges
 
 
 def _problem(refusal: Refusal) -> Exception:

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from gateway.storage.all_models import load_all_models
+from gateway.all_models import load_all_models
 from gateway.storage.models import Base
 
 load_all_models()

@@ -20,7 +20,7 @@ from pseudonymise import DomainPseudonymiser, organisation_domain
 from ..audit.log import AuditLog
 from ..clock import local_date
 from ..exchange.generated import GeneratedMessage, store_generated
-from ..exchange.sealing import MessageSealer
+from ..sealing import Sealer
 from ..storage.database import Database
 from ..storage.models import Organisation
 from .models import MonitoringAlert, MonitoringFact
@@ -48,7 +48,7 @@ def due_alerts(facts: list, today: date, lead_days: int) -> list[tuple]:
 def issue_alerts(
     db: Database,
     pseudonymiser: DomainPseudonymiser,
-    sealer: MessageSealer,
+    sealer: Sealer,
     audit: AuditLog,
     now: datetime,
     *,

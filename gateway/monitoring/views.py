@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from ..errors import InvalidParameter
 from ..oauth.protect import current_caller, require_scope
+from ..problems import InvalidParameter
 from ..ratelimit import rate_limited
+from ..services import services
 from .indicators import InvalidSchoolYear
 
 bp = Blueprint("monitoring", __name__)
@@ -22,7 +23,7 @@ def indicators():
         year = request.args.get("school_year")
         if year is not None and not year:
             raise InvalidSchoolYear("school_year must look like 2025-2026")
-        answer = current_app.extensions["monitoring"].indicators(year, scope)
+        answer = services().monitoring.indicators(year, scope)
     except InvalidSchoolYear as exc:
         raise InvalidParameter(str(exc), errors={"school_year": [str(exc)]}) from None
     return jsonify(answer)

@@ -9,7 +9,7 @@ nothing about which check it tripped (issue 3, "Bad input").
 
 from __future__ import annotations
 
-from ..errors import GatewayError
+from ..problems import GatewayError
 
 
 class Refused(Exception):

@@ -45,6 +45,7 @@ def count_failure(endpoint: str, method: str, code: str, client: ClientRecord | 
 
 def record_failure(
     db: Database,
+    audit: AuditLog,
     org_oin: str,
     client_id: str,
     code: str,
@@ -61,6 +62,6 @@ def record_failure(
             fsc_transaction_id=fsc_transaction_id,
         )
         with db.write_session() as session:
-            AuditLog().append(session, event, datetime.now(UTC))
+            audit.append(session, event, datetime.now(UTC))
     except Exception:  # noqa: BLE001 - the refusal must be answered even if auditing fails
         log.exception("could not audit an authentication failure")

@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import g, request
 
 from .. import metrics
 from ..api.request import check_transaction_id
-from ..errors import GatewayError
+from ..problems import GatewayError
+from ..services import services
 from .certificates import forwarded_certificate, thumbprint
 from .errors import InsufficientScope, InvalidToken, MissingToken, Refused
 from .failures import record_failure
@@ -67,9 +68,9 @@ def bearer_token(authorization: str | None) -> str | None:
 
 def identify(token: str, remote_addr: str | None, headers) -> Caller:
     """Verify ``token`` and load its caller; raises :class:`Refused` naming the check."""
-    oauth = current_app.extensions["oauth"]
-    claims = oauth.tokens.verify(token)
-    view = oauth.store.token(claims["jti"])
+    core = services()
+    claims = core.tokens.verify(token)
+    view = core.oauth_store.token(claims["jti"])
     if view is None or view.revoked:
         raise Refused("revoked_or_unknown")
     if view.client_id != claims["client_id"] or view.org_oin != claims["org"]:
@@ -78,7 +79,7 @@ def identify(token: str, remote_addr: str | None, headers) -> Caller:
     if bound != view.x5t_s256:
         raise Refused("binding_mismatch")
     if bound:
-        presented = thumbprint(forwarded_certificate(remote_addr, headers, oauth.settings))
+        presented = thumbprint(forwarded_certificate(remote_addr, headers, core.settings))
         if presented is None or not hmac.compare_digest(presented, bound):
             raise Refused("certificate_not_presented")
     # last: only a caller that passed every proof above may leave an audit event
@@ -112,7 +113,8 @@ def authenticate_request() -> Caller:
         if refused.proven is not None:
             org_oin, client_id = refused.proven
             record_failure(
-                current_app.extensions["oauth"].store.db,
+                services().db,
+                services().audit_log,
                 org_oin,
                 client_id,
                 InvalidToken.code,

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import Flask, g
 from flask import request as flask_request
 
+from ..audit.log import AuditLog
 from ..config import Settings
 from .assertions import AssertionVerifier
 from .clientauth import (
@@ -60,11 +61,13 @@ class GatewayAuthorizationServer(AuthorizationServer):
         store: OAuthStore,
         tokens: TokenService,
         verifier: AssertionVerifier,
+        audit: AuditLog,
     ) -> None:
         super().__init__(app, query_client=store.client, save_token=_tokens_are_recorded)
         self.settings = settings
         self.store = store
         self.tokens = tokens
+        self.audit = audit
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(TokenIntrospection)
         self.register_endpoint(TokenRevocation)
@@ -103,7 +106,12 @@ class GatewayAuthorizationServer(AuthorizationServer):
         count_failure(g.get("oauth_endpoint", "token"), _method_label(request), code, client)
         if client is not None:
             record_failure(
-                self.store.db, client.org_oin, client.client_id, code, g.get("fsc_transaction_id")
+                self.store.db,
+                self.audit,
+                client.org_oin,
+                client.client_id,
+                code,
+                g.get("fsc_transaction_id"),
             )
         headers = list(NO_STORE)
         status = 400

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from ..ratelimit import address_rate_limited, rate_limited
+from ..services import authorization_server, services
 from .metadata import public_jwks, server_metadata
 from .protect import current_caller, require_scope
-from .services import oauth
 
 bp = Blueprint("oauth", __name__)
 
@@ -16,31 +16,31 @@ bp = Blueprint("oauth", __name__)
 @address_rate_limited
 def token():
     """RFC 6749 section 4.4: client credentials."""
-    return oauth().server.respond("token")
+    return authorization_server().respond("token")
 
 
 @bp.post("/oauth/introspect")
 @address_rate_limited
 def introspect():
     """RFC 7662."""
-    return oauth().server.respond("introspect")
+    return authorization_server().respond("introspect")
 
 
 @bp.post("/oauth/revoke")
 @address_rate_limited
 def revoke():
     """RFC 7009."""
-    return oauth().server.respond("revoke")
+    return authorization_server().respond("revoke")
 
 
 @bp.get("/oauth/jwks")
 def jwks():
-    return jsonify(public_jwks(oauth().keys))
+    return jsonify(public_jwks(services().keys))
 
 
 @bp.get("/.well-known/oauth-authorization-server")
 def metadata():
-    return jsonify(server_metadata(oauth().settings))
+    return jsonify(server_metadata(services().settings))
 
 
 @bp.get("/api/v1/me")

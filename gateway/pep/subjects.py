@@ -47,7 +47,7 @@ class PolymorphicRefusal(Exception):
         return {self.path: [self.detail]} if self.path else None
 
     def problem(self):
-        from ..errors import GatewayError
+        from ..problems import GatewayError
 
         return GatewayError(self.detail, code=self.code, status=self.status, errors=self.errors)
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 
 from pseudonymise.pep.elgamal import encode_base64
 
 from ..audit.actors import Actor
-from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..problems import GatewayError
 from ..ratelimit import rate_limited
+from ..services import services
 from .subjects import PolymorphicSubjects
 
 bp = Blueprint("pep", __name__)
@@ -18,7 +19,7 @@ KEY_SHARE_ACTION = "pep.key_share"
 
 
 def subjects() -> PolymorphicSubjects:
-    return current_app.extensions["polymorphic"]
+    return services().polymorphic
 
 
 def _unavailable() -> GatewayError:
@@ -47,7 +48,7 @@ def public_key():
 
 
 def _refused_share(caller, code: str) -> None:
-    current_app.extensions["audit"].deny(
+    services().audit.deny(
         KEY_SHARE_ACTION, Actor.from_caller(caller), code, g.fsc_transaction_id
     )
 
@@ -59,7 +60,7 @@ def key_share():
     """The caller's key share, sealed to its own registered key: the gateway stores and
     serves it but cannot open it. Every fetch is an audit event."""
     caller = current_caller()
-    audit = current_app.extensions["audit"]
+    audit = services().audit
     actor = Actor.from_caller(caller)
     sealed = subjects().transcryptor.sealed_share(caller.org_oin, caller.client_id)
     if sealed is None:

@@ -309,7 +309,7 @@ def _same_credentials(client: Client, credentials: ClientCredentials) -> bool:
     return verify_secret(credentials.client_secret or "", client.secret_hash)
 
 
-def apply_bootstrap(db: Database, plan: BootstrapFile) -> BootstrapReport:
+def apply_bootstrap(db: Database, plan: BootstrapFile, audit) -> BootstrapReport:
     """Write ``plan`` in one transaction; only records that differ are touched, and every
     change is an ``admin.*`` audit event in the same transaction."""
     report = BootstrapReport()
@@ -351,7 +351,7 @@ def apply_bootstrap(db: Database, plan: BootstrapFile) -> BootstrapReport:
             getattr(report, "unchanged" if outcome == "unchanged" else outcome).append(
                 "saml configuration"
             )
-        _audit_changes(session, report)
+        _audit_changes(session, report, audit)
     return report
 
 
@@ -388,11 +388,10 @@ def _apply_route(session, route: dict, report: BootstrapReport) -> None:
         report.unchanged.append(label)
 
 
-def _audit_changes(session, report: BootstrapReport) -> None:
+def _audit_changes(session, report: BootstrapReport, log) -> None:
     """One ``admin.<what>`` event per created, updated or removed record."""
-    from ..audit.log import AuditEvent, AuditLog
+    from ..audit.log import AuditEvent
 
-    log = AuditLog()
     now = utcnow()
     changes = [("create", label) for label in report.created]
     changes += [("update", label) for label in report.updated]

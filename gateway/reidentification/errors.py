@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import GatewayError
+from ..problems import GatewayError
 
 
 class ReidentificationError(GatewayError):

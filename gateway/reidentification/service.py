@@ -39,7 +39,7 @@ from ..audit.log import AuditLog, rfc3339
 from ..audit.service import schema_problem
 from ..clock import Clock
 from ..clock import aware as _aware
-from ..errors import GatewayError
+from ..problems import GatewayError
 from ..storage.database import Database
 from .errors import (
     NotOperator,

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 
 from ..api.request import check_transaction_id, json_body
 from ..audit.actors import Actor
-from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..problems import GatewayError
 from ..ratelimit import rate_limited
+from ..services import services
 from .service import ReidentificationService
 
 bp = Blueprint("reidentifications", __name__)
 
 
 def service() -> ReidentificationService:
-    return current_app.extensions["reidentifications"]
+    return services().reidentifications
 
 
 def refused(action: str):

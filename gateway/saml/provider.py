@@ -24,6 +24,7 @@ from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..clock import Clock, system_clock
 from ..config import Settings
@@ -89,6 +90,34 @@ class ServiceProvider:
         self.clock = clock
         self._clients: dict[str, _Client] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings, db: Database, keys, clock: Clock = system_clock):
+        """The provider of one process; in development with the built-in IdP beside it.
+
+        Production with a stored ``saml`` configuration but without the SP key pair refuses
+        to start, naming the files, like every other missing production key: an SP that
+        cannot sign its requests or publish its certificate cannot be registered at an IdP.
+        """
+        provider = cls(settings, db, clock=clock)
+        if not settings.is_production:
+            from .devidp.idp import DevelopmentIdp
+
+            provider.development_idp = DevelopmentIdp(
+                settings.base_url,
+                settings.keys_dir,
+                provider.metadata,
+                keys.keyring.derive("web:devidp-form"),
+            )
+            provider.development_setup = provider.development_idp.setup
+            return provider
+        try:
+            configured = provider.store.load() is not None
+        except (SQLAlchemyError, ValueError):
+            configured = False  # readiness and /login report it; startup checks the schema
+        if configured:
+            provider.keys()  # ConfigurationError names the missing files
+        return provider
 
     # configuration -------------------------------------------------------------------------
     def setup(self) -> SamlSetup | None:

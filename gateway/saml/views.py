@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request
+from flask import Blueprint, Response, g, redirect, render_template, request
 
 from .. import metrics
 from ..audit.log import AuditEvent
 from ..config import ConfigurationError
 from ..ratelimit import address_rate_limited
+from ..services import services
 from ..web import errors as web_errors
 from ..web.auth import (
     check_csrf,
@@ -31,7 +32,6 @@ from ..web.auth import (
     cookie_name,
     current_user,
     set_session_cookie,
-    web,
 )
 from ..web.context import register_context
 from . import binding
@@ -48,7 +48,7 @@ register_context(bp)
 
 
 def provider() -> ServiceProvider:
-    return current_app.extensions["saml"]
+    return services().saml
 
 
 @bp.get("/saml/metadata")
@@ -79,13 +79,13 @@ def login():
 
 
 def _settings():
-    return current_app.extensions["gateway"].settings
+    return services().settings
 
 
 @bp.post("/saml/acs")
 @address_rate_limited
 def acs():
-    services = web()
+    core = services()
     try:
         login = provider().finish_login(
             request.form.get("SAMLResponse"),
@@ -98,9 +98,9 @@ def acs():
         # the class's code: a fixed enumeration (saml_malformed, saml_refused, ...)
         metrics.AUTH_FAILURES.labels("saml", type(exc).code).inc()
         raise
-    token = services.sessions.create(login.identity)
+    token = core.web_sessions.create(login.identity)
     log.info("web login", extra={"roles": ",".join(login.identity.roles) or "none"})
-    _audit_unvouched_roles(services, login.identity, token)
+    _audit_unvouched_roles(core, login.identity, token)
     response = redirect(login.next_path, code=303)
     set_session_cookie(response, token)
     binding.clear_cookie(response, _settings())
@@ -118,17 +118,17 @@ def unvouched_reason(user) -> str | None:
     return "saml_role_not_vouched"
 
 
-def _audit_unvouched_roles(services, identity, token: str) -> None:
+def _audit_unvouched_roles(core, identity, token: str) -> None:
     """``auth.failure`` for a verified login claiming roles the IdP may not vouch for.
 
     The login itself goes on (the person sees the Dutch "no access" page); the event lets the
     operator's privacy officers see such claims. A failing write never fails the login.
     """
     try:
-        reason = unvouched_reason(services.sessions.load(token))
+        reason = unvouched_reason(core.web_sessions.load(token))
         if reason is None:
             return
-        services.trail.write(
+        core.web_trail.write(
             AuditEvent(
                 action="auth.failure",
                 decision="denied",
@@ -153,8 +153,8 @@ def logout_form():
 def logout():
     user = current_user()
     check_csrf(user)
-    services = web()
-    services.sessions.end(request.cookies.get(cookie_name()))
+    core = services()
+    core.web_sessions.end(request.cookies.get(cookie_name()))
     g.web_user = None
     location = logout_flow.start_logout(
         provider(), user.name_id, user.name_id_format, user.session_index
@@ -170,12 +170,12 @@ def logout():
 @bp.get("/saml/slo")
 def single_logout():
     """The IdP's answer to our logout, or the IdP asking us to end a person's sessions."""
-    services = web()
+    core = services()
     if "SAMLRequest" in request.args:
         name_id, session_index, location = logout_flow.idp_logout_request(
             provider(), request.query_string.decode("ascii", "replace")
         )
-        services.sessions.end_for(name_id, session_index)
+        core.web_sessions.end_for(name_id, session_index)
         response = redirect(location)
         clear_session_cookie(response)
         return response

@@ -26,8 +26,8 @@ from .. import transaction
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import local_date
 from ..exchange.models import Message
-from ..exchange.sealing import MessageSealer
 from ..pep.subjects import PolymorphicChild, PolymorphicSubjects
+from ..sealing import Sealer
 from ..storage.models import Organisation
 from .models import SignalRow
 from .policy import SignalPolicy, load_signal_policy
@@ -47,7 +47,7 @@ class Side:
 class MatchNotifier:
     def __init__(
         self,
-        sealer: MessageSealer,
+        sealer: Sealer,
         audit: AuditLog,
         pseudonymiser: DomainPseudonymiser,
         polymorphic: PolymorphicSubjects | None = None,

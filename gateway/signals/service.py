@@ -38,8 +38,8 @@ from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock
 from ..consents.trail import AuditTrail
-from ..errors import GatewayError
 from ..pep.subjects import PolymorphicRefusal
+from ..problems import GatewayError
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import matching, probes

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 
 from ..api.request import json_body
-from ..errors import GatewayError
 from ..oauth.protect import current_caller, require_scope
+from ..problems import GatewayError
 from ..ratelimit import signal_rate_limited
+from ..services import services
 from .service import SignalService
 
 bp = Blueprint("signals", __name__)
 
 
 def service() -> SignalService:
-    return current_app.extensions["signals"]
+    return services().signals
 
 
 def audit_scope(action: str):

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-
 from ..audit.actors import Actor
 from ..audit.params import EventFilter, parse_filter
-from ..errors import GatewayError
+from ..problems import GatewayError
+from ..services import services
 from .errors import WebError
 
 VERIFY_CACHE_SECONDS = 60
@@ -42,10 +41,7 @@ _cache_time: dict[str, float] = {}
 
 
 def audit_service():
-    service = current_app.extensions.get("audit")
-    if service is None:
-        raise WebError(503, "De auditlog is in deze installatie niet beschikbaar.")
-    return service
+    return services().audit
 
 
 def actor_of(user) -> Actor:

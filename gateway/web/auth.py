@@ -12,8 +12,9 @@ import hmac
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import current_app, g, redirect, request
+from flask import g, redirect, request
 
+from ..services import services
 from .access import may_open
 from .errors import WebError
 from .sessions import ABSOLUTE_TIMEOUT, WebUser
@@ -21,24 +22,20 @@ from .sessions import ABSOLUTE_TIMEOUT, WebUser
 CSRF_FIELD = "csrf_token"
 
 
-def web():
-    return current_app.extensions["web"]
-
-
 def cookie_name() -> str:
-    production = current_app.extensions["gateway"].settings.is_production
+    production = services().settings.is_production
     return "__Host-gateway_session" if production else "gateway_session"
 
 
 def current_user() -> WebUser | None:
     """The live session's user, loaded once per request."""
     if "web_user" not in g:
-        g.web_user = web().sessions.load(request.cookies.get(cookie_name()))
+        g.web_user = services().web_sessions.load(request.cookies.get(cookie_name()))
     return g.web_user
 
 
 def set_session_cookie(response, token: str) -> None:
-    production = current_app.extensions["gateway"].settings.is_production
+    production = services().settings.is_production
     response.set_cookie(
         cookie_name(),
         token,
@@ -51,7 +48,7 @@ def set_session_cookie(response, token: str) -> None:
 
 
 def clear_session_cookie(response) -> None:
-    production = current_app.extensions["gateway"].settings.is_production
+    production = services().settings.is_production
     response.delete_cookie(
         cookie_name(), path="/", secure=production, httponly=True, samesite="Lax"
     )

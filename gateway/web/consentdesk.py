@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
-
 from consent.errors import ConsentError
 from consent.matching import may_withdraw
 from consent.records import Actor, Consent
@@ -27,6 +25,7 @@ from schemas.consent import load_consent_withdrawal
 from schemas.errors import SchemaValidationError
 
 from ..audit.log import AuditEvent
+from ..services import services
 from .errors import WebError
 
 PURPOSE_NAMES = {
@@ -59,7 +58,7 @@ class ConsentView:
 
 
 def consent_desk() -> ConsentDesk:
-    return ConsentDesk(current_app.extensions["consents"])
+    return ConsentDesk(services().consents)
 
 
 def parse_bsn(text: str) -> Bsn:

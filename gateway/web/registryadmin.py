@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
-
 from ..registry.errors import RegistryError
 from ..registry.service import ClientCredentials, OrganisationRegistry
+from ..services import services
 from .trail import WebTrail
 
 WEB_AUTH_METHODS = ("private_key_jwt", "tls_client_auth")
@@ -21,8 +20,7 @@ WEB_AUTH_METHODS = ("private_key_jwt", "tls_client_auth")
 
 def registry_admin() -> RegistryAdmin:
     return RegistryAdmin(
-        current_app.extensions["gateway"].registry, current_app.extensions["web"].trail
-    )
+services().registry, services().web_trail)
 
 
 class RegistryAdmin:

@@ -13,10 +13,10 @@ from ..storage.database import Database
 
 
 class WebTrail:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, log: AuditLog, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self.log = AuditLog()
+        self.log = log
 
     def write(self, event: AuditEvent) -> None:
         with self.db.write_session() as session:

@@ -17,16 +17,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
 
-from gateway.audit.area import build_checkpointer
-from gateway.audit.checkpoints import CheckpointUnavailable
+from gateway.audit.checkpoints import CheckpointUnavailable, checkpointer_for
 from gateway.audit.log import AuditEvent, AuditLog
 from gateway.audit.models import AuditCheckpointRow, AuditTreeNode
 from gateway.audit.note import CheckpointBody, NoteSigner
 from gateway.audit.proofs import ProofService
 from gateway.audit.verify import ChainVerifier
 from gateway.config import Settings
-from gateway.errors import GatewayError
 from gateway.keys import KeyStore
+from gateway.problems import GatewayError
 from gateway.storage.database import Database
 from tests.audit_helpers import VIEW_MEMBERS
 from tests.unit.gateway.test_audit_rfc9162 import verify_consistency, verify_inclusion
@@ -43,7 +42,7 @@ class Log:
         self.db = Database(url)
         self.keys = KeyStore(keys_dir, allow_generate=False)
         self.now = START
-        self.checkpointer = build_checkpointer(self.keys, Settings())
+        self.checkpointer = checkpointer_for(self.keys.audit_key, Settings().base_url)
         self.checkpointer.clock = lambda: self.now
         self.log = AuditLog(self.checkpointer)
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.audit.actors import Actor
-from gateway.errors import GatewayError
+from gateway.problems import GatewayError
 from gateway.reidentification.models import ReidentificationRequestRow
 from pseudonymise import Bsn, organisation_domain
 from tests import exchange_helpers as ex
@@ -24,7 +24,7 @@ BASE = "/api/v1/reidentifications"
 def gw(database_url, keys_dir):
     made = Gateway(database_url, keys_dir)
     made.now = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
-    made.app.extensions["reidentifications"].clock = lambda: made.now
+    made.app.extensions["gateway"].reidentifications.clock = lambda: made.now
     yield made
     made.close()
 
@@ -104,7 +104,7 @@ def test_pending_requests_expire_after_seven_days(gw):
     assert_problem(gw.post(ex.OPERATOR, f"{BASE}/{request_id}/approve"), 409, "not_pending")
     late = ask(gw).json["id"]
     gw.now += timedelta(days=8)
-    assert gw.app.extensions["reidentifications"].expire() == 1
+    assert gw.app.extensions["gateway"].reidentifications.expire() == 1
     with gw.db.session() as session:
         assert session.get(ReidentificationRequestRow, late).status == "expired"
 
@@ -129,7 +129,7 @@ def test_an_organisation_never_decides_its_own_request(gw):
 def test_only_the_operator_decides(gw):
     request_id = ask(gw).json["id"]
     assert_problem(gw.post(ex.SCHOOL, f"{BASE}/{request_id}/approve"), 403, "insufficient_scope")
-    service = gw.app.extensions["reidentifications"]
+    service = gw.app.extensions["gateway"].reidentifications
     with pytest.raises(GatewayError) as refused:  # e.g. a privacy officer of a school, later
         service.approve(Actor.web_user(ex.SCHOOL, "school", "po@school.example"), request_id)
     assert refused.value.status == 403 and refused.value.code == "not_operator"
@@ -162,7 +162,7 @@ def test_unknown_pseudonyms_and_bad_bodies(gw):
 def test_concurrent_reads_reveal_the_bsn_once(gw):
     request_id = ask(gw).json["id"]
     gw.post(ex.OPERATOR, f"{BASE}/{request_id}/approve")
-    service = gw.app.extensions["reidentifications"]
+    service = gw.app.extensions["gateway"].reidentifications
     requester = Actor(ex.GGD, "ggd", client_id=f"client-{ex.GGD}")
     answers, barrier = [], threading.Barrier(4)
 

@@ -21,9 +21,9 @@ from gateway import create_app
 from gateway.audit.models import AuditEventRow
 from gateway.config import Settings
 from gateway.consents.models import ConsentRow, ConsentStatusRow
-from gateway.consents.sealing import ConsentSealer
 from gateway.keys import KeyStore
 from gateway.registry.service import ClientCredentials, OrganisationRegistry
+from gateway.sealing import CONSENT_DETAILS, Sealer
 from gateway.storage.database import Database
 from pseudonymise import Bsn, DomainPseudonymiser
 from tests import exchange_helpers as ex
@@ -169,7 +169,7 @@ def test_storage_holds_the_pseudonym_sealed_details_history_and_an_audit_event(g
     columns = " ".join(str(getattr(row, c.key)) for c in ConsentRow.__table__.columns)
     assert ex.BSN not in columns and ex.born(TODAY, 9) not in columns
     assert "formulier" not in columns
-    opened = ConsentSealer(gw.keystore.keyring).open(row.id, row.key_version, row.sealed)
+    opened = Sealer(gw.keystore.keyring, CONSENT_DETAILS).open(row.id, row.key_version, row.sealed)
     assert opened == {"date_of_birth": ex.born(TODAY, 9), "evidence_reference": "formulier 2026-17"}
     assert [(h.consent_id, h.status) for h in history] == [(answer["id"], "active")]
     [event] = gw.audit("consent.record")

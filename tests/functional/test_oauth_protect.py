@@ -12,8 +12,8 @@ import pytest
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
-from gateway.errors import NotFound
 from gateway.oauth.protect import Caller, current_caller, require_scope
+from gateway.problems import NotFound
 from gateway.storage.models import Client
 from tests.oauth_helpers import (
     OIN_A,
@@ -154,7 +154,7 @@ def test_suspension_and_revocation_take_effect_on_the_next_request(world):
                    'Bearer error="invalid_token"')
     world.registry.set_status(OIN_A, "active")
     assert world.get("/api/v1/test/both", token).status_code == 200
-    world.app.extensions["oauth"].store.revoke(token_jti(token), "a-sis")
+    world.app.extensions["gateway"].oauth_store.revoke(token_jti(token), "a-sis")
     assert world.get("/api/v1/test/both", token).status_code == 401
 
 

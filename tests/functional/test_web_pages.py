@@ -57,7 +57,7 @@ def org_id(app, oin: str) -> int:
 
 
 def seed(app) -> None:
-    audit = app.extensions["audit"]
+    audit = app.extensions["gateway"].audit
     db = app.extensions["gateway"].db
     now = datetime.now(UTC)
     child = audit.subject_ref(Bsn(BSN))
@@ -78,7 +78,7 @@ def seed(app) -> None:
     for event in events:
         with db.write_session() as session:
             log.append(session, event, now)
-    consents = app.extensions["consents"].service
+    consents = app.extensions["gateway"].consents.service
     today = date.today()
     school = ConsentActor(SCHOOL, "school", org_id(app, SCHOOL), "sis")
     wij = ConsentActor(WIJ, "wij", org_id(app, WIJ), "cases")
@@ -89,7 +89,7 @@ def seed(app) -> None:
         Bsn(BSN), today - timedelta(days=3000), "support", (WIJ, GGD), ("parent",),
         today - timedelta(days=1), today + timedelta(days=300), "written", "form-2"), wij).id
     pseudonyms = DomainPseudonymiser(app.extensions["gateway"].keys.keyring)
-    service = app.extensions["reidentifications"]
+    service = app.extensions["gateway"].reidentifications
     for oin, type_, note in ((SWV, "swv", "zorgplicht"), (SWV, "swv", "tweede"),
                              (OPERATOR, "operator", "eigen verzoek")):
         pseudonym = pseudonyms.pseudonymise(Bsn(BSN), organisation_domain(oin))
@@ -266,7 +266,7 @@ def test_a_partner_officer_finds_a_consent_naming_it_only_once_it_had_the_bsn(ap
     that names the school by OIN is found by BSN only after the school sent that BSN."""
     today = date.today()
     wij = ConsentActor(WIJ, "wij", org_id(app, WIJ), "cases")
-    named = app.extensions["consents"].service.record(NewConsent(
+    named = app.extensions["gateway"].consents.service.record(NewConsent(
         Bsn(BSN), today - timedelta(days=3000), "case_consultation", (WIJ, SCHOOL), ("parent",),
         today - timedelta(days=1), today + timedelta(days=30), "written", "form-3"), wij).id
     client = users["privacy-school"]
@@ -276,7 +276,7 @@ def test_a_partner_officer_finds_a_consent_naming_it_only_once_it_had_the_bsn(ap
         return named in text(page)
 
     assert not found()
-    audit = app.extensions["audit"]
+    audit = app.extensions["gateway"].audit
     with app.extensions["gateway"].db.write_session() as session:
         AuditLog().append(session, AuditEvent(
             "exchange.send", "allowed", actor_org=SCHOOL, sender=SCHOOL, recipient=SWV,

@@ -63,7 +63,7 @@ def test_production_has_no_development_idp(production_app):
     client = production_app.test_client()
     assert client.get("/devidp/sso").status_code == 404
     assert client.get("/devidp/metadata").status_code == 404
-    assert production_app.extensions["saml"].development_idp is None
+    assert production_app.extensions["gateway"].saml.development_idp is None
 
 
 def test_login_redirects_to_the_configured_idp(production_app, idp):

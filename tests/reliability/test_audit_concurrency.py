@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.audit import tree
-from gateway.audit.area import build_checkpointer
+from gateway.audit.checkpoints import checkpointer_for
 from gateway.audit.proofs import ProofService
 from gateway.audit.verify import ChainVerifier
 from gateway.config import Settings
@@ -37,7 +37,7 @@ WRITERS = 4
 WRITER = """
 import json, sys, time
 from datetime import UTC, datetime
-from gateway.audit.area import build_checkpointer
+from gateway.audit.checkpoints import checkpointer_for
 from gateway.audit.log import AuditEvent, AuditLog
 from gateway.config import Settings
 from gateway.keys import KeyStore
@@ -45,7 +45,7 @@ from gateway.storage.database import Database
 
 url, keys_dir, name, seconds = sys.argv[1:5]
 db = Database(url)
-log = AuditLog(build_checkpointer(KeyStore(keys_dir, allow_generate=False), Settings()))
+log = AuditLog(checkpointer_for(KeyStore(keys_dir, allow_generate=False).audit_key, Settings().base_url))
 committed, rolled_back, n = [], 0, 0
 db.ping()
 print("ready", flush=True)
@@ -117,7 +117,7 @@ def test_four_processes_append_concurrently(fresh_url, keys_dir):
         (marker, seq, digest) for seq, marker, digest in rows)
     assert len(rows) > 100 * WRITERS // 2, "the writers hardly wrote anything"
 
-    checkpointer = build_checkpointer(KeyStore(keys_dir, allow_generate=False), Settings())
+    checkpointer = checkpointer_for(KeyStore(keys_dir, allow_generate=False).audit_key, Settings().base_url)
     report = ChainVerifier(db, checkpointer.signer.public_key).verify()
     assert report.valid, report.as_dict()
     assert report.entries == len(rows) and report.invalid_checkpoints == []

@@ -9,8 +9,9 @@ with a visible button for browsers without JavaScript.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 
+from ...services import services
 from ...web import errors as web_errors
 from ...web.context import register_context
 from ...web.errors import WebError
@@ -23,7 +24,7 @@ register_context(bp)
 
 
 def idp() -> DevelopmentIdp:
-    return current_app.extensions["saml"].development_idp
+    return services().saml.development_idp
 
 
 def _read(saml_request: str):

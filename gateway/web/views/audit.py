@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, render_template, request, stream_with_context
 
+from ...services import services
 from ..auditdesk import event_filter, export, integrity, search, subject_report
 from ..auth import current_user, require_page
 from ..consentdesk import local_time, parse_bsn
@@ -21,11 +22,11 @@ FILTER_FIELDS = ("from", "to", "org", "action", "message_type", "decision")
 
 
 def timezone() -> str:
-    return current_app.extensions["gateway"].settings.timezone
+    return services().settings.timezone
 
 
 def organisation_names() -> dict[str, str]:
-    registry = current_app.extensions["gateway"].registry
+    registry = services().registry
     return {org.oin: org.name for org in registry.organisations()}
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 
-from ..auth import current_user, require_page, web
+from ...services import services
+from ..auth import current_user, require_page
 from ..charts import colour, stacked_bars
 from . import bp
 
@@ -22,18 +23,15 @@ DURATION_NAMES = {
 
 
 def indicators(user) -> dict | None:
-    """The pact indicators in the user's scope, when the monitoring area is installed."""
-    monitoring = current_app.extensions.get("monitoring")
-    if monitoring is None:
-        return None
-    return monitoring.indicators(None, None if user.is_operator else user.org_id)
+    """The pact indicators in the user's scope."""
+    return services().monitoring.indicators(None, None if user.is_operator else user.org_id)
 
 
 @bp.get("/ui/")
 @require_page("dashboard")
 def dashboard():
     user = current_user()
-    series = web().stats.daily(None if user.is_operator else user.org_oin)
+    series = services().exchange_stats.daily(None if user.is_operator else user.org_oin)
     return render_template(
         "web/dashboard.html",
         series=series,

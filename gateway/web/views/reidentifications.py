@@ -6,10 +6,11 @@ while pending); the page lists what this person may decide and posts the decisio
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request
+from flask import redirect, render_template, request
 
 from ...audit.actors import Actor
-from ...errors import GatewayError
+from ...problems import GatewayError
+from ...services import services
 from ..auth import current_user, require_page
 from ..consentdesk import local_time
 from ..errors import WebError
@@ -26,10 +27,7 @@ DONE = {"approve": "Het verzoek is goedgekeurd.", "refuse": "Het verzoek is gewe
 
 
 def service():
-    found = current_app.extensions.get("reidentifications")
-    if found is None:
-        raise WebError(503, "Herleiding is in deze installatie niet beschikbaar.")
-    return found
+    return services().reidentifications
 
 
 def actor() -> Actor:
@@ -38,7 +36,7 @@ def actor() -> Actor:
 
 
 def page(message: str | None = None, problem: str | None = None, status: int = 200):
-    registry = current_app.extensions["gateway"].registry
+    registry = services().registry
     names = {org.oin: org.name for org in registry.organisations()}
     body = render_template(
         "web/reidentifications.html",

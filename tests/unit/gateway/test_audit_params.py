@@ -8,7 +8,7 @@ import pytest
 
 from gateway.audit import params
 from gateway.audit.export import CSV_COLUMNS, flatten
-from gateway.errors import InvalidParameter
+from gateway.problems import InvalidParameter
 
 
 def test_times_are_rfc3339_with_an_offset_and_become_utc():

@@ -9,6 +9,7 @@ import pytest
 from joserfc.jwk import ECKey
 from sqlalchemy import select
 
+from gateway.audit.log import AuditLog
 from gateway.registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from gateway.storage.database import Database
 from gateway.storage.models import Client, Organisation, utcnow
@@ -67,10 +68,10 @@ def snapshot(db: Database):
 def test_applying_twice_changes_nothing(database_url, tmp_path, jwks):
     db = Database(database_url)
     plan = read_bootstrap(school_file(tmp_path, jwks), production=False)
-    first = apply_bootstrap(db, plan)
+    first = apply_bootstrap(db, plan, AuditLog())
     assert sorted(first.created) == ["client regenboog-sis", "organisation 00000001001234567000"]
     before = snapshot(db)
-    second = apply_bootstrap(db, read_bootstrap(school_file(tmp_path, jwks), production=False))
+    second = apply_bootstrap(db, read_bootstrap(school_file(tmp_path, jwks), production=False), AuditLog())
     assert not second.changed
     assert snapshot(db) == before
     db.dispose()
@@ -78,11 +79,11 @@ def test_applying_twice_changes_nothing(database_url, tmp_path, jwks):
 
 def test_changed_file_updates_records(database_url, tmp_path, jwks):
     db = Database(database_url)
-    apply_bootstrap(db, read_bootstrap(school_file(tmp_path, jwks), production=False))
+    apply_bootstrap(db, read_bootstrap(school_file(tmp_path, jwks), production=False), AuditLog())
     changed = school_file(
         tmp_path, jwks, name="OBS De Regenboog Noord", status="suspended", scopes=["exchange:send"]
     )
-    report = apply_bootstrap(db, read_bootstrap(changed, production=False))
+    report = apply_bootstrap(db, read_bootstrap(changed, production=False), AuditLog())
     assert sorted(report.updated) == ["client regenboog-sis", "organisation 00000001001234567000"]
     with db.session() as session:
         org = session.scalars(select(Organisation)).one()
@@ -99,7 +100,7 @@ def test_shipped_demo_file_has_one_organisation_of_each_type(database_url, tmp_p
     shutil.copy(REPO / "deploy" / "demo-bootstrap.yaml", deploy)
     ensure_demo_keys(tmp_path / "instance" / "demo")
     db = Database(database_url)
-    apply_bootstrap(db, read_bootstrap(deploy / "demo-bootstrap.yaml", production=False))
+    apply_bootstrap(db, read_bootstrap(deploy / "demo-bootstrap.yaml", production=False), AuditLog())
     with db.session() as session:
         types = sorted(o.type for o in session.scalars(select(Organisation)))
     assert types == sorted(["school", "swv", "ggd", "wij", "leerplicht", "operator"])
@@ -218,7 +219,7 @@ def test_refused_file_writes_nothing(database_url, tmp_path, jwks):
     bad = good + '  - oin: "bad"\n    name: "Y"\n    type: swv\n'
     (tmp_path / "bootstrap.yaml").write_text(bad)
     with pytest.raises(BootstrapError):
-        apply_bootstrap(db, read_bootstrap(tmp_path / "bootstrap.yaml", production=False))
+        apply_bootstrap(db, read_bootstrap(tmp_path / "bootstrap.yaml", production=False), AuditLog())
     assert snapshot(db) == ([], [])
     db.dispose()
 
@@ -240,11 +241,11 @@ def test_client_secret_is_stored_hashed(database_url, tmp_path):
                 scopes: [exchange:send]
         """,
     )
-    apply_bootstrap(db, read_bootstrap(path, production=False))
+    apply_bootstrap(db, read_bootstrap(path, production=False), AuditLog())
     with db.session() as session:
         stored = session.scalars(select(Client)).one().secret_hash
     assert secret not in stored and stored.startswith("scrypt$")
-    assert not apply_bootstrap(db, read_bootstrap(path, production=False)).changed
+    assert not apply_bootstrap(db, read_bootstrap(path, production=False), AuditLog()).changed
     db.dispose()
 
 
@@ -283,7 +284,7 @@ def test_routes_block_changes_policies_and_each_change_is_audited(database_url, 
 
     db = Database(database_url)
     try:
-        report = apply_bootstrap(db, read_bootstrap(write(tmp_path, ROUTE_CHANGE), production=False))
+        report = apply_bootstrap(db, read_bootstrap(write(tmp_path, ROUTE_CHANGE), production=False), AuditLog())
         assert report.updated == ["route absence_report:school->swv"]
         assert report.removed == ["route homebound_report:leerplicht->swv"]
         changed = route_row(db, "absence_report", "school", "swv")
@@ -292,7 +293,7 @@ def test_routes_block_changes_policies_and_each_change_is_audited(database_url, 
         with db.session() as session:
             actions = [e.action for e in session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq))]
         assert actions == ["admin.route.update", "admin.route.remove"]
-        again = apply_bootstrap(db, read_bootstrap(write(tmp_path, ROUTE_CHANGE), production=False))
+        again = apply_bootstrap(db, read_bootstrap(write(tmp_path, ROUTE_CHANGE), production=False), AuditLog())
         assert not again.changed
     finally:
         # restore the shipped defaults for the other tests

@@ -22,10 +22,10 @@ from gateway.audit.models import AuditEventRow
 from gateway.exchange import correlation
 from gateway.exchange.errors import Refusal
 from gateway.exchange.models import Message, TransactionRecipient
-from gateway.exchange.sealing import MessageSealer
 from gateway.exchange.service import ExchangeService
 from gateway.keys import KeyStore
 from gateway.registry.service import OrganisationRegistry
+from gateway.sealing import MESSAGES, Sealer
 from gateway.storage.database import Database
 from pseudonymise import DomainPseudonymiser
 from tests import exchange_helpers as ex
@@ -50,7 +50,7 @@ def world(database_url, keys_dir):
     orgs = {oin: registry.add_organisation(oin, name, type_)
             for oin, name, type_ in ex.ORGANISATIONS}
     keyring = KeyStore(keys_dir, allow_generate=False).keyring
-    service = ExchangeService(db, DomainPseudonymiser(keyring), None, MessageSealer(keyring),
+    service = ExchangeService(db, DomainPseudonymiser(keyring), None, Sealer(keyring, MESSAGES),
                               AuditLog(), lambda: NOW)
     school = orgs[ex.SCHOOL]
     yield db, service, orgs, Caller("sis", school.id, school.oin, "school", school.name)

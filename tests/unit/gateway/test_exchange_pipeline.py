@@ -16,10 +16,10 @@ from gateway.audit.log import AuditLog
 from gateway.audit.models import AuditEventRow
 from gateway.exchange.errors import Refusal
 from gateway.exchange.models import IdempotencyKey, Message
-from gateway.exchange.sealing import MessageSealer
 from gateway.exchange.service import ExchangeService
 from gateway.keys import KeyStore
 from gateway.registry.service import OrganisationRegistry
+from gateway.sealing import MESSAGES, Sealer
 from gateway.storage.database import Database
 from pseudonymise import Bsn, DomainPseudonymiser, organisation_domain
 from tests import exchange_helpers as ex
@@ -62,7 +62,7 @@ def world(database_url, keys_dir):
 
     def service(checker=None):
         return ExchangeService(
-            db, pseudonymiser, checker or consent, MessageSealer(keyring), AuditLog(), lambda: NOW
+            db, pseudonymiser, checker or consent, Sealer(keyring, MESSAGES), AuditLog(), lambda: NOW
         )
 
     yield {"db": db, "callers": callers, "service": service, "p": pseudonymiser, "consent": consent}
@@ -163,7 +163,7 @@ def test_a_reply_to_a_message_received_before_a_master_rotation_is_accepted(worl
                     ex.sickness_absence_referral(TODAY), key="r")
     [received] = inbox(world, ex.GGD)
     rotated = DomainPseudonymiser(world["p"].keyring.with_new_version(b"\x07" * 32))
-    service = ExchangeService(world["db"], rotated, AllowAll(), MessageSealer(rotated.keyring),
+    service = ExchangeService(world["db"], rotated, AllowAll(), Sealer(rotated.keyring, MESSAGES),
                               AuditLog(), lambda: NOW)
     advice = dict(ex.jgz_advice(TODAY), in_reply_to=referral["id"])
     body = {"message_type": "jgz_advice", "recipient": ex.SCHOOL, "subject": received["subject"],

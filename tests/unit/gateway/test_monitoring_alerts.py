@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from consent.interfaces import NoConsentRegistry
 from gateway.audit.log import AuditLog
-from gateway.exchange.sealing import MessageSealer
 from gateway.exchange.service import ExchangeService
 from gateway.keys import KeyStore
 from gateway.monitoring.alerts import due_alerts, issue_alerts
 from gateway.registry.service import OrganisationRegistry
+from gateway.sealing import MESSAGES, Sealer
 from gateway.storage.database import Database
 from pseudonymise import Bsn, DomainPseudonymiser, organisation_domain
 from tests import exchange_helpers as ex
@@ -49,7 +49,7 @@ def test_alert_reaches_the_reporting_leerplicht_once(database_url, keys_dir):
     registry = OrganisationRegistry(db, production=False)
     orgs = {oin: registry.add_organisation(oin, name, type_) for oin, name, type_ in ex.ORGANISATIONS}
     keyring = KeyStore(keys_dir, allow_generate=False).keyring
-    pseudonymiser, sealer = DomainPseudonymiser(keyring), MessageSealer(keyring)
+    pseudonymiser, sealer = DomainPseudonymiser(keyring), Sealer(keyring, MESSAGES)
     service = ExchangeService(db, pseudonymiser, NoConsentRegistry(), sealer, AuditLog(), lambda: NOW)
     leerplicht = orgs[ex.LEERPLICHT]
     caller = Caller("lp", leerplicht.id, leerplicht.oin, "leerplicht", leerplicht.name)

@@ -1,0 +1,227 @@
+"""The composition root: every service of one process, built once from the settings.
+
+``create_app`` builds a :class:`Services` and the views reach it through the typed accessor
+:func:`gateway.services.services`; the CLI and the delivery worker build their own (one per
+command) through :func:`gateway.cli.context.services`. Each service is constructed here and
+nowhere else (``tests/architecture`` checks it), so a dependency is named once and a new
+service has one obvious place to be wired.
+
+Each service is a cached property: built on first use, then the same object for the life of
+the process. ``create_app`` asks for all of them (:meth:`Services.build_all`), so a server
+that cannot build one refuses to start; a CLI command builds only what it uses (the audit
+verifier needs no SAML provider). Plain Python: no Flask below the HTTP layer.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from consent.interfaces import ConsentChecker
+from consent.service import ConsentService
+from consent.subjects import DomainSubjects
+from pseudonymise import DomainPseudonymiser
+
+from . import all_models
+from .audit.checkpoints import Checkpointer, checkpointer_for
+from .audit.log import AuditLog
+from .audit.service import AuditService
+from .clock import Clock, system_clock
+from .config import Settings
+from .consents.api import ConsentApi
+from .consents.checker import CountingConsentChecker
+from .consents.knowledge import AuditKnowledge, SqlExchangeRecord
+from .consents.receipts import KeyStoreReceiptSigner
+from .consents.store import SqlConsentStore
+from .consents.trail import AuditTrail
+from .exchange.service import ExchangeService
+from .keys import KeyStore
+from .monitoring.config import load_monitoring_config
+from .monitoring.service import MonitoringService
+from .monitoring.stats import ExchangeStats
+from .oauth.assertions import AssertionVerifier
+from .oauth.store import OAuthStore
+from .oauth.tokens import TokenService
+from .pep.sealing import LinkSealer
+from .pep.subjects import PolymorphicSubjects
+from .pep.transcryptor import Transcryptor
+from .registry.service import OrganisationRegistry
+from .reidentification.service import ReidentificationService
+from .saml.provider import ServiceProvider
+from .sealing import CONSENT_DETAILS, MESSAGES, Sealer
+from .signals.notices import MatchNotifier
+from .signals.policy import load_signal_policy
+from .signals.service import SignalService
+from .storage.database import Database
+from .web.sessions import SessionStore
+from .web.trail import WebTrail
+
+all_models.load_all_models()
+
+
+
+class Services:
+    """What one process holds: settings, storage, keys and every service over them."""
+
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def build_all(self) -> Services:
+        """Build every service now (``create_app``): a failing one stops the start."""
+        for name, member in vars(type(self)).items():
+            if isinstance(member, cached_property):
+                getattr(self, name)
+        return self
+
+    # storage and keys -----------------------------------------------------------------------
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        return KeyStore(self.settings.keys_dir, allow_generate=not self.settings.is_production)
+
+    @cached_property
+    def registry(self) -> OrganisationRegistry:
+        return OrganisationRegistry(self.db, production=self.settings.is_production)
+
+    @cached_property
+    def pseudonymiser(self) -> DomainPseudonymiser:
+        return DomainPseudonymiser(self.keys.keyring)
+
+    @cached_property
+    def message_sealer(self) -> Sealer:
+        return Sealer(self.keys.keyring, MESSAGES)
+
+    @cached_property
+    def polymorphic(self) -> PolymorphicSubjects:
+        return PolymorphicSubjects(
+            Transcryptor(self.settings.keys_dir), LinkSealer(self.keys.keyring)
+        )
+
+    # the audit log ----------------------------------------------------------------------------
+    @cached_property
+    def checkpointer(self) -> Checkpointer:
+        """Signs checkpoints with the audit key, named after the gateway's base URL."""
+        return checkpointer_for(self.keys.audit_key, self.settings.base_url)
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        """The one writer of audit events: every append of this process signs checkpoints."""
+        return AuditLog(self.checkpointer)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        return AuditService(
+            self.db,
+            self.pseudonymiser,
+            self.checkpointer,
+            self.clock,
+            self.audit_log,
+            self.polymorphic,
+        )
+
+    @cached_property
+    def audit_trail(self) -> AuditTrail:
+        """Audit events of consent and signal requests that the services refused."""
+        return AuditTrail(self.db, self.audit_log, self.pseudonymiser, self.clock, self.polymorphic)
+
+    # consents, exchanges, signals -----------------------------------------------------------
+    @cached_property
+    def consent_service(self) -> ConsentService:
+        store = SqlConsentStore(
+            self.db,
+            Sealer(self.keys.keyring, CONSENT_DETAILS),
+            self.audit_log,
+            self.pseudonymiser,
+        )
+        return ConsentService(
+            store,
+            KeyStoreReceiptSigner(self.keys),
+            DomainSubjects(self.pseudonymiser, "consent"),
+            self.clock,
+            self.settings.issuer,
+            self.settings.timezone,
+            knowledge=AuditKnowledge(self.db, self.pseudonymiser),
+            exchanges=SqlExchangeRecord(self.db),
+        )
+
+    @cached_property
+    def consents(self) -> ConsentApi:
+        return ConsentApi(
+            self.consent_service, self.audit_trail, self.clock, self.settings.timezone
+        )
+
+    @cached_property
+    def consent_checker(self) -> ConsentChecker:
+        return CountingConsentChecker(self.consent_service)
+
+    @cached_property
+    def exchanges(self) -> ExchangeService:
+        return ExchangeService(
+            self.db,
+            self.pseudonymiser,
+            self.consent_checker,
+            self.message_sealer,
+            self.audit_log,
+            self.clock,
+            self.settings.timezone,
+            self.polymorphic,
+        )
+
+    @cached_property
+    def signals(self) -> SignalService:
+        policy = load_signal_policy()
+        notifier = MatchNotifier(
+            self.message_sealer, self.audit_log, self.pseudonymiser, self.polymorphic, policy
+        )
+        return SignalService(
+            self.db,
+            self.pseudonymiser,
+            notifier,
+            self.audit_log,
+            self.audit_trail,
+            self.clock,
+            self.settings.timezone,
+        )
+
+    @cached_property
+    def reidentifications(self) -> ReidentificationService:
+        return ReidentificationService(self.db, self.pseudonymiser, self.audit_log, self.clock)
+
+    # monitoring -------------------------------------------------------------------------------
+    @cached_property
+    def monitoring(self) -> MonitoringService:
+        return MonitoringService(
+            self.db, load_monitoring_config(), self.clock, self.settings.timezone
+        )
+
+    @cached_property
+    def exchange_stats(self) -> ExchangeStats:
+        return ExchangeStats(self.db, self.clock, self.settings.timezone)
+
+    # authentication ---------------------------------------------------------------------------
+    @cached_property
+    def oauth_store(self) -> OAuthStore:
+        return OAuthStore(self.db)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        return TokenService(self.keys, self.oauth_store, self.settings.issuer)
+
+    @cached_property
+    def assertions(self) -> AssertionVerifier:
+        return AssertionVerifier()
+
+    @cached_property
+    def saml(self) -> ServiceProvider:
+        return ServiceProvider.for_settings(self.settings, self.db, self.keys, self.clock)
+
+    @cached_property
+    def web_sessions(self) -> SessionStore:
+        return SessionStore(self.db, self.clock)
+
+    @cached_property
+    def web_trail(self) -> WebTrail:
+        return WebTrail(self.db, self.audit_log, self.clock)
