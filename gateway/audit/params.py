@@ -8,7 +8,6 @@ one this API issued, ``limit`` 1..500.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 
 from schemas.vocabulary import AUDIT_DECISIONS, MESSAGE_TYPES
 
-from ..api.paging import DEFAULT_LIMIT, MAX_LIMIT
+from ..paging import Cursors
 from .errors import invalid_parameter
 
 FORMATS = ("csv", "jsonl")
@@ -25,7 +24,6 @@ _RFC3339 = re.compile(
 )
 _OIN = re.compile(r"[0-9]{20}")
 _ACTION = re.compile(r"[a-z][a-z_]{0,30}(\.[a-z][a-z_]{0,30}){1,3}")
-_LIMIT = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -104,14 +102,6 @@ def parse_format(raw: str | None) -> str:
     return raw
 
 
-def parse_limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise invalid_parameter("limit", "Must be an integer from 1 to 500.")
-    return int(raw)
-
-
 def parse_size(name: str, raw: str | None, *, required: bool) -> int | None:
     """A tree size or sequence number: a positive decimal integer."""
     if raw is None:
@@ -123,18 +113,5 @@ def parse_size(name: str, raw: str | None, *, required: bool) -> int | None:
     return int(raw)
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"a{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The last ``seq`` of the previous page (0 for the first page)."""
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        if not text.startswith("a") or not text[1:].isdigit() or len(text) > 20:
-            raise ValueError
-        return int(text[1:])
-    except (ValueError, UnicodeDecodeError):
-        raise invalid_parameter("cursor", "Not a cursor this API issued.") from None
+CURSORS = Cursors("a")
+"""Cursors of audit searches."""

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from ..storage.database import Database
 from .actors import Actor
 from .models import AuditEventRow
-from .params import EventFilter, encode_cursor
+from .params import CURSORS, EventFilter
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def page(session: Session, actor: Actor, wanted: EventFilter, after: int, limit:
     items = [event for event in items if visible(actor, event)]
     return {
         "items": items,
-        "next_cursor": encode_cursor(rows[-1][0]) if more and rows else None,
+        "next_cursor": CURSORS.encode(rows[-1][0]) if more and rows else None,
     }
 
 

@@ -39,7 +39,7 @@ from .checkpoints import Checkpointer, CheckpointUnavailable
 from .errors import UnknownEntry
 from .log import AuditEvent, AuditLog, rfc3339
 from .models import AuditEventRow
-from .params import EventFilter, decode_cursor
+from .params import CURSORS, EventFilter
 from .proofs import ProofService
 from .verify import ChainVerifier, VerifyReport
 
@@ -172,7 +172,7 @@ class AuditService:
         fsc_transaction_id: str | None = None,
     ) -> dict:
         """A page of the events ``actor`` may see that match ``wanted``."""
-        after = decode_cursor(cursor)
+        after = CURSORS.decode(cursor)
         self.record(actor.event("audit.search", fsc_transaction_id=fsc_transaction_id))
         with self.db.session() as session:
             return search.page(session, actor, wanted, after, limit)
@@ -200,7 +200,7 @@ class AuditService:
             raise refusal.problem() from None
         subject_ref = self.subject_ref(child) if child is not None else None
         try:
-            after = decode_cursor(loaded["cursor"])
+            after = CURSORS.decode(loaded["cursor"])
         except GatewayError as error:
             self.deny(
                 "audit.subject_report", actor, error.code, fsc_transaction_id, subject_ref

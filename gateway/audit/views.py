@@ -9,6 +9,7 @@ from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
 from ..api.request import check_transaction_id, json_body
 from ..oauth.protect import current_caller, require_scope
+from ..paging import parse_limit
 from ..problems import GatewayError
 from ..ratelimit import rate_limited
 from ..services import services
@@ -56,7 +57,7 @@ def events():
     with denying("audit.search", actor):
         check_transaction_id()
         wanted = params.parse_filter(request.args)
-        limit = params.parse_limit(request.args.get("limit"))
+        limit = parse_limit(request.args.get("limit"))
         return jsonify(
             service().search(actor, wanted, request.args.get("cursor"), limit, g.fsc_transaction_id)
         )

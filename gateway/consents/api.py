@@ -15,8 +15,6 @@ pseudonyms of other organisations.
 
 from __future__ import annotations
 
-import base64
-
 from consent.errors import ConsentError
 from consent.records import Actor, Consent, NewConsent
 from consent.records import child as child_of
@@ -27,8 +25,9 @@ from schemas.errors import InvalidParameterError, SchemaValidationError
 
 from ..audit.log import AuditEvent, rfc3339
 from ..clock import Clock, local_date
+from ..paging import Cursors
 from ..pep.subjects import PolymorphicRefusal
-from ..problems import GatewayError
+from ..problems import GatewayError, InvalidParameter
 from .trail import AUDIT_DOMAIN, AuditTrail
 
 STATUS_OF = {
@@ -44,8 +43,12 @@ def actor(caller) -> Actor:
     return Actor(caller.org_oin, caller.org_type, caller.org_id, caller.client_id)
 
 
-def problem(exc: ConsentError | SchemaValidationError | PolymorphicRefusal) -> GatewayError:
+def problem(
+    exc: ConsentError | SchemaValidationError | PolymorphicRefusal | GatewayError,
+) -> GatewayError:
     """The problem answer of a registry, schema or polymorphic-subject refusal."""
+    if isinstance(exc, GatewayError):
+        return exc
     if isinstance(exc, PolymorphicRefusal):
         return exc.problem()
     if isinstance(exc, ConsentError):
@@ -57,22 +60,8 @@ def problem(exc: ConsentError | SchemaValidationError | PolymorphicRefusal) -> G
     return GatewayError(detail, code=exc.code, status=STATUS_OF[exc.code], errors=exc.errors)
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"c{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The position after which the next page starts; 400 for anything not issued here."""
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        digits = text[1:]
-        if not text.startswith("c") or not (digits.isascii() and digits.isdigit()):
-            raise ValueError
-        return int(digits)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidParameterError({"cursor": ["Not a cursor this API issued."]}) from None
+CURSORS = Cursors("c")
+"""Cursors of consent searches."""
 
 
 class ConsentApi:
@@ -151,14 +140,14 @@ class ConsentApi:
     def search(self, caller, body: dict, transaction_id: str) -> dict:
         try:
             loaded = load_consent_search(body)
-            after = decode_cursor(loaded["cursor"])
+            after = CURSORS.decode(loaded["cursor"])
             subject = loaded["subject"]
             link = self._link(subject, caller)
             if "pseudonym" in subject:
                 child = self._own_child(subject["pseudonym"], caller)
             else:
                 child = link if link is not None else child_of(subject["bsn"])
-        except (SchemaValidationError, ConsentError, PolymorphicRefusal) as exc:
+        except (SchemaValidationError, ConsentError, PolymorphicRefusal, InvalidParameter) as exc:
             self.trail.deny(
                 "consent.search",
                 caller,
@@ -192,7 +181,7 @@ class ConsentApi:
             )
         )
         items = [self.render(consent) for consent in page.items]
-        cursor = encode_cursor(page.items[-1].seq) if page.more and page.items else None
+        cursor = CURSORS.encode(page.items[-1].seq) if page.more and page.items else None
         return {"items": items, "next_cursor": cursor}
 
     def _own_child(self, pseudonym: str, caller) -> Bsn | None:

@@ -7,7 +7,6 @@ stores the message and its audit event in one transaction.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from ..clock import aware as _aware
 from ..monitoring.facts import fact_values
 from ..monitoring.models import MonitoringFact
 from ..oauth.errors import InsufficientScope
+from ..paging import Cursors
 from ..pep.subjects import PolymorphicSubjects
 from ..problems import GatewayError
 from ..sealing import Sealer
@@ -37,6 +37,10 @@ from .models import Message
 from .routes import RoutePolicies
 
 SEND_SCOPE = "exchange:send"
+
+
+CURSORS = Cursors("s")
+"""Cursors of the inbox."""
 
 
 class ExchangeService:
@@ -298,7 +302,7 @@ class ExchangeService:
 
     def inbox(self, caller, cursor: str | None, limit: int) -> dict:
         """Unacknowledged items, oldest first; listing an item marks it ``delivered``."""
-        after = decode_cursor(cursor)
+        after = CURSORS.decode(cursor)
         now = self.clock()
         with self.db.session() as session:
             rows = list(
@@ -350,7 +354,7 @@ class ExchangeService:
             )
         return {
             "items": items,
-            "next_cursor": encode_cursor(rows[-1].seq) if more and rows else None,
+            "next_cursor": CURSORS.encode(rows[-1].seq) if more and rows else None,
         }
 
     def _deliver_event(self, caller, message: Message, sender_oin: str) -> AuditEvent:
@@ -414,27 +418,3 @@ def _oins(session: Session, ids: set[int]) -> dict[int, str]:
 
 def _time(moment: datetime | None) -> str | None:
     return rfc3339(_aware(moment)) if moment else None
-
-
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("s"):
-            raise ValueError
-        value = int(text[1:])
-        if value < 0:
-            raise ValueError
-        return value
-    except (ValueError, UnicodeDecodeError):
-        raise Refusal(
-            400,
-            "invalid_parameter",
-            "The cursor is not valid.",
-            {"cursor": ["Not a cursor this API issued."]},
-        ) from None
