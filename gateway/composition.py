@@ -73,6 +73,10 @@ class Services:
                 getattr(self, name)
         return self
 
+    def _sealer(self, purpose: str) -> Sealer:
+        """Encryption at rest under the key of one ``purpose``."""
+        return Sealer(self.keys.keyring, purpose)
+
     # storage and keys -----------------------------------------------------------------------
     @cached_property
     def db(self) -> Database:
@@ -92,7 +96,7 @@ class Services:
 
     @cached_property
     def message_sealer(self) -> Sealer:
-        return Sealer(self.keys.keyring, MESSAGES)
+        return self._sealer(MESSAGES)
 
     @cached_property
     def polymorphic(self) -> PolymorphicSubjects:
@@ -132,7 +136,7 @@ class Services:
     def consent_service(self) -> ConsentService:
         store = SqlConsentStore(
             self.db,
-            Sealer(self.keys.keyring, CONSENT_DETAILS),
+            self._sealer(CONSENT_DETAILS),
             self.audit_log,
             self.pseudonymiser,
         )
@@ -216,7 +220,7 @@ class Services:
 
     @cached_property
     def saml(self) -> ServiceProvider:
-        return ServiceProvider.for_settings(self.settings, self.db, self.keys, self.clock)
+        return ServiceProvider(self.settings, self.db, clock=self.clock).prepare(self.keys)
 
     @cached_property
     def web_sessions(self) -> SessionStore:

@@ -74,7 +74,7 @@ class AuditService:
         pseudonymiser: DomainPseudonymiser,
         checkpointer: Checkpointer,
         clock: Clock,
-        audit: AuditLog | None = None,
+        audit: AuditLog,
         polymorphic: PolymorphicSubjects | None = None,
         verify_cache_seconds: float = VERIFY_CACHE_SECONDS,
     ) -> None:
@@ -83,7 +83,7 @@ class AuditService:
         self.pseudonymiser = pseudonymiser
         self.checkpointer = checkpointer
         self.clock = clock
-        self.audit = audit or AuditLog(checkpointer)
+        self.audit = audit
         self.proofs = ProofService(db, checkpointer)
         self.verify_cache_seconds = verify_cache_seconds
         self._walk: tuple[float, VerifyReport] | None = None

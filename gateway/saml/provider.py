@@ -91,15 +91,14 @@ class ServiceProvider:
         self._clients: dict[str, _Client] = {}
         self._lock = threading.Lock()
 
-    @classmethod
-    def for_settings(cls, settings: Settings, db: Database, keys, clock: Clock = system_clock):
-        """The provider of one process; in development with the built-in IdP beside it.
+    def prepare(self, keys) -> ServiceProvider:
+        """Ready for one process: in development with the built-in IdP beside it.
 
         Production with a stored ``saml`` configuration but without the SP key pair refuses
         to start, naming the files, like every other missing production key: an SP that
         cannot sign its requests or publish its certificate cannot be registered at an IdP.
         """
-        provider = cls(settings, db, clock=clock)
+        provider, settings = self, self.settings
         if not settings.is_production:
             from .devidp.idp import DevelopmentIdp
 
