@@ -1,4 +1,4 @@
-"""The registry's seams, as typing Protocols.
+"""The registry's seams, as typing Protocols and one base class.
 
 ``ConsentChecker`` is what the exchange pipeline needs; ``ConsentService`` implements it
 (:mod:`consent.service`) and tests may pass a small fake. ``ConsentStore`` and
@@ -11,6 +11,7 @@ child's BSN, and did it receive an exchange under a consent.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -41,7 +42,30 @@ class ConsentDecision:
     code: str | None = None
 
 
-class ConsentChecker(Protocol):
+@dataclass(frozen=True)
+class ConsentQuestion:
+    """One exchange the pipeline asks about, at ``at``.
+
+    ``subject_ref`` is the child's consent-domain pseudonym, never the BSN. ``replying_under``
+    is, for a reply (``in_reply_to``), the consent id of the exchange replied to: a party named
+    by type may send only such a reply (API.md section 13, rule 3).
+    """
+
+    subject_ref: str
+    purpose: str
+    sender: Party
+    recipient: Party
+    at: datetime
+    replying_under: str | None = None
+
+
+class ConsentChecker(ABC):
+    """What the exchange pipeline needs: :meth:`check`, with the question as its arguments.
+
+    A checker answers the question as one value (:meth:`answer`), so the call's signature is
+    written here only; tests may pass any object with a ``check`` of this signature.
+    """
+
     def check(
         self,
         subject_ref: str,
@@ -51,28 +75,19 @@ class ConsentChecker(Protocol):
         at: datetime,
         replying_under: str | None = None,
     ) -> ConsentDecision:
-        """Decide whether a consent covers this exchange at ``at``.
+        """Decide whether a consent covers this exchange at ``at`` (:class:`ConsentQuestion`)."""
+        question = ConsentQuestion(subject_ref, purpose, sender, recipient, at, replying_under)
+        return self.answer(question)
 
-        ``subject_ref`` is the child's consent-domain pseudonym, never the BSN.
-        ``replying_under`` is, for a reply (``in_reply_to``), the consent id of the exchange
-        replied to: a party named by type may send only such a reply (API.md section 13,
-        rule 3).
-        """
-        ...
+    @abstractmethod
+    def answer(self, question: ConsentQuestion) -> ConsentDecision:
+        """The decision on ``question``."""
 
 
-class NoConsentRegistry:
+class NoConsentRegistry(ConsentChecker):
     """Fails closed: without a registry no consent-based exchange is allowed."""
 
-    def check(
-        self,
-        subject_ref: str,
-        purpose: str,
-        sender: Party,
-        recipient: Party,
-        at: datetime,
-        replying_under: str | None = None,
-    ) -> ConsentDecision:
+    def answer(self, question: ConsentQuestion) -> ConsentDecision:
         return ConsentDecision(False, None, "consent_missing")
 
 

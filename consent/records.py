@@ -14,6 +14,19 @@ from pseudonymise import Bsn, InvalidBsnError, LinkTag
 
 from .errors import ConsentInvalidError
 
+#: A consent's terms as its recorder stated them (API.md section 5): fields of these names in
+#: a :class:`NewConsent`, a :class:`Consent`, its receipt and the registry's row.
+TERMS = ("purpose", "parties", "grantor_roles", "valid_from", "valid_until", "evidence_method")
+
+
+def terms_of(source: object, listing: type = tuple) -> dict:
+    """The :data:`TERMS` of ``source`` (a record or a stored row) by name, the parties and
+    grantor roles as ``listing``: tuples in these records, lists in a JSON column."""
+    terms = {name: getattr(source, name) for name in TERMS}
+    terms["parties"] = listing(terms["parties"])
+    terms["grantor_roles"] = listing(terms["grantor_roles"])
+    return terms
+
 
 @dataclass(frozen=True)
 class Actor:

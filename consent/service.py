@@ -25,7 +25,9 @@ from pseudonymise import Bsn, LinkTag
 from .age import check_grantors
 from .errors import ConsentNotFoundError, WithdrawNotAllowedError
 from .interfaces import (
+    ConsentChecker,
     ConsentDecision,
+    ConsentQuestion,
     ConsentStore,
     ExchangeRecord,
     NobodyKnows,
@@ -36,7 +38,15 @@ from .interfaces import (
 from .matching import decide, findable_by_bsn, may_withdraw, superseded_by
 from .matching import may_see as _may_see
 from .receipts import RECEIPT_TYPE, is_legacy, receipt_claims, stored_claims
-from .records import Actor, Consent, NewConsent, PrivateDetails, RegistryEvent, StatusEntry
+from .records import (
+    Actor,
+    Consent,
+    NewConsent,
+    PrivateDetails,
+    RegistryEvent,
+    StatusEntry,
+    terms_of,
+)
 from .status import DEFAULT_TIMEZONE, SUPERSEDED, WITHDRAWN, status_at
 from .subjects import DomainSubjects
 
@@ -66,26 +76,23 @@ def page(consents: list[Consent], after: int, limit: int) -> ConsentPage:
     return ConsentPage(later[:limit], len(later) > limit)
 
 
-class ConsentService:
-    def __init__(
-        self,
-        store: ConsentStore,
-        signer: ReceiptSigner,
-        subjects: DomainSubjects,
-        clock: Clock,
-        issuer: str,
-        timezone: str = DEFAULT_TIMEZONE,
-        knowledge: SubjectKnowledge | None = None,
-        exchanges: ExchangeRecord | None = None,
-    ) -> None:
-        self.store = store
-        self.signer = signer
-        self.subjects = subjects
-        self.clock = clock
-        self.issuer = issuer
-        self.timezone = timezone
-        self.knowledge = knowledge or NobodyKnows()
-        self.exchanges = exchanges or NobodyKnows()
+@dataclass(eq=False)
+class ConsentService(ConsentChecker):
+    """The registry, built from everything it depends on (see the module's docstring);
+    ``knowledge`` and ``exchanges`` left out (or None) mean "nobody"."""
+
+    store: ConsentStore
+    signer: ReceiptSigner
+    subjects: DomainSubjects
+    clock: Clock
+    issuer: str
+    timezone: str = DEFAULT_TIMEZONE
+    knowledge: SubjectKnowledge | None = None
+    exchanges: ExchangeRecord | None = None
+
+    def __post_init__(self) -> None:
+        self.knowledge = self.knowledge or NobodyKnows()
+        self.exchanges = self.exchanges or NobodyKnows()
 
     # changes -------------------------------------------------------------------------------
     def record(
@@ -102,14 +109,9 @@ class ConsentService:
         consent = Consent(
             id=str(uuid.uuid4()),
             subject_ref=refs[0],
-            purpose=new.purpose,
-            parties=new.parties,
-            grantor_roles=new.grantor_roles,
-            valid_from=new.valid_from,
-            valid_until=new.valid_until,
-            evidence_method=new.evidence_method,
             recorded_by=recorder,
             created_at=now,
+            **terms_of(new),
         )
         consent = replace(consent, receipt=self._sign(consent, now))
         details = PrivateDetails(new.date_of_birth, new.evidence_reference)
@@ -231,15 +233,10 @@ class ConsentService:
         return status_at(consent, at or self.clock(), self.timezone)
 
     # the exchange pipeline's check ---------------------------------------------------------
-    def check(
-        self,
-        subject_ref: str,
-        purpose: str,
-        sender: Party,
-        recipient: Party,
-        at: datetime,
-        replying_under: str | None = None,
-    ) -> ConsentDecision:
+    def answer(self, question: ConsentQuestion) -> ConsentDecision:
         """:class:`~consent.interfaces.ConsentChecker`: one indexed read by child and purpose."""
-        consents = self.store.for_subject(self.subjects.aliases(subject_ref), purpose)
-        return decide(consents, purpose, sender, recipient, at, self.timezone, replying_under)
+        q = question
+        consents = self.store.for_subject(self.subjects.aliases(q.subject_ref), q.purpose)
+        return decide(
+            consents, q.purpose, q.sender, q.recipient, q.at, self.timezone, q.replying_under
+        )

@@ -6,9 +6,7 @@ decision by result (``allowed`` or the refusal code), never by child.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from consent.interfaces import ConsentChecker, ConsentDecision, Party
+from consent.interfaces import ConsentChecker, ConsentDecision
 
 from .. import metrics
 
@@ -19,18 +17,10 @@ class CountingConsentChecker:
     def __init__(self, checker: ConsentChecker) -> None:
         self.checker = checker
 
-    def check(
-        self,
-        subject_ref: str,
-        purpose: str,
-        sender: Party,
-        recipient: Party,
-        at: datetime,
-        replying_under: str | None = None,
-    ) -> ConsentDecision:
-        decision = self.checker.check(
-            subject_ref, purpose, sender, recipient, at, replying_under=replying_under
-        )
+    def check(self, *args, **kwargs) -> ConsentDecision:
+        """The wrapped checker's :meth:`~consent.interfaces.ConsentChecker.check`, counted;
+        the arguments pass through unchanged."""
+        decision = self.checker.check(*args, **kwargs)
         result = "allowed" if decision.allowed else (decision.code or "consent_missing")
         metrics.CONSENT_CHECKS.labels(result).inc()
         return decision

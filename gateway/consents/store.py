@@ -16,7 +16,14 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from consent.records import Actor, Consent, PrivateDetails, RegistryEvent, StatusEntry
+from consent.records import (
+    Actor,
+    Consent,
+    PrivateDetails,
+    RegistryEvent,
+    StatusEntry,
+    terms_of,
+)
 from pseudonymise import DomainPseudonymiser
 
 from ..audit.log import AuditEvent, AuditLog
@@ -34,12 +41,7 @@ def _consent(row) -> Consent:
     return Consent(
         id=row.id,
         subject_ref=row.subject_ref,
-        purpose=row.purpose,
-        parties=tuple(row.parties),
-        grantor_roles=tuple(row.grantor_roles),
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-        evidence_method=row.evidence_method,
+        **terms_of(row),
         recorded_by=Actor(
             row.recorder_oin,
             row.recorder_type,
@@ -123,12 +125,7 @@ class SqlConsentChanges(ConsentReads):
             ConsentRow(
                 id=consent.id,
                 subject_ref=consent.subject_ref,
-                purpose=consent.purpose,
-                parties=list(consent.parties),
-                grantor_roles=list(consent.grantor_roles),
-                valid_from=consent.valid_from,
-                valid_until=consent.valid_until,
-                evidence_method=consent.evidence_method,
+                **terms_of(consent, list),
                 recorded_by_org_id=consent.recorded_by.org_id,
                 recorded_by_client_id=consent.recorded_by.client_id,
                 recorded_by_user=consent.recorded_by.user,
