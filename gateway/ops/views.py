@@ -1,10 +1,10 @@
-"""``/healthz``, ``/readyz`` and ``/metrics``."""
+"""``/`` (to the web interface), ``/healthz``, ``/readyz`` and ``/metrics``."""
 
 from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
 from .. import metrics
 from ..errors import problem
@@ -12,6 +12,13 @@ from ..services import services
 from . import readiness
 
 bp = Blueprint("ops", __name__)
+
+
+@bp.get("/")
+def root():
+    """A person who opens the gateway's address lands on the Dutch web interface (which sends
+    them to log in first), not on an API 404."""
+    return redirect(url_for("web.dashboard"), 302)
 
 
 @bp.get("/healthz")
