@@ -21,8 +21,8 @@ from pathlib import Path
 from harness import FuzzTarget, instrumented, main
 
 with instrumented("gateway"):
+    from gateway.bootstrap import BootstrapError, read_bootstrap
     from gateway.registry import rules
-    from gateway.registry.bootstrap import BootstrapError, read_bootstrap
     from gateway.registry.yamlfile import LocatedDocument, YamlFileError, load_located
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="fuzz-bootstrap-"))

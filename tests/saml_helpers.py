@@ -271,7 +271,7 @@ def bootstrap_file(folder: Path, metadata: str | None, saml_extra: str = "") -> 
 
 def apply_file(database_url: str, path: Path, production: bool = False):
     from gateway.audit.log import AuditLog
-    from gateway.registry.bootstrap import apply_bootstrap, read_bootstrap
+    from gateway.bootstrap import apply_bootstrap, read_bootstrap
     from gateway.storage.database import Database
 
     db = Database(database_url)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
+from ..bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from ..config import ConfigurationError
-from ..registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from ..storage import migrate
 from . import context
 from .audit import audit_group

@@ -1,1 +1,2 @@
-"""The organisation registry: partner organisations, their OAuth clients, and the bootstrap file."""
+"""The organisation registry: partner organisations and their OAuth clients (the rules a record
+must meet, credentials, secrets, and the line-located YAML reader that `gateway.bootstrap` uses)."""

@@ -11,8 +11,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from gateway.bootstrap import BootstrapError, read_bootstrap
 from gateway.cli import main
-from gateway.registry.bootstrap import BootstrapError, read_bootstrap
 from gateway.registry.errors import InvalidRegistration
 from gateway.registry.service import OrganisationRegistry
 from gateway.storage.database import Database

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.bootstrap import BootstrapError, read_bootstrap
 from gateway.config import ConfigurationError, Settings
-from gateway.registry.bootstrap import BootstrapError, read_bootstrap
 from gateway.saml.credentials import service_provider_keys
 from tests.saml_helpers import (
     SCHOOL_OFFICER,

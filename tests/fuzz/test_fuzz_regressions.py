@@ -12,9 +12,9 @@ import time
 
 import pytest
 
+from gateway.bootstrap import BootstrapError, read_bootstrap
 from gateway.oauth.assertions import AssertionVerifier
 from gateway.oauth.errors import Refused
-from gateway.registry.bootstrap import BootstrapError, read_bootstrap
 from gateway.strictjson import InvalidJsonError, loads
 
 DEEP = "[" * 5000

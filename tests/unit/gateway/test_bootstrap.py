@@ -10,7 +10,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 
 from gateway.audit.log import AuditLog
-from gateway.registry.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
+from gateway.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from gateway.storage.database import Database
 from gateway.storage.models import Client, Organisation, utcnow
 
