@@ -1,9 +1,12 @@
 """Every error the gateway answers, as RFC 9457 problem details with a stable ``code``.
 
-Domain packages raise their own exceptions (each with a ``code``); this module holds the single
-table from exception class to HTTP status and turns any of them into ``application/problem+json``.
-Unexpected exceptions become a 500 ``internal_error`` with an ``error_id`` that the log also
-holds, and never a traceback in the body.
+:data:`TABLE` is the one table from exception class to answer: the gateway's own refusals
+(:class:`~gateway.problems.GatewayError` and its subclasses, each with a class-level
+``status`` and ``code``) and the domain packages' exceptions (each class with its ``code``,
+the status given here, because a domain package knows nothing of HTTP). The API's error
+handler, the Dutch web pages (:mod:`gateway.web.errors`) and the CLI (:mod:`gateway.cli.main`)
+all read it through :func:`answer_of`. Unexpected exceptions become a 500 ``internal_error``
+with an ``error_id`` that the log also holds, and never a traceback in the body.
 """
 
 from __future__ import annotations
@@ -11,18 +14,115 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import quote
 
 from flask import Flask, Response, json, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from consent.errors import ConsentError, ConsentNotFoundError, WithdrawNotAllowedError
+from pseudonymise import BulkInputError, PseudonymiseError
+from schemas.errors import InvalidParameterError, SchemaValidationError
+
+from .audit.checkpoints import CheckpointUnavailable
+from .pep.subjects import PolymorphicRefusal
 from .problems import GatewayError
+from .saml.errors import SamlError
+from .strictjson import InvalidJsonError
 
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_PREFIX = "urn:nl:thuiszitterspact:problem:"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How the table answers one exception class. ``None`` means: the exception's own
+    (``status``, ``code``, ``detail`` or message, ``errors``, ``headers`` attributes)."""
+
+    status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+OWN = Entry()
+"""The exception carries its whole answer (a class-level ``status`` and ``code``)."""
+
+UNAVAILABLE = Entry(
+    503, "service_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"}
+)
+
+TABLE: dict[type[BaseException], Entry] = {
+    # the gateway's own refusals, and the ones that carry their status per instance
+    GatewayError: OWN,
+    PolymorphicRefusal: OWN,
+    SamlError: OWN,
+    # the domain packages: the class names its code, this table its status
+    InvalidJsonError: Entry(400),
+    SchemaValidationError: Entry(422, detail="The request body is not valid."),
+    InvalidParameterError: Entry(400, detail="cursor or limit is not valid."),
+    ConsentError: Entry(422),
+    ConsentNotFoundError: Entry(404),
+    WithdrawNotAllowedError: Entry(403),
+    PseudonymiseError: Entry(422),
+    BulkInputError: Entry(400),
+    # below the refusals: a broken chain, an unreachable database
+    CheckpointUnavailable: Entry(409, "audit_chain_invalid"),
+    OperationalError: UNAVAILABLE,
+    PoolTimeout: UNAVAILABLE,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the table says about one raised exception: the members of its problem."""
+
+    status: int
+    code: str
+    detail: str | None
+    title: str | None = None
+    errors: Mapping[str, list[str]] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for a terminal: ``404 not_found: No such message.``"""
+        return f"{self.status} {self.code}: {self.detail or HTTPStatus(self.status).description}"
+
+
+def entry_of(exc: BaseException) -> Entry | None:
+    """The table's entry for ``exc``: the one of its most specific class that has one."""
+    for cls in type(exc).__mro__:
+        entry = TABLE.get(cls)
+        if entry is not None:
+            return entry
+    return None
+
+
+def answer_of(exc: BaseException) -> Answer | None:
+    """The problem ``exc`` is answered with, or None for an exception the table does not know
+    (a bug: the caller answers ``internal_error``)."""
+    entry = entry_of(exc)
+    if entry is None:
+        return None
+    if entry.detail is not None:
+        detail = entry.detail
+    elif hasattr(exc, "detail"):
+        detail = exc.detail
+    else:
+        detail = str(exc) or None
+    return Answer(
+        status=entry.status or exc.status,
+        code=entry.code or getattr(exc, "code", None) or "bad_request",
+        detail=detail,
+        title=getattr(exc, "title", None),
+        errors=getattr(exc, "errors", None) or None,
+        headers={**entry.headers, **(getattr(exc, "headers", None) or {})},
+    )
 
 
 HTTP_CODES = {
@@ -39,23 +139,7 @@ HTTP_CODES = {
     429: "too_many_requests",
     431: "request_header_fields_too_large",
 }
-
-
-def domain_status(exc: BaseException) -> int | None:
-    """The HTTP status of a domain exception (one table for the whole product)."""
-    from schemas.errors import InvalidParameterError, SchemaValidationError
-
-    from .strictjson import InvalidJsonError
-
-    table: list[tuple[type[BaseException], int]] = [
-        (InvalidParameterError, 400),
-        (SchemaValidationError, 422),
-        (InvalidJsonError, 400),
-    ]
-    for cls, status in table:
-        if isinstance(exc, cls):
-            return status
-    return None
+"""The codes of Werkzeug's own HTTP errors (an unknown path, a method not allowed, ...)."""
 
 
 def problem(
@@ -92,9 +176,14 @@ def problem(
     return response
 
 
-def from_gateway_error(exc: GatewayError) -> Response:
+def from_answer(answer: Answer) -> Response:
     return problem(
-        exc.status, exc.code, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
+        answer.status,
+        answer.code,
+        answer.detail,
+        title=answer.title,
+        errors=answer.errors,
+        headers=answer.headers,
     )
 
 
@@ -126,30 +215,15 @@ def internal_error(exc: BaseException) -> Response:
 
 
 def handle_exception(exc: Exception) -> Response:
-    if isinstance(exc, GatewayError):
-        return from_gateway_error(exc)
+    """The application's one error handler: Werkzeug's HTTP errors, then the table."""
     if isinstance(exc, HTTPException):
         return from_http_exception(exc)
-    status = domain_status(exc)
-    if status is not None:
-        return problem(
-            status,
-            getattr(exc, "code", "bad_request"),
-            str(exc) or None,
-            errors=getattr(exc, "errors", None),
-        )
-    from sqlalchemy.exc import OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    if isinstance(exc, OperationalError | PoolTimeout):
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return problem(
-            503,
-            "service_unavailable",
-            "The database is unavailable; retry later.",
-            headers={"Retry-After": "5"},
-        )
-    return internal_error(exc)
+    answer = answer_of(exc)
+    if answer is None:
+        return internal_error(exc)
+    if answer.status >= 500:
+        log.warning("%s: %s", answer.code, type(exc).__name__)
+    return from_answer(answer)
 
 
 def register(app: Flask) -> None:

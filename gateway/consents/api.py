@@ -21,43 +21,18 @@ from consent.records import child as child_of
 from consent.service import ConsentPage, ConsentService
 from pseudonymise import Bsn, LinkTag, PseudonymiseError, organisation_domain
 from schemas.consent import load_consent_request, load_consent_search, load_consent_withdrawal
-from schemas.errors import InvalidParameterError, SchemaValidationError
+from schemas.errors import SchemaValidationError
 
 from ..audit.log import AuditEvent, rfc3339
 from ..clock import Clock, local_date
 from ..paging import Cursors
 from ..pep.subjects import PolymorphicRefusal
-from ..problems import GatewayError, InvalidParameter
+from ..problems import InvalidParameter
 from .trail import AUDIT_DOMAIN, AuditTrail
-
-STATUS_OF = {
-    "consent_grantor_invalid": 422,
-    "validation_failed": 422,
-    "not_found": 404,
-    "invalid_parameter": 400,
-    "consent_withdraw_not_allowed": 403,
-}
 
 
 def actor(caller) -> Actor:
     return Actor(caller.org_oin, caller.org_type, caller.org_id, caller.client_id)
-
-
-def problem(
-    exc: ConsentError | SchemaValidationError | PolymorphicRefusal | GatewayError,
-) -> GatewayError:
-    """The problem answer of a registry, schema or polymorphic-subject refusal."""
-    if isinstance(exc, GatewayError):
-        return exc
-    if isinstance(exc, PolymorphicRefusal):
-        return exc.problem()
-    if isinstance(exc, ConsentError):
-        detail = exc.detail
-    elif isinstance(exc, InvalidParameterError):
-        detail = "cursor or limit is not valid."
-    else:
-        detail = "The request body is not valid."
-    return GatewayError(detail, code=exc.code, status=STATUS_OF[exc.code], errors=exc.errors)
 
 
 CURSORS = Cursors("c")
@@ -101,14 +76,8 @@ class ConsentApi:
                 NewConsent.from_body(loaded, link), actor(caller), transaction_id
             )
         except (SchemaValidationError, ConsentError, PolymorphicRefusal) as exc:
-            self.trail.deny(
-                "consent.record",
-                caller,
-                exc.code,
-                subject_ref=self.trail.subject_ref(body.get("subject"), caller.org_oin),
-                fsc_transaction_id=transaction_id,
-            )
-            raise problem(exc) from None
+            self.deny_naming("consent.record", caller, exc.code, body, transaction_id)
+            raise
         return self.render(consent)
 
     def withdraw(self, caller, consent_id: str, body: dict, transaction_id: str) -> dict:
@@ -125,7 +94,7 @@ class ConsentApi:
             )
         except (SchemaValidationError, ConsentError) as exc:
             self.deny("consent.withdraw", caller, exc.code, visible, transaction_id)
-            raise problem(exc) from None
+            raise
         return self.render(consent)
 
     def get(self, caller, consent_id: str, transaction_id: str) -> dict:
@@ -133,7 +102,7 @@ class ConsentApi:
             consent = self.service.get(consent_id, actor(caller))
         except ConsentError as exc:
             self.deny("consent.read", caller, exc.code, None, transaction_id)
-            raise problem(exc) from None
+            raise
         self.trail.write(self.read_event(caller, consent, transaction_id))
         return self.render(consent)
 
@@ -148,14 +117,8 @@ class ConsentApi:
             else:
                 child = link if link is not None else child_of(subject["bsn"])
         except (SchemaValidationError, ConsentError, PolymorphicRefusal, InvalidParameter) as exc:
-            self.trail.deny(
-                "consent.search",
-                caller,
-                exc.code,
-                subject_ref=self.trail.subject_ref(body.get("subject"), caller.org_oin),
-                fsc_transaction_id=transaction_id,
-            )
-            raise problem(exc) from None
+            self.deny_naming("consent.search", caller, exc.code, body, transaction_id)
+            raise
         naming: dict = {}
         if child is None:
             page = ConsentPage([], False)
@@ -205,6 +168,14 @@ class ConsentApi:
                 subject_ref=self.trail.from_domain(consent.subject_ref, "consent"),
             )
         self.trail.deny(action, caller, code, **details)
+
+    def deny_naming(self, action: str, caller, code: str, body: dict, transaction_id: str) -> None:
+        """A refusal of a request whose body named a child: the child's audit pseudonym when
+        the subject is valid and the caller may name it that way."""
+        subject_ref = self.trail.subject_ref(body.get("subject"), caller.org_oin)
+        self.trail.deny(
+            action, caller, code, subject_ref=subject_ref, fsc_transaction_id=transaction_id
+        )
 
     def read_event(self, caller, consent: Consent, transaction_id: str) -> AuditEvent:
         return AuditEvent(

@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify
 
 from pseudonymise.pep.elgamal import encode_base64
 
+from ..api.refusals import Refusals
 from ..audit.actors import Actor
 from ..oauth.protect import current_caller, require_scope
 from ..problems import GatewayError
@@ -22,12 +23,24 @@ def subjects() -> PolymorphicSubjects:
     return services().polymorphic
 
 
-def _unavailable() -> GatewayError:
-    return GatewayError(
-        "Polymorphic pseudonymisation has not been set up on this gateway (no keys issued yet).",
-        code="polymorphic_unavailable",
-        status=404,
+class Unavailable(GatewayError):
+    """No polymorphic keys were issued on this gateway yet."""
+
+    status, code = 404, "polymorphic_unavailable"
+
+
+class KeyShareNotIssued(GatewayError):
+    """The caller's client has no key share (not enabled, or the issuer has not run since)."""
+
+    status, code = 404, "key_share_not_issued"
+
+
+REFUSALS = Refusals(
+    lambda action, caller, code, fsc: services().audit.deny(
+        action, Actor.from_caller(caller), code, fsc
     )
+)
+"""Every refused key-share fetch is audited through the audit service's ``deny``."""
 
 
 @bp.get("/api/v1/pep/public-key")
@@ -36,7 +49,9 @@ def public_key():
     statement their link proofs are checked against."""
     state = subjects().transcryptor.state()
     if state is None:
-        raise _unavailable()
+        raise Unavailable(
+            "Polymorphic pseudonymisation has not been set up on this gateway (no keys issued yet)."
+        )
     return jsonify(
         {
             "version": state.version,
@@ -47,31 +62,26 @@ def public_key():
     )
 
 
-def _refused_share(caller, code: str) -> None:
-    services().audit.deny(
-        KEY_SHARE_ACTION, Actor.from_caller(caller), code, g.fsc_transaction_id
-    )
-
-
 @bp.get("/api/v1/pep/key-share")
-@require_scope(on_refused=_refused_share)
+@require_scope(on_refused=REFUSALS.on_refused(KEY_SHARE_ACTION))
 @rate_limited
 def key_share():
     """The caller's key share, sealed to its own registered key: the gateway stores and
     serves it but cannot open it. Every fetch is an audit event."""
     caller = current_caller()
-    audit = services().audit
-    actor = Actor.from_caller(caller)
     sealed = subjects().transcryptor.sealed_share(caller.org_oin, caller.client_id)
     if sealed is None:
-        audit.deny(KEY_SHARE_ACTION, actor, "key_share_not_issued", g.fsc_transaction_id)
-        raise GatewayError(
-            "No key share was issued for this client: the organisation must be enabled for "
-            "polymorphic mode and the key issuer must have run since (gateway keys pep-issue).",
-            code="key_share_not_issued",
-            status=404,
+        raise REFUSALS.refused(
+            KEY_SHARE_ACTION,
+            caller,
+            KeyShareNotIssued(
+                "No key share was issued for this client: the organisation must be enabled for "
+                "polymorphic mode and the key issuer must have run since (gateway keys pep-issue)."
+            ),
         )
-    audit.record(actor.event(KEY_SHARE_ACTION, fsc_transaction_id=g.fsc_transaction_id))
+    services().audit.record(
+        Actor.from_caller(caller).event(KEY_SHARE_ACTION, fsc_transaction_id=g.fsc_transaction_id)
+    )
     state = subjects().transcryptor.state()
     return jsonify(
         {

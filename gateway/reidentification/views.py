@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from ..api.request import check_transaction_id, json_body
+from ..api.refusals import Refusals
 from ..audit.actors import Actor
 from ..oauth.protect import current_caller, require_scope
-from ..problems import GatewayError
 from ..ratelimit import rate_limited
 from ..services import services
 from .service import ReidentificationService
@@ -19,59 +18,46 @@ def service() -> ReidentificationService:
     return services().reidentifications
 
 
-def refused(action: str):
-    """An ``on_refused`` hook: a step without its scope is a denied ``action``."""
-
-    def hook(caller, code: str) -> None:
-        service().deny(action, Actor.from_caller(caller), code, g.fsc_transaction_id)
-
-    return hook
-
-
-def body_for(action: str, actor: Actor, *, optional: bool = False) -> dict:
-    """The strict JSON body; content type, size and JSON refusals are audited too."""
-    try:
-        return json_body(optional=optional)
-    except GatewayError as error:
-        service().deny(action, actor, error.code, g.fsc_transaction_id)
-        raise
+REFUSALS = Refusals(
+    lambda action, caller, code, fsc: service().deny(action, Actor.from_caller(caller), code, fsc)
+)
+"""A step refused before the service runs is audited like its own refusals."""
 
 
 @bp.post("/api/v1/reidentifications")
-@require_scope("reidentify:request", on_refused=refused("reidentification.request"))
+@require_scope("reidentify:request", on_refused=REFUSALS.on_refused("reidentification.request"))
 @rate_limited
 def request_reidentification():
-    actor = Actor.from_caller(current_caller())
-    body = body_for("reidentification.request", actor)
-    return jsonify(service().request(actor, body, g.fsc_transaction_id)), 202
+    caller = current_caller()
+    body = REFUSALS.body("reidentification.request", caller)
+    return jsonify(service().request(Actor.from_caller(caller), body, g.fsc_transaction_id)), 202
 
 
 @bp.get("/api/v1/reidentifications/<request_id>")
-@require_scope("reidentify:request", on_refused=refused("reidentification.read"))
+@require_scope("reidentify:request", on_refused=REFUSALS.on_refused("reidentification.read"))
 @rate_limited
 def read(request_id: str):
+    # the Fsc-Transaction-Id was checked (and a refusal audited) by require_scope
     actor = Actor.from_caller(current_caller())
-    try:
-        check_transaction_id()
-    except GatewayError as error:
-        service().deny("reidentification.read", actor, error.code, g.fsc_transaction_id)
-        raise
     return jsonify(service().read(actor, request_id, g.fsc_transaction_id))
 
 
-@bp.post("/api/v1/reidentifications/<request_id>/approve")
-@require_scope("reidentify:approve", on_refused=refused("reidentification.approve"))
-@rate_limited
-def approve(request_id: str):
-    actor = Actor.from_caller(current_caller())
-    body = body_for("reidentification.approve", actor, optional=True)
-    return jsonify(service().approve(actor, request_id, body, g.fsc_transaction_id))
+def _decision(verb: str):
+    """The approve and refuse steps: one shape, each its own action, scope hook and service
+    method. The view is named before the decorators wrap it, so the rate limiter and the
+    endpoint (``reidentifications.approve``) see the step's own name."""
+    action = f"reidentification.{verb}"
+
+    def decide(request_id: str):
+        caller = current_caller()
+        body = REFUSALS.body(action, caller, optional=True)
+        step = getattr(service(), verb)
+        return jsonify(step(Actor.from_caller(caller), request_id, body, g.fsc_transaction_id))
+
+    decide.__name__ = decide.__qualname__ = verb
+    protected = require_scope("reidentify:approve", on_refused=REFUSALS.on_refused(action))
+    return protected(rate_limited(decide))
 
 
-@bp.post("/api/v1/reidentifications/<request_id>/refuse")
-@require_scope("reidentify:approve", on_refused=refused("reidentification.refuse"))
-@rate_limited
-def refuse(request_id: str):
-    actor = Actor.from_caller(current_caller())
-    body = body_for("reidentification.refuse", actor, optional=True)
-    return jsonify(service().refuse(actor, request_id, body, g.fsc_transaction_id))
+approve = bp.post("/api/v1/reidentifications/<request_id>/approve")(_decision("approve"))
+refuse = bp.post("/api/v1/reidentifications/<request_id>/refuse")(_decision("refuse"))
