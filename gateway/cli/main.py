@@ -11,6 +11,7 @@ import click
 
 from ..bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from ..config import ConfigurationError
+from ..errors import answer_of
 from ..storage import migrate
 from . import context
 from .audit import audit_group
@@ -22,7 +23,23 @@ from .pseudonymise import pseudonymise_command
 from .registry import client, org
 
 
-@click.group()
+class ProblemGroup(click.Group):
+    """A command failing with a refusal the one problem table knows (:mod:`gateway.errors`)
+    prints it as the API would answer it, ``404 not_found: ...``, and exits 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            answer = answer_of(exc)
+            if answer is None:
+                raise
+            raise click.ClickException(answer.describe()) from None
+
+
+@click.group(cls=ProblemGroup)
 def main() -> None:
     """Thuiszitterspact gateway."""
 
