@@ -8,33 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import fields
 
-from schemas.base import ResponseSchema, StrictSchema
+from schemas.base import ResponseSchema
 from schemas.fields import Bsn, Choice, ListOf, Object, Oin, Polymorphic, Pseudonym, StrictInteger
 from schemas.paging import PagedSearchSchema, load_search
 from schemas.responses import LegalBasisSchema, hex_sha256, next_cursor
+from schemas.subject import OneOfSubjectSchema
 from schemas.vocabulary import AUDIT_DECISIONS, AUDIT_PURPOSES, MESSAGE_TYPES
 
 
-class ReportSubjectSchema(StrictSchema):
+class ReportSubjectSchema(OneOfSubjectSchema):
     """The child of a subject report: by BSN, by the caller's own pseudonym (a partner that
     knows the child only by pseudonym, API.md section 13 rule 2), or polymorphic."""
 
+    ways = ("bsn", "pseudonym", "polymorphic")
     bsn = Bsn()
     pseudonym = Pseudonym()
     polymorphic = Polymorphic()
-
-    @validates_schema(skip_on_field_errors=False, pass_original=True)
-    def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
-        """Neither: ``bsn`` is missing (as before pseudonyms were taken); more: the subject."""
-        if not isinstance(original, dict):
-            return
-        named = [key for key in ("bsn", "pseudonym", "polymorphic") if key in original]
-        if not named:
-            raise ValidationError({"bsn": [self.fields["bsn"].error_messages["required"]]})
-        if len(named) > 1:
-            raise ValidationError("Must hold exactly one of bsn, pseudonym or polymorphic.")
 
 
 class SubjectReportRequestSchema(PagedSearchSchema):

@@ -27,7 +27,7 @@ from schemas.fields import (
 )
 from schemas.paging import PagedSearchSchema, load_search
 from schemas.responses import next_cursor
-from schemas.subject import BsnSubjectSchema
+from schemas.subject import BsnSubjectSchema, OneOfSubjectSchema
 from schemas.vocabulary import (
     CONSENT_PURPOSES,
     CONSENT_STATUSES,
@@ -112,30 +112,17 @@ def load_consent_withdrawal(data: object) -> dict[str, Any]:
     return load_with(ConsentWithdrawSchema(), data)
 
 
-SEARCH_SUBJECT_KEYS = ("bsn", "pseudonym", "polymorphic")
-
-
-class ConsentSearchSubjectSchema(StrictSchema):
+class ConsentSearchSubjectSchema(OneOfSubjectSchema):
     """The child of a consent search: by BSN (or its polymorphic form) when the caller has
     it, otherwise by the caller's own pseudonym of the child as delivered in its inbox
     (API.md section 13, rule 2)."""
 
+    ways = ("bsn", "pseudonym", "polymorphic")
     bsn = Bsn(metadata={"description": "Finds consents the caller recorded, and those "
                         "naming it by OIN once it had this BSN from the gateway or sent it."})
     pseudonym = Pseudonym(metadata={"description": "The caller's own pseudonym of the child; "
                                     "one not issued to the caller finds nothing."})
     polymorphic = Polymorphic()
-
-    @validates_schema(skip_on_field_errors=False, pass_original=True)
-    def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
-        """Neither: ``bsn`` is missing (the common form, as before the other two)."""
-        if not isinstance(original, dict):
-            return
-        given = [key for key in SEARCH_SUBJECT_KEYS if key in original]
-        if not given:
-            raise ValidationError({"bsn": [self.fields["bsn"].error_messages["required"]]})
-        if len(given) > 1:
-            raise ValidationError("Must hold exactly one of bsn, pseudonym or polymorphic.")
 
 
 class ConsentSearchSchema(PagedSearchSchema):

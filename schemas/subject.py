@@ -72,22 +72,34 @@ class DeliveredSubjectSchema(StrictSchema):
     encrypted_pseudonym = DeliveredPseudonym()
 
 
-class BsnSubjectSchema(StrictSchema):
-    """A child named by BSN, or by its polymorphic encryption: consents and subject access
-    reports start from what the caller knows of the child, never from a pseudonym."""
+class OneOfSubjectSchema(StrictSchema):
+    """A child named in exactly one of the ways in ``ways``, each a field of the subclass.
 
-    bsn = Bsn()
-    polymorphic = Polymorphic()
+    Neither: ``bsn`` is missing (the one way every such body took before the others were
+    added); more than one: the subject.
+    """
+
+    ways: tuple[str, ...] = ()
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _exactly_one(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
-        """Neither: ``bsn`` is missing (as before polymorphic mode); both: the subject."""
         if not isinstance(original, dict):
             return
-        if "bsn" not in original and "polymorphic" not in original:
+        given = [key for key in self.ways if key in original]
+        if not given:
             raise ValidationError({"bsn": [self.fields["bsn"].error_messages["required"]]})
-        if "bsn" in original and "polymorphic" in original:
-            raise ValidationError("Must hold exactly one of bsn or polymorphic.")
+        if len(given) > 1:
+            listed = ", ".join(self.ways[:-1]) + " or " + self.ways[-1]
+            raise ValidationError(f"Must hold exactly one of {listed}.")
+
+
+class BsnSubjectSchema(OneOfSubjectSchema):
+    """A child named by BSN, or by its polymorphic encryption: consents and subject access
+    reports start from what the caller knows of the child, never from a pseudonym."""
+
+    ways = ("bsn", "polymorphic")
+    bsn = Bsn()
+    polymorphic = Polymorphic()
 
 
 class SubjectShape(Object):

@@ -13,8 +13,20 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import hmac
+from ctypes import create_string_buffer as _buffer
 
 import pysodium
+from pysodium import crypto_core_ristretto255_add as _add
+from pysodium import crypto_core_ristretto255_from_hash as _from_hash
+from pysodium import crypto_core_ristretto255_is_valid_point as _is_valid_point
+from pysodium import crypto_core_ristretto255_scalar_add as _scalar_add
+from pysodium import crypto_core_ristretto255_scalar_invert as _scalar_invert
+from pysodium import crypto_core_ristretto255_scalar_mul as _scalar_mul
+from pysodium import crypto_core_ristretto255_scalar_random as _scalar_random
+from pysodium import crypto_core_ristretto255_scalar_reduce as _scalar_reduce
+from pysodium import crypto_core_ristretto255_scalar_sub as _scalar_sub
+from pysodium import crypto_core_ristretto255_sub as _sub
+from pysodium import crypto_scalarmult_ristretto255_base as _scalarmult_base
 
 from pseudonymise.pep.errors import EncodingError
 
@@ -27,18 +39,6 @@ IDENTITY = bytes(ELEMENT_BYTES)
 _c_scalarmult = pysodium.sodium.crypto_scalarmult_ristretto255
 _c_scalarmult.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p)
 _c_scalarmult.restype = ctypes.c_int
-_buffer = ctypes.create_string_buffer
-_is_valid_point = pysodium.crypto_core_ristretto255_is_valid_point
-_scalarmult_base = pysodium.crypto_scalarmult_ristretto255_base
-_add = pysodium.crypto_core_ristretto255_add
-_sub = pysodium.crypto_core_ristretto255_sub
-_from_hash = pysodium.crypto_core_ristretto255_from_hash
-_scalar_mul = pysodium.crypto_core_ristretto255_scalar_mul
-_scalar_add = pysodium.crypto_core_ristretto255_scalar_add
-_scalar_sub = pysodium.crypto_core_ristretto255_scalar_sub
-_scalar_invert = pysodium.crypto_core_ristretto255_scalar_invert
-_scalar_reduce = pysodium.crypto_core_ristretto255_scalar_reduce
-_scalar_random = pysodium.crypto_core_ristretto255_scalar_random
 
 
 def element(data: bytes) -> bytes:

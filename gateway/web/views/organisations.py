@@ -30,6 +30,14 @@ def done(code: str, subject: str):
     return redirect("/ui/organisations?" + urlencode({"melding": code, "over": subject}), code=303)
 
 
+def answer(admin: RegistryAdmin, problem: str | None, code: str, subject: str):
+    """The page again with ``problem`` (422), or without one on to the page that says
+    ``code`` happened to ``subject``."""
+    if problem:
+        return page(admin, problem, 422)
+    return done(code, subject)
+
+
 def page(admin: RegistryAdmin, problem: str | None = None, status: int = 200):
     message = None
     code = request.args.get("melding")
@@ -59,19 +67,15 @@ def add_organisation():
     problem = admin.add_organisation(
         current_user(), form.get("oin", "").strip(), form.get("name", ""), form.get("type", "")
     )
-    if problem:
-        return page(admin, problem, 422)
-    return done("organisation_added", form.get("oin", "").strip())
+    return answer(admin, problem, "organisation_added", form.get("oin", "").strip())
 
 
 @bp.post("/ui/organisations/<oin>/status")
 @require_page("organisations")
 def set_status(oin: str):
-    admin = registry_admin()
-    changed, problem = admin.set_status(current_user(), oin, request.form.get("status", ""))
-    if problem:
-        return page(admin, problem, 422)
-    return done(request.form["status"] if changed else "unchanged", oin)
+    admin, status = registry_admin(), request.form.get("status", "")
+    changed, problem = admin.set_status(current_user(), oin, status)
+    return answer(admin, problem, status if changed else "unchanged", oin)
 
 
 @bp.post("/ui/clients")
@@ -86,9 +90,7 @@ def add_client():
         form.get("key_material", ""),
         form.getlist("scopes"),
     )
-    if problem:
-        return page(admin, problem, 422)
-    return done("client_added", form.get("client_id", "").strip())
+    return answer(admin, problem, "client_added", form.get("client_id", "").strip())
 
 
 @bp.post("/ui/clients/<client_id>/rotate")
@@ -98,6 +100,4 @@ def rotate_client(client_id: str):
     problem = admin.rotate(
         current_user(), client_id, form.get("auth", ""), form.get("key_material", "")
     )
-    if problem:
-        return page(admin, problem, 422)
-    return done("rotated", client_id)
+    return answer(admin, problem, "rotated", client_id)
