@@ -94,9 +94,9 @@ class Answer:
         return f"{self.status} {self.code}: {self.detail or HTTPStatus(self.status).description}"
 
 
-def entry_of(exc: BaseException) -> Entry | None:
-    """The table's entry for ``exc``: the one of its most specific class that has one."""
-    for cls in type(exc).__mro__:
+def entry_of(exception_class: type[BaseException]) -> Entry | None:
+    """The table's entry for an exception class: that of its most specific class in it."""
+    for cls in exception_class.__mro__:
         entry = TABLE.get(cls)
         if entry is not None:
             return entry
@@ -106,7 +106,7 @@ def entry_of(exc: BaseException) -> Entry | None:
 def answer_of(exc: BaseException) -> Answer | None:
     """The problem ``exc`` is answered with, or None for an exception the table does not know
     (a bug: the caller answers ``internal_error``)."""
-    entry = entry_of(exc)
+    entry = entry_of(type(exc))
     if entry is None:
         return None
     if entry.detail is not None:

@@ -1,16 +1,19 @@
-"""Refusals of the outbox administration; each carries a stable ``code``."""
+"""Refusals of the outbox administration: problems (:mod:`gateway.problems`) with a stable
+code and status, shown by the CLI through the one problem table."""
 
 from __future__ import annotations
 
+from ..problems import GatewayError
 
-class DeliveryError(Exception):
+
+class DeliveryError(GatewayError):
     """Base class: an outbox operation that cannot be done as asked."""
 
-    code = "delivery_error"
+    status, code = 409, "delivery_error"
 
 
 class UnknownMessage(DeliveryError):
-    code = "not_found"
+    status, code = 404, "not_found"
 
 
 class NotRetryable(DeliveryError):

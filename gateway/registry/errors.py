@@ -1,8 +1,13 @@
-"""Errors of the organisation registry, each with a stable code."""
+"""Refusals of the organisation registry: problems (:mod:`gateway.problems`) with a stable
+code and status, so the CLI, the admin pages and any API answer them alike."""
+
+from __future__ import annotations
+
+from ..problems import GatewayError
 
 
-class RegistryError(Exception):
-    code = "registry_error"
+class RegistryError(GatewayError):
+    status, code = 422, "registry_error"
 
 
 class InvalidRegistration(RegistryError):
@@ -12,12 +17,14 @@ class InvalidRegistration(RegistryError):
 
 
 class UnknownOrganisation(RegistryError):
-    code = "unknown_organisation"
+    status, code = 404, "unknown_organisation"
 
 
 class UnknownClient(RegistryError):
-    code = "unknown_client"
+    status, code = 404, "unknown_client"
 
 
 class DuplicateRegistration(RegistryError):
-    code = "duplicate_registration"
+    """An organisation or client that is already registered."""
+
+    status, code = 409, "duplicate_registration"

@@ -1,19 +1,21 @@
-"""Why a SAML exchange was refused, as a stable code, an HTTP status and a Dutch message.
+"""Why a SAML exchange was refused, as a stable code and an HTTP status.
 
-The code goes into the log and the audit trail; the Dutch message is what the person at the
-browser reads. Neither ever carries the SAML message itself: an assertion holds personal data
-(name, role) and, on a refused attack, attacker-controlled markup.
+The code goes into the log and the audit trail; the person at the browser reads the Dutch
+text of the class's code (:mod:`gateway.web.vocabulary`), or a ``message`` given where the
+refusal is raised. Neither ever carries the SAML message itself: an assertion holds personal
+data (name, role) and, on a refused attack, attacker-controlled markup.
 """
 
 from __future__ import annotations
 
 
 class SamlError(Exception):
-    """Base of SAML refusals; ``status`` and ``code`` make the error page."""
+    """Base of SAML refusals; ``status`` and ``code`` make the error page. An instance's
+    ``code`` names the failed check (for the log); the page explains the class's code."""
 
     status = 400
     code = "saml_error"
-    message = "Het inloggen is mislukt."
+    message: str | None = None
 
     def __init__(self, code: str | None = None, message: str | None = None, status=None) -> None:
         super().__init__(code or self.code)
@@ -30,7 +32,6 @@ class SamlNotConfigured(SamlError):
 
     status = 503
     code = "saml_not_configured"
-    message = "Eenmalig inloggen (single sign-on) is voor deze gateway niet ingericht."
 
 
 class MalformedMessage(SamlError):
@@ -38,7 +39,6 @@ class MalformedMessage(SamlError):
 
     status = 400
     code = "saml_malformed"
-    message = "Het antwoord van de identiteitsprovider is ongeldig en is geweigerd."
 
 
 class RefusedResponse(SamlError):
@@ -46,7 +46,3 @@ class RefusedResponse(SamlError):
 
     status = 403
     code = "saml_refused"
-    message = (
-        "Het antwoord van de identiteitsprovider voldoet niet aan de beveiligingseisen en is "
-        "geweigerd. Er is geen sessie aangemaakt."
-    )

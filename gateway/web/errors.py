@@ -2,8 +2,9 @@
 
 The application's global handler answers problem+json, which is right for ``/api`` and wrong
 for a browser. The web, SAML and development-IdP blueprints register :func:`register` so that
-anything raised in their views, a refusal of ours or a Werkzeug HTTP error, becomes a short
-Dutch page with the same status code.
+anything raised in their views becomes a short Dutch page: a :class:`WebError` with its own
+text, a refusal the one problem table knows (:data:`gateway.errors.TABLE`: its status, and
+the Dutch text of its code from :mod:`gateway.web.vocabulary`), or a Werkzeug HTTP error.
 """
 
 from __future__ import annotations
@@ -13,27 +14,11 @@ import logging
 from flask import Blueprint, render_template
 from werkzeug.exceptions import HTTPException
 
+from ..errors import HTTP_CODES, TABLE, answer_of
 from ..saml.errors import SamlError
+from . import vocabulary
 
 log = logging.getLogger(__name__)
-
-TITLES = {
-    400: "Ongeldig verzoek",
-    403: "Geen toegang",
-    404: "Pagina niet gevonden",
-    405: "Methode niet toegestaan",
-    413: "Verzoek te groot",
-    429: "Te veel verzoeken",
-    503: "Niet beschikbaar",
-}
-MESSAGES = {
-    400: "Het verzoek kon niet worden verwerkt.",
-    403: "Je hebt geen toegang tot deze pagina.",
-    404: "Deze pagina bestaat niet.",
-    405: "Deze pagina kan zo niet worden gebruikt.",
-    413: "Het verzoek is te groot.",
-    429: "Er kwamen te veel verzoeken van dit adres. Wacht even en probeer het dan opnieuw.",
-}
 
 
 class WebError(Exception):
@@ -43,14 +28,14 @@ class WebError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.title = title or TITLES.get(status, "Fout")
+        self.title = title or vocabulary.title(status)
 
 
 def page(status: int, message: str, title: str | None = None, **context):
     body = render_template(
         "web/error.html",
         status=status,
-        title=title or TITLES.get(status, "Fout"),
+        title=title or vocabulary.title(status),
         message=message,
         **context,
     )
@@ -63,19 +48,29 @@ def _web_error(exc: WebError):
 
 def _saml_error(exc: SamlError):
     log.warning("saml refused", extra={"code": exc.code, "status": exc.status})
+    # the text of the class's code: an instance's code names the check that failed
+    message = exc.message or vocabulary.text(type(exc).code)
     return page(
-        exc.status, exc.message, "Inloggen geweigerd" if exc.status < 500 else None, code=exc.code
+        exc.status, message, "Inloggen geweigerd" if exc.status < 500 else None, code=exc.code
     )
+
+
+def _refusal(exc: Exception):
+    answer = answer_of(exc)
+    return page(answer.status, vocabulary.text(answer.code))
 
 
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     if status >= 500:
         raise exc
-    return page(status, MESSAGES.get(status, "Het verzoek kon niet worden verwerkt."))
+    return page(status, vocabulary.text(HTTP_CODES.get(status, "bad_request")))
 
 
 def register(bp: Blueprint) -> None:
     bp.register_error_handler(WebError, _web_error)
     bp.register_error_handler(SamlError, _saml_error)
     bp.register_error_handler(HTTPException, _http_error)
+    for cls, entry in TABLE.items():  # refusals; an unavailable database stays the API's 503
+        if cls is not SamlError and (entry.status is None or entry.status < 500):
+            bp.register_error_handler(cls, _refusal)
