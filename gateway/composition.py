@@ -163,6 +163,8 @@ class Services:
 
     @cached_property
     def exchanges(self) -> ExchangeService:
+        from .monitoring.facts import FactRecorder  # monitoring keeps a fact of each report
+
         return ExchangeService(
             self.db,
             self.pseudonymiser,
@@ -172,6 +174,7 @@ class Services:
             self.clock,
             self.settings.timezone,
             self.polymorphic,
+            observer=FactRecorder(),
         )
 
     @cached_property

@@ -19,17 +19,15 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .errors import Refusal
+from .errors import TransactionIdReused
 from .models import TransactionRecipient
 
 
-def reused() -> Refusal:
-    return Refusal(
-        409,
-        "transaction_id_reused",
+def reused() -> TransactionIdReused:
+    return TransactionIdReused(
         "This Fsc-Transaction-Id was already passed on to another recipient organisation; "
         "use a new transaction id for each recipient.",
-        {"Fsc-Transaction-Id": ["already used for another recipient"]},
+        errors={"Fsc-Transaction-Id": ["already used for another recipient"]},
     )
 
 

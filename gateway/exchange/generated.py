@@ -35,6 +35,57 @@ class GeneratedMessage:
     audit_action: str = "exchange.send"
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """The metadata of a message about to be stored (its content is sealed on the way in)."""
+
+    message_type: str
+    sender_org_id: int
+    recipient_org_id: int
+    purpose: str
+    legal_basis: dict
+    subject_ref: str
+    fsc_transaction_id: str
+    retention_days: int
+    sender_client_id: str | None = None
+    consent_id: str | None = None
+
+
+def insert_message(
+    session: Session,
+    sealer: Sealer,
+    message_id: str,
+    message: NewMessage,
+    content: dict,
+    now: datetime,
+    pep: tuple[bytes | None, bytes | None] = (None, None),
+) -> None:
+    """Write one inbox message, ``accepted``, its ``content`` (subject and payload) sealed.
+
+    Every message is stored here, whoever made it (a partner's send, a signal match, an
+    alert); ``pep`` is the sealed link tag and the delivered ciphertext of polymorphic mode.
+    """
+    version, sealed = sealer.seal(message_id, content)
+    pep_link, pep_delivered = pep
+    session.execute(
+        insert(Message),
+        {
+            "id": message_id,
+            "status": "accepted",
+            "created_at": now,
+            "key_version": version,
+            "ciphertext": sealed,
+            "retain_until": now + timedelta(days=message.retention_days),
+            "pep_link": pep_link,
+            "pep_delivered": pep_delivered,
+            **{name: getattr(message, name) for name in _COLUMNS},
+        },
+    )
+
+
+_COLUMNS = tuple(name for name in NewMessage.__dataclass_fields__ if name != "retention_days")
+
+
 def store_generated(
     session: Session,
     sealer: Sealer,
@@ -45,45 +96,35 @@ def store_generated(
     """Write the message and its audit event; the caller's transaction must already hold the
     audit lock (``AuditLog.LOCK_HEAD``) if it read anything first. Returns the message id."""
     message_id = str(uuid.uuid4())
-    version, sealed = sealer.seal(
-        message_id, {"subject": message.subject, "payload": message.payload}
+    audit.append(session, _generated_event(message_id, message), now)
+    row = NewMessage(
+        message_type=message.message_type,
+        sender_org_id=message.operator_org_id,
+        recipient_org_id=message.recipient_org_id,
+        purpose=message.purpose,
+        legal_basis=message.legal_basis,
+        subject_ref=message.subject_ref,
+        fsc_transaction_id=message.fsc_transaction_id,
+        retention_days=message.retention_days,
     )
-    audit.append(
-        session,
-        AuditEvent(
-            action=message.audit_action,
-            decision="allowed",
-            actor_org=message.operator_oin,
-            exchange_id=message_id,
-            message_type=message.message_type,
-            sender=message.operator_oin,
-            recipient=message.recipient_oin,
-            purpose=message.purpose,
-            legal_basis=message.legal_basis,
-            fields_forwarded=list(message.payload),
-            subject_ref=message.subject_ref,
-            fsc_transaction_id=message.fsc_transaction_id,
-        ),
-        now,
-    )
-    session.execute(
-        insert(Message),
-        {
-            "id": message_id,
-            "message_type": message.message_type,
-            "sender_org_id": message.operator_org_id,
-            "recipient_org_id": message.recipient_org_id,
-            "sender_client_id": None,
-            "purpose": message.purpose,
-            "legal_basis": message.legal_basis,
-            "consent_id": None,
-            "subject_ref": message.subject_ref,
-            "status": "accepted",
-            "created_at": now,
-            "fsc_transaction_id": message.fsc_transaction_id,
-            "key_version": version,
-            "ciphertext": sealed,
-            "retain_until": now + timedelta(days=message.retention_days),
-        },
-    )
+    content = {"subject": message.subject, "payload": message.payload}
+    insert_message(session, sealer, message_id, row, content, now)
     return message_id
+
+
+def _generated_event(message_id: str, message: GeneratedMessage) -> AuditEvent:
+    """The operator sends: it is the actor and the sender, with no client."""
+    return AuditEvent(
+        action=message.audit_action,
+        decision="allowed",
+        actor_org=message.operator_oin,
+        exchange_id=message_id,
+        message_type=message.message_type,
+        sender=message.operator_oin,
+        recipient=message.recipient_oin,
+        purpose=message.purpose,
+        legal_basis=message.legal_basis,
+        fields_forwarded=list(message.payload),
+        subject_ref=message.subject_ref,
+        fsc_transaction_id=message.fsc_transaction_id,
+    )

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pseudonymise.keys import KeyRing
 
 from ..clock import aware as _aware
-from .errors import Refusal
+from .errors import IdempotencyKeyInvalid, IdempotencyKeyMissing, IdempotencyKeyReused
 from .models import IdempotencyKey
 
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")
@@ -36,12 +36,10 @@ PURPOSE = "idempotency"
 
 def check_key(value: str | None) -> str:
     if value is None:
-        raise Refusal(400, "idempotency_key_missing", "Send an Idempotency-Key header.")
+        raise IdempotencyKeyMissing("Send an Idempotency-Key header.")
     if not KEY_PATTERN.fullmatch(value):
-        raise Refusal(
-            400,
-            "idempotency_key_invalid",
-            "The Idempotency-Key must be 1 to 128 visible ASCII characters.",
+        raise IdempotencyKeyInvalid(
+            "The Idempotency-Key must be 1 to 128 visible ASCII characters."
         )
     return value
 
@@ -102,11 +100,7 @@ def stored_answer(
         )
         return None
     if not request_hash.matches(row.request_hash):
-        raise Refusal(
-            409,
-            "idempotency_key_reused",
-            "This Idempotency-Key was used with another body.",
-        )
+        raise IdempotencyKeyReused("This Idempotency-Key was used with another body.")
     return json.loads(row.response)
 
 

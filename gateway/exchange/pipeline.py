@@ -1,14 +1,15 @@
 """The exchange pipeline: an ordered list of named privacy steps over one ``Exchange``.
 
 Steps run in the order of API.md section 4; the first that refuses answers. The token is
-checked by the HTTP layer; scope, body parsing and the idempotency key by
-:meth:`gateway.exchange.service.ExchangeService.send` just before the pipeline runs (they are
-listed in ``Exchange.steps_run`` all the same), and every refusal, whichever step made it, is
-audited once, by ``send``. Adding a privacy step means adding
-one function with the :data:`Step` signature to :data:`STEPS`. Consent and pseudonymisation
-fail closed. The BSN lives only in ``Exchange.bsn`` (a masked value type) and never leaves.
-In polymorphic mode there is no BSN at all: ``Exchange.pep`` holds the child's link tag and a
-ciphertext the gateway cannot open (:mod:`gateway.pep.subjects`).
+checked by the HTTP layer (it is the first entry of ``Exchange.steps_run``); every other step,
+the scope, the body and the idempotency key included, is one function with the :data:`Step`
+signature in :data:`STEPS`, and :func:`run` is the one place that records which steps ran.
+Every refusal, whichever step made it, is audited once, by
+:meth:`gateway.exchange.service.ExchangeService.send`. Adding a privacy step means adding one
+function to :data:`STEPS`. Consent and pseudonymisation fail closed. The BSN lives only in
+``Exchange.bsn`` (a masked value type) and never leaves. In polymorphic mode there is no BSN
+at all: ``Exchange.pep`` holds the child's link tag and a ciphertext the gateway cannot open
+(:mod:`gateway.pep.subjects`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.interfaces import ConsentChecker, Party
-from pseudonymise import (
-    Bsn,
-    DomainPseudonymiser,
-    LinkTag,
-    PseudonymiseError,
-    organisation_domain,
-)
+from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, organisation_domain
+from pseudonymise.keys import KeyRing
 from schemas.errors import SchemaValidationError
 from schemas.exchange import load_exchange_envelope
 from schemas.messages import load_payload
@@ -35,13 +31,29 @@ from schemas.profiles import Minimised, minimise
 from schemas.subject import load_subject
 
 from .. import metrics
-from ..pep.subjects import PolymorphicChild, PolymorphicRefusal, PolymorphicSubjects
+from ..pep.subjects import (
+    PolymorphicChild,
+    PolymorphicRefusal,
+    PolymorphicSubjects,
+    SubjectResolver,
+)
+from ..problems import GatewayError
 from ..storage.models import Organisation
-from . import correlation
-from .errors import Refusal
+from . import correlation, idempotency
+from .errors import (
+    ConsentRefused,
+    InsufficientScope,
+    RecipientSuspended,
+    Refusal,
+    RouteNotAllowed,
+    UnknownRecipient,
+    UnknownReference,
+    ValidationFailed,
+)
 from .models import Message
 from .routes import RoutePolicies, RoutePolicy
 
+SEND_SCOPE = "exchange:send"
 AUDIT_DOMAIN = "audit"
 CONSENT_DOMAIN = "consent"
 
@@ -62,10 +74,15 @@ class Exchange:
 
     sender: OrgRef
     sender_client_id: str
-    body: dict
     fsc_transaction_id: str
     now: datetime
     today: date
+    scopes: frozenset[str] = frozenset()
+    key_header: str | None = None
+    body: dict = field(default_factory=dict)
+    idempotency_key: str | None = None
+    request_hash: idempotency.RequestHash | None = None
+    replay: dict | None = None  # the stored answer of an idempotent repeat
     message_type: str | None = None
     recipient: OrgRef | None = None
     route: RoutePolicy | None = None
@@ -78,7 +95,7 @@ class Exchange:
     consent_id: str | None = None
     delivered_subject: dict | None = None
     minimised: Minimised | None = None
-    steps_run: list[str] = field(default_factory=lambda: ["token", "scope", "body"])
+    steps_run: list[str] = field(default_factory=lambda: ["token"])
 
     @property
     def child(self) -> Bsn | LinkTag:
@@ -98,9 +115,43 @@ class PipelineContext:
     pseudonymiser: DomainPseudonymiser
     consent: ConsentChecker
     polymorphic: PolymorphicSubjects = field(default_factory=PolymorphicSubjects.unavailable)
+    read_body: Callable[[], object] = dict
+    keyring: KeyRing | None = None  # keys the idempotency record's request hash
+
+    @property
+    def subjects(self) -> SubjectResolver:
+        return SubjectResolver(self.pseudonymiser, self.polymorphic, AUDIT_DOMAIN)
 
 
 Step = Callable[[Exchange, PipelineContext], None]
+
+
+def check_scope(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 2: the token carries ``exchange:send``. Any valid token reaches the send, so that
+    this refusal is audited with the others; the answer is the protector's own."""
+    if SEND_SCOPE not in exchange.scopes:
+        metrics.AUTH_FAILURES.labels("bearer", "insufficient_scope").inc()
+        raise InsufficientScope(SEND_SCOPE)
+
+
+def read_body(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 3: the body as the HTTP layer reads it (content type, size, JSON, transaction id
+    syntax); its problem is the answer."""
+    exchange.body = _answered(ctx.read_body)
+
+
+def check_idempotency(exchange: Exchange, ctx: PipelineContext) -> None:
+    """Step 4: a well-formed ``Idempotency-Key``; a repeat with the same key and body gets the
+    stored answer (``Exchange.replay``, after which no step runs), another body 409."""
+    exchange.idempotency_key = idempotency.check_key(exchange.key_header)
+    exchange.request_hash = idempotency.RequestHash(ctx.keyring, exchange.body)
+    exchange.replay = idempotency.stored_answer(
+        ctx.session,
+        exchange.sender.id,
+        exchange.idempotency_key,
+        exchange.request_hash,
+        exchange.now,
+    )
 
 
 def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
@@ -108,9 +159,7 @@ def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
     try:
         envelope = load_exchange_envelope(exchange.body)
     except SchemaValidationError as exc:
-        raise Refusal(
-            422, "validation_failed", "The request body is not valid.", exc.errors
-        ) from None
+        raise ValidationFailed(exc.errors) from None
     exchange.message_type = envelope["message_type"]
 
 
@@ -127,10 +176,10 @@ def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:
         ).where(Organisation.oin == exchange.recipient_oin)
     ).first()
     if organisation is None:
-        raise Refusal(404, "unknown_recipient", "No organisation has this OIN.")
+        raise UnknownRecipient("No organisation has this OIN.")
     exchange.recipient = OrgRef(*organisation)
     if organisation.status != "active":
-        raise Refusal(403, "recipient_suspended", "The recipient organisation is suspended.")
+        raise RecipientSuspended("The recipient organisation is suspended.")
 
 
 def check_transaction_id(exchange: Exchange, ctx: PipelineContext) -> None:
@@ -149,11 +198,9 @@ def check_route(exchange: Exchange, ctx: PipelineContext) -> None:
         ctx.session, exchange.message_type, exchange.sender.type, exchange.recipient.type
     )
     if route is None:
-        raise Refusal(
-            403,
-            "route_not_allowed",
+        raise RouteNotAllowed(
             f"A {exchange.sender.type} may not send {exchange.message_type} "
-            f"to a {exchange.recipient.type}.",
+            f"to a {exchange.recipient.type}."
         )
     exchange.route = route
 
@@ -172,79 +219,40 @@ def check_schema(exchange: Exchange, ctx: PipelineContext) -> None:
     except SchemaValidationError as exc:
         errors.update(exc.errors)
     if errors:
-        raise Refusal(422, "validation_failed", "The request body is not valid.", errors)
+        raise ValidationFailed(errors)
 
 
 def resolve_subject(exchange: Exchange, ctx: PipelineContext) -> None:
-    """Step 10: find the child behind the subject, and check ``in_reply_to``.
-
-    A pseudonym is accepted only in the sender's own domain: AES-SIV decryption fails for a
-    pseudonym issued to another organisation, so a partner cannot use someone else's.
-    """
+    """Step 10: find the child behind the subject (:class:`SubjectResolver`: a pseudonym
+    counts only in the sender's own domain), and check ``in_reply_to``."""
     subject = exchange.body["subject"]
-    if "polymorphic" in subject or "encrypted_pseudonym" in subject:
+    if ctx.subjects.is_polymorphic(subject):
         _resolve_polymorphic(exchange, ctx, subject)
-    elif "bsn" in subject:
-        exchange.bsn = Bsn(subject["bsn"])
     else:
-        try:
-            exchange.bsn = ctx.pseudonymiser.reveal(
-                subject["pseudonym"], organisation_domain(exchange.sender.oin)
-            )
+        exchange.bsn = _answered(ctx.subjects.bsn_of, subject, exchange.sender.oin)
+        if "pseudonym" in subject:
             metrics.PSEUDONYMISATIONS.labels("organisation", "reveal").inc()
-        except PseudonymiseError:
-            raise Refusal(
-                422,
-                "unknown_pseudonym",
-                "The pseudonym was not issued to your organisation.",
-                {"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
-            ) from None
     exchange.subject_ref = ctx.pseudonymiser.pseudonymise_child(exchange.child, AUDIT_DOMAIN)
     metrics.PSEUDONYMISATIONS.labels("audit", "issue").inc()
     reply_to = exchange.payload.get("in_reply_to")
-    if reply_to is not None:
-        # the original may have been stored under an older master key version (rotation)
-        refs = ctx.pseudonymiser.pseudonymise_child_versions(exchange.child, AUDIT_DOMAIN)
-        original = ctx.session.scalars(
-            select(Message.id).where(
-                Message.id == reply_to,
-                Message.recipient_org_id == exchange.sender.id,
-                Message.subject_ref.in_(refs),
-            )
-        ).first()
-        if original is None:
-            raise Refusal(
-                422,
-                "unknown_reference",
-                "in_reply_to must name an exchange you received about the same child.",
-                {"payload.in_reply_to": ["Unknown exchange for this child."]},
-            )
+    if reply_to is None:
+        return
+    # the original may have been stored under an older master key version (rotation)
+    refs = ctx.pseudonymiser.pseudonymise_child_versions(exchange.child, AUDIT_DOMAIN)
+    if _received(exchange, ctx, reply_to, Message.id, where=(Message.subject_ref.in_(refs),)):
+        return
+    raise UnknownReference(
+        "in_reply_to must name an exchange you received about the same child.",
+        errors={"payload.in_reply_to": ["Unknown exchange for this child."]},
+    )
 
 
 def _resolve_polymorphic(exchange: Exchange, ctx: PipelineContext, subject: dict) -> None:
     """Polymorphic mode: both parties take part, the route allows it, the proof holds."""
     service = ctx.polymorphic
     try:
-        service.require_available()
-        sender_enabled = ctx.session.scalar(
-            select(Organisation.polymorphic).where(Organisation.id == exchange.sender.id)
-        )
-        service.require_participant(exchange.sender.oin, bool(sender_enabled))
-        if exchange.route.identity == "bsn":
-            raise PolymorphicRefusal(
-                422,
-                "bsn_required",
-                "This route gives the recipient the BSN by law, so it cannot be sent in "
-                "polymorphic mode; send the BSN.",
-                "subject",
-            )
-        if not exchange.route.polymorphic:
-            raise PolymorphicRefusal(
-                422,
-                "polymorphic_not_allowed",
-                "The route policy does not allow polymorphic mode for this message type.",
-                "subject",
-            )
+        service.require_sender(ctx.session, exchange.sender.id, exchange.sender.oin)
+        _require_polymorphic_route(exchange.route)
         service.require_participant(
             exchange.recipient.oin, exchange.recipient.polymorphic, role="recipient"
         )
@@ -254,21 +262,40 @@ def _resolve_polymorphic(exchange: Exchange, ctx: PipelineContext, subject: dict
         else:
             exchange.pep = _read_reply(exchange, ctx, service, subject)
     except PolymorphicRefusal as refusal:
-        raise Refusal(refusal.status, refusal.code, refusal.detail, refusal.errors) from None
+        raise Refusal.answered_by(refusal.problem()) from None
     metrics.PSEUDONYMISATIONS.labels("polymorphic", "verify").inc()
+
+
+def _require_polymorphic_route(route: RoutePolicy) -> None:
+    if route.identity == "bsn":
+        raise PolymorphicRefusal(
+            422,
+            "bsn_required",
+            "This route gives the recipient the BSN by law, so it cannot be sent in "
+            "polymorphic mode; send the BSN.",
+            "subject",
+        )
+    if not route.polymorphic:
+        raise PolymorphicRefusal(
+            422,
+            "polymorphic_not_allowed",
+            "The route policy does not allow polymorphic mode for this message type.",
+            "subject",
+        )
 
 
 def _read_reply(
     exchange: Exchange, ctx: PipelineContext, service: PolymorphicSubjects, subject: dict
 ) -> PolymorphicChild:
     """The child of an exchange the sender received in polymorphic mode, by its pseudonym."""
-    received = ctx.session.execute(
-        select(Message.pep_link, Message.pep_delivered).where(
-            Message.id == subject["received_in"],
-            Message.recipient_org_id == exchange.sender.id,
-            Message.pep_delivered.is_not(None),
-        )
-    ).first()
+    received = _received(
+        exchange,
+        ctx,
+        subject["received_in"],
+        Message.pep_link,
+        Message.pep_delivered,
+        where=(Message.pep_delivered.is_not(None),),
+    )
     if received is None:
         raise PolymorphicRefusal(
             422,
@@ -285,6 +312,22 @@ def _read_reply(
     )
 
 
+def _received(exchange: Exchange, ctx: PipelineContext, message_id: str, *columns, where=()):
+    """``columns`` of the message ``message_id`` if the sender received it, else None."""
+    return ctx.session.execute(
+        select(*columns).where(
+            Message.id == message_id, Message.recipient_org_id == exchange.sender.id, *where
+        )
+    ).first()
+
+
+CONSENT_REFUSALS = {
+    "consent_missing": "No valid consent covers this exchange.",
+    "consent_withdrawn": "The consent for this exchange was withdrawn.",
+    "consent_expired": "The consent for this exchange has expired.",
+}
+
+
 def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 11: a legal obligation named in the policy, or a covering consent (fail closed).
 
@@ -296,29 +339,19 @@ def check_legal_basis(exchange: Exchange, ctx: PipelineContext) -> None:
         return
     metrics.PSEUDONYMISATIONS.labels("consent", "issue").inc()
     reply_to = exchange.payload.get("in_reply_to")
-    replying_under = None
-    if reply_to is not None:
-        replying_under = ctx.session.scalar(
-            select(Message.consent_id).where(
-                Message.id == reply_to, Message.recipient_org_id == exchange.sender.id
-            )
-        )
+    replied = _received(exchange, ctx, reply_to, Message.consent_id) if reply_to else None
     decision = ctx.consent.check(
         ctx.pseudonymiser.pseudonymise_child(exchange.child, CONSENT_DOMAIN),
         exchange.route.purpose,
         Party(exchange.sender.oin, exchange.sender.type),
         Party(exchange.recipient.oin, exchange.recipient.type),
         exchange.now,
-        replying_under=replying_under,
+        replying_under=replied.consent_id if replied else None,
     )
     if not decision.allowed:
         code = decision.code or "consent_missing"
-        details = {
-            "consent_missing": "No valid consent covers this exchange.",
-            "consent_withdrawn": "The consent for this exchange was withdrawn.",
-            "consent_expired": "The consent for this exchange has expired.",
-        }
-        raise Refusal(403, code, details.get(code, "No valid consent covers this exchange."))
+        detail = CONSENT_REFUSALS.get(code, CONSENT_REFUSALS["consent_missing"])
+        raise ConsentRefused(detail, code=code)
     exchange.consent_id = decision.consent_id
 
 
@@ -347,6 +380,9 @@ def minimise_payload(exchange: Exchange, ctx: PipelineContext) -> None:
 
 
 STEPS: list[tuple[str, Step]] = [
+    ("scope", check_scope),
+    ("body", read_body),
+    ("idempotency", check_idempotency),
     ("envelope", check_envelope),
     ("recipient", find_recipient),
     ("transaction_id", check_transaction_id),
@@ -357,13 +393,35 @@ STEPS: list[tuple[str, Step]] = [
     ("pseudonymise", pseudonymise_subject),
     ("minimise", minimise_payload),
 ]
+STORE = "store"
+"""The last step, storing the message: :class:`~gateway.exchange.service.ExchangeService`
+runs it in a transaction of its own, and the event it stores lists it (:func:`steps`)."""
 
 
 def run(exchange: Exchange, ctx: PipelineContext) -> None:
-    """Run every step in order; a :class:`Refusal` stops the pipeline."""
+    """Run every step in order, recording each that passed in ``exchange.steps_run`` (the one
+    place that list grows); a :class:`Refusal` stops the pipeline, and so does an idempotent
+    repeat (``exchange.replay`` is then the answer)."""
     for name, step in STEPS:
         step(exchange, ctx)
+        if exchange.replay is not None:
+            return
         exchange.steps_run.append(name)
+
+
+def steps(exchange: Exchange, stored: bool = False) -> tuple[str, ...]:
+    """The steps an audit event lists: those that ran, and the store for a stored message."""
+    return (*exchange.steps_run, STORE) if stored else tuple(exchange.steps_run)
+
+
+def _answered(call: Callable, *args):
+    """``call(*args)``; a problem it raises becomes a refusal answered by that problem."""
+    try:
+        return call(*args)
+    except Refusal:
+        raise
+    except GatewayError as error:
+        raise Refusal.answered_by(error) from None
 
 
 _CLEAR_FORMS = ("bsn", "polymorphic")
@@ -385,9 +443,7 @@ def subject_naming(exchange: Exchange, accepted: bool) -> dict[str, tuple[str, .
     return {"clear_to": tuple(clear), "pseudonym_to": tuple(pseudonymous)}
 
 
-def best_effort_subject_ref(
-    exchange: Exchange, pseudonymiser: DomainPseudonymiser, polymorphic: PolymorphicSubjects
-) -> str | None:
+def best_effort_subject_ref(exchange: Exchange, subjects: SubjectResolver) -> str | None:
     """The audit pseudonym for a refused request that named a syntactically valid subject.
 
     A polymorphic subject counts once its proof holds (its tag is then known); a reply by
@@ -396,19 +452,7 @@ def best_effort_subject_ref(
     """
     if exchange.subject_ref:
         return exchange.subject_ref
-    subject = exchange.body.get("subject") if isinstance(exchange.body, dict) else None
-    try:
-        loaded = load_subject(subject)
-        if "polymorphic" in loaded:
-            if exchange.pep_checked or polymorphic.transcryptor.state() is None:
-                return None
-            child = polymorphic.read_polymorphic(loaded["polymorphic"], exchange.sender.oin)
-            return pseudonymiser.pseudonymise_link(child.link, AUDIT_DOMAIN)
-        if "encrypted_pseudonym" in loaded:
-            return None
-        if "bsn" in loaded:
-            return pseudonymiser.pseudonymise(Bsn(loaded["bsn"]), AUDIT_DOMAIN)
-        bsn = pseudonymiser.reveal(loaded["pseudonym"], organisation_domain(exchange.sender.oin))
-        return pseudonymiser.pseudonymise(bsn, AUDIT_DOMAIN)
-    except (SchemaValidationError, PseudonymiseError, PolymorphicRefusal):
+    if exchange.pep_checked:
         return None
+    subject = exchange.body.get("subject") if isinstance(exchange.body, dict) else None
+    return subjects.audit_ref(subject, exchange.sender.oin)

@@ -1,17 +1,18 @@
 """The exchange service: send, status, inbox and acknowledgement, over plain Python.
 
-HTTP handlers call these methods and render what they return; a :class:`Refusal` becomes a
-problem answer. Every send decision, allowed or refused, is an audit event; an allowed send
-stores the message and its audit event in one transaction.
+HTTP handlers call these methods and render what they return; a :class:`Refusal` is a
+problem the one error handler answers. Every send decision, allowed or refused, is an audit
+event; an allowed send stores the message and its audit event in one transaction, together
+with what the :class:`~gateway.exchange.observers.SendObserver` records (monitoring's facts).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,22 +23,17 @@ from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock, local_date
 from ..clock import aware as _aware
-from ..monitoring.facts import fact_values
-from ..monitoring.models import MonitoringFact
-from ..oauth.errors import InsufficientScope
 from ..paging import Cursors
-from ..pep.subjects import PolymorphicSubjects
-from ..problems import GatewayError
+from ..pep.subjects import PolymorphicSubjects, SubjectResolver
 from ..sealing import Sealer
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import correlation, idempotency, pipeline
-from .errors import Refusal
+from .errors import ExchangeNotFound, Refusal
+from .generated import NewMessage, insert_message
 from .models import Message
+from .observers import AcceptedSend, NoObserver, SendObserver
 from .routes import RoutePolicies
-
-SEND_SCOPE = "exchange:send"
-
 
 CURSORS = Cursors("s")
 """Cursors of the inbox."""
@@ -54,9 +50,11 @@ class ExchangeService:
         clock: Clock,
         timezone: str = "Europe/Amsterdam",
         polymorphic: PolymorphicSubjects | None = None,
+        observer: SendObserver | None = None,
     ) -> None:
         self.db = db
         self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
+        self.subjects = SubjectResolver(pseudonymiser, self.polymorphic, pipeline.AUDIT_DOMAIN)
         self.routes = RoutePolicies()
         self.pseudonymiser = pseudonymiser
         self.consent = consent
@@ -64,6 +62,7 @@ class ExchangeService:
         self.audit = audit
         self.clock = clock
         self.timezone = timezone
+        self.observer = observer or NoObserver()
 
     # sending -------------------------------------------------------------------------------
     def send(
@@ -75,61 +74,106 @@ class ExchangeService:
     ) -> dict:
         """Run every check of API.md section 4 from the scope on; return the 202 answer or
         raise the refusal. Every refusal, whichever step made it (the scope, the body as
-        ``read_body`` reads it, the key, the pipeline), is audited here and only here."""
-        now = self.clock()
-        exchange = pipeline.Exchange(
-            sender=pipeline.OrgRef(
-                caller.org_id, caller.org_oin, caller.org_type, caller.org_name, "active"
-            ),
-            sender_client_id=caller.client_id,
-            body={},
-            fsc_transaction_id=fsc_transaction_id,
-            now=now,
-            today=local_date(now, self.timezone),
-            steps_run=["token"],
-        )
+        ``read_body`` reads it, the key, the pipeline, the store), is audited here and only
+        here."""
+        exchange = self._exchange(caller, key_header, fsc_transaction_id)
         try:
-            if SEND_SCOPE not in caller.scopes:
-                metrics.AUTH_FAILURES.labels("bearer", "insufficient_scope").inc()
-                raise Refusal.answered_by(InsufficientScope((SEND_SCOPE,)))
-            exchange.steps_run.append("scope")
-            try:
-                exchange.body = body = read_body()
-            except GatewayError as error:  # content type, size, JSON, transaction id syntax
-                raise Refusal.answered_by(error) from None
-            exchange.steps_run.append("body")
-            key = idempotency.check_key(key_header)
-            request_hash = idempotency.RequestHash(self.sealer.keyring, body)
             with self.db.session() as session:
-                answer = idempotency.stored_answer(session, caller.org_id, key, request_hash, now)
-                if answer is not None:
-                    return answer
-                exchange.steps_run.append("idempotency")
-                ctx = pipeline.PipelineContext(
-                    session, self.routes, self.pseudonymiser, self.consent, self.polymorphic
-                )
-                pipeline.run(exchange, ctx)
-            return self._store(exchange, key, request_hash)
+                pipeline.run(exchange, self._context(session, read_body))
+            if exchange.replay is not None:
+                return exchange.replay
+            return self._store(exchange)
         except Refusal as refusal:
             self._refused(exchange, refusal)
             raise
 
-    def _store(
-        self,
-        exchange: pipeline.Exchange,
-        key: str,
-        request_hash: idempotency.RequestHash,
-        retried: bool = False,
-    ) -> dict:
-        message_id = str(uuid.uuid4())
-        route = exchange.route
-        legal_basis = route.legal_basis(exchange.consent_id)
-        minimised = exchange.minimised
-        version, sealed = self.sealer.seal(
-            message_id, {"subject": exchange.delivered_subject, "payload": minimised.payload}
+    def _exchange(self, caller, key_header: str | None, fsc_transaction_id: str):
+        now = self.clock()
+        return pipeline.Exchange(
+            sender=pipeline.OrgRef(
+                caller.org_id, caller.org_oin, caller.org_type, caller.org_name, "active"
+            ),
+            sender_client_id=caller.client_id,
+            fsc_transaction_id=fsc_transaction_id,
+            now=now,
+            today=local_date(now, self.timezone),
+            scopes=frozenset(caller.scopes),
+            key_header=key_header,
         )
-        exchange.steps_run.append("store")
-        event = AuditEvent(
+
+    def _context(self, session: Session, read_body: Callable[[], object]):
+        return pipeline.PipelineContext(
+            session,
+            self.routes,
+            self.pseudonymiser,
+            self.consent,
+            self.polymorphic,
+            read_body=read_body,
+            keyring=self.sealer.keyring,
+        )
+
+    def _store(self, exchange: pipeline.Exchange, retried: bool = False) -> dict:
+        """The last step: store the message in a transaction of its own, once more after a
+        concurrent request stored first (:meth:`_after_conflict`)."""
+        message_id = str(uuid.uuid4())
+        try:
+            with self.db.write_session() as session:
+                answer = self._write(session, exchange, message_id)
+        except IntegrityError:
+            # a concurrent request stored first: its idempotency key, or its transaction id
+            answer = self._after_conflict(exchange)
+            if answer is not None:
+                return answer
+            if retried:
+                raise
+            return self._store(exchange, retried=True)
+        self._count(exchange, "allowed", "none")
+        return answer
+
+    def _write(self, session: Session, exchange: pipeline.Exchange, message_id: str) -> dict:
+        """One transaction: the audit event, the transaction id's recipient, the message, what
+        the observer records and the idempotency record with the 202 answer."""
+        event = self._allowed_event(exchange, message_id)
+        receipt = self.audit.append(session, event, exchange.now)
+        correlation.claim(
+            session,
+            exchange.sender.id,
+            exchange.fsc_transaction_id,
+            exchange.recipient.id,
+            exchange.now,
+        )
+        content = {"subject": exchange.delivered_subject, "payload": exchange.minimised.payload}
+        pep = (
+            (self.polymorphic.seal_link(message_id, exchange.pep.link), exchange.pep_delivered)
+            if exchange.pep
+            else (None, exchange.pep_delivered)
+        )
+        insert_message(
+            session, self.sealer, message_id, _new_message(exchange), content, exchange.now, pep
+        )
+        self.observer.accepted(session, _accepted(exchange, message_id))
+        answer = {
+            "id": message_id,
+            "status": "accepted",
+            "message_type": exchange.message_type,
+            "recipient": exchange.recipient.oin,
+            "created_at": rfc3339(exchange.now),
+            "audit": {"seq": receipt.seq, "hash": receipt.hash},
+        }
+        idempotency.remember(
+            session,
+            exchange.sender.id,
+            exchange.idempotency_key,
+            exchange.request_hash,
+            answer,
+            exchange.now,
+        )
+        return answer
+
+    @staticmethod
+    def _allowed_event(exchange: pipeline.Exchange, message_id: str) -> AuditEvent:
+        minimised = exchange.minimised
+        return AuditEvent(
             action="exchange.send",
             decision="allowed",
             actor_org=exchange.sender.oin,
@@ -138,90 +182,19 @@ class ExchangeService:
             message_type=exchange.message_type,
             sender=exchange.sender.oin,
             recipient=exchange.recipient.oin,
-            purpose=route.purpose,
-            legal_basis=legal_basis,
+            purpose=exchange.route.purpose,
+            legal_basis=exchange.route.legal_basis(exchange.consent_id),
             consent_id=exchange.consent_id,
             fields_forwarded=list(minimised.fields_forwarded),
             fields_dropped=list(minimised.fields_dropped),
             fields_generalised=list(minimised.fields_generalised),
             subject_ref=exchange.subject_ref,
             fsc_transaction_id=exchange.fsc_transaction_id,
-            steps=tuple(exchange.steps_run),
+            steps=pipeline.steps(exchange, stored=True),
             **pipeline.subject_naming(exchange, accepted=True),
         )
-        try:
-            with self.db.write_session() as session:
-                receipt = self.audit.append(session, event, exchange.now)
-                correlation.claim(
-                    session,
-                    exchange.sender.id,
-                    exchange.fsc_transaction_id,
-                    exchange.recipient.id,
-                    exchange.now,
-                )
-                session.execute(
-                    insert(Message),
-                    {
-                        "id": message_id,
-                        "message_type": exchange.message_type,
-                        "sender_org_id": exchange.sender.id,
-                        "recipient_org_id": exchange.recipient.id,
-                        "sender_client_id": exchange.sender_client_id,
-                        "purpose": route.purpose,
-                        "legal_basis": legal_basis,
-                        "consent_id": exchange.consent_id,
-                        "subject_ref": exchange.subject_ref,
-                        "status": "accepted",
-                        "created_at": exchange.now,
-                        "fsc_transaction_id": exchange.fsc_transaction_id,
-                        "key_version": version,
-                        "ciphertext": sealed,
-                        "retain_until": exchange.now + timedelta(days=route.retention_days),
-                        "pep_link": self.polymorphic.seal_link(message_id, exchange.pep.link)
-                        if exchange.pep
-                        else None,
-                        "pep_delivered": exchange.pep_delivered,
-                    },
-                )
-                facts = fact_values(exchange.message_type, exchange.payload)
-                if facts is not None:
-                    session.execute(
-                        insert(MonitoringFact),
-                        {
-                            **facts,
-                            "message_id": message_id,
-                            "subject_ref": exchange.subject_ref,
-                            "sender_org_id": exchange.sender.id,
-                            "recipient_org_id": exchange.recipient.id,
-                            "reported_at": exchange.now,
-                        },
-                    )
-                answer = {
-                    "id": message_id,
-                    "status": "accepted",
-                    "message_type": exchange.message_type,
-                    "recipient": exchange.recipient.oin,
-                    "created_at": rfc3339(exchange.now),
-                    "audit": {"seq": receipt.seq, "hash": receipt.hash},
-                }
-                idempotency.remember(
-                    session, exchange.sender.id, key, request_hash, answer, exchange.now
-                )
-        except IntegrityError:
-            # a concurrent request stored first: its idempotency key, or its transaction id
-            answer = self._after_conflict(exchange, key, request_hash)
-            if answer is not None:
-                return answer
-            if retried:
-                raise
-            exchange.steps_run.remove("store")
-            return self._store(exchange, key, request_hash, retried=True)
-        self._count(exchange, "allowed", "none")
-        return answer
 
-    def _after_conflict(
-        self, exchange: pipeline.Exchange, key: str, request_hash: idempotency.RequestHash
-    ) -> dict | None:
+    def _after_conflict(self, exchange: pipeline.Exchange) -> dict | None:
         """What a send answers when a concurrent request stored first (``IntegrityError``).
 
         The same idempotency key and body: the stored answer. The same transaction id for
@@ -231,7 +204,11 @@ class ExchangeService:
         """
         with self.db.session() as session:
             answer = idempotency.stored_answer(
-                session, exchange.sender.id, key, request_hash, self.clock()
+                session,
+                exchange.sender.id,
+                exchange.idempotency_key,
+                exchange.request_hash,
+                self.clock(),
             )
             bound = correlation.bound_recipient(
                 session, exchange.sender.id, exchange.fsc_transaction_id
@@ -242,26 +219,24 @@ class ExchangeService:
 
     def _refused(self, exchange: pipeline.Exchange, refusal: Refusal) -> None:
         recipient = exchange.recipient_oin
-        message_type = exchange.message_type or _known_type(exchange.body)
-        subject_ref = pipeline.best_effort_subject_ref(
-            exchange, self.pseudonymiser, self.polymorphic
-        )
+        route = exchange.route
+        subject_ref = pipeline.best_effort_subject_ref(exchange, self.subjects)
         event = AuditEvent(
             action="exchange.send",
             decision="denied",
             reason=refusal.code,
             actor_org=exchange.sender.oin,
             actor_client_id=exchange.sender_client_id,
-            message_type=message_type,
+            message_type=exchange.message_type or _known_type(exchange.body),
             sender=exchange.sender.oin,
             recipient=recipient
             if recipient and len(recipient) == 20 and recipient.isdigit() and recipient.isascii()
             else None,
-            purpose=exchange.route.purpose if exchange.route else None,
-            legal_basis=exchange.route.legal_basis(None) if exchange.route else None,
+            purpose=route.purpose if route else None,
+            legal_basis=route.legal_basis(None) if route else None,
             subject_ref=subject_ref,
             fsc_transaction_id=exchange.fsc_transaction_id,
-            steps=tuple(exchange.steps_run),
+            steps=pipeline.steps(exchange),
             **(pipeline.subject_naming(exchange, accepted=False) if subject_ref else {}),
         )
         with self.db.write_session() as session:
@@ -287,7 +262,7 @@ class ExchangeService:
                 message.sender_org_id,
                 message.recipient_org_id,
             ):
-                raise Refusal(404, "not_found", "No exchange with this id.")
+                raise ExchangeNotFound("No exchange with this id.")
             oins = _oins(session, {message.sender_org_id, message.recipient_org_id})
             return {
                 "id": message.id,
@@ -385,7 +360,7 @@ class ExchangeService:
                 )
             ).first()
             if message is None:
-                raise Refusal(404, "not_found", "No exchange with this id in your inbox.")
+                raise ExchangeNotFound("No exchange with this id in your inbox.")
             if message.status != "acknowledged":
                 sender_oin = _oins(session, {message.sender_org_id})[message.sender_org_id]
                 event = self._deliver_event(caller, message, sender_oin)
@@ -400,6 +375,33 @@ class ExchangeService:
                 "status": "acknowledged",
                 "acknowledged_at": rfc3339(_aware(message.acknowledged_at)),
             }
+
+
+def _new_message(exchange: pipeline.Exchange) -> NewMessage:
+    return NewMessage(
+        message_type=exchange.message_type,
+        sender_org_id=exchange.sender.id,
+        recipient_org_id=exchange.recipient.id,
+        purpose=exchange.route.purpose,
+        legal_basis=exchange.route.legal_basis(exchange.consent_id),
+        subject_ref=exchange.subject_ref,
+        fsc_transaction_id=exchange.fsc_transaction_id,
+        retention_days=exchange.route.retention_days,
+        sender_client_id=exchange.sender_client_id,
+        consent_id=exchange.consent_id,
+    )
+
+
+def _accepted(exchange: pipeline.Exchange, message_id: str) -> AcceptedSend:
+    return AcceptedSend(
+        message_id=message_id,
+        message_type=exchange.message_type,
+        payload=exchange.payload,
+        subject_ref=exchange.subject_ref,
+        sender_org_id=exchange.sender.id,
+        recipient_org_id=exchange.recipient.id,
+        at=exchange.now,
+    )
 
 
 def _known_type(body) -> str | None:

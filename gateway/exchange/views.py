@@ -1,4 +1,7 @@
-"""``/api/v1/exchanges`` and ``/api/v1/inbox``: thin handlers over :class:`ExchangeService`."""
+"""``/api/v1/exchanges`` and ``/api/v1/inbox``: thin handlers over :class:`ExchangeService`.
+
+A refusal is a :class:`~gateway.problems.GatewayError`: the one error handler answers it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,8 @@ from flask import Blueprint, g, jsonify, request
 from ..api.paging import limit_parameter
 from ..api.request import json_body
 from ..oauth.protect import current_caller, require_scope
-from ..problems import GatewayError
 from ..ratelimit import rate_limited
 from ..services import services
-from .errors import Refusal
 
 bp = Blueprint("exchanges", __name__)
 
@@ -19,25 +20,13 @@ def service():
     return services().exchanges
 
 
-def _problem(refusal: Refusal) -> Exception:
-    if refusal.answer is not None:
-        return refusal.answer
-    return GatewayError(
-        refusal.detail, code=refusal.code, status=refusal.status, errors=refusal.errors
-    )
-
-
 @bp.post("/api/v1/exchanges")
 @require_scope()  # any valid token: the scope is step 2 of the send, audited with the rest
 @rate_limited
 def send():
-    try:
-        answer = service().send(
-            current_caller(), json_body, request.headers.get("Idempotency-Key"),
-            g.fsc_transaction_id,
-        )
-    except Refusal as refusal:
-        raise _problem(refusal) from None
+    answer = service().send(
+        current_caller(), json_body, request.headers.get("Idempotency-Key"), g.fsc_transaction_id
+    )
     return jsonify(answer), 202
 
 
@@ -45,22 +34,15 @@ def send():
 @require_scope("exchange:send", "exchange:receive", any_of=True)
 @rate_limited
 def status(exchange_id: str):
-    try:
-        return jsonify(service().status(current_caller(), exchange_id))
-    except Refusal as refusal:
-        raise _problem(refusal) from None
+    return jsonify(service().status(current_caller(), exchange_id))
 
 
 @bp.get("/api/v1/inbox")
 @require_scope("exchange:receive")
 @rate_limited
 def inbox():
-    try:
-        return jsonify(
-            service().inbox(current_caller(), request.args.get("cursor"), limit_parameter())
-        )
-    except Refusal as refusal:
-        raise _problem(refusal) from None
+    page = service().inbox(current_caller(), request.args.get("cursor"), limit_parameter())
+    return jsonify(page)
 
 
 @bp.post("/api/v1/inbox/<exchange_id>/ack")
@@ -68,7 +50,4 @@ def inbox():
 @rate_limited
 def ack(exchange_id: str):
     json_body(optional=True)
-    try:
-        return jsonify(service().ack(current_caller(), exchange_id))
-    except Refusal as refusal:
-        raise _problem(refusal) from None
+    return jsonify(service().ack(current_caller(), exchange_id))

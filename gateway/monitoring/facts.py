@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from ..exchange.observers import AcceptedSend
+from .models import MonitoringFact
+
 
 def fact_values(message_type: str, payload: dict) -> dict | None:
     """The fact columns of a validated payload, or None for message types not monitored."""
@@ -24,3 +30,24 @@ def fact_values(message_type: str, payload: dict) -> dict | None:
             "placed_date": None,
         }
     return None
+
+
+class FactRecorder:
+    """Keeps the monitoring fact of every accepted report, written with the message
+    (a :class:`gateway.exchange.observers.SendObserver`)."""
+
+    def accepted(self, session: Session, send: AcceptedSend) -> None:
+        facts = fact_values(send.message_type, send.payload)
+        if facts is None:
+            return
+        session.execute(
+            insert(MonitoringFact),
+            {
+                **facts,
+                "message_id": send.message_id,
+                "subject_ref": send.subject_ref,
+                "sender_org_id": send.sender_org_id,
+                "recipient_org_id": send.recipient_org_id,
+                "reported_at": send.at,
+            },
+        )

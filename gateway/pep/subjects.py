@@ -1,18 +1,35 @@
-"""Subjects in polymorphic mode: check what a sender proved, and transcrypt for a recipient.
+"""Subjects: the child behind a request's ``subject``, in every form a partner may name it.
 
-Plain Python over the :class:`Transcryptor`; the exchange pipeline, the consent registry, the
-signals and the audit subject report call it. The gateway learns a child's *link tag*
-(``t*M``) and nothing else: the tag is stable per child, so internal domains (audit, consent,
-match) pseudonymise it like they pseudonymise a BSN, yet without the link secret ``t`` no one
-here can test a candidate BSN against it. Partners can (they hold ``t``), so a tag is kept
-only sealed (:mod:`gateway.pep.sealing`).
+:class:`SubjectResolver` is the one place where a BSN, a pseudonym of the caller's own
+organisation or a polymorphic subject becomes the child (and the audit pseudonym of a refused
+request); the exchange pipeline and the signals call it. A pseudonym is accepted only in the
+caller's own domain: AES-SIV decryption fails for a pseudonym issued to another organisation,
+so a partner cannot use someone else's.
+
+In polymorphic mode, :class:`PolymorphicSubjects` checks what a sender proved and transcrypts
+for a recipient: plain Python over the :class:`Transcryptor`; the exchange pipeline, the
+consent registry, the signals and the audit subject report call it. The gateway learns a
+child's *link tag* (``t*M``) and nothing else: the tag is stable per child, so internal
+domains (audit, consent, match) pseudonymise it like they pseudonymise a BSN, yet without the
+link secret ``t`` no one here can test a candidate BSN against it. Partners can (they hold
+``t``), so a tag is kept only sealed (:mod:`gateway.pep.sealing`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pseudonymise import LinkTag
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pseudonymise import (
+    Bsn,
+    DomainPseudonymiser,
+    InvalidBsnError,
+    LinkTag,
+    PseudonymiseError,
+    organisation_domain,
+)
 from pseudonymise.pep import (
     CIPHERTEXT_BYTES,
     EQUALITY_PROOF_BYTES,
@@ -24,7 +41,11 @@ from pseudonymise.pep import (
 )
 from pseudonymise.pep.elgamal import decode_base64, encode_base64
 from pseudonymise.pep.group import ELEMENT_BYTES, element
+from schemas.errors import SchemaValidationError
+from schemas.subject import load_subject
 
+from ..problems import GatewayError
+from ..storage.models import Organisation
 from .sealing import LinkSealer, UnreadableLinkError
 from .transcryptor import Transcryptor
 
@@ -46,9 +67,7 @@ class PolymorphicRefusal(Exception):
     def errors(self) -> dict[str, list[str]] | None:
         return {self.path: [self.detail]} if self.path else None
 
-    def problem(self):
-        from ..problems import GatewayError
-
+    def problem(self) -> GatewayError:
         return GatewayError(self.detail, code=self.code, status=self.status, errors=self.errors)
 
 
@@ -174,6 +193,12 @@ class PolymorphicSubjects:
             raise UnreadableLinkError()
         return self.links.open(message_id, sealed)
 
+    def require_sender(self, session: Session, org_id: int, oin: str) -> None:
+        """The keys are issued, and the sender takes part (enabled in the registry)."""
+        self.require_available()
+        enabled = session.scalar(select(Organisation.polymorphic).where(Organisation.id == org_id))
+        self.require_participant(oin, bool(enabled))
+
     def link_of(self, value: str, caller_oin: str) -> LinkTag:
         """The child's tag from a ``polymorphic`` subject of a consent, signal or subject
         report: the keys must be issued and the proof must hold for the caller."""
@@ -185,3 +210,73 @@ class PolymorphicSubjects:
         result = self.transcryptor.transcrypt(child.source, child.source_oin, recipient_oin)
         raw = result.to_bytes()
         return {"encrypted_pseudonym": encode_base64(raw)}, raw
+
+
+class UnknownPseudonym(GatewayError):
+    """A pseudonym that was not issued to the caller's organisation."""
+
+    status, code = 422, "unknown_pseudonym"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The pseudonym was not issued to your organisation.",
+            errors={"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
+        )
+
+
+class InvalidBsn(GatewayError):
+    """A BSN the schema let through that is still not one (the elfproef's sum of 0)."""
+
+    status, code = 422, "validation_failed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The request body is not valid.", errors={"subject.bsn": ["is not a valid BSN"]}
+        )
+
+
+class SubjectResolver:
+    """Who a request's subject names: the one resolver of the exchanges and the signals."""
+
+    def __init__(
+        self,
+        pseudonymiser: DomainPseudonymiser,
+        polymorphic: PolymorphicSubjects | None = None,
+        audit_domain: str = "audit",
+    ) -> None:
+        self.pseudonymiser = pseudonymiser
+        self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
+        self.audit_domain = audit_domain
+
+    @staticmethod
+    def is_polymorphic(subject: dict) -> bool:
+        return "polymorphic" in subject or "encrypted_pseudonym" in subject
+
+    def bsn_of(self, subject: dict, caller_oin: str) -> Bsn:
+        """The BSN of a ``bsn`` or ``pseudonym`` subject whose syntax the schema checked;
+        a pseudonym counts only in the caller's own domain (else ``unknown_pseudonym``)."""
+        if "bsn" in subject:
+            try:
+                return Bsn(subject["bsn"])
+            except InvalidBsnError:
+                raise InvalidBsn() from None
+        try:
+            return self.pseudonymiser.reveal(subject["pseudonym"], organisation_domain(caller_oin))
+        except PseudonymiseError:
+            raise UnknownPseudonym() from None
+
+    def audit_ref(self, subject: object, caller_oin: str) -> str | None:
+        """The audit pseudonym of a refused request that named a syntactically valid subject
+        of the caller (a BSN, its own pseudonym, a polymorphic subject whose proof holds);
+        None for anything else, a reply by encrypted pseudonym included."""
+        try:
+            loaded = load_subject(subject)
+            if "encrypted_pseudonym" in loaded:
+                return None
+            if "polymorphic" in loaded:
+                link = self.polymorphic.link_of(loaded["polymorphic"], caller_oin)
+                return self.pseudonymiser.pseudonymise_link(link, self.audit_domain)
+            bsn = self.bsn_of(loaded, caller_oin)
+            return self.pseudonymiser.pseudonymise(bsn, self.audit_domain)
+        except (SchemaValidationError, PolymorphicRefusal, GatewayError):
+            return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, organisation_domain
 from pseudonymise.pep import ElGamal
@@ -25,7 +25,7 @@ from schemas.messages import load_payload
 from .. import transaction
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import local_date
-from ..exchange.models import Message
+from ..exchange.generated import NewMessage, insert_message
 from ..pep.subjects import PolymorphicChild, PolymorphicSubjects
 from ..sealing import Sealer
 from ..storage.models import Organisation
@@ -104,53 +104,48 @@ class MatchNotifier:
         on, and a sender's id reaches at most one recipient (API.md section 13 rule 1).
         """
         notice_transaction_id = transaction.new()
-        policy = self.policy
         message_id = str(uuid.uuid4())
         subject, delivered = self.subject(recipient, bsn)
         payload = self.payload(recipient, other, now, timezone)
-        version, sealed = self.sealer.seal(message_id, {"subject": subject, "payload": payload})
-        self.audit.append(
-            session,
-            AuditEvent(
-                action="signal.match",
-                decision="allowed",
-                actor_org=operator.oin,
-                exchange_id=message_id,
-                message_type=MESSAGE_TYPE,
-                # who learned (recipient) of whom (sender); the message itself is the operator's
-                sender=other.org.oin,
-                recipient=recipient.org.oin,
-                purpose=policy.purpose,
-                legal_basis=policy.legal_basis,
-                fields_forwarded=list(FIELDS),
-                subject_ref=audit_ref,
-                # the recipient got its own (or an encrypted) pseudonym, never the BSN
-                pseudonym_to=(recipient.org.oin,),
-                fsc_transaction_id=notice_transaction_id,
-            ),
-            now,
+        event = self._event(operator, (recipient, other), message_id, audit_ref)
+        event.fsc_transaction_id = notice_transaction_id
+        self.audit.append(session, event, now)
+        policy = self.policy
+        message = NewMessage(
+            message_type=MESSAGE_TYPE,
+            sender_org_id=operator.id,
+            recipient_org_id=recipient.org.id,
+            purpose=policy.purpose,
+            legal_basis=policy.legal_basis,
+            subject_ref=audit_ref,
+            fsc_transaction_id=notice_transaction_id,
+            retention_days=policy.retention_days,
         )
-        session.add(
-            Message(
-                id=message_id,
-                message_type=MESSAGE_TYPE,
-                sender_org_id=operator.id,
-                recipient_org_id=recipient.org.id,
-                sender_client_id=None,
-                purpose=policy.purpose,
-                legal_basis=policy.legal_basis,
-                consent_id=None,
-                subject_ref=audit_ref,
-                status="accepted",
-                created_at=now,
-                fsc_transaction_id=notice_transaction_id,
-                key_version=version,
-                ciphertext=sealed,
-                retain_until=now + timedelta(days=policy.retention_days),
-                pep_link=self.polymorphic.seal_link(message_id, bsn)
-                if delivered is not None
-                else None,
-                pep_delivered=delivered,
-            )
+        sealed_link = self.polymorphic.seal_link(message_id, bsn) if delivered is not None else None
+        content = {"subject": subject, "payload": payload}
+        insert_message(
+            session, self.sealer, message_id, message, content, now, (sealed_link, delivered)
         )
         return message_id
+
+    def _event(
+        self, operator: Organisation, sides: tuple[Side, Side], message_id: str, audit_ref: str
+    ) -> AuditEvent:
+        """``signal.match``: who learned (recipient) of whom (sender); the message itself is
+        the operator's, and the recipient got its own (or an encrypted) pseudonym, never the
+        BSN."""
+        recipient, other = sides
+        return AuditEvent(
+            action="signal.match",
+            decision="allowed",
+            actor_org=operator.oin,
+            exchange_id=message_id,
+            message_type=MESSAGE_TYPE,
+            sender=other.org.oin,
+            recipient=recipient.org.oin,
+            purpose=self.policy.purpose,
+            legal_basis=self.policy.legal_basis,
+            fields_forwarded=list(FIELDS),
+            subject_ref=audit_ref,
+            pseudonym_to=(recipient.org.oin,),
+        )

@@ -26,10 +26,8 @@ from consent.subjects import DomainSubjects
 from pseudonymise import (
     Bsn,
     DomainPseudonymiser,
-    InvalidBsnError,
     LinkTag,
     PseudonymiseError,
-    organisation_domain,
 )
 from schemas.errors import SchemaValidationError
 from schemas.signal import load_signal_request
@@ -38,7 +36,7 @@ from .. import metrics
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock
 from ..consents.trail import AuditTrail
-from ..pep.subjects import PolymorphicRefusal
+from ..pep.subjects import PolymorphicRefusal, SubjectResolver
 from ..problems import GatewayError
 from ..storage.database import Database
 from ..storage.models import Organisation
@@ -67,6 +65,7 @@ class SignalService:
         self.pseudonymiser = pseudonymiser
         self.subjects = DomainSubjects(pseudonymiser, MATCH_DOMAIN)
         self.audit_subjects = DomainSubjects(pseudonymiser, AUDIT_DOMAIN)
+        self.resolver = SubjectResolver(pseudonymiser, notifier.polymorphic, AUDIT_DOMAIN)
         self.notifier = notifier
         self.policy = notifier.policy
         self.audit = audit
@@ -131,31 +130,11 @@ class SignalService:
         return {"id": signal.id, "status": matching.OPEN, "created_at": rfc3339(now)}
 
     def _child(self, caller, subject: dict) -> tuple[Bsn | LinkTag, bytes | None]:
-        """The child, and in polymorphic mode its ciphertext (kept to tell matches)."""
-        if "polymorphic" in subject or "encrypted_pseudonym" in subject:
+        """The child (:class:`SubjectResolver`), and in polymorphic mode its ciphertext
+        (kept to tell matches)."""
+        if self.resolver.is_polymorphic(subject):
             return self._polymorphic_child(caller, subject)
-        if "bsn" in subject:
-            try:
-                return Bsn(subject["bsn"]), None
-            except InvalidBsnError:  # the schema's elfproef lets a sum of 0 through
-                raise GatewayError(
-                    "The request body is not valid.",
-                    code="validation_failed",
-                    status=422,
-                    errors={"subject.bsn": ["is not a valid BSN"]},
-                ) from None
-        try:
-            bsn = self.pseudonymiser.reveal(
-                subject["pseudonym"], organisation_domain(caller.org_oin)
-            )
-            return bsn, None
-        except PseudonymiseError:
-            raise GatewayError(
-                "The pseudonym was not issued to your organisation.",
-                code="unknown_pseudonym",
-                status=422,
-                errors={"subject.pseudonym": ["Unknown pseudonym for your organisation."]},
-            ) from None
+        return self.resolver.bsn_of(subject, caller.org_oin), None
 
     def _polymorphic_child(self, caller, subject: dict) -> tuple[LinkTag, bytes]:
         """A polymorphic signal: the caller takes part (it will receive encrypted pseudonyms)
@@ -171,14 +150,10 @@ class SignalService:
                     ]
                 },
             )
-        service = self.notifier.polymorphic
+        service = self.resolver.polymorphic
         try:
-            service.require_available()
             with self.db.session() as session:
-                enabled = session.scalar(
-                    select(Organisation.polymorphic).where(Organisation.id == caller.org_id)
-                )
-            service.require_participant(caller.org_oin, bool(enabled))
+                service.require_sender(session, caller.org_id, caller.org_oin)
             child = service.read_polymorphic(subject["polymorphic"], caller.org_oin)
         except PolymorphicRefusal as refusal:
             raise refusal.problem() from None
@@ -309,7 +284,7 @@ class SignalService:
         )
 
     def _deny(self, caller, code: str, body: dict, fsc: str) -> None:
-        subject = self.trail.subject_ref(body.get("subject"), caller.org_oin)
+        subject = self.resolver.audit_ref(body.get("subject"), caller.org_oin)
         self.trail.deny("signal.create", caller, code, subject_ref=subject, fsc_transaction_id=fsc)
 
 

@@ -18,6 +18,7 @@ from gateway.exchange.errors import Refusal
 from gateway.exchange.models import IdempotencyKey, Message
 from gateway.exchange.service import ExchangeService
 from gateway.keys import KeyStore
+from gateway.problems import GatewayError
 from gateway.registry.service import OrganisationRegistry
 from gateway.sealing import MESSAGES, Sealer
 from gateway.storage.database import Database
@@ -361,7 +362,7 @@ def test_inbox_cursor_pages_oldest_first(world):
         page = service.inbox(caller, page["next_cursor"], 2)
         seen += [i["id"] for i in page["items"]]
     assert seen == ids
-    with pytest.raises(Refusal) as caught:
+    with pytest.raises(GatewayError) as caught:
         service.inbox(caller, "not-a-cursor!", 2)
     assert caught.value.code == "invalid_parameter"
 

@@ -8,6 +8,7 @@ from gateway.audit.log import AuditLog
 from gateway.exchange.service import ExchangeService
 from gateway.keys import KeyStore
 from gateway.monitoring.alerts import due_alerts, issue_alerts
+from gateway.monitoring.facts import FactRecorder
 from gateway.registry.service import OrganisationRegistry
 from gateway.sealing import MESSAGES, Sealer
 from gateway.storage.database import Database
@@ -50,7 +51,8 @@ def test_alert_reaches_the_reporting_leerplicht_once(database_url, keys_dir):
     orgs = {oin: registry.add_organisation(oin, name, type_) for oin, name, type_ in ex.ORGANISATIONS}
     keyring = KeyStore(keys_dir, allow_generate=False).keyring
     pseudonymiser, sealer = DomainPseudonymiser(keyring), Sealer(keyring, MESSAGES)
-    service = ExchangeService(db, pseudonymiser, NoConsentRegistry(), sealer, AuditLog(), lambda: NOW)
+    service = ExchangeService(db, pseudonymiser, NoConsentRegistry(), sealer, AuditLog(), lambda: NOW,
+                              observer=FactRecorder())
     leerplicht = orgs[ex.LEERPLICHT]
     caller = Caller("lp", leerplicht.id, leerplicht.oin, "leerplicht", leerplicht.name)
     payload = dict(ex.homebound_report(TODAY), perspective="in_progress",
