@@ -10,10 +10,13 @@ uses is decided once, up front, and a failing method never falls through to anot
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
+from cryptography import x509
 
 from certs import sha256_thumbprint_hex
 
@@ -22,7 +25,6 @@ from .assertions import AssertionVerifier
 from .certificates import thumbprint
 from .clients import ClientRecord
 from .errors import Refused
-from .requests import GatewayRequest
 from .store import OAuthStore
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -30,6 +32,23 @@ PRIVATE_KEY_JWT = "private_key_jwt"
 TLS_CLIENT_AUTH = "tls_client_auth"
 CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a method name
 METHODS = (PRIVATE_KEY_JWT, TLS_CLIENT_AUTH, CLIENT_SECRET_BASIC)
+
+
+class AuthRequest(Protocol):
+    """What client authentication reads from a token request and records on it.
+
+    ``gateway.oauth.requests.GatewayRequest`` (the HTTP layer's request) is the one in use; this
+    module names only the fields it needs, so that it stays below the HTTP layer.
+    """
+
+    headers: Mapping[str, str]
+    audiences: frozenset[str]
+    client_certificate: x509.Certificate | None
+    attempted: str | None
+    bound_x5t: str | None
+
+    @property
+    def form(self) -> Mapping[str, str]: ...
 
 
 class ClientRefused(InvalidClientError):
@@ -46,7 +65,7 @@ class ClientRefused(InvalidClientError):
         self.client = client
 
 
-def attempted_method(request: GatewayRequest) -> str:
+def attempted_method(request: AuthRequest) -> str:
     """The one authentication method the request carries ("none" when it carries none)."""
     if request.attempted is None:
         form = request.form
@@ -76,7 +95,28 @@ def _usable(client: ClientRecord | None, method: str) -> ClientRecord:
     return client
 
 
-class PrivateKeyJwt:
+class _Method:
+    """One authentication method: ``prove`` finds the client the request proves to be or raises
+    :class:`Refused`; the refusal and the organisation check are the same for every method."""
+
+    name: str
+
+    def __call__(self, query_client, request: AuthRequest) -> ClientRecord | None:
+        if attempted_method(request) != self.name:
+            return None
+        try:
+            client = self.prove(query_client, request)
+        except Refused as refused:
+            raise ClientRefused(refused.reason) from None
+        if not client.org_active:
+            raise ClientRefused("organisation_suspended", client)
+        return client
+
+    def prove(self, query_client, request: AuthRequest) -> ClientRecord:
+        raise NotImplementedError
+
+
+class PrivateKeyJwt(_Method):
     """RFC 7523 section 2.2 client assertions, verified by :mod:`.assertions`."""
 
     name = PRIVATE_KEY_JWT
@@ -85,60 +125,49 @@ class PrivateKeyJwt:
         self.verifier = verifier
         self.store = store
 
-    def __call__(self, query_client, request: GatewayRequest) -> ClientRecord | None:
-        if attempted_method(request) != self.name:
-            return None
+    def prove(self, query_client, request: AuthRequest) -> ClientRecord:
         form = request.form
-        try:
-            if form.get("client_assertion_type") != ASSERTION_TYPE:
-                raise Refused("assertion_type")
-            assertion = self.verifier.read(form.get("client_assertion"))
-            if form.get("client_id", assertion.client_id) != assertion.client_id:
-                raise Refused("client_id_mismatch")
-            client = _usable(query_client(assertion.client_id), self.name)
-            verified = self.verifier.verify(assertion, client.jwks, request.audiences)
-            # Only after the signature: an unauthenticated caller must not burn a jti. Before
-            # the organisation check: a replayed copy of a suspended client's assertion proves
-            # nothing, so it is refused as a replay and not audited again.
-            if not self.store.remember_assertion(
-                client.client_id, verified.jti, verified.keep_until
-            ):
-                raise Refused("replayed_jti")
-        except Refused as refused:
-            raise ClientRefused(refused.reason) from None
-        if not client.org_active:
-            raise ClientRefused("organisation_suspended", client)
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            raise Refused("assertion_type")
+        assertion = self.verifier.read(form.get("client_assertion"))
+        if form.get("client_id", assertion.client_id) != assertion.client_id:
+            raise Refused("client_id_mismatch")
+        client = _usable(query_client(assertion.client_id), self.name)
+        verified = self.verifier.verify(assertion, client.jwks, request.audiences)
+        # Only after the signature: an unauthenticated caller must not burn a jti. Before
+        # the organisation check: a replayed copy of a suspended client's assertion proves
+        # nothing, so it is refused as a replay and not audited again.
+        if not self.store.remember_assertion(client.client_id, verified.jti, verified.keep_until):
+            raise Refused("replayed_jti")
         return client
 
 
-class TlsClientAuth:
+class TlsClientAuth(_Method):
     """RFC 8705 section 2: the forwarded certificate's SHA-256 must be the registered one."""
 
     name = TLS_CLIENT_AUTH
 
-    def __call__(self, query_client, request: GatewayRequest) -> ClientRecord | None:
-        if attempted_method(request) != self.name:
-            return None
+    def __call__(self, query_client, request: AuthRequest) -> ClientRecord | None:
+        client = super().__call__(query_client, request)
+        if client is not None:
+            request.bound_x5t = thumbprint(request.client_certificate)
+        return client
+
+    def prove(self, query_client, request: AuthRequest) -> ClientRecord:
         certificate = request.client_certificate
-        try:
-            client = _usable(query_client(request.form.get("client_id")), self.name)
-            if certificate is None:
-                raise Refused("no_certificate")
-            actual = sha256_thumbprint_hex(certificate)
-            if not hmac.compare_digest(actual, client.tls_cert_sha256 or ""):
-                raise Refused("wrong_certificate")
-            now = datetime.now(UTC)
-            if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-                raise Refused("certificate_not_valid_now")
-        except Refused as refused:
-            raise ClientRefused(refused.reason) from None
-        if not client.org_active:
-            raise ClientRefused("organisation_suspended", client)
-        request.bound_x5t = thumbprint(certificate)
+        client = _usable(query_client(request.form.get("client_id")), self.name)
+        if certificate is None:
+            raise Refused("no_certificate")
+        actual = sha256_thumbprint_hex(certificate)
+        if not hmac.compare_digest(actual, client.tls_cert_sha256 or ""):
+            raise Refused("wrong_certificate")
+        now = datetime.now(UTC)
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            raise Refused("certificate_not_valid_now")
         return client
 
 
-class DevelopmentSecretBasic:
+class DevelopmentSecretBasic(_Method):
     """RFC 6749 section 2.3.1 HTTP Basic with a client secret: development only."""
 
     name = CLIENT_SECRET_BASIC
@@ -146,20 +175,13 @@ class DevelopmentSecretBasic:
     def __init__(self, *, production: bool) -> None:
         self.production = production
 
-    def __call__(self, query_client, request: GatewayRequest) -> ClientRecord | None:
-        if attempted_method(request) != self.name:
-            return None
-        try:
-            if self.production:
-                raise Refused("secrets_refused_in_production")
-            client_id, secret = extract_basic_authorization(request.headers)
-            if not client_id or not secret:
-                raise Refused("malformed_basic")
-            client = _usable(query_client(client_id), self.name)
-            if not verify_secret(secret, client.secret_hash):
-                raise Refused("wrong_secret")
-        except Refused as refused:
-            raise ClientRefused(refused.reason) from None
-        if not client.org_active:
-            raise ClientRefused("organisation_suspended", client)
+    def prove(self, query_client, request: AuthRequest) -> ClientRecord:
+        if self.production:
+            raise Refused("secrets_refused_in_production")
+        client_id, secret = extract_basic_authorization(request.headers)
+        if not client_id or not secret:
+            raise Refused("malformed_basic")
+        client = _usable(query_client(client_id), self.name)
+        if not verify_secret(secret, client.secret_hash):
+            raise Refused("wrong_secret")
         return client
