@@ -143,132 +143,149 @@ def _get(summary: str, operation_id: str, parameters: list, ok: dict, **response
     }
 
 
+def _event_search() -> dict:
+    return _get(
+        "Search the audit events the caller may see (operator: all)",
+        "searchAuditEvents",
+        [
+            _query("from", TIME, "inclusive"),
+            _query("to", TIME, "exclusive"),
+            _query(
+                "org",
+                {"type": "string", "pattern": "^[0-9]{20}$"},
+                "events where this organisation is actor, sender or recipient",
+            ),
+            _query("action", {"type": "string"}),
+            _query("message_type", {"type": "string"}),
+            _query("decision", {"type": "string", "enum": ["allowed", "denied"]}),
+            *PAGING,
+        ],
+        _event_page(),
+    )
+
+
+def _event_page() -> dict:
+    return {"description": "A page of events", "content": _json("AuditEventPage")}
+
+
+def _subject_report() -> dict:
+    return {
+        "post": {
+            "summary": "Subject access report: one child's events, by BSN in the body",
+            "operationId": "auditSubjectReport",
+            "tags": ["audit"],
+            "security": SECURITY,
+            "requestBody": {"required": True, "content": _json("SubjectReportRequest")},
+            "responses": {
+                "200": _event_page(),
+                "400": problem_response("invalid_json or invalid_parameter"),
+                "401": UNAUTHORISED,
+                "403": FORBIDDEN,
+                "413": problem_response("payload_too_large"),
+                "415": problem_response("unsupported_media_type"),
+                "422": problem_response("validation_failed"),
+            },
+        }
+    }
+
+
+def _export() -> dict:
+    return _get(
+        "Export the events the caller may see, streamed as CSV or JSON Lines",
+        "exportAuditEvents",
+        [
+            _query("format", {"type": "string", "enum": ["csv", "jsonl"]}, required=True),
+            _query("from", TIME, "inclusive"),
+            _query("to", TIME, "exclusive"),
+        ],
+        {
+            "description": "The events, one a line",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        },
+    )
+
+
+def _verify() -> dict:
+    return _get(
+        "Verify the hash chain and every signed checkpoint",
+        "verifyAuditLog",
+        [],
+        {"description": "The outcome", "content": _json("AuditVerification")},
+    )
+
+
+def _inclusion_proof() -> dict:
+    return _get(
+        "Inclusion proof of one entry in a signed tree (RFC 9162 2.1.3)",
+        "auditInclusionProof",
+        [
+            {
+                "name": "seq",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            _query(
+                "tree_size",
+                {"type": "integer", "minimum": 1},
+                "the size of a signed checkpoint; default the newest",
+            ),
+        ],
+        {"description": "The proof", "content": _json("AuditInclusionProof")},
+        **{
+            "404": problem_response(
+                "not_found: no entry with this seq, or (for a partner) an entry of "
+                "another organisation"
+            ),
+            "409": problem_response("audit_chain_invalid"),
+        },
+    )
+
+
+def _consistency_proof() -> dict:
+    return _get(
+        "Consistency proof between two signed checkpoints (RFC 9162 2.1.4)",
+        "auditConsistencyProof",
+        [
+            _query("from_size", {"type": "integer", "minimum": 1}, required=True),
+            _query("to_size", {"type": "integer", "minimum": 1}, required=True),
+        ],
+        {"description": "The proof", "content": _json("AuditConsistencyProof")},
+        **{"409": problem_response("audit_chain_invalid")},
+    )
+
+
+def _key() -> dict:
+    return {
+        "get": {
+            "summary": "The public key that signs the audit checkpoints",
+            "operationId": "getAuditKey",
+            "tags": ["audit"],
+            "security": [],
+            "responses": {"200": {"description": "The key", "content": _json("AuditKey")}},
+        }
+    }
+
+
+PATHS = {
+    "/api/v1/audit/events": _event_search,
+    "/api/v1/audit/subject-report": _subject_report,
+    "/api/v1/audit/export": _export,
+    "/api/v1/audit/verify": _verify,
+    "/api/v1/audit/proof/{seq}": _inclusion_proof,
+    "/api/v1/audit/consistency": _consistency_proof,
+    "/api/v1/audit/key": _key,
+}
+"""Each path and the function that describes its operations (fresh dicts on every call)."""
+
+
 @path_source
 def audit_paths(spec: APISpec) -> None:
     for name, component in COMPONENTS.items():
         if name not in spec.components.schemas:
             spec.components.schema(name, component)
-    page = {"description": "A page of events", "content": _json("AuditEventPage")}
-    spec.path(
-        path="/api/v1/audit/events",
-        operations=_get(
-            "Search the audit events the caller may see (operator: all)",
-            "searchAuditEvents",
-            [
-                _query("from", TIME, "inclusive"),
-                _query("to", TIME, "exclusive"),
-                _query(
-                    "org",
-                    {"type": "string", "pattern": "^[0-9]{20}$"},
-                    "events where this organisation is actor, sender or recipient",
-                ),
-                _query("action", {"type": "string"}),
-                _query("message_type", {"type": "string"}),
-                _query("decision", {"type": "string", "enum": ["allowed", "denied"]}),
-                *PAGING,
-            ],
-            page,
-        ),
-    )
-    spec.path(
-        path="/api/v1/audit/subject-report",
-        operations={
-            "post": {
-                "summary": "Subject access report: one child's events, by BSN in the body",
-                "operationId": "auditSubjectReport",
-                "tags": ["audit"],
-                "security": SECURITY,
-                "requestBody": {"required": True, "content": _json("SubjectReportRequest")},
-                "responses": {
-                    "200": page,
-                    "400": problem_response("invalid_json or invalid_parameter"),
-                    "401": UNAUTHORISED,
-                    "403": FORBIDDEN,
-                    "413": problem_response("payload_too_large"),
-                    "415": problem_response("unsupported_media_type"),
-                    "422": problem_response("validation_failed"),
-                },
-            }
-        },
-    )
-    spec.path(
-        path="/api/v1/audit/export",
-        operations=_get(
-            "Export the events the caller may see, streamed as CSV or JSON Lines",
-            "exportAuditEvents",
-            [
-                _query("format", {"type": "string", "enum": ["csv", "jsonl"]}, required=True),
-                _query("from", TIME, "inclusive"),
-                _query("to", TIME, "exclusive"),
-            ],
-            {
-                "description": "The events, one a line",
-                "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/x-ndjson": {"schema": {"type": "string"}},
-                },
-            },
-        ),
-    )
-    spec.path(
-        path="/api/v1/audit/verify",
-        operations=_get(
-            "Verify the hash chain and every signed checkpoint",
-            "verifyAuditLog",
-            [],
-            {"description": "The outcome", "content": _json("AuditVerification")},
-        ),
-    )
-    spec.path(
-        path="/api/v1/audit/proof/{seq}",
-        operations=_get(
-            "Inclusion proof of one entry in a signed tree (RFC 9162 2.1.3)",
-            "auditInclusionProof",
-            [
-                {
-                    "name": "seq",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
-                },
-                _query(
-                    "tree_size",
-                    {"type": "integer", "minimum": 1},
-                    "the size of a signed checkpoint; default the newest",
-                ),
-            ],
-            {"description": "The proof", "content": _json("AuditInclusionProof")},
-            **{
-                "404": problem_response(
-                    "not_found: no entry with this seq, or (for a partner) an entry of "
-                    "another organisation"
-                ),
-                "409": problem_response("audit_chain_invalid"),
-            },
-        ),
-    )
-    spec.path(
-        path="/api/v1/audit/consistency",
-        operations=_get(
-            "Consistency proof between two signed checkpoints (RFC 9162 2.1.4)",
-            "auditConsistencyProof",
-            [
-                _query("from_size", {"type": "integer", "minimum": 1}, required=True),
-                _query("to_size", {"type": "integer", "minimum": 1}, required=True),
-            ],
-            {"description": "The proof", "content": _json("AuditConsistencyProof")},
-            **{"409": problem_response("audit_chain_invalid")},
-        ),
-    )
-    spec.path(
-        path="/api/v1/audit/key",
-        operations={
-            "get": {
-                "summary": "The public key that signs the audit checkpoints",
-                "operationId": "getAuditKey",
-                "tags": ["audit"],
-                "security": [],
-                "responses": {"200": {"description": "The key", "content": _json("AuditKey")}},
-            }
-        },
-    )
+    for path, operations in PATHS.items():
+        spec.path(path=path, operations=operations())
