@@ -124,60 +124,49 @@ def _get(summary: str, operation_id: str, description: str) -> dict:
     }
 
 
-@path_source
-def oauth_paths(spec: APISpec) -> None:
-    spec.components.schema("OAuthError", OAUTH_ERROR)
-    spec.components.schema("TokenResponse", TOKEN_RESPONSE)
-    spec.components.schema("Introspection", INTROSPECTION)
-    spec.components.schema("Me", ME)
+def _token_paths() -> dict:
+    """The form-encoded endpoints: token (RFC 6749), introspection (RFC 7662), revocation
+    (RFC 7009)."""
     token_fields = {
         "grant_type": {"type": "string", "enum": ["client_credentials"]},
         "scope": {"type": "string", "description": "space-separated; omitted = all registered"},
         **CLIENT_AUTH_FIELDS,
     }
-    spec.path(
-        path="/oauth/token",
-        operations=_post(
-            "Get an access token (client credentials)",
-            "getToken",
-            _form(token_fields, ["grant_type"]),
-            {"description": "A 300-second access token", "content": _json("TokenResponse")},
-        ),
-    )
     token_param = {
         "token": {"type": "string"},
         "token_type_hint": {"type": "string"},
         **CLIENT_AUTH_FIELDS,
     }
-    spec.path(
-        path="/oauth/introspect",
-        operations=_post(
+    return {
+        "/oauth/token": _post(
+            "Get an access token (client credentials)",
+            "getToken",
+            _form(token_fields, ["grant_type"]),
+            {"description": "A 300-second access token", "content": _json("TokenResponse")},
+        ),
+        "/oauth/introspect": _post(
             "Introspect one of your own tokens (RFC 7662)",
             "introspectToken",
             _form(token_param, ["token"]),
             {"description": "active false for foreign tokens", "content": _json("Introspection")},
         ),
-    )
-    spec.path(
-        path="/oauth/revoke",
-        operations=_post(
+        "/oauth/revoke": _post(
             "Revoke one of your own tokens (RFC 7009)",
             "revokeToken",
             _form(token_param, ["token"]),
             {"description": "Revoked, or a no-op for foreign and unknown tokens"},
         ),
-    )
-    spec.path(
-        path="/oauth/jwks",
-        operations=_get("The gateway's public signing keys", "getJwks", "JWKS (RFC 7517)"),
-    )
-    spec.path(
-        path="/.well-known/oauth-authorization-server",
-        operations=_get("Authorization server metadata", "getServerMetadata", "RFC 8414"),
-    )
-    spec.path(
-        path="/api/v1/me",
-        operations={
+    }
+
+
+def _read_paths() -> dict:
+    """The keys, the server metadata and ``/api/v1/me``."""
+    return {
+        "/oauth/jwks": _get("The gateway's public signing keys", "getJwks", "JWKS (RFC 7517)"),
+        "/.well-known/oauth-authorization-server": _get(
+            "Authorization server metadata", "getServerMetadata", "RFC 8414"
+        ),
+        "/api/v1/me": {
             "get": {
                 "summary": "Who the access token speaks for (extension; any scope)",
                 "operationId": "getMe",
@@ -189,4 +178,20 @@ def oauth_paths(spec: APISpec) -> None:
                 },
             }
         },
-    )
+    }
+
+
+COMPONENTS = {
+    "OAuthError": OAUTH_ERROR,
+    "TokenResponse": TOKEN_RESPONSE,
+    "Introspection": INTROSPECTION,
+    "Me": ME,
+}
+
+
+@path_source
+def oauth_paths(spec: APISpec) -> None:
+    for name, schema in COMPONENTS.items():
+        spec.components.schema(name, schema)
+    for path, operations in {**_token_paths(), **_read_paths()}.items():
+        spec.path(path=path, operations=operations)
