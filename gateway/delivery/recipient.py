@@ -116,79 +116,84 @@ class Recipient:
             }
 
 
+class RecipientHandler(BaseHTTPRequestHandler):
+    """The HTTP side of a :class:`Recipient`; :func:`handler_for` binds one to a subclass."""
+
+    recipient: Recipient
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall
+
+    def log_message(self, *args) -> None:  # quiet: tests read /_stats instead
+        pass
+
+    def _answer(self, status: int, document: dict) -> None:
+        data = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_GET(self) -> None:
+        if self.path == "/_stats":
+            self._answer(200, self.recipient.stats())
+        elif self.path == "/_count":
+            with self.recipient.lock:
+                counts = {"received": self.recipient.received, "unique": len(self.recipient.seen)}
+            self._answer(200, counts)
+        elif self.path.startswith("/_requests/"):
+            found = self.recipient.last_request.get(self.path.rsplit("/", 1)[1])
+            self._answer(200 if found else 404, found or {})
+        else:
+            self._answer(404, {"error": "not_found"})
+
+    def do_POST(self) -> None:
+        body = self._body()
+        if self.path == "/_control":
+            with self.recipient.lock:
+                self.recipient.control.update(json.loads(body or b"{}"))
+            self._answer(200, self.recipient.control)
+            return
+        with self.recipient.lock:
+            self.recipient.in_flight += 1
+        try:
+            self._deliver(body)
+        finally:
+            with self.recipient.lock:
+                self.recipient.in_flight -= 1
+
+    def _deliver(self, body: bytes) -> None:
+        if not (self.headers.get("Content-Type") or "").startswith("application/json"):
+            self._answer(415, {"error": "unsupported_media_type"})
+            return
+        try:
+            valid = self.recipient.check_signature(self.headers.get("Gateway-Signature", ""), body)
+        except (requests.RequestException, ValueError):
+            self._answer(503, {"error": "keys_unavailable"})
+            return
+        if not valid:
+            with self.recipient.lock:
+                self.recipient.bad_signatures += 1
+            self._answer(401, {"error": "bad_signature"})
+            return
+        try:
+            message_id = json.loads(body)["id"]
+        except (ValueError, KeyError, TypeError):
+            self._answer(400, {"error": "invalid_json"})
+            return
+        headers = {k: v for k, v in self.headers.items()}
+        status, delay = self.recipient.take(message_id, headers, body)
+        if delay:
+            time.sleep(delay)
+        self._answer(status, {"id": message_id})
+
+
 def handler_for(recipient: Recipient) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall
-
-        def log_message(self, *args) -> None:  # quiet: tests read /_stats instead
-            pass
-
-        def _answer(self, status: int, document: dict) -> None:
-            data = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-        def do_GET(self) -> None:
-            if self.path == "/_stats":
-                self._answer(200, recipient.stats())
-            elif self.path == "/_count":
-                with recipient.lock:
-                    counts = {"received": recipient.received, "unique": len(recipient.seen)}
-                self._answer(200, counts)
-            elif self.path.startswith("/_requests/"):
-                found = recipient.last_request.get(self.path.rsplit("/", 1)[1])
-                self._answer(200 if found else 404, found or {})
-            else:
-                self._answer(404, {"error": "not_found"})
-
-        def do_POST(self) -> None:
-            body = self._body()
-            if self.path == "/_control":
-                with recipient.lock:
-                    recipient.control.update(json.loads(body or b"{}"))
-                self._answer(200, recipient.control)
-                return
-            with recipient.lock:
-                recipient.in_flight += 1
-            try:
-                self._deliver(body)
-            finally:
-                with recipient.lock:
-                    recipient.in_flight -= 1
-
-        def _deliver(self, body: bytes) -> None:
-            if not (self.headers.get("Content-Type") or "").startswith("application/json"):
-                self._answer(415, {"error": "unsupported_media_type"})
-                return
-            try:
-                valid = recipient.check_signature(self.headers.get("Gateway-Signature", ""), body)
-            except (requests.RequestException, ValueError):
-                self._answer(503, {"error": "keys_unavailable"})
-                return
-            if not valid:
-                with recipient.lock:
-                    recipient.bad_signatures += 1
-                self._answer(401, {"error": "bad_signature"})
-                return
-            try:
-                message_id = json.loads(body)["id"]
-            except (ValueError, KeyError, TypeError):
-                self._answer(400, {"error": "invalid_json"})
-                return
-            headers = {k: v for k, v in self.headers.items()}
-            status, delay = recipient.take(message_id, headers, body)
-            if delay:
-                time.sleep(delay)
-            self._answer(status, {"id": message_id})
-
-    return Handler
+    """A handler class for ``ThreadingHTTPServer`` that serves ``recipient``."""
+    return type("Handler", (RecipientHandler,), {"recipient": recipient})
 
 
 def serve(
