@@ -23,6 +23,7 @@ from contextlib import contextmanager
 
 from flask import g
 
+from ..audit.actors import Actor
 from ..problems import GatewayError
 from .request import json_body
 
@@ -35,6 +36,16 @@ class Refusals:
 
     def __init__(self, deny: Deny) -> None:
         self.deny = deny
+
+    @classmethod
+    def by_actor(cls, service: Callable[[], object]) -> Refusals:
+        """For a service whose ``deny(action, actor, code, fsc)`` takes an audit
+        :class:`Actor` (audit, re-identification): the caller becomes that actor."""
+
+        def deny(action: str, caller, code: str, fsc: str | None) -> None:
+            service().deny(action, Actor.from_caller(caller), code, fsc)
+
+        return cls(deny)
 
     def on_refused(self, action: str) -> Callable[[object, str], None]:
         """The ``on_refused`` hook of :func:`gateway.oauth.protect.require_scope`."""

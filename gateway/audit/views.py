@@ -21,9 +21,7 @@ def service() -> AuditService:
     return services().audit
 
 
-REFUSALS = Refusals(
-    lambda action, caller, code, fsc: service().deny(action, Actor.from_caller(caller), code, fsc)
-)
+REFUSALS = Refusals.by_actor(service)
 """A read refused before the service runs is audited like the service's own refusals."""
 
 

@@ -35,11 +35,7 @@ class KeyShareNotIssued(GatewayError):
     status, code = 404, "key_share_not_issued"
 
 
-REFUSALS = Refusals(
-    lambda action, caller, code, fsc: services().audit.deny(
-        action, Actor.from_caller(caller), code, fsc
-    )
-)
+REFUSALS = Refusals.by_actor(lambda: services().audit)
 """Every refused key-share fetch is audited through the audit service's ``deny``."""
 
 

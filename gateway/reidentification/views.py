@@ -18,9 +18,7 @@ def service() -> ReidentificationService:
     return services().reidentifications
 
 
-REFUSALS = Refusals(
-    lambda action, caller, code, fsc: service().deny(action, Actor.from_caller(caller), code, fsc)
-)
+REFUSALS = Refusals.by_actor(service)
 """A step refused before the service runs is audited like its own refusals."""
 
 
