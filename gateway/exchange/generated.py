@@ -1,7 +1,11 @@
-"""Storing a message the gateway itself generates (sender: the operator organisation).
+"""Storing inbox messages: a partner's send, and those the gateway itself generates.
 
-The same guarantees as a partner's send: the subject is the recipient's own pseudonym, the
-payload is sealed at rest, and the message and its audit event are written in one transaction.
+:func:`insert_message` writes every message (sealed at rest) and :func:`message_event` makes
+the audit event of every action on one (send, signal match, delivery, acknowledgement), so a
+message column or an audit member is added in one place. A message the gateway generates
+(sender: the operator organisation, :func:`store_generated`) has the same guarantees as a
+partner's send: the subject is the recipient's own pseudonym, the payload is sealed at rest,
+and the message and its audit event are written in one transaction.
 """
 
 from __future__ import annotations
@@ -86,6 +90,38 @@ def insert_message(
 _COLUMNS = tuple(name for name in NewMessage.__dataclass_fields__ if name != "retention_days")
 
 
+def message_event(
+    action: str,
+    message_id: str,
+    message,
+    *,
+    actor: tuple[str, str | None],
+    sender: str,
+    recipient: str,
+    **details,
+) -> AuditEvent:
+    """The ``allowed`` audit event of ``action`` on one message (a :class:`NewMessage` or a
+    stored :class:`Message`): what it is about is read from the message; ``actor`` is the
+    organisation and client that acted, ``details`` any further members."""
+    actor_org, actor_client_id = actor
+    return AuditEvent(
+        action=action,
+        decision="allowed",
+        actor_org=actor_org,
+        actor_client_id=actor_client_id,
+        exchange_id=message_id,
+        message_type=message.message_type,
+        sender=sender,
+        recipient=recipient,
+        purpose=message.purpose,
+        legal_basis=message.legal_basis,
+        consent_id=message.consent_id,
+        subject_ref=message.subject_ref,
+        fsc_transaction_id=message.fsc_transaction_id,
+        **details,
+    )
+
+
 def store_generated(
     session: Session,
     sealer: Sealer,
@@ -94,9 +130,9 @@ def store_generated(
     now: datetime,
 ) -> str:
     """Write the message and its audit event; the caller's transaction must already hold the
-    audit lock (``AuditLog.LOCK_HEAD``) if it read anything first. Returns the message id."""
+    audit lock (``AuditLog.LOCK_HEAD``) if it read anything first. Returns the message id.
+    The operator sends: it is the actor and the sender, with no client."""
     message_id = str(uuid.uuid4())
-    audit.append(session, _generated_event(message_id, message), now)
     row = NewMessage(
         message_type=message.message_type,
         sender_org_id=message.operator_org_id,
@@ -107,24 +143,16 @@ def store_generated(
         fsc_transaction_id=message.fsc_transaction_id,
         retention_days=message.retention_days,
     )
+    event = message_event(
+        message.audit_action,
+        message_id,
+        row,
+        actor=(message.operator_oin, None),
+        sender=message.operator_oin,
+        recipient=message.recipient_oin,
+        fields_forwarded=list(message.payload),
+    )
+    audit.append(session, event, now)
     content = {"subject": message.subject, "payload": message.payload}
     insert_message(session, sealer, message_id, row, content, now)
     return message_id
-
-
-def _generated_event(message_id: str, message: GeneratedMessage) -> AuditEvent:
-    """The operator sends: it is the actor and the sender, with no client."""
-    return AuditEvent(
-        action=message.audit_action,
-        decision="allowed",
-        actor_org=message.operator_oin,
-        exchange_id=message_id,
-        message_type=message.message_type,
-        sender=message.operator_oin,
-        recipient=message.recipient_oin,
-        purpose=message.purpose,
-        legal_basis=message.legal_basis,
-        fields_forwarded=list(message.payload),
-        subject_ref=message.subject_ref,
-        fsc_transaction_id=message.fsc_transaction_id,
-    )

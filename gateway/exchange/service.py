@@ -30,7 +30,7 @@ from ..storage.database import Database
 from ..storage.models import Organisation
 from . import correlation, idempotency, pipeline
 from .errors import ExchangeNotFound, Refusal
-from .generated import NewMessage, insert_message
+from .generated import NewMessage, insert_message, message_event
 from .models import Message
 from .observers import AcceptedSend, NoObserver, SendObserver
 from .routes import RoutePolicies
@@ -173,23 +173,16 @@ class ExchangeService:
     @staticmethod
     def _allowed_event(exchange: pipeline.Exchange, message_id: str) -> AuditEvent:
         minimised = exchange.minimised
-        return AuditEvent(
-            action="exchange.send",
-            decision="allowed",
-            actor_org=exchange.sender.oin,
-            actor_client_id=exchange.sender_client_id,
-            exchange_id=message_id,
-            message_type=exchange.message_type,
+        return message_event(
+            "exchange.send",
+            message_id,
+            _new_message(exchange),
+            actor=(exchange.sender.oin, exchange.sender_client_id),
             sender=exchange.sender.oin,
             recipient=exchange.recipient.oin,
-            purpose=exchange.route.purpose,
-            legal_basis=exchange.route.legal_basis(exchange.consent_id),
-            consent_id=exchange.consent_id,
             fields_forwarded=list(minimised.fields_forwarded),
             fields_dropped=list(minimised.fields_dropped),
             fields_generalised=list(minimised.fields_generalised),
-            subject_ref=exchange.subject_ref,
-            fsc_transaction_id=exchange.fsc_transaction_id,
             steps=pipeline.steps(exchange, stored=True),
             **pipeline.subject_naming(exchange, accepted=True),
         )
@@ -279,23 +272,33 @@ class ExchangeService:
         """Unacknowledged items, oldest first; listing an item marks it ``delivered``."""
         after = CURSORS.decode(cursor)
         now = self.clock()
+        rows = self._unacknowledged(caller.org_id, after, limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+        senders = self._deliver(caller, rows, now)
+        return {
+            "items": [self._item(message, senders[message.sender_org_id]) for message in rows],
+            "next_cursor": CURSORS.encode(rows[-1].seq) if more and rows else None,
+        }
+
+    def _unacknowledged(self, org_id: int, after: int, limit: int) -> list[Message]:
         with self.db.session() as session:
-            rows = list(
+            return list(
                 session.scalars(
                     select(Message)
                     .where(
-                        Message.recipient_org_id == caller.org_id,
+                        Message.recipient_org_id == org_id,
                         Message.status.in_(("accepted", "delivered")),
                         Message.seq > after,
                     )
                     .order_by(Message.seq)
-                    .limit(limit + 1)
+                    .limit(limit)
                 )
             )
-        more = len(rows) > limit
-        rows = rows[:limit]
+
+    def _deliver(self, caller, rows: list[Message], now: datetime) -> dict[int, dict]:
+        """Mark the ``accepted`` rows ``delivered``, each with its audit event; return the
+        senders of all rows by organisation id."""
         senders = {}
-        items = []
         with self.db.write_session() as session:
             if any(m.status == "accepted" for m in rows):
                 session.execute(AuditLog.LOCK_HEAD)
@@ -306,47 +309,37 @@ class ExchangeService:
             for message in rows:
                 if message.status == "accepted":
                     sender_oin = senders[message.sender_org_id]["oin"]
-                    self.audit.append(
-                        session, self._deliver_event(caller, message, sender_oin), now
-                    )
+                    event = self._deliver_event(caller, message, sender_oin, "exchange.deliver")
+                    self.audit.append(session, event, now)
                     message.status = "delivered"
                     message.delivered_at = now
                     session.merge(message)
-        for message in rows:
-            content = self.sealer.open(message.id, message.key_version, message.ciphertext)
-            items.append(
-                {
-                    "id": message.id,
-                    "message_type": message.message_type,
-                    "sender": senders[message.sender_org_id],
-                    "subject": content["subject"],
-                    "payload": content["payload"],
-                    "purpose": message.purpose,
-                    "legal_basis": message.legal_basis,
-                    "created_at": rfc3339(_aware(message.created_at)),
-                    "fsc_transaction_id": message.fsc_transaction_id,
-                }
-            )
+        return senders
+
+    def _item(self, message: Message, sender: dict) -> dict:
+        content = self.sealer.open(message.id, message.key_version, message.ciphertext)
         return {
-            "items": items,
-            "next_cursor": CURSORS.encode(rows[-1].seq) if more and rows else None,
+            "id": message.id,
+            "message_type": message.message_type,
+            "sender": sender,
+            "subject": content["subject"],
+            "payload": content["payload"],
+            "purpose": message.purpose,
+            "legal_basis": message.legal_basis,
+            "created_at": rfc3339(_aware(message.created_at)),
+            "fsc_transaction_id": message.fsc_transaction_id,
         }
 
-    def _deliver_event(self, caller, message: Message, sender_oin: str) -> AuditEvent:
-        return AuditEvent(
-            action="exchange.deliver",
-            decision="allowed",
-            actor_org=caller.org_oin,
-            actor_client_id=caller.client_id,
-            exchange_id=message.id,
-            message_type=message.message_type,
-            recipient=caller.org_oin,
+    @staticmethod
+    def _deliver_event(caller, message: Message, sender_oin: str, action: str) -> AuditEvent:
+        """The recipient took the message (``exchange.deliver``, ``exchange.ack``)."""
+        return message_event(
+            action,
+            message.id,
+            message,
+            actor=(caller.org_oin, caller.client_id),
             sender=sender_oin,
-            purpose=message.purpose,
-            legal_basis=message.legal_basis,
-            consent_id=message.consent_id,
-            subject_ref=message.subject_ref,
-            fsc_transaction_id=message.fsc_transaction_id,
+            recipient=caller.org_oin,
         )
 
     def ack(self, caller, exchange_id: str) -> dict:
@@ -363,8 +356,7 @@ class ExchangeService:
                 raise ExchangeNotFound("No exchange with this id in your inbox.")
             if message.status != "acknowledged":
                 sender_oin = _oins(session, {message.sender_org_id})[message.sender_org_id]
-                event = self._deliver_event(caller, message, sender_oin)
-                event.action = "exchange.ack"
+                event = self._deliver_event(caller, message, sender_oin, "exchange.ack")
                 self.audit.append(session, event, now)
                 message.status = "acknowledged"
                 message.acknowledged_at = now

@@ -10,6 +10,7 @@ alerts``); a missed day is caught up as long as the run falls inside the lead wi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -45,6 +46,17 @@ def due_alerts(facts: list, today: date, lead_days: int) -> list[tuple]:
     return due
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What a run reads first: the homebound facts, the leerplicht organisations that may
+    have reported them, the operator (the sender of every alert), the alerts already sent."""
+
+    facts: list
+    reporters: dict
+    operator: Organisation | None
+    sent: set
+
+
 def issue_alerts(
     db: Database,
     pseudonymiser: DomainPseudonymiser,
@@ -56,7 +68,35 @@ def issue_alerts(
     timezone: str = "Europe/Amsterdam",
 ) -> int:
     """Create the due alerts; return how many were created (re-running creates none)."""
+    known = _known(db)
+    if known.operator is None:
+        return 0
+    latest = {}
+    for fact in known.facts:
+        if fact.sender_org_id in known.reporters:
+            latest[(fact.subject_ref, fact.sender_org_id)] = fact
+    created = 0
     today = local_date(now, timezone)
+    for fact, alert, threshold, days in due_alerts(list(latest.values()), today, lead_days):
+        if (fact.id, alert) in known.sent:
+            continue
+        reporter = known.reporters[fact.sender_org_id]
+        subject = pseudonymiser.translate(
+            fact.subject_ref, "audit", organisation_domain(reporter.oin)
+        )
+        message = _alert_message(known.operator, reporter, subject, fact, (alert, threshold, days))
+        try:
+            with db.write_session() as session:
+                session.execute(AuditLog.LOCK_HEAD)
+                session.execute(insert(MonitoringAlert), {"fact_id": fact.id, "alert": alert})
+                store_generated(session, sealer, audit, message, now)
+        except IntegrityError:
+            continue  # another run created it first
+        created += 1
+    return created
+
+
+def _known(db: Database) -> _Known:
     with db.session() as session:
         facts = list(
             session.scalars(
@@ -75,50 +115,35 @@ def issue_alerts(
             select(Organisation).where(Organisation.type == "operator").limit(1)
         ).first()
         sent = set(session.execute(select(MonitoringAlert.fact_id, MonitoringAlert.alert)).all())
-    if operator is None:
-        return 0
-    latest = {}
-    for fact in facts:
-        if fact.sender_org_id in reporters:
-            latest[(fact.subject_ref, fact.sender_org_id)] = fact
-    created = 0
-    for fact, alert, threshold, days in due_alerts(list(latest.values()), today, lead_days):
-        if (fact.id, alert) in sent:
-            continue
-        reporter = reporters[fact.sender_org_id]
-        subject = pseudonymiser.translate(
-            fact.subject_ref, "audit", organisation_domain(reporter.oin)
-        )
-        message = GeneratedMessage(
-            message_type="homebound_alert",
-            operator_org_id=operator.id,
-            operator_oin=operator.oin,
-            recipient_org_id=reporter.id,
-            recipient_oin=reporter.oin,
-            subject={"pseudonym": subject},
-            subject_ref=fact.subject_ref,
-            payload={
-                "alert": alert,
-                "threshold_date": threshold.isoformat(),
-                "since_date": fact.since_date.isoformat(),
-                "days_at_home": days,
-                "category": fact.category,
-                "report_id": fact.message_id,
-            },
-            purpose="homebound_monitoring",
-            legal_basis=LEGAL_BASIS,
-            retention_days=180,
-            fsc_transaction_id=_transaction_id(),
-        )
-        try:
-            with db.write_session() as session:
-                session.execute(AuditLog.LOCK_HEAD)
-                session.execute(insert(MonitoringAlert), {"fact_id": fact.id, "alert": alert})
-                store_generated(session, sealer, audit, message, now)
-        except IntegrityError:
-            continue  # another run created it first
-        created += 1
-    return created
+    return _Known(facts, reporters, operator, sent)
+
+
+def _alert_message(
+    operator: Organisation, reporter: Organisation, subject: str, fact, due: tuple
+) -> GeneratedMessage:
+    """The ``homebound_alert`` for the reporter, under its own pseudonym for the child."""
+    alert, threshold, days = due
+    return GeneratedMessage(
+        message_type="homebound_alert",
+        operator_org_id=operator.id,
+        operator_oin=operator.oin,
+        recipient_org_id=reporter.id,
+        recipient_oin=reporter.oin,
+        subject={"pseudonym": subject},
+        subject_ref=fact.subject_ref,
+        payload={
+            "alert": alert,
+            "threshold_date": threshold.isoformat(),
+            "since_date": fact.since_date.isoformat(),
+            "days_at_home": days,
+            "category": fact.category,
+            "report_id": fact.message_id,
+        },
+        purpose="homebound_monitoring",
+        legal_basis=LEGAL_BASIS,
+        retention_days=180,
+        fsc_transaction_id=_transaction_id(),
+    )
 
 
 def _transaction_id() -> str:

@@ -23,9 +23,9 @@ from pseudonymise.pep import ElGamal
 from schemas.messages import load_payload
 
 from .. import transaction
-from ..audit.log import AuditEvent, AuditLog, rfc3339
+from ..audit.log import AuditLog, rfc3339
 from ..clock import local_date
-from ..exchange.generated import NewMessage, insert_message
+from ..exchange.generated import NewMessage, insert_message, message_event
 from ..pep.subjects import PolymorphicChild, PolymorphicSubjects
 from ..sealing import Sealer
 from ..storage.models import Organisation
@@ -107,9 +107,6 @@ class MatchNotifier:
         message_id = str(uuid.uuid4())
         subject, delivered = self.subject(recipient, bsn)
         payload = self.payload(recipient, other, now, timezone)
-        event = self._event(operator, (recipient, other), message_id, audit_ref)
-        event.fsc_transaction_id = notice_transaction_id
-        self.audit.append(session, event, now)
         policy = self.policy
         message = NewMessage(
             message_type=MESSAGE_TYPE,
@@ -121,31 +118,22 @@ class MatchNotifier:
             fsc_transaction_id=notice_transaction_id,
             retention_days=policy.retention_days,
         )
+        # who learned (recipient) of whom (sender); the message itself is the operator's, and
+        # the recipient got its own (or an encrypted) pseudonym, never the BSN
+        event = message_event(
+            "signal.match",
+            message_id,
+            message,
+            actor=(operator.oin, None),
+            sender=other.org.oin,
+            recipient=recipient.org.oin,
+            fields_forwarded=list(FIELDS),
+            pseudonym_to=(recipient.org.oin,),
+        )
+        self.audit.append(session, event, now)
         sealed_link = self.polymorphic.seal_link(message_id, bsn) if delivered is not None else None
         content = {"subject": subject, "payload": payload}
         insert_message(
             session, self.sealer, message_id, message, content, now, (sealed_link, delivered)
         )
         return message_id
-
-    def _event(
-        self, operator: Organisation, sides: tuple[Side, Side], message_id: str, audit_ref: str
-    ) -> AuditEvent:
-        """``signal.match``: who learned (recipient) of whom (sender); the message itself is
-        the operator's, and the recipient got its own (or an encrypted) pseudonym, never the
-        BSN."""
-        recipient, other = sides
-        return AuditEvent(
-            action="signal.match",
-            decision="allowed",
-            actor_org=operator.oin,
-            exchange_id=message_id,
-            message_type=MESSAGE_TYPE,
-            sender=other.org.oin,
-            recipient=recipient.org.oin,
-            purpose=self.policy.purpose,
-            legal_basis=self.policy.legal_basis,
-            fields_forwarded=list(FIELDS),
-            subject_ref=audit_ref,
-            pseudonym_to=(recipient.org.oin,),
-        )
