@@ -98,15 +98,17 @@ def message_event(
     actor: tuple[str, str | None],
     sender: str,
     recipient: str,
+    decision: str = "allowed",
     **details,
 ) -> AuditEvent:
-    """The ``allowed`` audit event of ``action`` on one message (a :class:`NewMessage` or a
-    stored :class:`Message`): what it is about is read from the message; ``actor`` is the
-    organisation and client that acted, ``details`` any further members."""
+    """The audit event of ``action`` on one message (a :class:`NewMessage`, a stored
+    :class:`Message` or a row with the same fields): what it is about is read from the
+    message; ``actor`` is the organisation and client that acted, ``details`` any further
+    members (``reason`` of a denial, the fields, the steps)."""
     actor_org, actor_client_id = actor
     return AuditEvent(
         action=action,
-        decision="allowed",
+        decision=decision,
         actor_org=actor_org,
         actor_client_id=actor_client_id,
         exchange_id=message_id,

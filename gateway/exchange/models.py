@@ -5,21 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-    true,
-)
+from sqlalchemy import ForeignKey, Index, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import JSON, Boolean, DateTime, Integer, LargeBinary, String, Text
 
 from ..storage.models import Base, utcnow
 

@@ -31,6 +31,7 @@ from ..storage.models import Organisation
 from . import correlation, idempotency, pipeline
 from .errors import ExchangeNotFound, Refusal
 from .generated import NewMessage, insert_message, message_event
+from .items import inbox_item
 from .models import Message
 from .observers import AcceptedSend, NoObserver, SendObserver
 from .routes import RoutePolicies
@@ -318,17 +319,7 @@ class ExchangeService:
 
     def _item(self, message: Message, sender: dict) -> dict:
         content = self.sealer.open(message.id, message.key_version, message.ciphertext)
-        return {
-            "id": message.id,
-            "message_type": message.message_type,
-            "sender": sender,
-            "subject": content["subject"],
-            "payload": content["payload"],
-            "purpose": message.purpose,
-            "legal_basis": message.legal_basis,
-            "created_at": rfc3339(_aware(message.created_at)),
-            "fsc_transaction_id": message.fsc_transaction_id,
-        }
+        return inbox_item(message, sender, content)
 
     @staticmethod
     def _deliver_event(caller, message: Message, sender_oin: str, action: str) -> AuditEvent:
