@@ -87,27 +87,39 @@ def route_problems(route: object) -> list[tuple[tuple, str]]:
     The same rules hold for the shipped file and for a bootstrap file's ``routes:`` block.
     A BSN may be forwarded only on a route whose legal basis is a named legal obligation.
     """
-    from schemas.messages import MESSAGE_SCHEMAS, PARTNER_MESSAGE_TYPES
-    from schemas.vocabulary import PURPOSES
-
-    from ..registry.rules import ORGANISATION_TYPES
-
     if not isinstance(route, dict):
         return [((), "must be a mapping")]
-    problems: list[tuple[tuple, str]] = []
-    for key in route:
-        if key not in ROUTE_KEYS:
-            problems.append(((key,), f"unknown key (allowed: {', '.join(sorted(ROUTE_KEYS))})"))
-    message_type = route.get("message_type")
-    if message_type not in PARTNER_MESSAGE_TYPES:
-        problems.append((("message_type",), f"must be one of {', '.join(PARTNER_MESSAGE_TYPES)}"))
-    for side in ("sender_type", "recipient_type"):
-        if route.get(side) not in ORGANISATION_TYPES:
-            problems.append(((side,), f"must be one of {', '.join(ORGANISATION_TYPES)}"))
+    problems = _key_problems(route)
     if route.get("allowed", True) is False:
         return problems
     if route.get("allowed", True) is not True:
         problems.append((("allowed",), "must be true or false"))
+    return problems + _policy_problems(route)
+
+
+def _key_problems(route: dict) -> list[tuple[tuple, str]]:
+    """The keys, and the route's key: message type, sender and recipient type."""
+    from schemas.messages import PARTNER_MESSAGE_TYPES
+
+    from ..registry.rules import ORGANISATION_TYPES
+
+    problems: list[tuple[tuple, str]] = []
+    for key in route:
+        if key not in ROUTE_KEYS:
+            problems.append(((key,), f"unknown key (allowed: {', '.join(sorted(ROUTE_KEYS))})"))
+    if route.get("message_type") not in PARTNER_MESSAGE_TYPES:
+        problems.append((("message_type",), f"must be one of {', '.join(PARTNER_MESSAGE_TYPES)}"))
+    for side in ("sender_type", "recipient_type"):
+        if route.get(side) not in ORGANISATION_TYPES:
+            problems.append(((side,), f"must be one of {', '.join(ORGANISATION_TYPES)}"))
+    return problems
+
+
+def _policy_problems(route: dict) -> list[tuple[tuple, str]]:
+    """What an allowed route must say: purpose, legal basis, identity, retention, profile."""
+    from schemas.vocabulary import PURPOSES
+
+    problems: list[tuple[tuple, str]] = []
     if route.get("purpose") not in PURPOSES:
         problems.append((("purpose",), f"must be one of {', '.join(PURPOSES)}"))
     basis = route.get("legal_basis")
@@ -130,14 +142,22 @@ def route_problems(route: object) -> list[tuple[tuple, str]]:
     retention = route.get("retention_days")
     if not isinstance(retention, int) or isinstance(retention, bool) or not 1 <= retention <= 3650:
         problems.append((("retention_days",), "must be a whole number of days from 1 to 3650"))
-    if message_type in MESSAGE_SCHEMAS:
-        try:
-            RecipientProfile.from_mapping(
-                route.get("profile"), known_fields=MESSAGE_SCHEMAS[message_type]().fields
-            )
-        except ProfileError as exc:
-            problems.append((("profile",), str(exc)))
-    return problems
+    return problems + _profile_problems(route)
+
+
+def _profile_problems(route: dict) -> list[tuple[tuple, str]]:
+    from schemas.messages import MESSAGE_SCHEMAS
+
+    message_type = route.get("message_type")
+    if message_type not in MESSAGE_SCHEMAS:
+        return []
+    try:
+        RecipientProfile.from_mapping(
+            route.get("profile"), known_fields=MESSAGE_SCHEMAS[message_type]().fields
+        )
+    except ProfileError as exc:
+        return [(("profile",), str(exc))]
+    return []
 
 
 def route_row(route: dict) -> dict:
