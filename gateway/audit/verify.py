@@ -161,6 +161,55 @@ class _Checkpoints:
         self.current = next(self._iter, None)
 
 
+@dataclass
+class _Pass:
+    """Where the streaming pass stands between two batches."""
+
+    next_size: int
+    """The ``tree_size`` of the next checkpoint to check (0: none left)."""
+    edge: list[bytes] = field(default_factory=list)
+    """The compact range: one hash per set bit of the size."""
+    expected: int = 1
+    previous: str = GENESIS_HASH
+    previous_data: bytes = b""
+    good_size: int = 0
+    """The size of the newest checkpoint whose root verified."""
+
+
+def _links_hold(state: _Pass, seqs, canonicals, stored, datas: list[bytes]) -> bool:
+    """Whether a whole batch follows on: consecutive numbers, hashes of the stored bytes,
+    each canonical ``seq`` its row's and each ``prev_hash`` the entry before's."""
+    sha256 = _sha256
+    return not (
+        seqs[0] != state.expected
+        or seqs[-1] != state.expected + len(seqs) - 1
+        or [sha256(data).hexdigest() for data in datas] != list(stored)
+        or not all(f',"seq":{n},' in c for n, c in zip(seqs, canonicals, strict=True))
+        or not all(
+            f'"prev_hash":"{h}"' in c
+            for h, c in zip((state.previous, *stored[:-1]), canonicals, strict=True)
+        )
+    )
+
+
+def _index_problem(rows) -> tuple[int, str] | None:
+    """The first row whose subject index or filter columns disagree with its hashed event,
+    and why; the whole batch is checked at once first (the valid case)."""
+    if all(
+        (r[3] is None and r[4] is None or opens(commitment_of(r[1]), r[3], r[4]))
+        and _indexes_agree(r)
+        for r in rows
+    ):
+        return None
+    for seq, canonical, _, ref, opening, *columns in rows:
+        if not opens(commitment_of(canonical), ref, opening):
+            return seq, "the subject_ref index does not open the hashed commitment"
+        wrong = index_disagrees(canonical, tuple(columns))
+        if wrong is not None:
+            return seq, f"the {wrong} index does not match the hashed event"
+    return None
+
+
 class ChainVerifier:
     """Verifies the log of ``db`` against the audit public key (32 raw bytes)."""
 
@@ -218,74 +267,63 @@ class ChainVerifier:
     def _stream(self, report: VerifyReport, checkpoints: _Checkpoints, last: int, head: str):
         """One pass over the rows; each batch is checked with list comprehensions first (the
         common, valid case) and row by row only when something in it is wrong."""
-        sha256 = _sha256
-        edge: list[bytes] = []  # the compact range: one hash per set bit of the size
-        expected = 1
-        previous = GENESIS_HASH
-        previous_data = b""
-        good_size = 0
-        next_size = checkpoints.current.tree_size if checkpoints.current else 0
+        state = _Pass(checkpoints.current.tree_size if checkpoints.current else 0)
         for rows in self._batches(last):
             batch = [row[:3] for row in rows]
             seqs, canonicals, stored = zip(*batch, strict=True)
             datas = [canonical.encode() for canonical in canonicals]
-            if (
-                seqs[0] != expected
-                or seqs[-1] != expected + len(seqs) - 1
-                or [sha256(data).hexdigest() for data in datas] != list(stored)
-                or not all(f',"seq":{n},' in c for n, c in zip(seqs, canonicals, strict=True))
-                or not all(
-                    f'"prev_hash":"{h}"' in c
-                    for h, c in zip((previous, *stored[:-1]), canonicals, strict=True)
+            if not _links_hold(state, seqs, canonicals, stored, datas):
+                seq, why = self._first_broken(
+                    batch, state.expected, state.previous, state.previous_data, last, head
                 )
-            ):
-                seq, why = self._first_broken(batch, expected, previous, previous_data, last, head)
                 return self._invalid(report, seq, why)
-            if not all(
-                (r[3] is None and r[4] is None or opens(commitment_of(r[1]), r[3], r[4]))
-                and _indexes_agree(r)
-                for r in rows
-            ):
-                for seq, canonical, _, ref, opening, *columns in rows:
-                    if not opens(commitment_of(canonical), ref, opening):
-                        why = "the subject_ref index does not open the hashed commitment"
-                        return self._invalid(report, seq, why)
-                    wrong = index_disagrees(canonical, tuple(columns))
-                    if wrong is not None:
-                        why = f"the {wrong} index does not match the hashed event"
-                        return self._invalid(report, seq, why)
-            for seq, leaf in zip(
-                seqs, [sha256(b"\x00" + data).digest() for data in datas], strict=True
-            ):
-                for _ in range(((seq - 1) ^ seq).bit_length() - 1):  # trailing ones of seq-1
-                    leaf = sha256(b"\x01" + edge.pop() + leaf).digest()
-                edge.append(leaf)
-                while seq == next_size:
-                    row = checkpoints.current
-                    problem = self._checkpoint_problem(row, edge, seq)
-                    if problem == "root":
-                        culprit = self._first_changed_leaf(good_size, row.tree_size)
-                        report.invalid_checkpoints.append(row.tree_size)
-                        checkpoints.advance()
-                        return self._invalid(
-                            report, culprit, "entries differ from a signed checkpoint"
-                        )
-                    if problem:
-                        report.invalid_checkpoints.append(row.tree_size)
-                    else:
-                        good_size = row.tree_size
-                        report.checkpoint = row
-                    checkpoints.advance()
-                    next_size = checkpoints.current.tree_size if checkpoints.current else 0
-                    if next_size and next_size <= seq:  # a size out of order: never reached
-                        next_size = 0
-            expected = seqs[-1] + 1
-            previous, previous_data = stored[-1], datas[-1]
-        if expected - 1 != last:
-            return self._invalid(report, expected, "entry missing")
-        if last and previous != head:
+            broken = _index_problem(rows)
+            if broken is not None:
+                return self._invalid(report, *broken)
+            if self._extend(state, seqs, datas, checkpoints, report):
+                return None
+            state.expected = seqs[-1] + 1
+            state.previous, state.previous_data = stored[-1], datas[-1]
+        if state.expected - 1 != last:
+            return self._invalid(report, state.expected, "entry missing")
+        if last and state.previous != head:
             return self._invalid(report, last, "the head does not name the last entry")
         return None
+
+    def _extend(
+        self, state: _Pass, seqs, datas: list[bytes], checkpoints: _Checkpoints, report
+    ) -> bool:
+        """Add the batch's leaves to the compact range and check each checkpoint it reaches;
+        True when a checkpoint's root is wrong (the report then names the culprit)."""
+        sha256 = _sha256
+        edge = state.edge
+        next_size = state.next_size
+        for seq, leaf in zip(
+            seqs, [sha256(b"\x00" + data).digest() for data in datas], strict=True
+        ):
+            for _ in range(((seq - 1) ^ seq).bit_length() - 1):  # trailing ones of seq-1
+                leaf = sha256(b"\x01" + edge.pop() + leaf).digest()
+            edge.append(leaf)
+            while seq == next_size:
+                row = checkpoints.current
+                problem = self._checkpoint_problem(row, edge, seq)
+                if problem == "root":
+                    culprit = self._first_changed_leaf(state.good_size, row.tree_size)
+                    report.invalid_checkpoints.append(row.tree_size)
+                    checkpoints.advance()
+                    self._invalid(report, culprit, "entries differ from a signed checkpoint")
+                    return True
+                if problem:
+                    report.invalid_checkpoints.append(row.tree_size)
+                else:
+                    state.good_size = row.tree_size
+                    report.checkpoint = row
+                checkpoints.advance()
+                next_size = checkpoints.current.tree_size if checkpoints.current else 0
+                if next_size and next_size <= seq:  # a size out of order: never reached
+                    next_size = 0
+        state.next_size = next_size
+        return False
 
     def _first_broken(
         self, batch, expected: int, previous: str, previous_data: bytes, last: int, head: str
