@@ -89,85 +89,70 @@ def load_clients(base_url: str, keys_dir: Path) -> dict[str, DemoClient]:
     return clients
 
 
+CONTACT = {"name": "Mentor J. de Vries", "email": "mentor@regenboog.example.nl"}
+
+
+def _consent(today: date, born: date) -> dict:
+    """The parent's consent the school records first: support, school and wij, one year."""
+    return {
+        "subject": {"bsn": DEMO_BSN},
+        "date_of_birth": born.isoformat(),
+        "purpose": "support",
+        "parties": ["school", "wij"],
+        "granted_by": [{"role": "parent"}],
+        "valid_from": today.isoformat(),
+        "valid_until": (today + timedelta(days=365)).isoformat(),
+        "evidence": {"method": "written", "reference": "demo-toestemming-1"},
+    }
+
+
+def _absence_report(today: date, born: date) -> dict:
+    return {
+        "absence_type": "relative",
+        "start_date": (today - timedelta(days=20)).isoformat(),
+        "unauthorised_hours_4_weeks": 36,
+        "reason_category": "unauthorised",
+        "education_sector": "po",
+        "school_brin": "12AB",
+        "date_of_birth": born.isoformat(),
+        "contact": dict(CONTACT),
+    }
+
+
+def _sends(clients: dict[str, DemoClient], today: date, born: date) -> list[tuple]:
+    """One message on each demo route: (sender, message type, recipient OIN, payload)."""
+    school = clients[SCHOOL]
+    support_request = {
+        "concern_categories": ["family_situation"],
+        "urgency": "normal",
+        "education_sector": "po",
+        "date_of_birth": born.isoformat(),
+        "contact": dict(CONTACT),
+    }
+    homebound_report = {
+        "category": "long_relative_absence",
+        "since_date": (today - timedelta(days=35)).isoformat(),
+        "education_sector": "po",
+        "date_of_birth": born.isoformat(),
+        "perspective": "in_progress",
+    }
+    return [
+        (school, "absence_report", LEERPLICHT, _absence_report(today, born)),
+        (school, "absence_report", SWV, _absence_report(today, born)),
+        (school, "support_request", WIJ, support_request),
+        (clients[LEERPLICHT], "homebound_report", SWV, homebound_report),
+    ]
+
+
 def run_demo(base_url: str, keys_dir: Path, echo: Callable[[str], None]) -> int:
     """Send the sample traffic; return how many exchanges were accepted."""
     today = date.today()
     born = today.replace(year=today.year - 10) - timedelta(days=40)
-    contact = {"name": "Mentor J. de Vries", "email": "mentor@regenboog.example.nl"}
     clients = load_clients(base_url, keys_dir)
-    school = clients[SCHOOL]
-    consent = school.post(
-        "/api/v1/consents",
-        {
-            "subject": {"bsn": DEMO_BSN},
-            "date_of_birth": born.isoformat(),
-            "purpose": "support",
-            "parties": ["school", "wij"],
-            "granted_by": [{"role": "parent"}],
-            "valid_from": today.isoformat(),
-            "valid_until": (today + timedelta(days=365)).isoformat(),
-            "evidence": {"method": "written", "reference": "demo-toestemming-1"},
-        },
-    )
+    consent = clients[SCHOOL].post("/api/v1/consents", _consent(today, born))
     echo(f"consent recorded: {consent.status_code} {consent.json().get('status')}")
-    sends = [
-        (
-            school,
-            "absence_report",
-            LEERPLICHT,
-            {
-                "absence_type": "relative",
-                "start_date": (today - timedelta(days=20)).isoformat(),
-                "unauthorised_hours_4_weeks": 36,
-                "reason_category": "unauthorised",
-                "education_sector": "po",
-                "school_brin": "12AB",
-                "date_of_birth": born.isoformat(),
-                "contact": contact,
-            },
-        ),
-        (
-            school,
-            "absence_report",
-            SWV,
-            {
-                "absence_type": "relative",
-                "start_date": (today - timedelta(days=20)).isoformat(),
-                "unauthorised_hours_4_weeks": 36,
-                "reason_category": "unauthorised",
-                "education_sector": "po",
-                "school_brin": "12AB",
-                "date_of_birth": born.isoformat(),
-                "contact": contact,
-            },
-        ),
-        (
-            school,
-            "support_request",
-            WIJ,
-            {
-                "concern_categories": ["family_situation"],
-                "urgency": "normal",
-                "education_sector": "po",
-                "date_of_birth": born.isoformat(),
-                "contact": contact,
-            },
-        ),
-        (
-            clients[LEERPLICHT],
-            "homebound_report",
-            SWV,
-            {
-                "category": "long_relative_absence",
-                "since_date": (today - timedelta(days=35)).isoformat(),
-                "education_sector": "po",
-                "date_of_birth": born.isoformat(),
-                "perspective": "in_progress",
-            },
-        ),
-    ]
     accepted = 0
-    for sender, message_type, recipient, payload in sends:
+    for sender, message_type, recipient, payload in _sends(clients, today, born):
         answer = sender.send(message_type, recipient, payload)
         accepted += answer.status_code == 202
         echo(f"{sender.client_id} -> {recipient} {message_type}: {answer.status_code}")
