@@ -159,6 +159,9 @@ def partner_reachable(operations) -> set[tuple[str, str]]:
             if not scopes or set(scopes) & PARTNER_SCOPES or scopes == []}
 
 
+CONSISTENCY_SIZE: dict[str, int] = {}
+
+
 def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], object]:
     """Every answer ``partner`` can read, keyed by the operation that gave it. Audit events,
     exports and proofs are limited to ``seq > after``; ``bsn`` is what it searches with."""
@@ -186,6 +189,10 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
     else:
         seen[("GET", "/api/v1/audit/proof/{seq}")] = []
     size = verify["checkpoint"]["tree_size"] if verify.get("checkpoint") else 1
+    # the same sizes for every observation: a proof is a function of the sizes asked for, and
+    # which checkpoint is newest depends on the clock (one is signed every 10 s of appends),
+    # not on the guess; the first size seen in this module is asked for ever after
+    size = CONSISTENCY_SIZE.setdefault("to_size", size)
     read("GET", "/api/v1/audit/consistency", params={"from_size": 1, "to_size": size})
     read("GET", "/api/v1/audit/key")
     inbox = read("GET", "/api/v1/inbox").json()["items"]
