@@ -107,17 +107,7 @@ class MatchNotifier:
         message_id = str(uuid.uuid4())
         subject, delivered = self.subject(recipient, bsn)
         payload = self.payload(recipient, other, now, timezone)
-        policy = self.policy
-        message = NewMessage(
-            message_type=MESSAGE_TYPE,
-            sender_org_id=operator.id,
-            recipient_org_id=recipient.org.id,
-            purpose=policy.purpose,
-            legal_basis=policy.legal_basis,
-            subject_ref=audit_ref,
-            fsc_transaction_id=notice_transaction_id,
-            retention_days=policy.retention_days,
-        )
+        message = self._message(operator, recipient, audit_ref, notice_transaction_id)
         # who learned (recipient) of whom (sender); the message itself is the operator's, and
         # the recipient got its own (or an encrypted) pseudonym, never the BSN
         event = message_event(
@@ -137,3 +127,18 @@ class MatchNotifier:
             session, self.sealer, message_id, message, content, now, (sealed_link, delivered)
         )
         return message_id
+
+    def _message(
+        self, operator: Organisation, recipient: Side, audit_ref: str, transaction_id: str
+    ) -> NewMessage:
+        """From the operator; purpose, legal basis and retention from the signal policy."""
+        return NewMessage(
+            message_type=MESSAGE_TYPE,
+            sender_org_id=operator.id,
+            recipient_org_id=recipient.org.id,
+            purpose=self.policy.purpose,
+            legal_basis=self.policy.legal_basis,
+            subject_ref=audit_ref,
+            fsc_transaction_id=transaction_id,
+            retention_days=self.policy.retention_days,
+        )

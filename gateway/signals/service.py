@@ -250,16 +250,7 @@ class SignalService:
                 session, caller.org_id, self._audit_refs(signal.match_ref), signal.created_at
             )
         if probe:
-            metrics.SIGNAL_PROBES.labels(org_type=caller.org_type).inc()
-            log.warning(
-                "possible signal probe: a signal was closed with no exchange about the child "
-                "since it was opened",
-                extra={
-                    "org": caller.org_oin,
-                    "client_id": caller.client_id,
-                    "signal_id": signal.id,
-                },
-            )
+            _possible_probe(caller, signal.id)
         return {"id": signal.id, "status": matching.CLOSED}
 
     def _audit_refs(self, match_ref: str) -> list[str]:
@@ -295,3 +286,13 @@ def operator_organisation(session: Session) -> Organisation | None:
         .where(Organisation.type == "operator")
         .order_by((Organisation.status != "active"), Organisation.id)
     ).first()
+
+
+def _possible_probe(caller, signal_id: str) -> None:
+    """Count and log a signal closed with no exchange about the child since it was opened."""
+    metrics.SIGNAL_PROBES.labels(org_type=caller.org_type).inc()
+    log.warning(
+        "possible signal probe: a signal was closed with no exchange about the child "
+        "since it was opened",
+        extra={"org": caller.org_oin, "client_id": caller.client_id, "signal_id": signal_id},
+    )
