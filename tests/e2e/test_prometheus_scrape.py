@@ -34,7 +34,7 @@ DEPLOY = REPO / "deploy"
 
 pytestmark = pytest.mark.skipif(
     not PROMETHEUS.exists(),
-    reason="Debian's `prometheus` package is not installed (`make install` installs it as root)",
+    reason="Debian's `prometheus` package is not installed (`make install-test` installs it as root)",
 )
 
 

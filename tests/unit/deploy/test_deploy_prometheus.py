@@ -23,7 +23,7 @@ KUBERNETES = REPO / "deploy" / "kubernetes"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("promtool") is None,
-    reason="Debian's `prometheus` package (promtool) is not installed; `make install` adds it",
+    reason="Debian's `prometheus` package (promtool) is not installed; `make install-test` (and `make test`) add it",
 )
 
 
