@@ -65,6 +65,48 @@ def _authority_key_identifier(ca_cert: x509.Certificate) -> x509.AuthorityKeyIde
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
+def _subject(oin: str, name: str) -> x509.Name:
+    """``C=NL, O=name, CN=name, serialNumber=OIN``, the PKIoverheid layout."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, oin),
+        ]
+    )
+
+
+def _client_extensions(
+    builder: x509.CertificateBuilder, ca_cert: x509.Certificate, key: PrivateKey, key_type: str
+) -> x509.CertificateBuilder:
+    """The extensions of a TLS client leaf: not a CA, signing (and RSA key transport) only,
+    clientAuth, and the key identifiers that link it to its issuer."""
+    return (
+        builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                # RSA key transport in TLS <= 1.2 needs keyEncipherment; EC keys never do.
+                key_encipherment=key_type == "rsa",
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(_authority_key_identifier(ca_cert), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        )
+    )
+
+
 def issue_organisation_certificate(
     ca: CertificateAuthority,
     oin: str,
@@ -92,44 +134,16 @@ def issue_organisation_certificate(
     not_after = min(issued_at + timedelta(days=valid_days), ca_cert.not_valid_after_utc)
 
     key = _generate_key(key_type)
-    public_key = key.public_key()
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
-            x509.NameAttribute(NameOID.COMMON_NAME, name),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, oin),
-        ]
-    )
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(subject)
+        .subject_name(_subject(oin, name))
         .issuer_name(ca_cert.subject)
-        .public_key(public_key)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(issued_at)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                # RSA key transport in TLS <= 1.2 needs keyEncipherment; EC keys never do.
-                key_encipherment=key_type == "rsa",
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(_authority_key_identifier(ca_cert), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .sign(ca.key, hashes.SHA256())
     )
+    certificate = _client_extensions(builder, ca_cert, key, key_type).sign(ca.key, hashes.SHA256())
     return key, certificate
 
 
