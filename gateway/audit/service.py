@@ -14,6 +14,7 @@ import base64
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -67,25 +68,22 @@ def schema_problem(exc: SchemaValidationError) -> GatewayError:
     )
 
 
+@dataclass(eq=False)
 class AuditService:
-    def __init__(
-        self,
-        db: Database,
-        pseudonymiser: DomainPseudonymiser,
-        checkpointer: Checkpointer,
-        clock: Clock,
-        audit: AuditLog,
-        polymorphic: PolymorphicSubjects | None = None,
-        verify_cache_seconds: float = VERIFY_CACHE_SECONDS,
-    ) -> None:
-        self.db = db
-        self.polymorphic = polymorphic or PolymorphicSubjects.unavailable()
-        self.pseudonymiser = pseudonymiser
-        self.checkpointer = checkpointer
-        self.clock = clock
-        self.audit = audit
-        self.proofs = ProofService(db, checkpointer)
-        self.verify_cache_seconds = verify_cache_seconds
+    """The readers' service, built from what it depends on; without ``polymorphic`` a
+    polymorphic subject is refused as unavailable."""
+
+    db: Database
+    pseudonymiser: DomainPseudonymiser
+    checkpointer: Checkpointer
+    clock: Clock
+    audit: AuditLog
+    polymorphic: PolymorphicSubjects | None = None
+    verify_cache_seconds: float = VERIFY_CACHE_SECONDS
+
+    def __post_init__(self) -> None:
+        self.polymorphic = self.polymorphic or PolymorphicSubjects.unavailable()
+        self.proofs = ProofService(self.db, self.checkpointer)
         self._walk: tuple[float, VerifyReport] | None = None
         self._walk_lock = threading.Lock()
 

@@ -58,6 +58,16 @@ def _consent(row) -> Consent:
     )
 
 
+def _actor_columns(prefix: str, actor: Actor) -> dict:
+    """Who acted, as a row stores it: ``<prefix>org_id``, ``<prefix>client_id`` and
+    ``<prefix>user`` (the OIN and type follow from the organisation)."""
+    return {
+        prefix + "org_id": actor.org_id,
+        prefix + "client_id": actor.client_id,
+        prefix + "user": actor.user,
+    }
+
+
 def _query():
     """Columns, not ORM entities: the consent check runs on every consent-based exchange,
     and plain rows cost a fraction of mapped objects."""
@@ -126,9 +136,7 @@ class SqlConsentChanges(ConsentReads):
                 id=consent.id,
                 subject_ref=consent.subject_ref,
                 **terms_of(consent, list),
-                recorded_by_org_id=consent.recorded_by.org_id,
-                recorded_by_client_id=consent.recorded_by.client_id,
-                recorded_by_user=consent.recorded_by.user,
+                **_actor_columns("recorded_by_", consent.recorded_by),
                 created_at=consent.created_at,
                 key_version=version,
                 sealed=sealed,
@@ -167,9 +175,7 @@ class SqlConsentChanges(ConsentReads):
                 consent_id=entry.consent_id,
                 status=entry.status,
                 at=entry.at,
-                actor_org_id=entry.actor.org_id,
-                actor_client_id=entry.actor.client_id,
-                actor_user=entry.actor.user,
+                **_actor_columns("actor_", entry.actor),
                 role=entry.role,
                 related_consent_id=entry.related_consent_id,
                 key_version=version,
