@@ -133,24 +133,36 @@ def pseudonymise_csv(
         raise ValueError("progress_every must be at least 1")
     if len(delimiter) != 1 or delimiter in '"\r\n':
         raise ValueError("delimiter must be one character other than a quote or newline")
-
     lines = iter(source)
-    line_count = 0  # physical lines consumed so far
-
-    def read_record(raw: str) -> list[str]:
-        """Fields of the record starting at ``raw`` (slow path, also used for the header)."""
-        nonlocal line_count
-        try:
-            fields, used = _parse_quoted(raw, lines, delimiter)
-        except csv.Error:
-            raise BulkInputError(f"malformed CSV in the record at line {line_count + 1}") from None
-        line_count += used
-        return fields
-
     first = next(lines, None)
     if first is None:
         raise BulkInputError("the input is empty; a header row is required")
-    header = read_record(first)
+    header, line_count = _read_record(first, lines, delimiter, 1)
+    index = _bsn_index(header, column)
+    issue = pseudonymiser.issuer(domain)  # fails on a bad domain before anything is written
+    copier = _Copier(header, index, issue, delimiter)
+    copier.write_headers(target, rejects)
+    report = progress if progress is not None else _ignore
+    result = copier.copy(lines, line_count, report, progress_every)
+    if progress is not None and result.rows_in % progress_every != 0:
+        progress(result.rows_in)
+    return result
+
+
+def _read_record(
+    raw: str, lines: Iterator[str], delimiter: str, start: int
+) -> tuple[list[str], int]:
+    """Fields of the record starting at ``raw`` (line ``start``) and its number of lines (the
+    slow path, also used for the header)."""
+    try:
+        return _parse_quoted(raw, lines, delimiter)
+    except csv.Error:
+        raise BulkInputError(f"malformed CSV in the record at line {start}") from None
+
+
+def _bsn_index(header: list[str], column: str) -> int:
+    """Where ``column`` is in the header; refused when absent, doubled, or when the output
+    would get a second ``pseudonym`` column."""
     occurrences = header.count(column)
     if occurrences == 0:
         raise BulkInputError(f"column {column!r} is not in the header")
@@ -158,73 +170,85 @@ def pseudonymise_csv(
         raise BulkInputError(f"column {column!r} appears more than once in the header")
     if column != PSEUDONYM_COLUMN and PSEUDONYM_COLUMN in header:
         raise BulkInputError(f"the header already has a {PSEUDONYM_COLUMN!r} column")
+    return header.index(column)
 
-    index = header.index(column)
-    width = len(header)
-    kept = [i for i in range(width) if i != index]
-    issue = pseudonymiser.issuer(domain)  # fails on a bad domain before anything is written
 
-    format_row = _row_formatter(delimiter)
-    write = target.write
-    out_header = list(header)
-    out_header[index] = PSEUDONYM_COLUMN
-    write(format_row(out_header) + _LINE_END)
-    reject_row = csv.writer(rejects, delimiter=delimiter).writerow
-    reject_row(["line", "reason", *(header[i] for i in kept)])
-    blank_rest = [""] * len(kept)
+class _Copier:
+    """One run's layout (where the BSN is, which columns a reject keeps) and its row loop."""
 
-    result = BulkResult()
-    rejected_lines = result.rejected_lines
-    rows_in = rows_out = 0
-    batch: list[str] = []
-    # One integer comparison per row instead of a None check and a modulo.
-    report = progress if progress is not None else _ignore
-    next_report = progress_every
-    for raw in lines:
-        start = line_count + 1
-        body = raw.rstrip(_LINE_END)
-        if _QUOTE in body or "\r" in body:
-            fields = read_record(raw)
-            quoted = True
-        else:
-            line_count = start
-            if not body:
-                continue
-            fields = body.split(delimiter)
-            quoted = False
-        rows_in += 1
-        if len(fields) == width:
-            try:
-                fields[index] = issue(fields[index])
-            except InvalidBsnError:
-                reject = [start, REASON_INVALID_BSN, *(fields[i] for i in kept)]
+    def __init__(
+        self, header: list[str], index: int, issue: Callable[[str], str], delimiter: str
+    ) -> None:
+        self.header = header
+        self.index = index
+        self.width = len(header)
+        self.kept = [i for i in range(self.width) if i != index]
+        self.issue = issue
+        self.delimiter = delimiter
+        self.format_row = _row_formatter(delimiter)
+
+    def write_headers(self, target: TextIO, rejects: TextIO) -> None:
+        """The output's header (the BSN column renamed) and the rejects file's."""
+        self.write = target.write
+        out_header = list(self.header)
+        out_header[self.index] = PSEUDONYM_COLUMN
+        self.write(self.format_row(out_header) + _LINE_END)
+        self.reject_row = csv.writer(rejects, delimiter=self.delimiter).writerow
+        self.reject_row(["line", "reason", *(self.header[i] for i in self.kept)])
+
+    def copy(
+        self, lines: Iterator[str], line_count: int, report: Callable[[int], None], every: int
+    ) -> BulkResult:
+        """Every record after the header; ``line_count`` is the physical lines read so far."""
+        delimiter, width, index, kept, issue = (
+            self.delimiter, self.width, self.index, self.kept, self.issue
+        )
+        format_row, write, reject_row = self.format_row, self.write, self.reject_row
+        blank_rest = [""] * len(kept)
+        result = BulkResult()
+        rejected_lines = result.rejected_lines
+        rows_in = rows_out = 0
+        batch: list[str] = []
+        next_report = every  # one integer comparison per row instead of a modulo
+        for raw in lines:
+            start = line_count + 1
+            body = raw.rstrip(_LINE_END)
+            if _QUOTE in body or "\r" in body:
+                fields, used = _read_record(raw, lines, delimiter, start)
+                line_count += used
+                quoted = True
             else:
-                batch.append(format_row(fields) if quoted else delimiter.join(fields))
-                rows_out += 1
-                if len(batch) >= _BATCH_ROWS:
-                    batch.append("")
-                    write(_LINE_END.join(batch))
-                    batch.clear()
-                if rows_in == next_report:
-                    report(rows_in)
-                    next_report += progress_every
-                continue
-        else:
-            reject = [start, REASON_INVALID_ROW, *blank_rest]
-        reject_row(reject)
-        if len(rejected_lines) < MAX_REJECTED_LINES:
-            rejected_lines.append(start)
-        if rows_in == next_report:
-            report(rows_in)
-            next_report += progress_every
-
-    if batch:
-        batch.append("")
-        write(_LINE_END.join(batch))
-    if progress is not None and rows_in % progress_every != 0:
-        progress(rows_in)
-
-    result.rows_in = rows_in
-    result.rows_out = rows_out
-    result.rows_rejected = rows_in - rows_out
-    return result
+                line_count = start
+                if not body:
+                    continue
+                fields = body.split(delimiter)
+                quoted = False
+            rows_in += 1
+            reject = None
+            if len(fields) != width:
+                reject = [start, REASON_INVALID_ROW, *blank_rest]
+            else:
+                try:
+                    fields[index] = issue(fields[index])
+                except InvalidBsnError:
+                    reject = [start, REASON_INVALID_BSN, *(fields[i] for i in kept)]
+                else:
+                    batch.append(format_row(fields) if quoted else delimiter.join(fields))
+                    rows_out += 1
+                    if len(batch) >= _BATCH_ROWS:
+                        batch.append("")
+                        write(_LINE_END.join(batch))
+                        batch.clear()
+            if reject is not None:
+                reject_row(reject)
+                if len(rejected_lines) < MAX_REJECTED_LINES:
+                    rejected_lines.append(start)
+            if rows_in == next_report:
+                report(rows_in)
+                next_report += every
+        if batch:
+            batch.append("")
+            write(_LINE_END.join(batch))
+        result.rows_in, result.rows_out = rows_in, rows_out
+        result.rows_rejected = rows_in - rows_out
+        return result
