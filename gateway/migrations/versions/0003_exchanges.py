@@ -19,6 +19,14 @@ BIG = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    _route_policies()
+    _messages()
+    _idempotency_keys()
+    _audit_log()
+
+
+def _route_policies() -> None:
+    """The route policies, seeded with the shipped defaults."""
     from gateway.exchange.routes import shipped_route_rows
 
     routes = op.create_table(
@@ -47,6 +55,8 @@ def upgrade() -> None:
         ],
     )
 
+
+def _messages() -> None:
     op.create_table(
         "messages",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
@@ -74,6 +84,8 @@ def upgrade() -> None:
     op.create_index("ix_messages_inbox", "messages", ["recipient_org_id", "status", "seq"])
     op.create_index("ix_messages_subject_ref", "messages", ["subject_ref"])
 
+
+def _idempotency_keys() -> None:
     op.create_table(
         "idempotency_keys",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -86,6 +98,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "key"),
     )
 
+
+def _audit_log() -> None:
+    """The hash-chained audit events and the head row naming the last one."""
     op.create_table(
         "audit_events",
         sa.Column("seq", BIG, primary_key=True, autoincrement=False),

@@ -14,6 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _consents()
+    _signals()
+
+
+def _consents() -> None:
+    """The consents and their append-only status history."""
     op.create_table(
         "consents",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
@@ -58,6 +64,9 @@ def upgrade() -> None:
         "ix_consent_status_history_consent_id", "consent_status_history", ["consent_id"]
     )
 
+
+def _signals() -> None:
+    """The signals and the matches between two of them."""
     op.create_table(
         "signals",
         sa.Column("id", sa.String(36), primary_key=True),

@@ -32,6 +32,17 @@ GENESIS = "0" * 64
 
 
 def upgrade() -> None:
+    _add_columns()
+    bind = op.get_bind()
+    head = bind.execute(sa.text("SELECT seq, hash FROM audit_head WHERE id = 1")).first()
+    if head is None or not head[0]:
+        return
+    _keep_legacy_chain(bind, head)
+    previous = _rechain(bind)
+    bind.execute(sa.text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": previous})
+
+
+def _add_columns() -> None:
     with op.batch_alter_table("audit_events") as batch:
         batch.add_column(sa.Column("subject_opening", sa.String(32), nullable=True))
         batch.add_column(sa.Column("subject_clear_to", sa.String(400), nullable=True))
@@ -48,10 +59,11 @@ def upgrade() -> None:
         sa.Column("root_hash", sa.String(64), nullable=True),
         sa.Column("note", sa.Text, nullable=True),
     )
-    bind = op.get_bind()
-    head = bind.execute(sa.text("SELECT seq, hash FROM audit_head WHERE id = 1")).first()
-    if head is None or not head[0]:
-        return
+
+
+def _keep_legacy_chain(bind, head) -> None:
+    """The old head and signed checkpoints into ``audit_legacy_chain``; the old checkpoints
+    and Merkle tree are cleared (they are rebuilt over the new chain)."""
     for size, root, note in bind.execute(
         sa.text("SELECT tree_size, root_hash, note FROM audit_checkpoints")
     ).all():
@@ -71,6 +83,11 @@ def upgrade() -> None:
     )
     bind.execute(sa.text("DELETE FROM audit_checkpoints"))
     bind.execute(sa.text("DELETE FROM audit_tree_nodes"))
+
+
+def _rechain(bind) -> str:
+    """Every event in ``seq`` order, a thousand at a time, rewritten in the v1.1 form and
+    linked to the one before; the new head hash."""
     previous = GENESIS
     after = 0
     while True:
@@ -82,13 +99,7 @@ def upgrade() -> None:
             {"after": after},
         ).all()
         for seq, canonical in rows:
-            event = json.loads(canonical)
-            ref = event.pop("subject_ref", None)
-            opening = new_opening() if ref is not None else None
-            event["subject_commitment"] = commit(ref, opening) if ref is not None else None
-            event["prev_hash"] = previous
-            text = rfc8785.dumps(event).decode()
-            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            text, digest, opening = _rechained(canonical, previous)
             bind.execute(
                 sa.text(
                     "UPDATE audit_events SET canonical = :c, hash = :h, subject_opening = :o "
@@ -98,9 +109,20 @@ def upgrade() -> None:
             )
             previous = digest
         if len(rows) < 1000:
-            break
+            return previous
         after = rows[-1][0]
-    bind.execute(sa.text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": previous})
+
+
+def _rechained(canonical: str, previous: str) -> tuple[str, str, str | None]:
+    """One event with its ``subject_ref`` replaced by a commitment under a fresh opening and
+    linked to ``previous``: its canonical text, hash and opening."""
+    event = json.loads(canonical)
+    ref = event.pop("subject_ref", None)
+    opening = new_opening() if ref is not None else None
+    event["subject_commitment"] = commit(ref, opening) if ref is not None else None
+    event["prev_hash"] = previous
+    text = rfc8785.dumps(event).decode()
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest(), opening
 
 
 def downgrade() -> None:
