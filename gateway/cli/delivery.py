@@ -31,22 +31,17 @@ from ..config import Settings
 from . import context
 
 
+def _bounded(name: str, default: float, kind: click.ParamType, help_text: str):
+    """An option with a range and a default that ``--help`` shows."""
+    return click.option(name, default=default, show_default=True, type=kind, help=help_text)
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option(
-    "--batch",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Rows claimed (and pushed concurrently) per round.",
+@_bounded(
+    "--batch", 8, click.IntRange(1, 64), "Rows claimed (and pushed concurrently) per round."
 )
-@click.option(
-    "--poll",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0.05, 3600),
-    help="Seconds to wait when nothing is due.",
-)
+@_bounded("--poll", 1.0, click.FloatRange(0.05, 3600), "Seconds to wait when nothing is due.")
 @click.option(
     "--heartbeat-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -58,12 +53,11 @@ from . import context
     is_flag=True,
     help="Do not deliver: exit 0 when --heartbeat-file is fresh, 1 otherwise (a probe).",
 )
-@click.option(
+@_bounded(
     "--max-age",
-    default=60,
-    show_default=True,
-    type=click.IntRange(1, 86400),
-    help="With --check-heartbeat: seconds after which the heartbeat counts as stale.",
+    60,
+    click.IntRange(1, 86400),
+    "With --check-heartbeat: seconds after which the heartbeat counts as stale.",
 )
 @click.option(
     "--metrics-port",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -10,6 +12,26 @@ import click
 from ..registry.errors import RegistryError
 from ..registry.service import ClientCredentials
 from . import context
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A registry refusal ends the command with its message (exit status 1)."""
+    try:
+        yield
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _credential_options(command):
+    """``--auth`` with its ``--jwks-file`` or ``--cert-sha256`` (a secret is prompted for)."""
+    command = click.option("--cert-sha256", default=None)(command)
+    command = click.option("--jwks-file", type=click.Path(path_type=Path), default=None)(command)
+    return click.option(
+        "--auth",
+        type=click.Choice(["private_key_jwt", "tls_client_auth", "client_secret_basic"]),
+        required=True,
+    )(command)
 
 
 @click.group("org")
@@ -46,20 +68,16 @@ def org_list(as_json: bool) -> None:
 @click.option("--delivery-url", default=None)
 @click.option("--polymorphic", is_flag=True, help="Take part in polymorphic pseudonymisation.")
 def org_add(oin: str, name: str, type_: str, delivery_url: str | None, polymorphic: bool) -> None:
-    try:
+    with _refusals():
         context.registry(context.settings()).add_organisation(
             oin, name, type_, delivery_url=delivery_url, polymorphic=polymorphic
         )
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"added organisation {oin}")
 
 
 def _set_status(oin: str, status: str) -> None:
-    try:
+    with _refusals():
         changed = context.registry(context.settings()).set_status(oin, status)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"organisation {oin} {status}" if changed else f"organisation {oin} was {status}")
 
 
@@ -109,37 +127,21 @@ def client_list(oin: str | None) -> None:
 @client.command("add")
 @click.option("--oin", required=True)
 @click.option("--client-id", required=True)
-@click.option(
-    "--auth",
-    type=click.Choice(["private_key_jwt", "tls_client_auth", "client_secret_basic"]),
-    required=True,
-)
-@click.option("--jwks-file", type=click.Path(path_type=Path), default=None)
-@click.option("--cert-sha256", default=None)
+@_credential_options
 @click.option("--scope", "scopes", multiple=True, required=True)
 def client_add(oin, client_id, auth, jwks_file, cert_sha256, scopes) -> None:
     credentials = _credentials(auth, jwks_file, cert_sha256)
-    try:
+    with _refusals():
         context.registry(context.settings()).add_client(oin, client_id, credentials, list(scopes))
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"added client {client_id}")
 
 
 @client.command("rotate-key")
 @click.argument("client_id")
-@click.option(
-    "--auth",
-    type=click.Choice(["private_key_jwt", "tls_client_auth", "client_secret_basic"]),
-    required=True,
-)
-@click.option("--jwks-file", type=click.Path(path_type=Path), default=None)
-@click.option("--cert-sha256", default=None)
+@_credential_options
 def client_rotate_key(client_id, auth, jwks_file, cert_sha256) -> None:
     """Replace a client's key material (JWKS, certificate thumbprint or secret)."""
     credentials = _credentials(auth, jwks_file, cert_sha256)
-    try:
+    with _refusals():
         context.registry(context.settings()).rotate_client_credentials(client_id, credentials)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"rotated the credentials of {client_id}")
