@@ -42,7 +42,7 @@ def _subclasses(cls: type) -> set[type]:
 def class_codes() -> set[str]:
     """The class-level ``code`` of every exception class the table answers."""
     _import_everything()
-    codes = set()
+    codes = {entry.code for entry in errors.TABLE.values() if entry.code}
     for cls in errors.TABLE:
         for sub in _subclasses(cls):
             if sub.__module__.split(".")[0] not in PACKAGES or sub.__module__.startswith("tests"):
