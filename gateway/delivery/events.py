@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit.log import AuditEvent
+from ..exchange.generated import message_event as exchange_message_event
 from ..storage.models import Organisation
 
 DELIVER = "exchange.deliver"
@@ -36,18 +37,13 @@ def message_event(
 ) -> AuditEvent:
     """An event about ``message`` (a ``Message`` or a claim) done by the operator."""
     dead = action == DEAD_LETTER
-    return AuditEvent(
-        action=action,
-        decision="denied" if dead else "allowed",
-        reason=DELIVERY_FAILED if dead else None,
-        actor_org=operator,
-        exchange_id=message.id,
-        message_type=message.message_type,
+    return exchange_message_event(
+        action,
+        message.id,
+        message,
+        actor=(operator, None),
         sender=sender,
         recipient=recipient,
-        purpose=message.purpose,
-        legal_basis=message.legal_basis,
-        consent_id=message.consent_id,
-        subject_ref=message.subject_ref,
-        fsc_transaction_id=message.fsc_transaction_id,
+        decision="denied" if dead else "allowed",
+        reason=DELIVERY_FAILED if dead else None,
     )
