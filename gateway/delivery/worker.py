@@ -29,6 +29,7 @@ from pseudonymise.errors import PseudonymiseError
 from .. import metrics
 from ..clock import Clock, aware, system_clock
 from ..config import Settings
+from ..exchange.items import inbox_item
 from ..registry import rules
 from ..sealing import Sealer
 from . import address, item
@@ -194,7 +195,7 @@ class DeliveryWorker:
             content = self.sealer.open(claim.id, claim.key_version, claim.ciphertext)
         except (InvalidTag, KeyError, ValueError, PseudonymiseError) as exc:
             return PushOutcome(False, f"payload unreadable ({type(exc).__name__})")
-        body = item.encode(item.inbox_item(claim, claim.sender, content))
+        body = item.encode(inbox_item(claim, claim.sender, content))
         signature = self.signer.sign(body, claim.recipient_oin)
         return self.pusher.push(
             claim.delivery_url, body, signature, claim.fsc_transaction_id, destination
