@@ -36,6 +36,7 @@ from .consents.trail import AuditTrail
 from .exchange.service import ExchangeService
 from .keys import KeyStore
 from .monitoring.config import load_monitoring_config
+from .monitoring.facts import FactRecorder
 from .monitoring.service import MonitoringService
 from .monitoring.stats import ExchangeStats
 from .oauth.assertions import AssertionVerifier
@@ -163,7 +164,6 @@ class Services:
 
     @cached_property
     def exchanges(self) -> ExchangeService:
-        from .monitoring.facts import FactRecorder  # monitoring keeps a fact of each report
 
         return ExchangeService(
             self.db,
@@ -174,7 +174,7 @@ class Services:
             self.clock,
             self.settings.timezone,
             self.polymorphic,
-            observer=FactRecorder(),
+            observer=FactRecorder(),  # monitoring keeps a fact of each accepted report
         )
 
     @cached_property
