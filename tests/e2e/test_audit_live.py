@@ -28,7 +28,7 @@ from pseudonymise import Bsn, DomainPseudonymiser, generate_valid_bsns, is_valid
 from tests import exchange_helpers as ex
 from tests.audit_helpers import hashed_form
 from tests.e2e.partners import register_partners
-from tests.unit.gateway.test_audit_rfc9162 import verify_consistency, verify_inclusion
+from tests.unit.gateway.audit.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
 TODAY = date.today()
 CHILD = next(generate_valid_bsns(1, seed=606))  # only this module's exchanges name this child

@@ -29,7 +29,7 @@ from pseudonymise import Bsn, DomainPseudonymiser
 from tests import exchange_helpers as ex
 from tests.audit_helpers import hashed_form
 from tests.oauth_helpers import client_assertion, make_client_key, token_form
-from tests.unit.gateway.test_audit_rfc9162 import verify_consistency, verify_inclusion
+from tests.unit.gateway.audit.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
 TODAY = date.today()
 PARTNER_SCOPES = ["exchange:send", "exchange:receive", "reidentify:request", "audit:read"]

@@ -28,7 +28,7 @@ from gateway.keys import KeyStore
 from gateway.problems import GatewayError
 from gateway.storage.database import Database
 from tests.audit_helpers import VIEW_MEMBERS
-from tests.unit.gateway.test_audit_rfc9162 import verify_consistency, verify_inclusion
+from tests.unit.gateway.audit.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SCHOOL = "00000001001234567000"

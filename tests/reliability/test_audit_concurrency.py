@@ -29,7 +29,7 @@ from gateway.keys import KeyStore
 from gateway.storage import migrate
 from gateway.storage.database import Database
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
-from tests.unit.gateway.test_audit_rfc9162 import verify_consistency, verify_inclusion
+from tests.unit.gateway.audit.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
 REPO = Path(__file__).resolve().parents[2]
 WRITERS = 4

@@ -14,7 +14,7 @@ from gateway.bootstrap import BootstrapError, apply_bootstrap, read_bootstrap
 from gateway.storage.database import Database
 from gateway.storage.models import Client, Organisation, utcnow
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[4]
 
 
 def public_jwks(kid: str) -> dict:
