@@ -11,8 +11,9 @@ TEST_STAMP := $(VENV)/.installed-test
 # and prometheus checks the alert rules (tests only)
 SERVE_PACKAGES := xmlsec1
 TEST_PACKAGES := chromium prometheus
-# libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255)
-SERVE_LIBRARIES := libsodium23
+# libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255;
+# libpangoft2-1.0-0 lays out the text of WeasyPrint's PDFs, the subject report's download)
+SERVE_LIBRARIES := libsodium23 libpangoft2-1.0-0
 # `make run PORT=8080`: the port, and the base URL (the OAuth issuer, the demo's target) with
 # it, unless GATEWAY_BASE_URL is set in the environment or on the command line
 PORT ?= 8000
