@@ -26,21 +26,20 @@ from schemas.errors import SchemaValidationError
 
 from ..audit.log import AuditEvent
 from ..services import services
+from . import vocabulary
 from .errors import WebError
 
-PURPOSE_NAMES = {
-    "mazl": "MAZL (ziekteverzuim)",
-    "support": "Ondersteuning (WIJ)",
-    "case_consultation": "Casusoverleg",
-}
-STATUS_NAMES = {
-    "active": "geldig",
-    "pending": "nog niet ingegaan",
-    "expired": "verlopen",
-    "withdrawn": "ingetrokken",
-    "superseded": "vervangen",
-}
-ROLE_NAMES = {"parent": "ouder", "guardian": "voogd", "youth": "jongere"}
+PURPOSE_NAMES = vocabulary.PURPOSES
+STATUS_NAMES = vocabulary.CONSENT_STATUSES
+ROLE_NAMES = vocabulary.GRANTOR_ROLES
+#: The groups of the search result, in the order the page shows them: what counts today first.
+GROUPS = (
+    ("active", "Geldig"),
+    ("pending", "Nog niet ingegaan"),
+    ("withdrawn", "Ingetrokken"),
+    ("expired", "Verlopen"),
+    ("superseded", "Vervangen door een nieuwere toestemming"),
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,23 @@ class ConsentView:
     @property
     def withdrawable(self) -> bool:
         return self.may_withdraw and self.status in ("active", "pending")
+
+
+def grouped(views: list[ConsentView]) -> list[tuple[str, str, list[ConsentView]]]:
+    """``(status, heading, views)`` per status in :data:`GROUPS` order, newest first within
+    a group, empty groups left out: an officer sees the consent that counts at the top."""
+    groups = []
+    for status, heading in GROUPS:
+        members = [view for view in views if view.status == status]
+        members.sort(key=lambda view: view.consent.created_at, reverse=True)
+        if members:
+            groups.append((status, heading, members))
+    return groups
+
+
+def organisation_names() -> dict[str, str]:
+    """OIN -> name of every registered organisation, so a page names parties, not numbers."""
+    return {org.oin: org.name for org in services().registry.organisations()}
 
 
 def consent_desk() -> ConsentDesk:

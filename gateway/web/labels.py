@@ -1,35 +1,30 @@
-"""Dutch names for the audit log's codes, for display only (the codes stay in the data)."""
+"""Dutch names of codes for the templates: the ``dutch`` and ``route_name`` filters.
+
+The names themselves live in :mod:`gateway.web.vocabulary` (one place); this module makes
+them reachable from Jinja, so a template writes ``{{ item.purpose | dutch("purpose") }}``
+and never prints a code. ``ACTION_NAMES``, ``DECISION_NAMES`` and ``action_name`` stay for
+the pages that already use them.
+"""
 
 from __future__ import annotations
 
-ACTION_NAMES = {
-    "exchange.send": "bericht verstuurd",
-    "exchange.deliver": "bericht afgeleverd",
-    "exchange.ack": "ontvangst bevestigd",
-    "exchange.dead_letter": "aflevering opgegeven",
-    "consent.record": "toestemming vastgelegd",
-    "consent.withdraw": "toestemming ingetrokken",
-    "consent.read": "toestemming bekeken",
-    "consent.search": "toestemmingen gezocht",
-    "signal.create": "signaal afgegeven",
-    "signal.match": "signalen gekoppeld",
-    "signal.close": "signaal gesloten",
-    "reidentification.request": "herleiding aangevraagd",
-    "reidentification.approve": "herleiding goedgekeurd",
-    "reidentification.refuse": "herleiding geweigerd",
-    "reidentification.read": "herleiding opgehaald",
-    "audit.search": "auditlog doorzocht",
-    "audit.subject_report": "inzagerapport gemaakt",
-    "audit.export": "auditlog geëxporteerd",
-    "audit.verify": "integriteit gecontroleerd",
-    "auth.failure": "inloggen mislukt",
-}
-DECISION_NAMES = {"allowed": "toegestaan", "denied": "geweigerd"}
+from . import vocabulary
+
+ACTION_NAMES = vocabulary.ACTIONS
+DECISION_NAMES = vocabulary.DECISIONS
 
 
 def action_name(action: str) -> str:
-    if action in ACTION_NAMES:
-        return ACTION_NAMES[action]
-    if action.startswith("admin."):
-        return "beheer: " + action[len("admin.") :]
-    return action
+    return vocabulary.action(action)
+
+
+def dutch(code: str | None, kind: str) -> str:
+    """The ``dutch`` filter: the Dutch name of ``code`` of ``kind`` (see ``vocabulary.KINDS``)."""
+    return vocabulary.name(kind, code)
+
+
+def register_filters(bp) -> None:
+    """Make the filters available to every template of the app that registers ``bp``."""
+    bp.add_app_template_filter(dutch, "dutch")
+    bp.add_app_template_filter(vocabulary.route, "route_name")
+    bp.add_app_template_filter(action_name, "action_name")

@@ -9,6 +9,8 @@ text: add the text here when you add a code.
 
 from __future__ import annotations
 
+import re
+
 FALLBACK = "Het verzoek kon niet worden verwerkt."
 
 TEXTS: dict[str, str] = {
@@ -115,3 +117,212 @@ def text(code: str) -> str:
 def title(status: int) -> str:
     """The Dutch title of an error page with this status."""
     return TITLES.get(status, "Fout")
+
+
+# --- Dutch names of the codes a person can see -------------------------------------------------
+# The data keeps its codes (API.md); a page shows the name below instead. One table per kind,
+# so ``tests/unit/gateway/web/test_labels.py`` can hold each against the product's own list of
+# codes (``schemas.vocabulary``, ``gateway.registry.rules``, the route policies).
+
+MESSAGE_TYPES = {
+    "absence_report": "Verzuimmelding",
+    "sickness_absence_referral": "Verwijzing bij ziekteverzuim",
+    "jgz_advice": "Advies van de jeugdgezondheidszorg",
+    "support_request": "Ondersteuningsvraag",
+    "support_feedback": "Terugkoppeling op een ondersteuningsvraag",
+    "homebound_report": "Thuiszittersmelding",
+    "signal_match": "Gekoppelde signalen",
+    "homebound_alert": "Waarschuwing thuiszitter",
+}
+PURPOSES = {
+    "leerplicht_enforcement": "Handhaving van de leerplicht",
+    "passend_onderwijs": "Passend onderwijs (zorgplicht)",
+    "mazl": "MAZL (ziekteverzuim)",
+    "support": "Ondersteuning (WIJ)",
+    "homebound_monitoring": "Zicht op thuiszitters",
+    "signal_matching": "Koppelen van signalen",
+    "case_consultation": "Casusoverleg",
+}
+LEGAL_BASIS_TYPES = {"legal_obligation": "Wettelijke plicht", "consent": "Toestemming"}
+ORGANISATION_TYPES = {
+    "school": "School",
+    "swv": "Samenwerkingsverband",
+    "ggd": "GGD",
+    "wij": "WIJ-team",
+    "leerplicht": "Leerplicht",
+    "operator": "Beheerorganisatie",
+}
+ORGANISATION_STATUSES = {"active": "actief", "suspended": "geschorst"}
+CONSENT_STATUSES = {
+    "active": "geldig",
+    "pending": "nog niet ingegaan",
+    "expired": "verlopen",
+    "withdrawn": "ingetrokken",
+    "superseded": "vervangen",
+}
+REIDENTIFICATION_STATUSES = {
+    "pending": "wacht op besluit",
+    "approved": "goedgekeurd",
+    "refused": "geweigerd",
+    "expired": "verlopen",
+    "consumed": "goedgekeurd en opgehaald",
+}
+GRANTOR_ROLES = {"parent": "ouder", "guardian": "voogd", "youth": "jongere"}
+EVIDENCE_METHODS = {"written": "schriftelijk", "digital": "digitaal", "verbal": "mondeling"}
+DECISIONS = {"allowed": "toegestaan", "denied": "geweigerd"}
+SCOPES = {
+    "exchange:send": "berichten versturen",
+    "exchange:receive": "berichten ontvangen",
+    "consent:write": "toestemmingen vastleggen",
+    "consent:read": "toestemmingen inzien",
+    "signal:write": "signalen afgeven",
+    "reidentify:request": "herleiding aanvragen",
+    "reidentify:approve": "herleidingen beoordelen",
+    "audit:read": "auditlog inzien",
+    "monitoring:read": "monitoring inzien",
+}
+AUTH_METHODS = {
+    "private_key_jwt": "Ondertekende verklaring (JWKS)",
+    "tls_client_auth": "Certificaat (TLS)",
+    "client_secret_basic": "Wachtwoord (alleen ontwikkeling)",
+}
+ACTIONS = {
+    "exchange.send": "bericht verstuurd",
+    "exchange.deliver": "bericht afgeleverd",
+    "exchange.ack": "ontvangst bevestigd",
+    "exchange.dead_letter": "aflevering opgegeven",
+    "consent.record": "toestemming vastgelegd",
+    "consent.withdraw": "toestemming ingetrokken",
+    "consent.read": "toestemming bekeken",
+    "consent.search": "toestemmingen gezocht",
+    "signal.create": "signaal afgegeven",
+    "signal.match": "signalen gekoppeld",
+    "signal.close": "signaal gesloten",
+    "reidentification.request": "herleiding aangevraagd",
+    "reidentification.approve": "herleiding goedgekeurd",
+    "reidentification.refuse": "herleiding geweigerd",
+    "reidentification.read": "herleiding opgehaald",
+    "audit.search": "auditlog doorzocht",
+    "audit.subject_report": "inzagerapport gemaakt",
+    "audit.export": "auditlog geëxporteerd",
+    "audit.verify": "integriteit gecontroleerd",
+    "audit.proof": "bewijs van de auditlog opgevraagd",
+    "auth.failure": "inloggen mislukt",
+    "pep.key_share": "sleuteldeel uitgegeven",
+}
+#: ``admin.<object>.<verb>`` events: the registry's objects and what happened to them.
+ADMIN_OBJECTS = {
+    "organisation": "organisatie",
+    "client": "koppeling",
+    "route": "route",
+    "outbox": "bericht",
+}
+ADMIN_VERBS = {
+    "create": "toegevoegd",
+    "update": "gewijzigd",
+    "remove": "verwijderd",
+    "suspend": "geschorst",
+    "activate": "geactiveerd",
+    "rotate_key": "sleutels vervangen",
+    "retry": "opnieuw aangeboden",
+}
+#: Short names of refusal codes for tables and charts; other codes use their sentence.
+REFUSALS = {
+    "route_not_allowed": "Route niet toegestaan",
+    "consent_missing": "Geen toestemming",
+    "consent_withdrawn": "Toestemming ingetrokken",
+    "consent_expired": "Toestemming verlopen",
+    "unknown_recipient": "Onbekende ontvanger",
+    "recipient_suspended": "Ontvanger geschorst",
+    "insufficient_scope": "Geen bevoegdheid",
+    "bsn_required": "BSN nodig",
+    "validation_failed": "Bericht onvolledig of onjuist",
+    "unknown_pseudonym": "Onbekend pseudoniem",
+    "unknown_reference": "Onbekende verwijzing",
+    "invalid_bsn": "Ongeldig BSN",
+    "polymorphic_not_allowed": "Polymorf niet toegestaan",
+    "recipient_not_polymorphic": "Ontvanger niet polymorf",
+    "idempotency_key_reused": "Idempotency-Key hergebruikt",
+    "transaction_id_reused": "Transactienummer hergebruikt",
+}
+#: The fields a registry refusal names first (``gateway.registry.service``), in Dutch.
+REGISTRATION_FIELDS = {
+    "oin": "het OIN (20 cijfers)",
+    "name": "de naam (1 tot 200 tekens)",
+    "type": "het soort organisatie",
+    "status": "de status",
+    "auth": "de inlogmethode",
+    "jwks": "de JWKS (openbare sleutels als JSON)",
+    "tls_client_cert_sha256": "de vingerafdruk van het certificaat (64 hexadecimale tekens)",
+    "client_id": "het client-ID (letters, cijfers, '.', '_' of '-')",
+    "scopes": "de bevoegdheden",
+    "delivery_url": "het afleveradres",
+}
+
+KINDS: dict[str, dict[str, str]] = {
+    "message_type": MESSAGE_TYPES,
+    "purpose": PURPOSES,
+    "legal_basis": LEGAL_BASIS_TYPES,
+    "org_type": ORGANISATION_TYPES,
+    "org_status": ORGANISATION_STATUSES,
+    "consent_status": CONSENT_STATUSES,
+    "reidentification_status": REIDENTIFICATION_STATUSES,
+    "grantor": GRANTOR_ROLES,
+    "evidence": EVIDENCE_METHODS,
+    "decision": DECISIONS,
+    "scope": SCOPES,
+    "auth_method": AUTH_METHODS,
+    "action": ACTIONS,
+    "refusal": REFUSALS,
+}
+
+
+def name(kind: str, code: str | None) -> str:
+    """The Dutch name of ``code`` of ``kind`` (a key of :data:`KINDS`).
+
+    An unknown code is never shown as is (it would put a code in front of a person): actions
+    and refusals get their general description, anything else "onbekend"."""
+    if code is None or code == "":
+        return ""
+    if kind == "action":
+        return action(code)
+    if kind == "refusal":
+        return refusal(code)
+    return KINDS[kind].get(code, "onbekend")
+
+
+def action(code: str) -> str:
+    """The Dutch name of an audit action, ``admin.<object>.<verb>`` included."""
+    if code in ACTIONS:
+        return ACTIONS[code]
+    if code.startswith("admin."):
+        thing, _, verb = code[len("admin.") :].partition(".")
+        return "beheer: " + " ".join(
+            part for part in (ADMIN_OBJECTS.get(thing, "register"), ADMIN_VERBS.get(verb)) if part
+        )
+    return "andere handeling"
+
+
+def refusal(code: str) -> str:
+    """A short Dutch name of a refusal code (its sentence without the full stop otherwise)."""
+    if code in REFUSALS:
+        return REFUSALS[code]
+    if code in TEXTS:
+        return TEXTS[code].rstrip(".")
+    return "Andere reden"
+
+
+_ROUTE = re.compile(r"(?P<message>\S+) \((?P<sender>\S+) → (?P<recipient>\S+)\)")
+
+
+def route(text: str) -> str:
+    """A dashboard route (``message_type (sender_type → recipient_type)``, as
+    :func:`gateway.monitoring.stats.route_label` writes it) in Dutch."""
+    found = _ROUTE.fullmatch(text)
+    if found is None:
+        return "Andere route"
+    return "{}: {} → {}".format(
+        name("message_type", found["message"]) if found["message"] != "?" else "onbekend",
+        ORGANISATION_TYPES.get(found["sender"], "onbekend"),
+        ORGANISATION_TYPES.get(found["recipient"], "onbekend"),
+    )
