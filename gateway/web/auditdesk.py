@@ -10,21 +10,35 @@ which a page view should not repeat for every visitor.
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+
 from ..audit.actors import Actor
 from ..audit.params import EventFilter, parse_filter
+from ..exchange.models import RoutePolicyRow
 from ..problems import GatewayError
 from ..services import services
 from .errors import WebError
+from .inzage import Context
 
 VERIFY_CACHE_SECONDS = 60
 PAGE_SIZE = 50
 REPORT_LIMIT = 500
+REFERENCE_SECONDS = 15 * 60
+REFERENCE_PURPOSE = "web-inzage-reference"
+REPORT_PAGES = 10
+"""The inzage answer reads at most this many pages of ``REPORT_LIMIT`` events (and says so
+when a child has more): every page is one audited read, and the summary needs them all."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,79 @@ def subject_report(user, bsn_digits: str, cursor: str | None = None) -> dict:
         return audit_service().subject_report(actor_of(user), body)
     except GatewayError as exc:
         raise WebError(400, f"Het inzageverzoek is niet geldig: {exc.detail}") from None
+
+
+def subject_events(user, bsn_digits: str) -> tuple[list[dict], bool]:
+    """Every event of the child that ``user`` may see, and whether that is all of them."""
+    events: list[dict] = []
+    cursor = None
+    for _ in range(REPORT_PAGES):
+        page = subject_report(user, bsn_digits, cursor)
+        events.extend(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return events, True
+    return events, False
+
+
+def _reference_aead(version: int) -> AESGCM:
+    return AESGCM(services().keys.keyring.derive(REFERENCE_PURPOSE, version))
+
+
+def _reference_owner(user) -> bytes:
+    return f"{user.org_oin}|{user.name_id}".encode()
+
+
+def seal_reference(user, bsn_digits: str) -> str:
+    """A short-lived reference to the report's child for the next page and the downloads.
+
+    The page must not carry the BSN (not even in a hidden field, where it would sit in the
+    browser's cache and in a saved page), and a URL never does. The reference is the BSN
+    sealed under a key of its own (AES-GCM, bound to this user), valid for
+    :data:`REFERENCE_SECONDS`; nothing is stored, so it works across processes."""
+    version = services().keys.keyring.current_version
+    nonce = os.urandom(12)
+    content = json.dumps({"bsn": bsn_digits, "until": time.time() + REFERENCE_SECONDS})
+    sealed = _reference_aead(version).encrypt(nonce, content.encode(), _reference_owner(user))
+    raw = version.to_bytes(4, "big") + nonce + sealed
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def open_reference(user, reference: str) -> str:
+    """The BSN digits behind ``reference``; a page error when it is expired or not theirs."""
+    try:
+        raw = base64.urlsafe_b64decode(reference + "=" * (-len(reference) % 4))
+        version, nonce, sealed = int.from_bytes(raw[:4], "big"), raw[4:16], raw[16:]
+        plain = _reference_aead(version).decrypt(nonce, sealed, _reference_owner(user))
+        content = json.loads(plain)
+    except (ValueError, KeyError, InvalidTag):
+        content = None
+    if not content or content["until"] < time.time():
+        raise WebError(
+            400, "Dit rapport is verlopen. Vul het BSN opnieuw in om een nieuw rapport te maken."
+        )
+    return content["bsn"]
+
+
+def inzage_context(timezone: str) -> Context:
+    """Names, types and the polymorphic flag from the registry; retention from the routes."""
+    organisations = services().registry.organisations()
+    with services().db.session() as session:
+        rows = session.execute(
+            select(
+                RoutePolicyRow.message_type,
+                RoutePolicyRow.sender_type,
+                RoutePolicyRow.recipient_type,
+                RoutePolicyRow.retention_days,
+            )
+        ).all()
+    return Context(
+        names={org.oin: org.name for org in organisations},
+        types={org.oin: org.type for org in organisations},
+        retention={(row[0], row[1], row[2]): row[3] for row in rows},
+        polymorphic=tuple(sorted(org.name for org in organisations if org.polymorphic)),
+        timezone=timezone,
+    )
 
 
 def integrity(user) -> Integrity:
