@@ -7,9 +7,9 @@ ever passes in its own organisation's events) and builds: a summary per receivin
 organisation, the refused sends, a timeline per local day, the events newest first in pages,
 and the CSV that Dutch Excel opens. It knows no Flask, so a unit test feeds it events.
 
-The Dutch names of message types, purposes, legal bases and payload fields live here until
-the shared vocabulary (:mod:`gateway.web.labels`) carries them; an unknown code falls back to
-a neutral Dutch phrase rather than showing the code.
+Message types, purposes and legal bases take their Dutch names from the shared vocabulary
+(:mod:`gateway.web.vocabulary`); the payload fields' names live here until that vocabulary
+carries them. An unknown code becomes a neutral Dutch phrase, never the code itself.
 """
 
 from __future__ import annotations
@@ -21,32 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from . import vocabulary
 from .labels import DECISION_NAMES, action_name
 from .vocabulary import text as problem_text
 
 PAGE_SIZE = 50
 BOM = "\ufeff"
 
-MESSAGE_TYPE_NAMES = {
-    "absence_report": "verzuimmelding",
-    "sickness_absence_referral": "verwijzing bij ziekteverzuim (MAZL)",
-    "jgz_advice": "advies van de jeugdgezondheidszorg",
-    "support_request": "hulpvraag",
-    "support_feedback": "terugkoppeling op een hulpvraag",
-    "homebound_report": "melding thuiszitter",
-    "signal_match": "gekoppelde signalen",
-    "homebound_alert": "waarschuwing thuiszitten",
-}
-PURPOSE_NAMES = {
-    "leerplicht_enforcement": "toezicht op de leerplicht",
-    "passend_onderwijs": "passend onderwijs (zorgplicht)",
-    "mazl": "aanpak ziekteverzuim (MAZL)",
-    "support": "hulp en ondersteuning",
-    "homebound_monitoring": "volgen van thuiszitters",
-    "signal_matching": "koppelen van signalen",
-    "case_consultation": "casusoverleg",
-}
-LEGAL_BASIS_NAMES = {"legal_obligation": "wettelijke plicht", "consent": "toestemming"}
 FIELD_NAMES = {
     "absence_type": "soort verzuim",
     "advice": "advies",
@@ -107,15 +88,11 @@ CSV_HEADERS = (
 
 
 def message_type_name(code: str | None) -> str:
-    if not code:
-        return "–"
-    return MESSAGE_TYPE_NAMES.get(code, "ander bericht")
+    return vocabulary.name("message_type", code) if code else "–"
 
 
 def purpose_name(code: str | None) -> str:
-    if not code:
-        return "–"
-    return PURPOSE_NAMES.get(code, "ander doel")
+    return vocabulary.name("purpose", code) if code else "–"
 
 
 def field_name(code: str) -> str:
@@ -126,7 +103,7 @@ def legal_basis_text(basis: dict | None) -> str:
     """``wettelijke plicht (Leerplichtwet 1969 art. 21a)`` or ``toestemming``."""
     if not basis:
         return "–"
-    name = LEGAL_BASIS_NAMES.get(basis.get("type") or "", "andere grondslag")
+    name = vocabulary.name("legal_basis", basis.get("type") or "") or "Andere grondslag"
     return f"{name} ({basis['citation']})" if basis.get("citation") else name
 
 

@@ -1,0 +1,263 @@
+"""The inzage answer (AVG art. 15) a privacy officer hands to a parent, for a fixed child.
+
+The fixture: a school sent about one child to three organisations (Leerplicht once, the SWV
+twice with one field withheld and one made coarser, the GGD once on consent), and the gateway
+refused one send to WIJ. One organisation in the registry works in polymorphic mode. The
+expected summary below is written by hand from that story, not read from the code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+from pypdf import PdfReader
+
+from gateway.audit.log import AuditEvent, AuditLog
+from pseudonymise import Bsn
+from tests.saml_helpers import devidp_login, gateway_app
+
+SCHOOL, SWV, GGD, WIJ, LEERPLICHT = (
+    "00000001001234567000", "00000001002345678000", "00000001003456789000",
+    "00000001004567890000", "00000001005678901000",
+)
+POLYMORPHIC_OIN = "00000001007890123000"
+BSN = "111222333"
+CONSENT = "c-0b5e9a"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def story(child: str) -> list[tuple[datetime, AuditEvent]]:
+    send = dict(action="exchange.send", actor_org=SCHOOL, sender=SCHOOL, subject_ref=child)
+    return [
+        (at("2026-03-02T08:15:00"), AuditEvent(
+            decision="allowed", recipient=LEERPLICHT, message_type="absence_report",
+            purpose="leerplicht_enforcement",
+            legal_basis={"type": "legal_obligation", "citation": "Leerplichtwet 1969 art. 21a"},
+            fields_forwarded=["absence_type", "start_date", "unauthorised_hours_4_weeks"],
+            exchange_id="ex-1", **send)),
+        (at("2026-03-02T09:00:00"), AuditEvent(
+            "exchange.deliver", "allowed", actor_org=LEERPLICHT, sender=SCHOOL,
+            recipient=LEERPLICHT, message_type="absence_report", exchange_id="ex-1",
+            subject_ref=child)),
+        (at("2026-03-02T08:16:00"), AuditEvent(
+            decision="allowed", recipient=SWV, message_type="absence_report",
+            purpose="passend_onderwijs",
+            legal_basis={"type": "legal_obligation",
+                         "citation": "Wet passend onderwijs (zorgplicht)"},
+            fields_forwarded=["absence_type", "start_date"], fields_dropped=["remarks"],
+            fields_generalised=["date_of_birth"], exchange_id="ex-2", **send)),
+        (at("2026-04-10T12:00:00"), AuditEvent(
+            decision="allowed", recipient=SWV, message_type="absence_report",
+            purpose="passend_onderwijs",
+            legal_basis={"type": "legal_obligation",
+                         "citation": "Wet passend onderwijs (zorgplicht)"},
+            fields_forwarded=["absence_type", "start_date"], exchange_id="ex-3", **send)),
+        (at("2026-05-20T09:30:00"), AuditEvent(
+            decision="allowed", recipient=GGD, message_type="sickness_absence_referral",
+            purpose="mazl", legal_basis={"type": "consent", "consent_id": CONSENT},
+            consent_id=CONSENT, fields_forwarded=["sick_days_12_weeks", "concern"],
+            exchange_id="ex-4", **send)),
+        (at("2026-05-21T10:00:00"), AuditEvent(
+            decision="denied", reason="consent_missing", recipient=WIJ,
+            message_type="support_request", **send)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def app(keys_dir, tmp_path_factory):
+    application = gateway_app(tmp_path_factory.mktemp("web-inzage"), keys_dir)
+    services = application.extensions["gateway"]
+    services.registry.add_organisation(
+        POLYMORPHIC_OIN, "Jeugdteam Noord", "wij", polymorphic=True)
+    log = AuditLog()
+    for moment, event in sorted(story(services.audit.subject_ref(Bsn(BSN))),
+                                key=lambda pair: pair[0]):
+        with services.db.write_session() as session:
+            log.append(session, event, moment)
+    yield application
+    services.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def officer(app):
+    client = app.test_client()
+    assert devidp_login(client, "privacy-operator").status_code == 303
+    return client
+
+
+def token_of(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"',
+                     client.get("/ui/").get_data(as_text=True)).group(1)
+
+
+def flat(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def report_page(client) -> str:
+    response = client.post("/ui/audit/subject", data={"bsn": BSN, "csrf_token": token_of(client)})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def summary_rows(html: str) -> dict[str, dict[str, str]]:
+    rows = {}
+    for article in re.findall(r'<article class="inzage-recipient">(.*?)</article>', html, re.S):
+        name = flat(re.search(r"<h3>(.*?)</h3>", article, re.S).group(1))
+        rows[name] = {key: flat(value) for key, value in
+                      re.findall(r'<dd class="([a-z]+)">(.*?)</dd>', article, re.S)}
+    return rows
+
+
+EXPECTED = {
+    "GGD Groningen": {
+        "what": "Verwijzing bij ziekteverzuim", "count": "1 keer",
+        "first": "20-05-2026 11:30", "last": "20-05-2026 11:30",
+        "purpose": "MAZL (ziekteverzuim)", "basis": "Toestemming",
+        "forwarded": "ziektedagen in 12 weken, zorg", "dropped": "geen", "generalised": "geen",
+        "consent": f"ja, vastgelegd als {CONSENT}",
+    },
+    "Leerplicht Groningen": {
+        "what": "Verzuimmelding", "count": "1 keer",
+        "first": "02-03-2026 09:15", "last": "02-03-2026 09:15",
+        "purpose": "Handhaving van de leerplicht",
+        "basis": "Wettelijke plicht (Leerplichtwet 1969 art. 21a)",
+        "forwarded": "soort verzuim, begindatum, ongeoorloofde uren in 4 weken",
+        "dropped": "geen", "generalised": "geen", "consent": "niet nodig of niet gebruikt",
+    },
+    "SWV Groningen Stad": {
+        "what": "Verzuimmelding", "count": "2 keer",
+        # winter time (UTC+1) in March, summer time (UTC+2) in April
+        "first": "02-03-2026 09:16", "last": "10-04-2026 14:00",
+        "purpose": "Passend onderwijs (zorgplicht)",
+        "basis": "Wettelijke plicht (Wet passend onderwijs (zorgplicht))",
+        "forwarded": "soort verzuim, begindatum", "dropped": "opmerkingen",
+        "generalised": "geboortedatum", "consent": "niet nodig of niet gebruikt",
+    },
+}
+
+
+def test_the_summary_names_each_receiving_organisation_with_what_it_got(officer):
+    html = report_page(officer)
+    assert summary_rows(html) == EXPECTED
+    assert list(summary_rows(html)) == sorted(EXPECTED), "ordered by name"
+    assert BSN not in html, "not even in a hidden field"
+
+
+def test_the_refused_send_is_listed_as_not_forwarded(officer):
+    html = report_page(officer)
+    table = re.search(r'<table class="inzage-refusals">(.*?)</table>', html, re.S).group(1)
+    row = flat(re.search(r"<tbody>(.*?)</tbody>", table, re.S).group(1))
+    assert row == ("21-05-2026 12:00 OBS De Regenboog WIJ Groningen Ondersteuningsvraag "
+                   "Er is geen toestemming vastgelegd voor deze uitwisseling.")
+    assert "WIJ Groningen" not in "".join(summary_rows(html)), "refused: WIJ received nothing"
+
+
+def test_the_timeline_counts_events_per_local_day(officer):
+    html = report_page(officer)
+    timeline = flat(re.search(r'<ol class="timeline">(.*?)</ol>', html, re.S).group(1))
+    assert timeline.startswith(
+        "02-03-2026 – 3 gebeurtenissen: 2× bericht verstuurd, 1× bericht afgeleverd "
+        "10-04-2026 – 1 gebeurtenis: 1× bericht verstuurd "
+        "20-05-2026 – 1 gebeurtenis: 1× bericht verstuurd "
+        "21-05-2026 – 1 gebeurtenis: 1× bericht verstuurd")
+
+
+def test_the_polymorphic_statement_is_always_there_and_names_the_organisations(officer):
+    for html in (officer.get("/ui/audit/subject").get_data(as_text=True), report_page(officer)):
+        statement = flat(re.search(r'<section class="notice inzage-limits" id="polymorphic-limit"'
+                                   r'.*?</section>', html, re.S).group(0))
+        assert "polymorfe modus" in statement
+        assert "niet op BSN terugvinden" in statement
+        assert "Jeugdteam Noord" in statement
+        assert "GGD Groningen" not in statement, "only the organisations flagged polymorphic"
+
+
+def test_the_avg_article_15_information_is_given_in_plain_dutch(officer):
+    avg = flat(re.search(r'<section class="inzage-avg".*?</section>',
+                         report_page(officer), re.S).group(0))
+    for phrase in ("Handhaving van de leerplicht", "Passend onderwijs (zorgplicht)",
+                   "MAZL (ziekteverzuim)",  # purposes
+                   "ongeoorloofde uren in 4 weken",  # categories
+                   "GGD Groningen, Leerplicht Groningen, SWV Groningen Stad",  # recipients
+                   "Verzuimmelding: 365 dagen", "Verwijzing bij ziekteverzuim: 180 dagen",
+                   "aangeleverd door: OBS De Regenboog",  # source
+                   "Verbetering", "Verwijdering", "Beperking", "Bezwaar",
+                   "klacht indienen bij de Autoriteit Persoonsgegevens"):
+        assert phrase in avg, phrase
+
+
+def test_the_events_come_newest_first(officer):
+    html = report_page(officer)
+    events = re.search(r'<table class="events">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    numbers = [int(n) for n in re.findall(r"<tr>\s*<td>(\d+)</td>", events)]
+    assert numbers == sorted(numbers, reverse=True) and len(numbers) >= 6
+
+
+def download(client, html: str, fmt: str):
+    reference = re.search(r'name="ref" value="([^"]+)"', html).group(1)
+    return client.post("/ui/audit/subject/download",
+                       data={"ref": reference, "format": fmt, "csrf_token": token_of(client)})
+
+
+def test_the_csv_opens_in_dutch_excel(officer):
+    response = download(officer, report_page(officer), "csv")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == [
+        "Nr.", "Tijdstip (Nederlandse tijd)", "Tijdstip (UTC)", "Handeling", "Door", "Van",
+        "Naar", "Berichttype", "Doel", "Grondslag", "Toestemming", "Besluit", "Reden",
+        "Doorgegeven gegevens", "Weggelaten gegevens", "Gegeneraliseerde gegevens"]
+    by_time = {row[2]: row for row in rows[1:]}
+    assert by_time["2026-03-02 08:16:00"][1:] == [
+        "02-03-2026 09:16:00", "2026-03-02 08:16:00", "bericht verstuurd", "OBS De Regenboog",
+        "OBS De Regenboog", "SWV Groningen Stad", "Verzuimmelding",
+        "Passend onderwijs (zorgplicht)",
+        "Wettelijke plicht (Wet passend onderwijs (zorgplicht))", "", "toegestaan", "",
+        "soort verzuim, begindatum", "opmerkingen", "geboortedatum"]
+    refused = by_time["2026-05-21 10:00:00"]
+    assert refused[11:13] == ["geweigerd",
+                              "Er is geen toestemming vastgelegd voor deze uitwisseling."]
+    assert by_time["2026-05-20 09:30:00"][10] == CONSENT
+    assert BSN not in response.data.decode("utf-8-sig")
+
+
+def test_the_pdf_holds_the_summary_and_the_statement(officer):
+    response = download(officer, report_page(officer), "pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(response.data))
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    for phrase in ("GGD Groningen", "Leerplicht Groningen", "SWV Groningen Stad",
+                   "Wat dit rapport niet kan bevatten", "polymorfe modus", "Jeugdteam Noord",
+                   "Autoriteit Persoonsgegevens", "opmerkingen"):
+        assert phrase in text, phrase
+    assert BSN not in text
+
+
+def test_a_reference_opens_only_for_the_officer_it_was_made_for(app, officer):
+    html = report_page(officer)
+    other = app.test_client()
+    assert devidp_login(other, "privacy-school").status_code == 303
+    assert download(other, html, "csv").status_code == 400
+    forged = other.post("/ui/audit/subject/download", data={
+        "ref": "AAAAAQ" + "A" * 40, "format": "csv", "csrf_token": token_of(other)})
+    assert forged.status_code == 400
+
+
+def test_downloads_are_posts_with_the_csrf_token(officer):
+    html = report_page(officer)
+    reference = re.search(r'name="ref" value="([^"]+)"', html).group(1)
+    assert officer.get("/ui/audit/subject/download").status_code == 405
+    refused = officer.post("/ui/audit/subject/download", data={"ref": reference, "format": "csv"})
+    assert refused.status_code in (400, 403)
