@@ -237,7 +237,7 @@ def _refusal(event: dict, ctx: Context) -> dict:
 
 def _timeline(events: list[dict], ctx: Context) -> list[Day]:
     days: dict[str, Counter] = {}
-    for event in sorted(events, key=lambda item: item["seq"]):
+    for event in sorted(events, key=moment):
         day = ctx.local(moment(event)).strftime("%d-%m-%Y")
         days.setdefault(day, Counter())[action_name(event["action"])] += 1
     return [
