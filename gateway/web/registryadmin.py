@@ -13,14 +13,14 @@ import json
 from ..registry.errors import RegistryError
 from ..registry.service import ClientCredentials, OrganisationRegistry
 from ..services import services
+from . import vocabulary
 from .trail import WebTrail
 
 WEB_AUTH_METHODS = ("private_key_jwt", "tls_client_auth")
 
 
 def registry_admin() -> RegistryAdmin:
-    return RegistryAdmin(
-services().registry, services().web_trail)
+    return RegistryAdmin(services().registry, services().web_trail)
 
 
 class RegistryAdmin:
@@ -30,7 +30,7 @@ class RegistryAdmin:
 
     def _refused(self, user, what: str, exc: RegistryError, subject: str | None) -> str:
         self.trail.admin(user, what, "denied", exc.code, recipient=_oin_or_none(subject))
-        return f"Niet opgeslagen: {exc}"
+        return refusal_text(exc)
 
     def add_organisation(self, user, oin: str, name: str, type_: str) -> str | None:
         try:
@@ -72,20 +72,35 @@ class RegistryAdmin:
 
 
 class _FormProblem(RegistryError):
+    """A form value this page refuses before the registry sees it; ``field`` names it in
+    the registry's own words (``auth``, ``jwks``), so the Dutch text is found the same way."""
+
     code = "invalid_registration"
+
+
+def refusal_text(exc: RegistryError) -> str:
+    """The Dutch sentence for a registry refusal, by its code (never the English detail):
+    the code's text from the vocabulary and, for an invalid value, which field it was (the
+    registry's detail starts with the field's name, ``gateway.registry.service``)."""
+    text = "Niet opgeslagen: " + vocabulary.text(exc.code)
+    if exc.code == "invalid_registration":
+        field = str(exc.detail or "").split(" ", 1)[0].rstrip(":")
+        if field in vocabulary.REGISTRATION_FIELDS:
+            text += " Controleer " + vocabulary.REGISTRATION_FIELDS[field] + "."
+    return text
 
 
 def credentials(auth: str, key_material: str) -> ClientCredentials:
     """A JWKS (JSON text) for ``private_key_jwt``, a SHA-256 thumbprint for ``tls_client_auth``."""
     if auth not in WEB_AUTH_METHODS:
-        raise _FormProblem("kies private_key_jwt of tls_client_auth")
+        raise _FormProblem("auth must be private_key_jwt or tls_client_auth")
     text = key_material.strip()
     if auth == "tls_client_auth":
         return ClientCredentials(auth, tls_cert_sha256=text.lower().replace(":", ""))
     try:
         jwks = json.loads(text)
     except ValueError:
-        raise _FormProblem("de JWKS is geen geldige JSON") from None
+        raise _FormProblem("jwks is not valid JSON") from None
     return ClientCredentials(auth, jwks=jwks)
 
 

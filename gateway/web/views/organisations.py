@@ -2,7 +2,8 @@
 
 Every change goes through :class:`~gateway.registry.service.OrganisationRegistry`, the same
 service the CLI and the bootstrap file use, and is audited as ``admin.<what>`` with the
-administrator's NameID.
+administrator's NameID. Types, statuses, methods and scopes are shown by their Dutch names
+(:mod:`gateway.web.vocabulary`); the forms post the codes.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from flask import redirect, render_template, request
 
 from ...registry import rules
 from ..auth import current_user, require_page
-from ..registryadmin import RegistryAdmin, registry_admin
+from ..registryadmin import WEB_AUTH_METHODS, RegistryAdmin, registry_admin
 from . import bp
 
 MESSAGES = {
     "organisation_added": "Organisatie {subject} is toegevoegd.",
-    "suspended": "Organisatie {subject} is geschorst; haar clients kunnen niets meer.",
+    "suspended": "Organisatie {subject} is geschorst; haar koppelingen kunnen niets meer.",
     "active": "Organisatie {subject} is geactiveerd.",
     "unchanged": "Organisatie {subject} had die status al.",
-    "client_added": "Client {subject} is toegevoegd.",
-    "rotated": "De sleutels van client {subject} zijn vervangen.",
+    "client_added": "Koppeling {subject} is toegevoegd.",
+    "rotated": "De sleutels van koppeling {subject} zijn vervangen.",
 }
 
 
@@ -41,13 +42,17 @@ def answer(admin: RegistryAdmin, problem: str | None, code: str, subject: str):
 def page(admin: RegistryAdmin, problem: str | None = None, status: int = 200):
     message = None
     code = request.args.get("melding")
+    organisations = admin.registry.organisations()
     if code in MESSAGES:
-        message = MESSAGES[code].format(subject=request.args.get("over", "")[:100])
+        subject = request.args.get("over", "")[:100]
+        names = {org.oin: org.name for org in organisations}
+        message = MESSAGES[code].format(subject=names.get(subject, subject))
     body = render_template(
         "web/organisations.html",
-        organisations=admin.registry.organisations(),
+        organisations=organisations,
         types=rules.ORGANISATION_TYPES,
         scopes=rules.SCOPES,
+        auth_methods=WEB_AUTH_METHODS,
         message=message,
         problem=problem,
     )

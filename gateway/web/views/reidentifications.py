@@ -1,26 +1,32 @@
-"""``/ui/reidentifications``: operator privacy officers approve or refuse requests.
+"""``/ui/reidentifications``: operator privacy officers approve or refuse requests, and see
+what was decided before.
 
 The service enforces the rules (operator only, never the own organisation's request, only
-while pending); the page lists what this person may decide and posts the decision.
+while pending); the page lists what this person may decide, posts the decision, and shows
+the history of decided requests so a decision does not vanish from sight once taken.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import redirect, render_template, request
+from sqlalchemy import select
 
 from ...audit.actors import Actor
+from ...clock import aware
 from ...problems import GatewayError
+from ...reidentification.models import ReidentificationRequestRow as Row
 from ...services import services
+from .. import vocabulary
 from ..auth import current_user, require_page
-from ..consentdesk import local_time
+from ..consentdesk import local_time, organisation_names
 from ..errors import WebError
 from . import bp
 
+HISTORY_LIMIT = 50
 REFUSALS = {
-    "own_request": "Een organisatie beoordeelt nooit haar eigen verzoek.",
-    "not_pending": "Over dit verzoek is al beslist, of het is verlopen.",
     "not_found": "Dit verzoek bestaat niet.",
-    "not_operator": "Alleen de beheerorganisatie beoordeelt verzoeken.",
     "validation_failed": "Geef bij weigeren een reden op (ten hoogste 500 tekens).",
 }
 DONE = {"approve": "Het verzoek is goedgekeurd.", "refuse": "Het verzoek is geweigerd."}
@@ -35,15 +41,32 @@ def actor() -> Actor:
     return Actor.web_user(user.org_oin, user.org_type, user.name_id)
 
 
+def history(limit: int = HISTORY_LIMIT) -> list[Row]:
+    """Requests no longer pending (decided, expired or read), the latest first.
+
+    Read here because :class:`~gateway.reidentification.service.ReidentificationService`
+    offers only the pending list; only operator privacy officers reach this page, and they
+    answer for every decision, so the history is not narrowed further."""
+    with service().db.session() as session:
+        rows = session.scalars(
+            select(Row)
+            .where(Row.status != "pending")
+            .order_by(Row.decided_at.desc().nulls_last(), Row.created_at.desc())
+            .limit(limit)
+        ).all()
+        session.expunge_all()
+    return list(rows)
+
+
 def page(message: str | None = None, problem: str | None = None, status: int = 200):
-    registry = services().registry
-    names = {org.oin: org.name for org in registry.organisations()}
     body = render_template(
         "web/reidentifications.html",
         requests=service().pending(actor()),
-        org_names=names,
+        history=history(),
+        org_names=organisation_names(),
         local_time=local_time,
         parse_time=_parse_time,
+        when=lambda moment: local_time(aware(moment)) if moment else "",
         message=message,
         problem=problem,
     )
@@ -51,8 +74,6 @@ def page(message: str | None = None, problem: str | None = None, status: int = 2
 
 
 def _parse_time(text: str):
-    from datetime import datetime
-
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
@@ -74,7 +95,6 @@ def decide(request_id: str, verb: str):
         decide_on(actor(), request_id, body)
     except GatewayError as exc:
         status = 404 if exc.status == 404 else (422 if exc.status in (400, 422) else exc.status)
-        return page(
-            problem=REFUSALS.get(exc.code, "Dit kon niet worden vastgelegd."), status=status
-        )
+        text = REFUSALS.get(exc.code) or vocabulary.TEXTS.get(exc.code)
+        return page(problem=text or "Dit kon niet worden vastgelegd.", status=status)
     return redirect(f"/ui/reidentifications?melding={verb}", code=303)
