@@ -177,6 +177,11 @@ def check(page, name: str, width: int) -> str:
     viewport = page.evaluate("document.documentElement.clientWidth")
     assert document_width == viewport, f"{name} at {width}px is {document_width}px wide"
     assert page.evaluate("window.innerWidth") == width
+    if width >= 1366:  # on a desktop no column is cut off (the dashboard's days may scroll)
+        cut = page.evaluate("""[...document.querySelectorAll('.table-wrap')]
+            .filter(w => !w.querySelector('table.series') && w.scrollWidth > w.clientWidth + 1)
+            .map(w => w.querySelector('caption')?.innerText)""")
+        assert cut == [], f"{name}: tables cut off at {width}px"
     text = page.evaluate("document.body.innerText")
     assert codes_in(text) == [], f"{name} at {width}px shows codes"
     return text
