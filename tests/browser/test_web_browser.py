@@ -104,7 +104,7 @@ def test_log_in_through_the_idp_and_see_the_dashboard(server, data, page):
     page.wait_for_url(server.url + "/ui/")
     assert page.get_by_role("heading", level=1).inner_text() == "Overzicht"
     assert page.locator("svg.chart").count() == 2
-    assert "absence_report (school → swv)" in page.content()
+    assert "Verzuimmelding: School → Samenwerkingsverband" in page.content()
     assert page.get_by_text("Pactindicatoren schooljaar").count() == 1
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Naar de inhoud"

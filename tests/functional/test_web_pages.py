@@ -123,18 +123,18 @@ def text(response) -> str:
 def test_the_dashboard_counts_exchanges_and_refusals_of_everyone_for_the_operator(app, users):
     body = text(users["privacy-operator"].get("/ui/"))
     assert '<span class="figure">3</span> uitwisselingen toegestaan' in body
-    assert '<span class="figure">2</span> geweigerd' in body
-    assert "absence_report (school → swv)" in body
-    assert "route_not_allowed" in body and "consent_missing" in body
+    assert '<span class="figure">2</span> uitwisselingen geweigerd' in body
+    assert "Verzuimmelding: School → Samenwerkingsverband" in body
+    assert "Route niet toegestaan" in body and "Geen toestemming" in body
     assert body.count("<svg") == 2 and 'role="img"' in body
 
 
 def test_the_dashboard_of_a_partner_counts_only_its_own_exchanges(app, users):
     body = text(users["privacy-school"].get("/ui/"))
     assert '<span class="figure">2</span> uitwisselingen toegestaan' in body
-    assert '<span class="figure">1</span> geweigerd' in body
-    assert "route_not_allowed" not in body
-    assert "support_request" not in body
+    assert '<span class="figure">1</span> uitwisselingen geweigerd' in body
+    assert "Route niet toegestaan" not in body
+    assert "Ondersteuningsvraag" not in body
 
 
 def test_the_dashboard_shows_the_pact_indicators(app, users):
