@@ -15,6 +15,7 @@ verifier needs no SAML provider). Plain Python: no Flask below the HTTP layer.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from consent.interfaces import ConsentChecker
 from consent.service import ConsentService
@@ -47,7 +48,6 @@ from .pep.subjects import PolymorphicSubjects
 from .pep.transcryptor import Transcryptor
 from .registry.service import OrganisationRegistry
 from .reidentification.service import ReidentificationService
-from .saml.provider import ServiceProvider
 from .sealing import CONSENT_DETAILS, MESSAGES, Sealer
 from .signals.notices import MatchNotifier
 from .signals.policy import load_signal_policy
@@ -57,6 +57,9 @@ from .web.sessions import SessionStore
 from .web.trail import WebTrail
 
 all_models.load_all_models()
+
+if TYPE_CHECKING:  # pysaml2 costs a second at import: only a command that signs people in pays
+    from .saml.provider import ServiceProvider
 
 
 
@@ -223,6 +226,8 @@ class Services:
 
     @cached_property
     def saml(self) -> ServiceProvider:
+        from .saml.provider import ServiceProvider
+
         return ServiceProvider(self.settings, self.db, clock=self.clock).prepare(self.keys)
 
     @cached_property
