@@ -29,6 +29,19 @@ BSN = "111222333"
 CONSENT = "c-0b5e9a"
 
 
+OTHER_CHILD = "123456782"  # named only by Leerplicht to the SWV: the school never knew it
+WRONG_GUESS = "557934679"  # a valid BSN no event names
+
+
+def elsewhere(child: str) -> list[tuple[datetime, AuditEvent]]:
+    """A child the school never named: Leerplicht reported it to the SWV."""
+    return [(at("2026-05-04T10:00:00"), AuditEvent(
+        "exchange.send", "allowed", actor_org=LEERPLICHT, sender=LEERPLICHT, recipient=SWV,
+        message_type="homebound_report", purpose="homebound_monitoring", exchange_id="ex-9",
+        legal_basis={"type": "legal_obligation", "citation": "Leerplichtwet 1969 art. 25"},
+        subject_ref=child, clear_to=(LEERPLICHT,), pseudonym_to=(SWV,)))]
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
@@ -77,8 +90,9 @@ def app(keys_dir, tmp_path_factory):
     services.registry.add_organisation(
         POLYMORPHIC_OIN, "Jeugdteam Noord", "wij", polymorphic=True)
     log = AuditLog()
-    for moment, event in sorted(story(services.audit.subject_ref(Bsn(BSN))),
-                                key=lambda pair: pair[0]):
+    events = story(services.audit.subject_ref(Bsn(BSN)))
+    events += elsewhere(services.audit.subject_ref(Bsn(OTHER_CHILD)))
+    for moment, event in sorted(events, key=lambda pair: pair[0]):
         with services.db.write_session() as session:
             log.append(session, event, moment)
     yield application
@@ -261,3 +275,41 @@ def test_downloads_are_posts_with_the_csrf_token(officer):
     assert officer.get("/ui/audit/subject/download").status_code == 405
     refused = officer.post("/ui/audit/subject/download", data={"ref": reference, "format": "csv"})
     assert refused.status_code in (400, 403)
+
+
+LOCAL_TIME = r"[0-9]{2}-[0-9]{2}-[0-9]{4} [0-9]{2}:[0-9]{2}"
+NONCES = (r'name="ref" value="[^"]+"', r'name="csrf_token" value="[^"]+"')
+
+
+def _answer_without_nonces(client, bsn: str) -> tuple[str, list[list[str]]]:
+    """The page and its CSV rows for ``bsn``, without what differs on every answer anyway:
+    the CSRF token and the sealed reference (fresh random values), and the sequence number
+    and time of the officer's own ``audit.subject_report`` events (each probe adds them, so
+    the second probe's are later, whatever the BSN)."""
+    response = client.post("/ui/audit/subject", data={"bsn": bsn, "csrf_token": token_of(client)})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(
+        download(client, html, "csv").get_data().decode("utf-8-sig")), delimiter=";"))
+    for pattern in NONCES:
+        html = re.sub(pattern, "", html)
+    html = re.sub(rf"<td>[0-9]+</td>(\s*<td>){LOCAL_TIME}", r"<td>seq</td>\1time", html)
+    html = re.sub(LOCAL_TIME, "time", html)
+    own = [[re.sub(r"[0-9]", "9", cell) for cell in row] for row in rows[1:]]
+    return html.replace(bsn, "<bsn>"), rows[:1] + own
+
+
+def test_a_partner_officer_cannot_tell_a_right_guess_from_a_wrong_one(app):
+    """API.md section 13 rule 2 on the web: the school's officer guesses the BSN of a child
+    only Leerplicht and the SWV exchanged about. The inzage answer (page, summary, AVG text,
+    polymorphic statement, CSV) must be the same as for a BSN nobody named."""
+    school = app.test_client()
+    assert devidp_login(school, "privacy-school").status_code == 303
+    right = _answer_without_nonces(school, OTHER_CHILD)
+    wrong = _answer_without_nonces(school, WRONG_GUESS)
+    assert right == wrong
+    # and the operator's officer does see the child: the fixture is not empty by accident
+    operator = app.test_client()
+    assert devidp_login(operator, "privacy-operator").status_code == 303
+    assert _answer_without_nonces(operator, OTHER_CHILD) != _answer_without_nonces(
+        operator, WRONG_GUESS)
