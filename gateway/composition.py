@@ -48,7 +48,7 @@ from .pep.subjects import PolymorphicSubjects
 from .pep.transcryptor import Transcryptor
 from .registry.service import OrganisationRegistry
 from .reidentification.service import ReidentificationService
-from .sealing import CONSENT_DETAILS, MESSAGES, Sealer
+from .sealing import CONSENT_DETAILS, INZAGE_REFERENCES, MESSAGES, Sealer
 from .signals.notices import MatchNotifier
 from .signals.policy import load_signal_policy
 from .signals.service import SignalService
@@ -101,6 +101,11 @@ class Services:
     @cached_property
     def message_sealer(self) -> Sealer:
         return self._sealer(MESSAGES)
+
+    @cached_property
+    def inzage_references(self) -> Sealer:
+        """Seals the child of a web inzage answer for its next page and downloads."""
+        return self._sealer(INZAGE_REFERENCES)
 
     @cached_property
     def polymorphic(self) -> PolymorphicSubjects:

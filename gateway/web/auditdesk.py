@@ -11,8 +11,6 @@ which a page view should not repeat for every visitor.
 from __future__ import annotations
 
 import base64
-import json
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -20,8 +18,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
+
+from pseudonymise import UnknownKeyVersionError
 
 from ..audit.actors import Actor
 from ..audit.params import EventFilter, parse_filter
@@ -35,7 +34,6 @@ VERIFY_CACHE_SECONDS = 60
 PAGE_SIZE = 50
 REPORT_LIMIT = 500
 REFERENCE_SECONDS = 15 * 60
-REFERENCE_PURPOSE = "web-inzage-reference"
 REPORT_PAGES = 10
 """The inzage answer reads at most this many pages of ``REPORT_LIMIT`` events (and says so
 when a child has more): every page is one audited read, and the summary needs them all."""
@@ -123,12 +121,8 @@ def subject_events(user, bsn_digits: str) -> tuple[list[dict], bool]:
     return events, False
 
 
-def _reference_aead(version: int) -> AESGCM:
-    return AESGCM(services().keys.keyring.derive(REFERENCE_PURPOSE, version))
-
-
-def _reference_owner(user) -> bytes:
-    return f"{user.org_oin}|{user.name_id}".encode()
+def _reference_owner(user) -> str:
+    return f"{user.org_oin}|{user.name_id}"
 
 
 def seal_reference(user, bsn_digits: str) -> str:
@@ -136,25 +130,22 @@ def seal_reference(user, bsn_digits: str) -> str:
 
     The page must not carry the BSN (not even in a hidden field, where it would sit in the
     browser's cache and in a saved page), and a URL never does. The reference is the BSN
-    sealed under a key of its own (AES-GCM, bound to this user), valid for
-    :data:`REFERENCE_SECONDS`; nothing is stored, so it works across processes."""
-    version = services().keys.keyring.current_version
-    nonce = os.urandom(12)
-    content = json.dumps({"bsn": bsn_digits, "until": time.time() + REFERENCE_SECONDS})
-    sealed = _reference_aead(version).encrypt(nonce, content.encode(), _reference_owner(user))
-    raw = version.to_bytes(4, "big") + nonce + sealed
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    sealed under a key of its own (:data:`gateway.sealing.INZAGE_REFERENCES`, bound to this
+    user), valid for :data:`REFERENCE_SECONDS`; nothing is stored, so it works across
+    processes."""
+    content = {"bsn": bsn_digits, "until": time.time() + REFERENCE_SECONDS}
+    version, sealed = services().inzage_references.seal(_reference_owner(user), content)
+    return base64.urlsafe_b64encode(version.to_bytes(4, "big") + sealed).decode().rstrip("=")
 
 
 def open_reference(user, reference: str) -> str:
     """The BSN digits behind ``reference``; a page error when it is expired or not theirs."""
     try:
         raw = base64.urlsafe_b64decode(reference + "=" * (-len(reference) % 4))
-        version, nonce, sealed = int.from_bytes(raw[:4], "big"), raw[4:16], raw[16:]
-        plain = _reference_aead(version).decrypt(nonce, sealed, _reference_owner(user))
-        content = json.loads(plain)
-    except (ValueError, KeyError, InvalidTag):
-        content = None
+        version, sealed = int.from_bytes(raw[:4], "big"), raw[4:]
+        content = services().inzage_references.open(_reference_owner(user), version, sealed)
+    except (ValueError, InvalidTag, UnknownKeyVersionError):
+        content = None  # not base64, not ours, not this user's, or a key version never made
     if not content or content["until"] < time.time():
         raise WebError(
             400, "Dit rapport is verlopen. Vul het BSN opnieuw in om een nieuw rapport te maken."

@@ -267,6 +267,9 @@ def test_a_reference_opens_only_for_the_officer_it_was_made_for(app, officer):
     forged = other.post("/ui/audit/subject/download", data={
         "ref": "AAAAAQ" + "A" * 40, "format": "csv", "csrf_token": token_of(other)})
     assert forged.status_code == 400
+    unknown_key = other.post("/ui/audit/subject/download", data={  # key version 2**32-1
+        "ref": "_____w" + "A" * 40, "format": "csv", "csrf_token": token_of(other)})
+    assert unknown_key.status_code == 400
 
 
 def test_downloads_are_posts_with_the_csrf_token(officer):
