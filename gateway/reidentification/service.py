@@ -277,6 +277,22 @@ class ReidentificationService:
             if now < _aware(row.expires_at)
         ]
 
+    def decided(self, actor: Actor, limit: int = 50) -> list[Row]:
+        """Requests no longer pending (decided, expired or read), the latest first: the
+        history the operator's privacy officers answer for (operators only, like
+        :meth:`pending`). Rows detached from their session, for the page to read."""
+        if not actor.is_operator:
+            raise NotOperator()
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(Row)
+                .where(Row.status != "pending")
+                .order_by(Row.decided_at.desc().nulls_last(), Row.created_at.desc())
+                .limit(limit)
+            ).all()
+            session.expunge_all()
+        return list(rows)
+
     def expire(self) -> int:
         """Mark every pending request past its 7 days as expired; the number marked."""
         now = self.clock()

@@ -11,12 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import redirect, render_template, request
-from sqlalchemy import select
 
 from ...audit.actors import Actor
 from ...clock import aware
 from ...problems import GatewayError
-from ...reidentification.models import ReidentificationRequestRow as Row
 from ...services import services
 from .. import vocabulary
 from ..auth import current_user, require_page
@@ -41,28 +39,11 @@ def actor() -> Actor:
     return Actor.web_user(user.org_oin, user.org_type, user.name_id)
 
 
-def history(limit: int = HISTORY_LIMIT) -> list[Row]:
-    """Requests no longer pending (decided, expired or read), the latest first.
-
-    Read here because :class:`~gateway.reidentification.service.ReidentificationService`
-    offers only the pending list; only operator privacy officers reach this page, and they
-    answer for every decision, so the history is not narrowed further."""
-    with service().db.session() as session:
-        rows = session.scalars(
-            select(Row)
-            .where(Row.status != "pending")
-            .order_by(Row.decided_at.desc().nulls_last(), Row.created_at.desc())
-            .limit(limit)
-        ).all()
-        session.expunge_all()
-    return list(rows)
-
-
 def page(message: str | None = None, problem: str | None = None, status: int = 200):
     body = render_template(
         "web/reidentifications.html",
         requests=service().pending(actor()),
-        history=history(),
+        history=service().decided(actor(), HISTORY_LIMIT),
         org_names=organisation_names(),
         local_time=local_time,
         parse_time=_parse_time,
