@@ -15,18 +15,19 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from gateway.clock import local_date
 from tests import exchange_helpers as ex
 from tests.e2e.conftest import REPO, LiveServer, free_port, stop_server
 from tests.e2e.partners import register_partners
 
-TODAY = date.today()
+TODAY = local_date(datetime.now(UTC))  # the contract's today: Europe/Amsterdam
 YOUNG_BSN = "836044502"  # a child of the age-band and search tests
 LATE_BSN = "342852498"  # a child whose consent is withdrawn and whose paper consent ended
 TYPE_BSN = "995609640"  # a child whose consents name organisation types

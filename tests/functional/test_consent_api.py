@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from joserfc import jwt
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from gateway import create_app
 from gateway.audit.models import AuditEventRow
+from gateway.clock import local_date
 from gateway.config import Settings
 from gateway.consents.models import ConsentRow, ConsentStatusRow
 from gateway.keys import KeyStore
@@ -29,7 +30,7 @@ from pseudonymise import Bsn, DomainPseudonymiser
 from tests import exchange_helpers as ex
 from tests.oauth_helpers import client_assertion, make_client_key, token_form
 
-TODAY = date.today()
+TODAY = local_date(datetime.now(UTC))  # the contract's today: Europe/Amsterdam
 SCOPES = ["exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write"]
 
 
