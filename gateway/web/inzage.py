@@ -7,9 +7,9 @@ ever passes in its own organisation's events) and builds: a summary per receivin
 organisation, the refused sends, a timeline per local day, the events newest first in pages,
 and the CSV that Dutch Excel opens. It knows no Flask, so a unit test feeds it events.
 
-Message types, purposes and legal bases take their Dutch names from the shared vocabulary
-(:mod:`gateway.web.vocabulary`); the payload fields' names live here until that vocabulary
-carries them. An unknown code becomes a neutral Dutch phrase, never the code itself.
+Message types, purposes, legal bases and payload fields take their Dutch names from the shared
+vocabulary (:mod:`gateway.web.vocabulary`), so the page, the PDF and the CSV name them as the
+rest of the product does. An unknown code becomes a neutral Dutch phrase, never the code itself.
 """
 
 from __future__ import annotations
@@ -28,41 +28,6 @@ from .vocabulary import text as problem_text
 PAGE_SIZE = 50
 BOM = "\ufeff"
 
-FIELD_NAMES = {
-    "absence_type": "soort verzuim",
-    "advice": "advies",
-    "alert": "waarschuwing",
-    "birth_year": "geboortejaar",
-    "category": "categorie",
-    "concern": "zorg",
-    "concern_categories": "soorten zorg",
-    "contact": "contactpersoon",
-    "date_of_birth": "geboortedatum",
-    "days_at_home": "dagen thuis",
-    "education_sector": "onderwijssoort",
-    "follow_up_date": "datum vervolg",
-    "grade": "leerjaar",
-    "in_reply_to": "antwoord op bericht",
-    "involvement": "betrokkenheid",
-    "matched_at": "moment van koppelen",
-    "name": "naam",
-    "oin": "organisatienummer",
-    "other_party": "andere organisatie",
-    "perspective": "perspectief",
-    "placed_date": "datum plaatsing",
-    "reason_category": "soort reden",
-    "remarks": "opmerkingen",
-    "report_id": "meldingnummer",
-    "school_brin": "schoolnummer (BRIN)",
-    "sick_days_12_weeks": "ziektedagen in 12 weken",
-    "sick_reports_12_weeks": "ziekmeldingen in 12 weken",
-    "signal_id": "signaalnummer",
-    "since_date": "datum sinds",
-    "start_date": "begindatum",
-    "threshold_date": "datum grens",
-    "unauthorised_hours_4_weeks": "ongeoorloofde uren in 4 weken",
-    "urgency": "urgentie",
-}
 RECEIPTS = {"exchange.send", "reidentification.read"}
 """Allowed events in which the recipient received something about the child: a message, or
 the child's BSN after an approved re-identification."""
@@ -96,7 +61,7 @@ def purpose_name(code: str | None) -> str:
 
 
 def field_name(code: str) -> str:
-    return FIELD_NAMES.get(code, "ander gegeven")
+    return vocabulary.name("field", code)
 
 
 def legal_basis_text(basis: dict | None) -> str:

@@ -5,6 +5,11 @@ the text below instead. The web pages, the SAML login pages and the privacy offi
 take their texts from here, so a code is explained the same way everywhere.
 ``tests/unit/gateway/test_problem_table.py`` fails when a code the gateway can answer has no
 text: add the text here when you add a code.
+
+Below the problem texts it holds the Dutch name of every other code a person can see
+(message types, purposes, actions, payload fields, pact indicators, ...), one table per kind,
+reachable as ``name(kind, code)``: the pages, the exports and the server's messages all name
+a code the same way, and ``tests/unit/gateway/web/test_labels.py`` fails on a code without one.
 """
 
 from __future__ import annotations
@@ -259,6 +264,65 @@ REGISTRATION_FIELDS = {
     "delivery_url": "het afleveradres",
 }
 
+#: Payload fields of the message types (``schemas.messages``, nested ones such as the contact's
+#: ``email`` included) and the coarser fields the route policies make of them (``birth_year``):
+#: what the inzage answer and the exports say was forwarded, withheld or generalised.
+FIELDS = {
+    "absence_type": "soort verzuim",
+    "advice": "advies",
+    "alert": "waarschuwing",
+    "birth_year": "geboortejaar",
+    "category": "categorie",
+    "concern": "zorg",
+    "concern_categories": "soorten zorg",
+    "contact": "contactpersoon",
+    "date_of_birth": "geboortedatum",
+    "days_at_home": "dagen thuis",
+    "education_sector": "onderwijssoort",
+    "email": "e-mailadres",
+    "follow_up_date": "datum vervolg",
+    "grade": "leerjaar",
+    "in_reply_to": "antwoord op bericht",
+    "involvement": "betrokkenheid",
+    "matched_at": "moment van koppelen",
+    "name": "naam",
+    "oin": "organisatienummer",
+    "other_party": "andere organisatie",
+    "perspective": "perspectief",
+    "phone": "telefoonnummer",
+    "placed_date": "datum plaatsing",
+    "reason_category": "soort reden",
+    "remarks": "opmerkingen",
+    "report_id": "meldingnummer",
+    "school_brin": "schoolnummer (BRIN)",
+    "sick_days_12_weeks": "ziektedagen in 12 weken",
+    "sick_reports_12_weeks": "ziekmeldingen in 12 weken",
+    "signal_id": "signaalnummer",
+    "since_date": "datum sinds",
+    "start_date": "begindatum",
+    "threshold_date": "datum grens",
+    "unauthorised_hours_4_weeks": "ongeoorloofde uren in 4 weken",
+    "urgency": "urgentie",
+}
+#: The pact indicators of the monitoring service (``gateway.monitoring``, API.md section 9):
+#: the homebound children per category and per duration, and the three headline figures.
+HOMEBOUND_CATEGORIES = {
+    "absolute_absence": "Absoluut verzuim",
+    "long_relative_absence": "Langdurig relatief verzuim",
+    "exemption_5a": "Vrijstelling art. 5 onder a",
+    "exemption_other": "Andere vrijstelling",
+}
+HOMEBOUND_DURATIONS = {
+    "under_4_weeks": "Korter dan 4 weken",
+    "4_weeks_to_3_months": "4 weken tot 3 maanden",
+    "over_3_months": "Langer dan 3 maanden",
+}
+INDICATORS = {
+    "absolute_absence": "Absoluut verzuim",
+    "long_relative_absence": "Langdurig relatief verzuim",
+    "exemptions_5a": "Vrijstellingen art. 5 onder a",
+}
+
 KINDS: dict[str, dict[str, str]] = {
     "message_type": MESSAGE_TYPES,
     "purpose": PURPOSES,
@@ -274,21 +338,28 @@ KINDS: dict[str, dict[str, str]] = {
     "auth_method": AUTH_METHODS,
     "action": ACTIONS,
     "refusal": REFUSALS,
+    "field": FIELDS,
+    "homebound_category": HOMEBOUND_CATEGORIES,
+    "homebound_duration": HOMEBOUND_DURATIONS,
+    "indicator": INDICATORS,
 }
+#: What an unknown code of a kind is called (the default is "onbekend").
+UNKNOWN = {"field": "ander gegeven"}
 
 
 def name(kind: str, code: str | None) -> str:
     """The Dutch name of ``code`` of ``kind`` (a key of :data:`KINDS`).
 
     An unknown code is never shown as is (it would put a code in front of a person): actions
-    and refusals get their general description, anything else "onbekend"."""
+    and refusals get their general description, a payload field "ander gegeven", anything
+    else "onbekend"."""
     if code is None or code == "":
         return ""
     if kind == "action":
         return action(code)
     if kind == "refusal":
         return refusal(code)
-    return KINDS[kind].get(code, "onbekend")
+    return KINDS[kind].get(code, UNKNOWN.get(kind, "onbekend"))
 
 
 def action(code: str) -> str:

@@ -1,7 +1,8 @@
 """``/ui/``: exchanges and refusals per day, the pact indicators, and two tiles that say
 whether something waits for the officer (pending re-identifications) and whether the audit
 log is intact. Every name on the page is Dutch: routes and refusal reasons are translated
-through :mod:`gateway.web.vocabulary` before they reach the table or the chart."""
+through :mod:`gateway.web.vocabulary` before they reach the table or the chart, and the
+template names the indicators' categories and durations with the ``dutch`` filter."""
 
 from __future__ import annotations
 
@@ -15,18 +16,6 @@ from ..auth import current_user, require_page
 from ..charts import colour, stacked_bars
 from ..context import pending_reidentifications
 from . import bp
-
-CATEGORY_NAMES = {
-    "absolute_absence": "Absoluut verzuim",
-    "long_relative_absence": "Langdurig relatief verzuim",
-    "exemption_5a": "Vrijstelling art. 5 onder a",
-    "exemption_other": "Andere vrijstelling",
-}
-DURATION_NAMES = {
-    "under_4_weeks": "Korter dan 4 weken",
-    "4_weeks_to_3_months": "4 weken tot 3 maanden",
-    "over_3_months": "Langer dan 3 maanden",
-}
 
 
 def indicators(user) -> dict | None:
@@ -67,8 +56,6 @@ def dashboard():
         ),
         colour=colour,
         indicators=indicators(user),
-        category_names=CATEGORY_NAMES,
-        duration_names=DURATION_NAMES,
         pending=pending_reidentifications(user),
         integrity=integrity(user) if may_open(user, "audit") else None,
     )
