@@ -14,6 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ..registry.rules import SCOPES
 from ..version import API_VERSION
+from .examples import FSC_TRANSACTION_ID, document_problem_examples, example, examples
 
 PathSource = Callable[[APISpec], None]
 PATH_SOURCES: list[PathSource] = []
@@ -25,13 +26,13 @@ def path_source(function: PathSource) -> PathSource:
     return function
 
 
-def problem_response(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
+def problem_response(description: str, *example_names: str) -> dict:
+    """A problem answer; its examples are the named components, or else (added when the
+    document is built) one shared example per code the description names."""
+    media: dict = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    if example_names:
+        media["examples"] = examples(*example_names)
+    return {"description": description, "content": {"application/problem+json": media}}
 
 
 def build_spec(base_url: str) -> dict:
@@ -77,18 +78,39 @@ def build_spec(base_url: str) -> dict:
                 "responses": {
                     "200": {
                         "description": "The OpenAPI 3.1 document",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object"},
+                                "examples": examples("OpenApiDocument"),
+                            }
+                        },
                     }
                 },
             }
         },
     )
+    spec.components.example("OpenApiDocument", _document_example(base_url))
+    spec.components.example("EmptyBody", example("No body needed: {} or nothing", {}))
     for source in PATH_SOURCES:
         source(spec)
     document = spec.to_dict()
     _document_rate_limits(document)
     _document_transaction_ids(document)
+    document_problem_examples(document)
     return document
+
+
+def _document_example(base_url: str) -> dict:
+    """The start of this document, as the example of the operation that serves it."""
+    return example(
+        "This document (shortened)",
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Thuiszitterspact gateway", "version": API_VERSION},
+            "servers": [{"url": base_url}],
+            "paths": {"/api/v1/exchanges": {"post": {"operationId": "sendExchange"}}},
+        },
+    )
 
 
 TRANSACTION_ID = {
@@ -98,6 +120,7 @@ TRANSACTION_ID = {
     "description": "FSC transaction id (a UUID); made by the gateway (UUIDv7) when absent and "
     "returned in the answer's header.",
     "schema": {"type": "string", "format": "uuid"},
+    "example": FSC_TRANSACTION_ID,
 }
 
 

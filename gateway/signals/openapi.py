@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from apispec import APISpec
 
+from ..docs.examples import (
+    CONTACT,
+    DEMO_BSN,
+    SIGNAL_ID,
+    SWV_PSEUDONYM,
+    example,
+    problem_example,
+)
 from ..docs.openapi import path_source, problem_response
 from ..exchange.openapi import (
     FORBIDDEN,
@@ -12,6 +20,45 @@ from ..exchange.openapi import (
     UNAUTHORISED,
     json_content,
 )
+
+SIGNAL_ID_PARAMETER = {**ID_PARAMETER, "example": SIGNAL_ID}
+
+EXAMPLES = {
+    "OpenSignalByBsn": example(
+        "A school signals its involvement, by BSN",
+        {"subject": {"bsn": DEMO_BSN}, "category": "attendance", "contact": CONTACT},
+    ),
+    "OpenSignalByPseudonym": example(
+        "The SWV signals about a child it knows by its own pseudonym",
+        {
+            "subject": {"pseudonym": SWV_PSEUDONYM},
+            "category": "wellbeing",
+            "contact": {
+                "name": "Consulent passend onderwijs L. Smit",
+                "email": "loket@swv-groningen.example.nl",
+                "phone": "+31 50 123 4567",
+            },
+        },
+    ),
+    "SignalOpen": example(
+        "Open (matching has run)",
+        {"id": SIGNAL_ID, "status": "open", "created_at": "2026-12-02T13:05:43.567213Z"},
+    ),
+    "SignalClosed": example("Closed", {"id": SIGNAL_ID, "status": "closed"}),
+    "Problem.validation_failed.signal": problem_example(
+        422,
+        "validation_failed",
+        "The request body is not valid.",
+        "/api/v1/signals",
+        {
+            "subject.bsn": ["is not a valid BSN"],
+            "category": ["Must be one of: attendance, wellbeing, family_situation, safety, other."],
+        },
+    ),
+    "Problem.not_found.signal": problem_example(
+        404, "not_found", "No signal of yours with this id.", f"/api/v1/signals/{SIGNAL_ID}/close"
+    ),
+}
 
 CREATE_DESCRIPTION = (
     "Matching is immediate: for every other organisation with an open signal "
@@ -34,15 +81,22 @@ def _create() -> dict:
         "operationId": "createSignal",
         "tags": ["signals"],
         "security": [{"oauth2": ["signal:write"]}],
-        "requestBody": {"required": True, "content": json_content("SignalRequest")},
+        "requestBody": {
+            "required": True,
+            "content": json_content("SignalRequest", "OpenSignalByBsn", "OpenSignalByPseudonym"),
+        },
         "responses": {
-            "201": {"description": "Open", "content": json_content("SignalResponse")},
+            "201": {"description": "Open", "content": json_content("SignalResponse", "SignalOpen")},
             "400": problem_response("invalid_json or invalid_parameter"),
             "401": UNAUTHORISED,
             "403": problem_response("insufficient_scope or signal_not_allowed"),
             "413": problem_response("payload_too_large"),
             "415": problem_response("unsupported_media_type"),
-            "422": problem_response("validation_failed or unknown_pseudonym"),
+            "422": problem_response(
+                "validation_failed or unknown_pseudonym",
+                "Problem.validation_failed.signal",
+                "Problem.unknown_pseudonym",
+            ),
         },
     }
 
@@ -53,14 +107,17 @@ def _close() -> dict:
         "operationId": "closeSignal",
         "tags": ["signals"],
         "security": [{"oauth2": ["signal:write"]}],
-        "parameters": [ID_PARAMETER],
+        "parameters": [SIGNAL_ID_PARAMETER],
         "requestBody": OPTIONAL_OBJECT_BODY,
         "responses": {
-            "200": {"description": "Closed", "content": json_content("SignalResponse")},
+            "200": {
+                "description": "Closed",
+                "content": json_content("SignalResponse", "SignalClosed"),
+            },
             "400": problem_response("invalid_json"),
             "401": UNAUTHORISED,
             "403": FORBIDDEN,
-            "404": problem_response("not_found"),
+            "404": problem_response("not_found", "Problem.not_found.signal"),
             "415": problem_response("unsupported_media_type"),
         },
     }
@@ -68,5 +125,7 @@ def _close() -> dict:
 
 @path_source
 def signal_paths(spec: APISpec) -> None:
+    for name, component in EXAMPLES.items():
+        spec.components.example(name, component)
     spec.path(path="/api/v1/signals", operations={"post": _create()})
     spec.path(path="/api/v1/signals/{id}/close", operations={"post": _close()})
