@@ -187,12 +187,16 @@ def monitoring_alerts(lead_days: int) -> None:
 @demo_group.command("traffic")
 @click.option("--keys", "keys_dir", type=click.Path(path_type=Path), default=Path("instance/demo"))
 def demo_traffic(keys_dir: Path) -> None:
-    """Send sample traffic between the demo organisations of a running sandbox."""
+    """Fill a running sandbox as its partners would: consents (one withdrawn), a message on
+    each demo route, a refused send and a pending re-identification request."""
+    from ..demo.client import DemoError
     from ..demo.traffic import run_demo
 
     current = context.settings()
     try:
-        accepted = run_demo(current.base_url, keys_dir, click.echo)
+        outcome = run_demo(current.base_url, keys_dir, click.echo, current.timezone)
+    except DemoError as exc:
+        raise click.ClickException(f"demo traffic failed at {current.base_url}: {exc}") from None
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"demo traffic failed: {type(exc).__name__}: {exc}") from None
-    click.echo(f"{accepted} exchange(s) accepted")
+    click.echo(outcome.summary())
