@@ -8,7 +8,9 @@ import os
 bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
 threads = int(os.environ.get("GATEWAY_THREADS", "4"))
-worker_class = "gthread"
+# gthread, except that an expiring idle connection with a request already on it is served
+# (gateway/gunicorn_worker.py says why)
+worker_class = "gateway.gunicorn_worker.GatewayThreadWorker"
 timeout = 30
 graceful_timeout = 20
 # Seconds an idle kept-alive connection stays open. A proxy in front must close its idle upstream
