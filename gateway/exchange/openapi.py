@@ -437,6 +437,7 @@ def _inbox() -> dict:
                 "invalid_parameter",
                 "Problem.invalid_parameter.cursor",
                 "Problem.invalid_parameter.limit",
+                "Problem.invalid_parameter",
             ),
             "401": UNAUTHORISED,
             "403": FORBIDDEN,
