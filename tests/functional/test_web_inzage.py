@@ -2,23 +2,43 @@
 
 The fixture: a school sent about one child to three organisations (Leerplicht once, the SWV
 twice with one field withheld and one made coarser, the GGD once on consent), and the gateway
-refused one send to WIJ. One organisation in the registry works in polymorphic mode. The
-expected summary below is written by hand from that story, not read from the code.
+refused one send to WIJ. These events carry fixed dates, so they are written into the audit
+log as the exchange service writes them. Then the same school sends about the same child once
+more, in polymorphic mode, through the API as a partner does (the partner library
+``thuiszitterspact_client`` encrypts the BSN itself, the SWV receives and opens it): the
+gateway never sees that BSN, so the report cannot find that exchange, and must say so instead
+of counting it. A second child is exchanged only in polymorphic mode. The expected summary
+below is written by hand from that story, not read from the code.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+import pypdfium2
 import pytest
-from pypdf import PdfReader
+import requests
+import yaml
+from joserfc.jwk import ECKey
+from requests.adapters import BaseAdapter
+from thuiszitterspact_client import GatewayClient
 
+from gateway import create_app
 from gateway.audit.log import AuditEvent, AuditLog
+from gateway.config import Settings
+from gateway.pep.issuing import Participant, issue
 from pseudonymise import Bsn
-from tests.saml_helpers import devidp_login, gateway_app
+from pseudonymise.pep import KeyIssuer
+from tests.limits import FLOOD_LIMIT
+from tests.saml_helpers import ORGANISATIONS, apply_file, devidp_login, migrated_sqlite
 
 SCHOOL, SWV, GGD, WIJ, LEERPLICHT = (
     "00000001001234567000", "00000001002345678000", "00000001003456789000",
@@ -27,6 +47,9 @@ SCHOOL, SWV, GGD, WIJ, LEERPLICHT = (
 POLYMORPHIC_OIN = "00000001007890123000"
 BSN = "111222333"
 CONSENT = "c-0b5e9a"
+ONLY_POLYMORPHIC = "271828006"  # a child the school and the SWV exchanged only polymorphically
+PARTNERS = {SCHOOL: "regenboog-sis", SWV: "swv-stad-kantoor"}
+"""The two organisations that also work in polymorphic mode, each with one API client."""
 
 
 OTHER_CHILD = "123456782"  # named only by Leerplicht to the SWV: the school never knew it
@@ -83,18 +106,104 @@ def story(child: str) -> list[tuple[datetime, AuditEvent]]:
     ]
 
 
+class FlaskTransport(BaseAdapter):
+    """requests -> the Flask test client, so the partner library talks to this gateway."""
+
+    def __init__(self, app) -> None:
+        super().__init__()
+        self.client = app.test_client()
+
+    def send(self, request, **kwargs):
+        url = urlsplit(request.url)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        answer = self.client.open(url.path, method=request.method, query_string=url.query,
+                                  headers=headers, data=request.body)
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers.update(dict(answer.headers))
+        response._content = answer.get_data()
+        response.url, response.request = request.url, request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def registered(folder, keys: dict[str, ECKey]) -> str:
+    """A migrated database with the demo organisations; the school and the SWV also in
+    polymorphic mode with one client each, and a Jeugdteam that works only polymorphically."""
+    organisations = []
+    for oin, name, type_ in ORGANISATIONS:
+        entry = {"oin": oin, "name": name, "type": type_, "polymorphic": oin in PARTNERS}
+        if oin in PARTNERS:
+            entry["clients"] = [{
+                "client_id": PARTNERS[oin], "auth": "private_key_jwt",
+                "jwks": {"keys": [keys[oin].as_dict(private=False)]},
+                "scopes": ["exchange:send", "exchange:receive"]}]
+        organisations.append(entry)
+    organisations.append({"oin": POLYMORPHIC_OIN, "name": "Jeugdteam Noord", "type": "wij",
+                          "polymorphic": True})
+    url = migrated_sqlite(folder)
+    (folder / "bootstrap.yaml").write_text(yaml.safe_dump({"organisations": organisations}))
+    apply_file(url, folder / "bootstrap.yaml")
+    return url
+
+
+def partner(app, oin: str, key: ECKey) -> GatewayClient:
+    settings = app.extensions["gateway"].settings
+    session = requests.Session()
+    session.mount(settings.base_url, FlaskTransport(app))
+    return GatewayClient(settings.base_url, PARTNERS[oin], key.as_dict(private=True), oin=oin,
+                         session=session)
+
+
+ABSENCE_REPORT = {
+    "absence_type": "relative", "start_date": "2026-11-02", "unauthorised_hours_4_weeks": 30,
+    "reason_category": "unauthorised", "education_sector": "po", "school_brin": "12AB",
+    "date_of_birth": "2015-06-01", "grade": "groep 6",
+    "contact": {"name": "Juf Jansen", "email": "jansen@regenboog.test"},
+    "remarks": "Sinds oktober vaak afwezig.",
+}
+
+
 @pytest.fixture(scope="module")
-def app(keys_dir, tmp_path_factory):
-    application = gateway_app(tmp_path_factory.mktemp("web-inzage"), keys_dir)
+def polymorphic_sends() -> list[dict]:
+    """The gateway's answers to the school's polymorphic sends (filled by ``app``)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def app(keys_dir, tmp_path_factory, polymorphic_sends):
+    folder = tmp_path_factory.mktemp("web-inzage")
+    keys = shutil.copytree(keys_dir, folder / "keys")  # issuing writes here: ours alone
+    client_keys = {oin: ECKey.generate_key("P-256", parameters={
+        "kid": f"{client}-1", "alg": "ES256", "use": "sig"}) for oin, client in PARTNERS.items()}
+    url = registered(folder, client_keys)
+    issue(KeyIssuer.generate(), [
+        Participant(oin, {client: {"keys": [client_keys[oin].as_dict(private=False)]}})
+        for oin, client in PARTNERS.items()], keys)
+    application = create_app(Settings(database_url=url, keys_dir=keys,
+                                      rate_limit_address=FLOOD_LIMIT))
+    application.config["TESTING"] = True
     services = application.extensions["gateway"]
-    services.registry.add_organisation(
-        POLYMORPHIC_OIN, "Jeugdteam Noord", "wij", polymorphic=True)
     log = AuditLog()
     events = story(services.audit.subject_ref(Bsn(BSN)))
     events += elsewhere(services.audit.subject_ref(Bsn(OTHER_CHILD)))
     for moment, event in sorted(events, key=lambda pair: pair[0]):
         with services.db.write_session() as session:
             log.append(session, event, moment)
+    # the partners' own polymorphic exchanges, through the API, today
+    school = partner(application, SCHOOL, client_keys[SCHOOL])
+    swv = partner(application, SWV, client_keys[SWV])
+    for child in (BSN, ONLY_POLYMORPHIC):
+        polymorphic_sends.append(
+            school.send_polymorphic("absence_report", SWV, child, ABSENCE_REPORT))
+    received = swv.receive()
+    assert sorted(item["id"] for item in received) == sorted(
+        send["id"] for send in polymorphic_sends)
+    assert all(item["pseudonym"] and "pseudonym_error" not in item for item in received)
+    for item in received:
+        swv.ack(item["id"])
     yield application
     services.db.dispose()
 
@@ -194,6 +303,85 @@ def test_the_polymorphic_statement_is_always_there_and_names_the_organisations(o
         assert "GGD Groningen" not in statement, "only the organisations flagged polymorphic"
 
 
+POLYMORPHIC_ORGANISATIONS = ["Jeugdteam Noord", "OBS De Regenboog", "SWV Groningen Stad"]
+STORY_SENDS_UTC = ["2026-05-21 10:00:00", "2026-05-20 09:30:00", "2026-04-10 12:00:00",
+                   "2026-03-02 08:16:00", "2026-03-02 08:15:00"]
+"""The school's five sends of the story (four forwarded, one refused), newest first."""
+
+
+def report_for(client, bsn: str) -> str:
+    response = client.post("/ui/audit/subject", data={"bsn": bsn, "csrf_token": token_of(client)})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def statement_organisations(html: str) -> list[str]:
+    items = re.search(r'<ul class="polymorphic-organisations">(.*?)</ul>', html, re.S).group(1)
+    return [flat(item) for item in re.findall(r"<li>(.*?)</li>", items, re.S)]
+
+
+def exchange_rows(client, html: str) -> list[list[str]]:
+    """The CSV rows of the report about messages (sent, delivered, acknowledged)."""
+    rows = list(csv.reader(io.StringIO(
+        download(client, html, "csv").get_data().decode("utf-8-sig")), delimiter=";"))
+    return [row for row in rows[1:] if row[3].startswith(("bericht", "ontvangst"))]
+
+
+def test_the_polymorphic_exchange_happened_and_is_in_the_audit_log(app, polymorphic_sends):
+    """The control: the school's polymorphic sends were accepted and audited, so what the
+    report leaves out below is left out because it cannot be found, not because it is absent."""
+    from gateway.audit.models import AuditEventRow
+    assert [send["status"] for send in polymorphic_sends] == ["accepted", "accepted"]
+    with app.extensions["gateway"].db.session() as session:
+        for send in polymorphic_sends:
+            row = session.get(AuditEventRow, send["audit"]["seq"])
+            event = json.loads(row.canonical)
+            assert (event["action"], event["decision"], event["sender"], event["recipient"],
+                    event["message_type"]) == (
+                "exchange.send", "allowed", SCHOOL, SWV, "absence_report")
+            assert row.subject_ref, "it is about a child, by the polymorphic link"
+
+
+def test_a_polymorphic_exchange_is_not_reported_as_found(officer, polymorphic_sends):
+    """The same school sent about the same child once more, in polymorphic mode, to the SWV.
+    The gateway never had that BSN, so the report cannot know it: the SWV still received
+    twice (on the story's dates, with the story's fields), and no event of it is listed."""
+    html = report_page(officer)
+    swv = summary_rows(html)["SWV Groningen Stad"]
+    assert (swv["count"], swv["first"], swv["last"]) == (
+        "2 keer", "02-03-2026 09:16", "10-04-2026 14:00")
+    assert swv["forwarded"] == "soort verzuim, begindatum", "not the polymorphic send's fields"
+    sent = [row[2] for row in exchange_rows(officer, html) if row[3] == "bericht verstuurd"]
+    assert sent == STORY_SENDS_UTC
+    assert [row[2] for row in exchange_rows(officer, html) if row[3] != "bericht verstuurd"] == [
+        "2026-03-02 09:00:00"], "only Leerplicht's delivery of the story"
+    numbers = set(re.findall(r"<tr>\s*<td>(\d+)</td>", html))
+    for send in polymorphic_sends:
+        assert str(send["audit"]["seq"]) not in numbers
+        assert send["id"] not in html
+    assert statement_organisations(html) == POLYMORPHIC_ORGANISATIONS
+
+
+def test_a_child_exchanged_only_polymorphically_gets_the_statement_not_a_false_nothing(officer):
+    """The issue's case: nothing can be found by BSN, and the answer must not read as
+    "nothing was shared". The statement names the organisations to ask; the AVG part does
+    not claim that there were no recipients and no source."""
+    html = report_for(officer, ONLY_POLYMORPHIC)
+    assert summary_rows(html) == {}
+    assert exchange_rows(officer, html) == []
+    summary = flat(re.search(r'<section class="inzage-summary".*?</section>', html, re.S).group(0))
+    assert ("Volgens de auditlog heeft geen organisatie via de gateway gegevens over dit kind "
+            "ontvangen. Lees ook wat dit rapport niet kan bevatten.") in summary
+    assert statement_organisations(html) == POLYMORPHIC_ORGANISATIONS
+    avg = re.search(r'<section class="inzage-avg".*?</section>', html, re.S).group(0)
+    facts = {flat(term): flat(value) for term, value in
+             re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", avg, re.S)}
+    for term in ("Ontvangers", "Herkomst van de gegevens"):
+        assert "polymorfe modus" in facts[term], (term, facts[term])
+        assert "Jeugdteam Noord, OBS De Regenboog, SWV Groningen Stad" in facts[term]
+    assert facts["Ontvangers"].startswith("Volgens de auditlog geen.")
+    assert ONLY_POLYMORPHIC not in html
+
 def test_the_avg_article_15_information_is_given_in_plain_dutch(officer):
     avg = flat(re.search(r'<section class="inzage-avg".*?</section>',
                          report_page(officer), re.S).group(0))
@@ -243,19 +431,69 @@ def test_the_csv_opens_in_dutch_excel(officer):
                               "Er is geen toestemming vastgelegd voor deze uitwisseling."]
     assert by_time["2026-05-20 09:30:00"][10] == CONSENT
     assert BSN not in response.data.decode("utf-8-sig")
+    # round trip: written back as Excel writes ";"-separated UTF-8, it is the same file
+    again = io.StringIO()
+    csv.writer(again, delimiter=";", lineterminator="\r\n").writerows(rows)
+    assert ("\ufeff" + again.getvalue()).encode("utf-8") == response.data
+    assert len({len(row) for row in rows}) == 1, "every row has all sixteen columns"
 
 
-def test_the_pdf_holds_the_summary_and_the_statement(officer):
+ARTEFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
+SUMMARY_TERMS = (("what", "Wat"), ("count", "Hoe vaak"), ("first", "Eerste keer"),
+                 ("last", "Laatste keer"), ("purpose", "Doel"), ("basis", "Grondslag"),
+                 ("forwarded", "Doorgegeven gegevens"), ("dropped", "Weggelaten gegevens"),
+                 ("generalised", "Algemener gemaakt"), ("consent", "Toestemming"))
+
+
+def summary_text(name: str) -> str:
+    """The hand-written summary of one organisation as a reader reads it in the PDF."""
+    return " ".join([name, *(f"{term} {EXPECTED[name][key]}" for key, term in SUMMARY_TERMS)])
+
+
+def pdf_pages(data: bytes) -> tuple[list[str], list]:
+    """Each page's text (pdfium's own text layer) and page 1 drawn as a picture."""
+    document = pypdfium2.PdfDocument(data)
+    try:
+        texts = [page.get_textpage().get_text_bounded() for page in document]
+        return texts, [document[0].render(scale=1.5).to_pil()]
+    finally:
+        document.close()
+
+
+def test_the_pdf_renders_and_holds_the_summary_and_the_statement(officer, polymorphic_sends):
     response = download(officer, report_page(officer), "pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF")
-    reader = PdfReader(io.BytesIO(response.data))
-    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-    for phrase in ("GGD Groningen", "Leerplicht Groningen", "SWV Groningen Stad",
-                   "Wat dit rapport niet kan bevatten", "polymorfe modus", "Jeugdteam Noord",
-                   "Autoriteit Persoonsgegevens", "opmerkingen"):
-        assert phrase in text, phrase
+    assert response.headers["Cache-Control"] == "no-store"
+    texts, (picture,) = pdf_pages(response.data)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    picture.save(ARTEFACTS / "inzage-pdf-page-1.png")
+    grey = picture.convert("L")
+    dark = sum(grey.histogram()[:100])
+    assert grey.size == (893, 1263), "A4 at 108 dpi"
+    assert 0.005 < dark / (grey.width * grey.height) < 0.5, "text on the page, not blank"
+    text = re.sub(r"\s+", " ", " ".join(texts))
+    assert text.startswith("Inzageverzoek: wie heeft wat ontvangen over dit kind")
+    for name in EXPECTED:
+        assert summary_text(name) in text, name
+    assert ("Niet doorgegeven: door de gateway geweigerd Tijdstip Van Bedoeld voor Wat "
+            "Waarom geweigerd 21-05-2026 12:00 OBS De Regenboog WIJ Groningen "
+            "Ondersteuningsvraag Er is geen toestemming vastgelegd voor deze uitwisseling."
+            ) in text
+    assert ("Wat dit rapport niet kan bevatten Sommige organisaties wisselen gegevens uit in de "
+            "polymorfe modus.") in text
+    assert ("Vraag hen zelf welke gegevens zij over het kind hebben uitgewisseld: "
+            "Jeugdteam Noord OBS De Regenboog SWV Groningen Stad") in text
+    assert "klacht indienen bij de Autoriteit Persoonsgegevens" in text
+    assert re.search(r"pagina 1 van [0-9]+", text)
+    # the day of the polymorphic sends has no message event, in the timeline or the table
+    zone = ZoneInfo("Europe/Amsterdam")
+    for day in {datetime.fromisoformat(send["created_at"].replace("Z", "+00:00"))
+                .astimezone(zone).strftime("%d-%m-%Y") for send in polymorphic_sends}:
+        assert not re.search(rf"{day} [0-9:]+ (bericht|ontvangst)", text)
+        assert not any(re.search(rf"^{day} – .*bericht", page, re.M) for page in texts)
+    for send in polymorphic_sends:
+        assert send["id"] not in text
     assert BSN not in text
 
 
@@ -316,3 +554,4 @@ def test_a_partner_officer_cannot_tell_a_right_guess_from_a_wrong_one(app):
     assert devidp_login(operator, "privacy-operator").status_code == 303
     assert _answer_without_nonces(operator, OTHER_CHILD) != _answer_without_nonces(
         operator, WRONG_GUESS)
+
