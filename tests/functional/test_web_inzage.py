@@ -18,7 +18,7 @@ import io
 import json
 import re
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from thuiszitterspact_client import GatewayClient
 
 from gateway import create_app
 from gateway.audit.log import AuditEvent, AuditLog
+from gateway.clock import local_date
 from gateway.config import Settings
 from gateway.pep.issuing import Participant, issue
 from pseudonymise import Bsn
@@ -157,13 +158,18 @@ def partner(app, oin: str, key: ECKey) -> GatewayClient:
                          session=session)
 
 
-ABSENCE_REPORT = {
-    "absence_type": "relative", "start_date": "2026-11-02", "unauthorised_hours_4_weeks": 30,
-    "reason_category": "unauthorised", "education_sector": "po", "school_brin": "12AB",
-    "date_of_birth": "2015-06-01", "grade": "groep 6",
-    "contact": {"name": "Juf Jansen", "email": "jansen@regenboog.test"},
-    "remarks": "Sinds oktober vaak afwezig.",
-}
+def absence_report() -> dict:
+    """What the school sends polymorphically: dated from the contract's today, since the
+    gateway checks the dates against the day of sending."""
+    today = local_date(datetime.now(UTC))
+    return {
+        "absence_type": "relative", "start_date": (today - timedelta(days=30)).isoformat(),
+        "unauthorised_hours_4_weeks": 30, "reason_category": "unauthorised",
+        "education_sector": "po", "school_brin": "12AB",
+        "date_of_birth": today.replace(year=today.year - 10, day=1).isoformat(),
+        "grade": "groep 6", "contact": {"name": "Juf Jansen", "email": "jansen@regenboog.test"},
+        "remarks": "Sinds oktober vaak afwezig.",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +203,7 @@ def app(keys_dir, tmp_path_factory, polymorphic_sends):
     swv = partner(application, SWV, client_keys[SWV])
     for child in (BSN, ONLY_POLYMORPHIC):
         polymorphic_sends.append(
-            school.send_polymorphic("absence_report", SWV, child, ABSENCE_REPORT))
+            school.send_polymorphic("absence_report", SWV, child, absence_report()))
     received = swv.receive()
     assert sorted(item["id"] for item in received) == sorted(
         send["id"] for send in polymorphic_sends)
