@@ -60,7 +60,23 @@ def test_swagger_ui_renders_the_operations_from_local_assets_only(server, page):
 
     send.locator(".opblock-summary").first.click()  # the operation opens, schemas and all
     page.locator(".opblock-post.is-open .responses-wrapper").first.wait_for(timeout=10_000)
-    assert "202" in page.locator(".opblock-post.is-open .responses-wrapper").first.inner_text()
+    opened = page.locator(".opblock-post.is-open").first
+    assert "202" in opened.locator(".responses-wrapper").first.inner_text()
+    # the request body shows its examples (issue 18): the first one's value, and the others
+    # by their summaries in the drop-down
+    body = opened.locator(".opblock-section-request-body").first
+    body.locator(".body-param__example, .microlight").first.wait_for(timeout=10_000)
+    shown = body.inner_text()
+    assert '"recipient": "00000001005678901000"' in shown, shown[:2000]
+    assert '"school_brin": "12AB"' in shown
+    examples = body.locator(".examples-select select").first.inner_text()
+    assert "support_request, school -> wij (consent)" in examples, examples
+    # and the answers show theirs: the 202 and a problem with a code from the problem table
+    answers = opened.locator(".responses-wrapper").first.inner_text()
+    assert '"status": "accepted"' in answers
+    assert "urn:nl:thuiszitterspact:problem:route_not_allowed" in answers or (
+        '"code": "insufficient_scope"' in answers
+    ), answers[:3000]
     page.screenshot(path=str(ARTIFACTS / "api-docs-exchange.png"))
 
     origin = urlsplit(server.url).netloc
