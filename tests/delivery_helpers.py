@@ -227,7 +227,7 @@ def absence_body(today: date | None = None) -> dict:
         "message_type": "absence_report",
         "recipient": ex.LEERPLICHT,
         "subject": {"bsn": ex.BSN},
-        "payload": ex.absence_report(today or date.today()),
+        "payload": ex.absence_report(today or ex.today()),
     }
 
 

@@ -185,7 +185,7 @@ def absence_body(today: date | None = None) -> dict:
         "message_type": "absence_report",
         "recipient": ex.LEERPLICHT,
         "subject": {"bsn": ex.BSN},
-        "payload": ex.absence_report(today or date.today()),
+        "payload": ex.absence_report(today or ex.today()),
     }
 
 
@@ -336,7 +336,7 @@ def cli_audit_verify(server) -> dict:
 
 
 def consent_body(bsn: str = ex.BSN, purpose: str = "mazl", parties=None) -> dict:
-    today = date.today()
+    today = ex.today()
     return {
         "subject": {"bsn": bsn},
         "date_of_birth": ex.born(today, 9),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+from gateway.clock import local_date
 
 SCHOOL = "00000001001234567000"
 SWV = "00000001002345678000"
@@ -25,6 +27,12 @@ ORGANISATIONS = [
 BSN = "111222333"
 OTHER_BSN = "123456782"
 CONTACT = {"name": "J. de Vries", "email": "j.devries@regenboog.example.nl", "phone": "+31 50 123 4567"}
+
+
+def today() -> date:
+    """The contract's today (Europe/Amsterdam), which between 23:00 and 24:00 UTC is already
+    the machine's tomorrow: a consent or payload dated by ``date.today()`` then is off by one."""
+    return local_date(datetime.now(UTC))
 
 
 def born(today: date, years: int) -> str:

@@ -16,7 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from tests.audit_helpers import hashed_form
 from tests.e2e.partners import register_partners
 from tests.unit.gateway.audit.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
-TODAY = date.today()
+TODAY = ex.today()
 CHILD = next(generate_valid_bsns(1, seed=606))  # only this module's exchanges name this child
 USED_BSNS = {ex.BSN, ex.OTHER_BSN, CHILD}
 STANDALONE_NINE_DIGITS = re.compile(r"(?<![0-9A-Za-z])[0-9]{9}(?![0-9A-Za-z])")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -20,7 +20,7 @@ from pseudonymise import Bsn, DomainPseudonymiser, organisation_domain
 from tests import exchange_helpers as ex
 from tests.e2e.partners import register_partners
 
-TODAY = date.today()
+TODAY = ex.today()
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@ prometheus-client's own parser, match the exchanges this test made; no BSN anywh
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests import exchange_helpers as ex
 from tests.e2e.partners import register_partners
 
-TODAY = date.today()
+TODAY = ex.today()
 
 
 @pytest.fixture(scope="module")

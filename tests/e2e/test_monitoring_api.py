@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -14,7 +14,7 @@ from tests import exchange_helpers as ex
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import register_partners
 
-TODAY = date.today()
+TODAY = ex.today()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -31,7 +31,7 @@ from tests.audit_helpers import hashed_form
 from tests.oauth_helpers import client_assertion, make_client_key, token_form
 from tests.unit.gateway.audit.test_audit_rfc9162 import verify_consistency, verify_inclusion
 
-TODAY = date.today()
+TODAY = ex.today()
 PARTNER_SCOPES = ["exchange:send", "exchange:receive", "reidentify:request", "audit:read"]
 OPERATOR_SCOPES = ["reidentify:approve", "reidentify:request", "audit:read"]
 
@@ -347,7 +347,7 @@ def test_a_partners_export_and_time_window(traffic):
     events = [json.loads(line) for line in lines.splitlines()]
     assert events and all(ex.LEERPLICHT in (e["actor"]["org"], e["sender"], e["recipient"])
                           for e in events)
-    later = (date.today() + timedelta(days=2)).isoformat() + "T00:00:00Z"
+    later = (ex.today() + timedelta(days=2)).isoformat() + "T00:00:00Z"
     empty = traffic.get(ex.OPERATOR, "/api/v1/audit/export", format="csv", **{"from": later})
     assert empty.get_data(as_text=True).count("\n") == 1  # the header only
     assert_problem(traffic.get(ex.OPERATOR, "/api/v1/audit/export", format="xml"), 400,

@@ -7,8 +7,6 @@ audited, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
@@ -17,7 +15,7 @@ from gateway.exchange.models import Message
 from tests import exchange_helpers as ex
 from tests.functional_partners import AppPartners
 
-TODAY = date.today()
+TODAY = ex.today()
 
 
 @pytest.fixture

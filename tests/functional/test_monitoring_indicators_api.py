@@ -6,7 +6,7 @@ Each test has a database of its own, so the counts are exactly what the test sen
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from pseudonymise import generate_valid_bsns
 from tests import exchange_helpers as ex
 from tests.functional_partners import AppPartners
 
-TODAY = date.today()
+TODAY = ex.today()
 YEAR = SchoolYear.containing(TODAY).label
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from joserfc import jwe
@@ -30,7 +30,7 @@ from tests import exchange_helpers as ex
 from tests import pep_helpers as pep
 from tests.oauth_helpers import client_assertion, make_client_key, token_form
 
-TODAY = date.today()
+TODAY = ex.today()
 SCOPES = ["exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write",
           "audit:read", "reidentify:request"]
 # WIJ and leerplicht stay out of polymorphic mode in these tests

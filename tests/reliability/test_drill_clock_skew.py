@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
-from datetime import date
 
 import pytest
 import requests
@@ -54,7 +53,7 @@ def token_request(partner, client_assertion: str) -> requests.Response:
 
 def send_with(partner, token: str) -> requests.Response:
     body = {"message_type": "absence_report", "recipient": ex.LEERPLICHT,
-            "subject": {"bsn": ex.BSN}, "payload": ex.absence_report(date.today())}
+            "subject": {"bsn": ex.BSN}, "payload": ex.absence_report(ex.today())}
     return requests.post(f"{partner.base_url}/api/v1/exchanges", json=body, timeout=10,
                          headers={"Authorization": f"Bearer {token}",
                                   "Idempotency-Key": uuid.uuid4().hex})

@@ -23,7 +23,6 @@ import shutil
 import signal
 import time
 import uuid
-from datetime import date
 
 import pytest
 import requests
@@ -76,7 +75,7 @@ def key_versions(url: str) -> set[int]:
 def test_rotation_while_traffic_flows(gateway):
     server, postgres, partners = gateway
     school, ggd = partners[ex.SCHOOL], partners[ex.GGD]
-    today = date.today()
+    today = ex.today()
     # the GGD is named by OIN: a party named only by type sends nothing but replies under a
     # consent (API.md s13 rule 3), and the load sends advice unprompted
     consent = post(school, "/api/v1/consents", dh.consent_body(parties=[ex.SCHOOL, ex.GGD]))

@@ -9,7 +9,6 @@ knows a child only by its pseudonym cannot confirm a guessed BSN.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 from joserfc import jwt
@@ -21,7 +20,7 @@ from tests import exchange_helpers as ex
 from tests.functional.test_consent_api import Partners
 from tests.oauth_helpers import make_client_key
 
-TODAY = date.today()
+TODAY = ex.today()
 SCHOOL_2 = "00000001001234567111"  # a school that has nothing to do with the child
 GUESS = "123456782"  # a valid BSN of no child the tests exchange about
 SEARCH = "/api/v1/consents/search"

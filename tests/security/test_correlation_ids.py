@@ -17,7 +17,6 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from datetime import date
 
 import pytest
 import requests
@@ -26,7 +25,7 @@ from tests import delivery_helpers as dh
 from tests import exchange_helpers as ex
 from tests.e2e.conftest import start_server, stop_server
 
-TODAY = date.today()
+TODAY = ex.today()
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACE_HEADERS = {
     "traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01",

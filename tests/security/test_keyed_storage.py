@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -36,7 +36,7 @@ from tests import exchange_helpers as ex
 from tests import pep_helpers as pep
 from tests.oauth_helpers import client_assertion, make_client_key, token_form
 
-TODAY = date.today()
+TODAY = ex.today()
 SCOPES = ["exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write"]
 POLYMORPHIC = {ex.SCHOOL, ex.GGD, ex.SWV, ex.OPERATOR}
 TRIES = 10_000

@@ -33,7 +33,6 @@ import json
 import re
 import shutil
 import uuid
-from datetime import date
 from urllib.parse import urlparse
 
 import pytest
@@ -46,7 +45,7 @@ from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import register_partners
 
 pytestmark = pytest.mark.e2e
-TODAY = date.today()
+TODAY = ex.today()
 SCHOOL_YEAR = f"{TODAY.year - 1}-{TODAY.year}" if TODAY.month < 8 else f"{TODAY.year}-{TODAY.year + 1}"
 
 # children of the scenario (valid BSNs, elfproef)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
 
 import pytest
 from prometheus_client import REGISTRY
@@ -76,7 +75,7 @@ class SignalWorld(Partners):
 
     def send_absence_report(self, bsn: str = ex.BSN):
         body = {"message_type": "absence_report", "recipient": ex.LEERPLICHT,
-                "subject": {"bsn": bsn}, "payload": ex.absence_report(date.today())}
+                "subject": {"bsn": bsn}, "payload": ex.absence_report(ex.today())}
         response = self.post(ex.SCHOOL, "/api/v1/exchanges", body,
                              **{"Idempotency-Key": str(uuid.uuid4())})
         assert response.status_code in (200, 201, 202), response.json

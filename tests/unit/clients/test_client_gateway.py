@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
-from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,7 +32,7 @@ from pseudonymise.pep import group as gw_group
 from tests import exchange_helpers as ex
 
 BSN = "123456782"
-TODAY = date.today()
+TODAY = ex.today()
 SCOPES = ["exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write"]
 POLYMORPHIC = {ex.SCHOOL, ex.GGD, ex.LEERPLICHT, ex.OPERATOR}  # WIJ stays out
 EXAMPLE = Path(__file__).resolve().parents[3] / "clients/python/examples/polymorphic_exchange.py"
