@@ -64,10 +64,6 @@ GGD_CONTACT = {
     "phone": "050 367 4000",
 }
 WIJ_CONTACT = {"name": "WIJ-medewerker R. Kok", "email": "wij-centrum@groningen.example.nl"}
-LEERPLICHT_CONTACT = {
-    "name": "Leerplichtambtenaar K. Mulder",
-    "email": "leerplicht@groningen.example.nl",
-}
 
 
 def ref(name: str) -> dict:
