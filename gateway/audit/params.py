@@ -36,6 +36,8 @@ class EventFilter:
     action: str | None = None
     message_type: str | None = None
     decision: str | None = None
+    exchange_id: str | None = None
+    """Only the events of this exchange (its send, deliveries, acknowledgement)."""
     subject_refs: tuple[str, ...] | None = None
     clear_to: str | None = None
     """Only events whose ``subject_clear_to`` index names this OIN."""

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..storage.database import Database
@@ -100,18 +100,22 @@ def partner_visibility(oin: str):
     )
 
 
-def _query(actor: Actor, wanted: EventFilter, after: int) -> Select:
-    query = select(
-        AuditEventRow.seq,
-        AuditEventRow.canonical,
-        AuditEventRow.hash,
-        AuditEventRow.subject_ref,
-        AuditEventRow.subject_opening,
-    ).where(AuditEventRow.seq > after)
+_COLUMNS = (
+    AuditEventRow.seq,
+    AuditEventRow.canonical,
+    AuditEventRow.hash,
+    AuditEventRow.subject_ref,
+    AuditEventRow.subject_opening,
+)
+
+
+def _conditions(actor: Actor, wanted: EventFilter) -> list:
+    """The WHERE clauses of what ``actor`` may see and ``wanted`` selects (index columns)."""
+    conditions = []
     if not actor.is_operator:
-        query = query.where(partner_visibility(actor.org_oin or ""))
+        conditions.append(partner_visibility(actor.org_oin or ""))
     if wanted.org is not None:
-        query = query.where(
+        conditions.append(
             or_(
                 AuditEventRow.actor_org == wanted.org,
                 AuditEventRow.sender == wanted.org,
@@ -119,23 +123,30 @@ def _query(actor: Actor, wanted: EventFilter, after: int) -> Select:
             )
         )
     if wanted.start is not None:
-        query = query.where(AuditEventRow.at >= wanted.start)
+        conditions.append(AuditEventRow.at >= wanted.start)
     if wanted.end is not None:
-        query = query.where(AuditEventRow.at < wanted.end)
+        conditions.append(AuditEventRow.at < wanted.end)
     if wanted.action is not None:
-        query = query.where(AuditEventRow.action == wanted.action)
+        conditions.append(AuditEventRow.action == wanted.action)
     if wanted.message_type is not None:
-        query = query.where(AuditEventRow.message_type == wanted.message_type)
+        conditions.append(AuditEventRow.message_type == wanted.message_type)
     if wanted.decision is not None:
-        query = query.where(AuditEventRow.decision == wanted.decision)
+        conditions.append(AuditEventRow.decision == wanted.decision)
+    if wanted.exchange_id is not None:
+        conditions.append(AuditEventRow.exchange_id == wanted.exchange_id)
     if wanted.subject_refs is not None:
-        query = query.where(AuditEventRow.subject_ref.in_(wanted.subject_refs))
+        conditions.append(AuditEventRow.subject_ref.in_(wanted.subject_refs))
     if wanted.clear_to is not None:
-        query = query.where(AuditEventRow.subject_clear_to.contains(f",{wanted.clear_to},"))
+        conditions.append(AuditEventRow.subject_clear_to.contains(f",{wanted.clear_to},"))
     if wanted.pseudonym_to is not None:
-        query = query.where(
+        conditions.append(
             AuditEventRow.subject_pseudonym_to.contains(f",{wanted.pseudonym_to},")
         )
+    return conditions
+
+
+def _query(actor: Actor, wanted: EventFilter, after: int) -> Select:
+    query = select(*_COLUMNS).where(AuditEventRow.seq > after, *_conditions(actor, wanted))
     return query.order_by(AuditEventRow.seq)
 
 
@@ -149,6 +160,47 @@ def page(session: Session, actor: Actor, wanted: EventFilter, after: int, limit:
     return {
         "items": items,
         "next_cursor": CURSORS.encode(rows[-1][0]) if more and rows else None,
+    }
+
+
+def count(session: Session, actor: Actor, wanted: EventFilter) -> int:
+    """How many events ``actor`` may see match ``wanted``: one ``COUNT`` over the index."""
+    query = select(func.count()).select_from(AuditEventRow)
+    return session.scalar(query.where(*_conditions(actor, wanted))) or 0
+
+
+def numbered_page(
+    session: Session,
+    actor: Actor,
+    wanted: EventFilter,
+    number: int,
+    size: int,
+    newest_first: bool,
+) -> dict:
+    """Page ``number`` (from 1; clamped to the pages there are) of ``size`` events, newest
+    or oldest first: ``{"items", "total", "pages", "number"}``.
+
+    A person pages by number and wants today's events first, which a cursor (the API's
+    oldest-first paging) cannot give; the total is one ``COUNT`` with the same clauses, and the
+    page is read with ``OFFSET`` along the ``seq`` primary key."""
+    total = count(session, actor, wanted)
+    pages = max(1, -(-total // size))
+    number = min(max(1, number), pages)
+    order = AuditEventRow.seq.desc() if newest_first else AuditEventRow.seq
+    query = (
+        select(*_COLUMNS)
+        .where(*_conditions(actor, wanted))
+        .order_by(order)
+        .offset((number - 1) * size)
+        .limit(size)
+    )
+    rows = session.execute(query).all()
+    items = [StoredEvent(*row).view_dict(actor.is_operator) for row in rows]
+    return {
+        "items": [event for event in items if visible(actor, event)],
+        "total": total,
+        "pages": pages,
+        "number": number,
     }
 
 

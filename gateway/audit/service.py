@@ -175,6 +175,27 @@ class AuditService:
         with self.db.session() as session:
             return search.page(session, actor, wanted, after, limit)
 
+    def browse(
+        self,
+        actor: Actor,
+        wanted: EventFilter,
+        page_number: int,
+        size: int,
+        newest_first: bool = True,
+    ) -> dict:
+        """A numbered page of the events ``actor`` may see that match ``wanted``, newest
+        first unless asked otherwise, with ``total`` and ``pages`` (the web page; the API
+        keeps its oldest-first cursor of :meth:`search`). Audited as ``audit.search``; a
+        read of one child's trail (``wanted`` names one ``subject_ref``) carries that
+        reference, so the read is on that child's own record like a subject report."""
+        refs = wanted.subject_refs or ()
+        subject_ref = refs[0] if len(refs) == 1 else None
+        self.record(actor.event("audit.search", subject_ref=subject_ref))
+        with self.db.session() as session:
+            return search.numbered_page(
+                session, actor, wanted, page_number, size, newest_first
+            )
+
     def subject_report(
         self, actor: Actor, body: object, fsc_transaction_id: str | None = None
     ) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,10 +23,12 @@ from sqlalchemy import select
 from pseudonymise import UnknownKeyVersionError
 
 from ..audit.actors import Actor
-from ..audit.params import EventFilter, parse_filter
+from ..audit.checkpoints import checkpoint_view
+from ..audit.params import EventFilter
 from ..exchange.models import RoutePolicyRow
 from ..problems import GatewayError
 from ..services import services
+from . import vocabulary
 from .errors import WebError
 from .inzage import Context
 
@@ -45,6 +47,8 @@ class Integrity:
     entries: int
     first_invalid_seq: int | None
     checked_at: datetime
+    checkpoint: dict | None = None
+    """The newest signed checkpoint the check saw (the API's ``checkpoint`` object)."""
 
 
 _cache: dict[str, Integrity] = {}
@@ -60,44 +64,131 @@ def actor_of(user) -> Actor:
     return Actor.web_user(user.org_oin, user.org_type, user.name_id)
 
 
-def _day(name: str, raw: str) -> date:
+FILTER_FIELDS = ("from", "to", "org", "action", "message_type", "decision")
+"""The fields of the page's filter form (the names the API's search uses)."""
+
+ADMIN_ACTIONS = (
+    "admin.organisation.create",
+    "admin.organisation.update",
+    "admin.organisation.remove",
+    "admin.organisation.suspend",
+    "admin.organisation.activate",
+    "admin.client.create",
+    "admin.client.update",
+    "admin.client.remove",
+    "admin.client.rotate_key",
+    "admin.route.create",
+    "admin.route.update",
+    "admin.route.remove",
+    "admin.outbox.retry",
+)
+"""The ``admin.*`` actions the registry, the bootstrap file and the outbox write."""
+
+ACTION_GROUPS = (
+    ("Uitwisselingen", ("exchange.",)),
+    ("Toestemmingen", ("consent.",)),
+    ("Signalen", ("signal.",)),
+    ("Herleidingen", ("reidentification.",)),
+    ("Auditlog", ("audit.",)),
+    ("Inloggen en sleutels", ("auth.", "pep.")),
+    ("Beheer", ("admin.",)),
+)
+
+
+def action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The action dropdown: ``(group, [(code, Dutch name)])``, every action the product
+    writes, so a person picks a name and never types a code."""
+    codes = (*vocabulary.ACTIONS, *ADMIN_ACTIONS)
+    return [
+        (group, [(code, vocabulary.action(code)) for code in codes if code.startswith(prefixes)])
+        for group, prefixes in ACTION_GROUPS
+    ]
+
+
+def known_actions() -> frozenset[str]:
+    return frozenset((*vocabulary.ACTIONS, *ADMIN_ACTIONS))
+
+
+@dataclass
+class FilterForm:
+    """What the person asked for (as typed, for the form) and what is wrong with it, per
+    field, in Dutch; ``wanted`` is the service's filter when nothing is wrong."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    wanted: EventFilter | None = None
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The fields that were filled in, for the links that keep them."""
+        return {name: value for name, value in self.values.items() if value}
+
+
+def _date(form: FilterForm, name: str) -> date | None:
+    raw = form.values.get(name, "")
+    if not raw:
+        return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise WebError(400, f"De datum bij „{name}” is niet geldig (jjjj-mm-dd).") from None
+        form.errors[name] = f"„{raw}” is geen geldige datum. Kies een dag in de kalender."
+        return None
 
 
-def event_filter(form: dict, timezone: str) -> EventFilter:
-    """The service's filter from the page's fields: ``van`` and ``tot en met`` are local
-    dates (the end day counts whole), the rest as in the API."""
+def _choice(form: FilterForm, name: str, allowed, message: str) -> str | None:
+    raw = form.values.get(name, "")
+    if not raw:
+        return None
+    if raw not in allowed:
+        form.errors[name] = message
+        return None
+    return raw
+
+
+def read_filter(args, timezone: str, organisations: dict[str, str]) -> FilterForm:
+    """The page's filter from its query string, checked field by field.
+
+    ``van`` and ``tot en met`` are local dates (the end day counts whole); the coded fields
+    must be one of the dropdown's choices. Each mistake is kept under its field with a
+    Dutch explanation, so the page shows it beside what was typed; the API's English
+    messages never reach a person."""
+    form = FilterForm({name: (args.get(name) or "").strip() for name in FILTER_FIELDS})
+    start, end = _date(form, "from"), _date(form, "to")
+    if start and end and end < start:
+        form.errors["to"] = "„Tot en met” ligt vóór „Van”. Kies een latere einddatum."
+    org = _choice(form, "org", organisations, "Kies een organisatie uit de lijst.")
+    action = _choice(form, "action", known_actions(), "Kies een handeling uit de lijst.")
+    message_type = _choice(
+        form, "message_type", vocabulary.MESSAGE_TYPES, "Kies een berichttype uit de lijst."
+    )
+    decision = _choice(form, "decision", vocabulary.DECISIONS, "Kies toegestaan of geweigerd.")
+    if form.errors:
+        return form
     zone = ZoneInfo(timezone)
-    args: dict[str, str] = {}
-    if form.get("from"):
-        start = datetime.combine(_day("van", form["from"]), datetime.min.time(), zone)
-        args["from"] = start.isoformat()
-    if form.get("to"):
-        end = datetime.combine(
-            _day("tot en met", form["to"]) + timedelta(days=1), datetime.min.time(), zone
-        )
-        args["to"] = end.isoformat()
-    for name in ("org", "action", "message_type", "decision"):
-        if form.get(name):
-            args[name] = form[name].strip()
-    try:
-        return parse_filter(args)
-    except GatewayError as exc:
-        raise WebError(400, f"Een zoekveld is niet geldig: {exc.detail}") from None
+    form.wanted = EventFilter(
+        start=datetime.combine(start, datetime.min.time(), zone) if start else None,
+        end=(
+            datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+            if end
+            else None
+        ),
+        org=org,
+        action=action,
+        message_type=message_type,
+        decision=decision,
+    )
+    return form
 
 
-def search(user, wanted: EventFilter, cursor: str | None) -> dict:
-    try:
-        return audit_service().search(actor_of(user), wanted, cursor or None, PAGE_SIZE)
-    except GatewayError as exc:
-        raise WebError(400, f"De zoekopdracht is niet geldig: {exc.detail}") from None
+def browse(user, wanted: EventFilter, number: int, newest_first: bool) -> dict:
+    """A numbered page of :data:`PAGE_SIZE` events (``items``, ``total``, ``pages``,
+    ``number``), read and audited by the service under the user's visibility."""
+    return audit_service().browse(actor_of(user), wanted, number, PAGE_SIZE, newest_first)
 
 
-def export(user, wanted: EventFilter):
-    return audit_service().export(actor_of(user), "csv", wanted)
+def export(user, wanted: EventFilter, fmt: str = "csv"):
+    """The API's own export (``csv`` or ``jsonl``) of what the user may see, streamed."""
+    return audit_service().export(actor_of(user), fmt, wanted)
 
 
 def subject_report(user, bsn_digits: str, cursor: str | None = None) -> dict:
@@ -125,6 +216,27 @@ def _reference_owner(user) -> str:
     return f"{user.org_oin}|{user.name_id}"
 
 
+def _seal(associated: str, content: dict) -> str:
+    content = {**content, "until": time.time() + REFERENCE_SECONDS}
+    version, sealed = services().inzage_references.seal(associated, content)
+    return base64.urlsafe_b64encode(version.to_bytes(4, "big") + sealed).decode().rstrip("=")
+
+
+def _open(associated: str, reference: str, member: str) -> str | None:
+    """``content[member]`` of a reference sealed for ``associated``; None when it is not
+    base64, not sealed for ``associated``, of a key version never made, or expired."""
+    try:
+        raw = base64.urlsafe_b64decode(reference + "=" * (-len(reference) % 4))
+        version, sealed = int.from_bytes(raw[:4], "big"), raw[4:]
+        content = services().inzage_references.open(associated, version, sealed)
+    except (ValueError, InvalidTag, UnknownKeyVersionError):
+        return None
+    if not isinstance(content, dict) or content.get("until", 0) < time.time():
+        return None
+    value = content.get(member)
+    return value if isinstance(value, str) else None
+
+
 def seal_reference(user, bsn_digits: str) -> str:
     """A short-lived reference to the report's child for the next page and the downloads.
 
@@ -133,24 +245,36 @@ def seal_reference(user, bsn_digits: str) -> str:
     sealed under a key of its own (:data:`gateway.sealing.INZAGE_REFERENCES`, bound to this
     user), valid for :data:`REFERENCE_SECONDS`; nothing is stored, so it works across
     processes."""
-    content = {"bsn": bsn_digits, "until": time.time() + REFERENCE_SECONDS}
-    version, sealed = services().inzage_references.seal(_reference_owner(user), content)
-    return base64.urlsafe_b64encode(version.to_bytes(4, "big") + sealed).decode().rstrip("=")
+    return _seal(_reference_owner(user), {"bsn": bsn_digits})
 
 
 def open_reference(user, reference: str) -> str:
     """The BSN digits behind ``reference``; a page error when it is expired or not theirs."""
-    try:
-        raw = base64.urlsafe_b64decode(reference + "=" * (-len(reference) % 4))
-        version, sealed = int.from_bytes(raw[:4], "big"), raw[4:]
-        content = services().inzage_references.open(_reference_owner(user), version, sealed)
-    except (ValueError, InvalidTag, UnknownKeyVersionError):
-        content = None  # not base64, not ours, not this user's, or a key version never made
-    if not content or content["until"] < time.time():
+    bsn = _open(_reference_owner(user), reference, "bsn")
+    if bsn is None:
         raise WebError(
             400, "Dit rapport is verlopen. Vul het BSN opnieuw in om een nieuw rapport te maken."
         )
-    return content["bsn"]
+    return bsn
+
+
+def _trail_owner(user) -> str:
+    """Trail references are sealed for another purpose than report references: one can
+    never be opened as the other."""
+    return "trail|" + _reference_owner(user)
+
+
+def seal_trail(user, subject_ref: str) -> str:
+    """The link from an event to its child's trail: the child's audit pseudonym (only the
+    operator's readers receive it) sealed like a report reference, bound to this user and
+    valid for :data:`REFERENCE_SECONDS`. A URL never carries a BSN, and not the pseudonym
+    either: an address bar, a history or an access log keeps nothing that links events."""
+    return _seal(_trail_owner(user), {"subject_ref": subject_ref})
+
+
+def open_trail(user, reference: str) -> str | None:
+    """The audit pseudonym behind a trail link; None when expired, forged or another's."""
+    return _open(_trail_owner(user), reference, "subject_ref")
 
 
 def inzage_context(timezone: str) -> Context:
@@ -188,6 +312,7 @@ def integrity(user) -> Integrity:
         report.entries,
         report.first_invalid_seq,
         datetime.now(ZoneInfo("Europe/Amsterdam")),
+        checkpoint_view(report.checkpoint) if report.checkpoint is not None else None,
     )
     with _cache_lock:
         _cache[key], _cache_time[key] = result, time.monotonic()

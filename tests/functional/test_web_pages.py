@@ -144,10 +144,17 @@ def test_the_dashboard_shows_the_pact_indicators(app, users):
 
 
 # audit ---------------------------------------------------------------------------------------
+def events_of(body: str) -> str:
+    """The events table of a page (the filter dropdowns name every type and action)."""
+    return re.search(r'<table class="events">.*?</table>', body).group(0)
+
+
 def test_the_audit_search_filters_and_records_the_read(app, users):
     body = text(users["privacy-operator"].get("/ui/audit?decision=denied&action=exchange.send"))
-    assert "consent_missing" in body and "route_not_allowed" in body
-    assert "support_request" not in body
+    events = events_of(body)
+    assert "Geen toestemming" in events and "Route niet toegestaan" in events
+    assert "Ondersteuningsvraag" not in events
+    assert "consent_missing" not in body and "route_not_allowed" not in body, "codes shown"
     assert "Integriteit gecontroleerd" in body
     event = last_event(app, "audit.search")
     assert event["actor"]["user"] == "p.devries@beheer.thuiszitterspact.example"
@@ -155,11 +162,12 @@ def test_the_audit_search_filters_and_records_the_read(app, users):
 
 
 def test_a_partner_sees_only_events_of_its_own_organisation(app, users):
-    body = text(users["privacy-school"].get("/ui/audit?action=exchange.send"))
-    assert "consent_missing" in body
-    assert "route_not_allowed" not in body
+    events = events_of(text(users["privacy-school"].get("/ui/audit?action=exchange.send")))
+    assert "Geen toestemming" in events
+    assert "Route niet toegestaan" not in events
     body = text(users["privacy-school"].get(f"/ui/audit?org={GGD}&action=exchange.send"))
-    assert "route_not_allowed" not in body and "support_request" not in body
+    events = events_of(body)
+    assert "Route niet toegestaan" not in events and "Ondersteuningsvraag" not in events
 
 
 def test_the_audit_pages_through_results(app, users):
@@ -176,8 +184,9 @@ def test_the_audit_pages_through_results(app, users):
         second = client.get(next_url).get_data(as_text=True)
     finally:
         auditdesk.PAGE_SIZE = original
-    assert "cursor=" in next_url and "action=exchange.send" in next_url
-    assert "Eerste pagina" in second
+    assert "page=2" in next_url and "action=exchange.send" in next_url
+    assert "Pagina 1 van " in first and "Pagina 2 van " in second
+    assert 'rel="prev"' in second
 
 
 def test_the_csv_export_has_the_partners_events_only_and_is_audited(app, users):
@@ -193,7 +202,7 @@ def test_the_csv_export_has_the_partners_events_only_and_is_audited(app, users):
 def test_a_bad_filter_is_a_dutch_400(app, users):
     response = users["privacy-operator"].get("/ui/audit?from=gisteren")
     assert response.status_code == 400
-    assert "niet geldig" in response.get_data(as_text=True)
+    assert "is geen geldige datum" in response.get_data(as_text=True)
 
 
 # subject report ------------------------------------------------------------------------------
@@ -206,8 +215,8 @@ def test_the_subject_report_takes_the_bsn_from_a_post_and_lists_the_childs_event
     response = client.post("/ui/audit/subject", data={"bsn": BSN, "csrf_token": token_of(client)})
     assert response.status_code == 200
     body = text(response)
-    assert "absence_report" in body
-    assert "jgz_advice" not in body, "another child's event"
+    assert "Verzuimmelding" in body and "absence_report" not in body
+    assert "Advies van de jeugdgezondheidszorg" not in body, "another child's event"
     assert BSN not in body
     assert 'data-print' in body
     event = last_event(app, "audit.subject_report")
@@ -218,7 +227,8 @@ def test_a_partners_subject_report_shows_only_its_own_events(app, users):
     client = users["privacy-school"]
     body = text(client.post("/ui/audit/subject", data={"bsn": OTHER_BSN,
                                                         "csrf_token": token_of(client)}))
-    assert "jgz_advice" not in body and "route_not_allowed" not in body
+    assert "Advies van de jeugdgezondheidszorg" not in body
+    assert "Route niet toegestaan" not in body
     assert "inzagerapport gemaakt" in body, "only the school's own read of this child"
 
 

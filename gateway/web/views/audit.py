@@ -1,5 +1,7 @@
-"""``/ui/audit`` (search, CSV export, integrity banner) and ``/ui/audit/subject`` (the
-inzage answer: summary, timeline, events, and its PDF and CSV downloads).
+"""``/ui/audit`` (the log newest first with page numbers, a child's trail, an exchange, the
+exports with their explanation, the integrity banner and its signed checkpoint) and
+``/ui/audit/subject`` (the inzage answer: summary, timeline, events, and its PDF and CSV
+downloads).
 
 The subject report takes the BSN only from a POST body, so it never appears in a URL, a
 browser history or an access log; its pages and downloads are POSTs for the same reason.
@@ -7,21 +9,29 @@ browser history or an access log; its pages and downloads are POSTs for the same
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import Response, render_template, request, stream_with_context
 
+from ...audit.params import EventFilter
 from ...services import services
-from .. import inzage
+from .. import auditexcel, inzage, vocabulary
 from ..auditdesk import (
-    event_filter,
+    FilterForm,
+    action_choices,
+    browse,
     export,
     integrity,
     inzage_context,
     open_reference,
+    open_trail,
+    read_filter,
     seal_reference,
-    search,
+    seal_trail,
     subject_events,
 )
 from ..auth import current_user, require_page
@@ -31,7 +41,13 @@ from ..labels import DECISION_NAMES, action_name
 from ..vocabulary import text as problem_text
 from . import bp
 
-FILTER_FIELDS = ("from", "to", "org", "action", "message_type", "decision")
+EXCHANGE_ID = re.compile(r"[A-Za-z0-9-]{1,36}")
+EXPORTS = {
+    "excel": ("auditlog-excel.csv", "text/csv; charset=utf-8"),
+    "csv": ("auditlog.csv", "text/csv; charset=utf-8"),
+    "jsonl": ("auditlog.jsonl", "application/x-ndjson"),
+}
+"""The downloads: Excel (for reading), and the API's own CSV and JSON Lines."""
 
 
 def timezone() -> str:
@@ -57,39 +73,171 @@ def _parse_time(text: str):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+@dataclass
+class Selection:
+    """What the page (or its export) shows: the filter form, and the child's trail or the
+    exchange it is narrowed to; ``wanted`` is None while anything is wrong."""
+
+    form: FilterForm
+    subject_ref: str | None = None
+    exchange: str = ""
+    wanted: EventFilter | None = None
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self.form.errors
+
+
+def select_events(user, args, names: dict[str, str]) -> Selection:
+    """The filter form plus ``kind`` (a sealed trail reference, operator only) and
+    ``exchange`` (an exchange's id), each mistake in Dutch under its own name."""
+    form = read_filter(args, timezone(), names)
+    chosen = Selection(form, exchange=(args.get("exchange") or "").strip())
+    if args.get("kind"):
+        if not user.is_operator:
+            form.errors["kind"] = "Alleen de beheerorganisatie kan het spoor van een kind openen."
+        else:
+            chosen.subject_ref = open_trail(user, args["kind"])
+            if chosen.subject_ref is None:
+                form.errors["kind"] = (
+                    "De link naar het spoor van dit kind is verlopen (hij werkt 15 minuten) of "
+                    "hoort bij een andere gebruiker. Open het spoor opnieuw vanuit de auditlog."
+                )
+    if chosen.exchange and not EXCHANGE_ID.fullmatch(chosen.exchange):
+        form.errors["exchange"] = "Dit is geen nummer van een uitwisseling."
+    if form.wanted is not None and not form.errors:
+        chosen.wanted = replace(
+            form.wanted,
+            subject_refs=(chosen.subject_ref,) if chosen.subject_ref else None,
+            exchange_id=chosen.exchange or None,
+        )
+    return chosen
+
+
+def _link(path: str, params: dict) -> str:
+    present = {name: value for name, value in params.items() if value}
+    return path + ("?" + urlencode(present) if present else "")
+
+
+def _number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+def event_links(user, items: list[dict], chosen: Selection) -> dict[int, dict[str, str]]:
+    """Per event: the link to its child's trail (the operator's readers, who alone receive
+    ``subject_ref``; sealed, so no URL carries a child) and to its exchange."""
+    sealed: dict[str, str] = {}
+    links: dict[int, dict[str, str]] = {}
+    for event in items:
+        found = {}
+        ref = event.get("subject_ref")
+        if user.is_operator and ref and ref != chosen.subject_ref:
+            if ref not in sealed:
+                sealed[ref] = seal_trail(user, ref)
+            found["trail"] = _link("/ui/audit", {"kind": sealed[ref]})
+        if event.get("exchange_id") and event["exchange_id"] != chosen.exchange:
+            found["exchange"] = _link("/ui/audit", {"exchange": event["exchange_id"]})
+        links[event["seq"]] = found
+    return links
+
+
 @bp.get("/ui/audit")
 @require_page("audit")
 def audit():
     user = current_user()
-    form = {name: request.args.get(name, "") for name in FILTER_FIELDS}
-    wanted = event_filter(form, timezone())
-    page = search(user, wanted, request.args.get("cursor"))
-    filters = {name: value for name, value in form.items() if value}
-    next_url = None
-    if page["next_cursor"]:
-        next_url = "/ui/audit?" + urlencode({**filters, "cursor": page["next_cursor"]})
-    return render_template(
+    names = organisation_names()
+    chosen = select_events(user, request.args, names)
+    oldest = request.args.get("order") == "oldest"
+    state = {
+        **chosen.form.filters,
+        "kind": seal_trail(user, chosen.subject_ref) if chosen.subject_ref else "",
+        "exchange": chosen.exchange if "exchange" not in chosen.errors else "",
+    }
+    order = {"order": "oldest" if oldest else ""}
+    page = None
+    if chosen.wanted is not None:
+        page = browse(user, chosen.wanted, _number(request.args.get("page")), not oldest)
+
+    def page_url(number: int) -> str:
+        return _link("/ui/audit", {**state, **order, "page": number if number > 1 else ""})
+
+    body = render_template(
         "web/audit.html",
-        form=form,
+        form=chosen.form,
+        errors=chosen.errors,
+        chosen=chosen,
+        state=state,
+        oldest=oldest,
         page=page,
-        next_url=next_url,
-        first_url="/ui/audit?" + urlencode(filters) if request.args.get("cursor") else None,
-        export_url="/ui/audit/export?" + urlencode({**filters, "format": "csv"}),
+        links=event_links(user, page["items"], chosen) if page else {},
+        page_url=page_url,
+        newest_url=_link("/ui/audit", state),
+        oldest_url=_link("/ui/audit", {**state, "order": "oldest"}),
+        all_url="/ui/audit",
+        export_urls={
+            fmt: _link("/ui/audit/export", {**state, "format": fmt}) for fmt in EXPORTS
+        },
         integrity=integrity(user),
-        **event_context(),
+        action_choices=action_choices(),
+        message_types=vocabulary.MESSAGE_TYPES,
+        **{**event_context(), "org_names": names},
     )
+    return body, 400 if chosen.errors else 200
 
 
 @bp.get("/ui/audit/export")
 @require_page("audit")
 def audit_export():
-    form = {name: request.args.get(name, "") for name in FILTER_FIELDS}
-    lines = export(current_user(), event_filter(form, timezone()))
+    """The log as a file, with the page's filters: ``excel`` (Dutch Excel opens it; for
+    reading), ``csv`` and ``jsonl`` (the API's own formats; JSON Lines to verify)."""
+    fmt = request.args.get("format") or "excel"
+    if fmt not in EXPORTS:
+        raise WebError(400, "Kies een export voor Excel, als CSV of als JSON Lines.")
+    user = current_user()
+    names = organisation_names()
+    chosen = select_events(user, request.args, names)
+    if chosen.wanted is None:
+        raise WebError(400, "De export kan niet: " + " ".join(chosen.errors.values()))
+    if fmt == "excel":
+        lines = auditexcel.lines(export(user, chosen.wanted, "jsonl"), names, timezone())
+    else:
+        lines = export(user, chosen.wanted, fmt)
+    filename, mimetype = EXPORTS[fmt]
     return Response(
         stream_with_context(lines),
-        mimetype="text/csv",
+        mimetype=mimetype,
         headers={
-            "Content-Disposition": 'attachment; filename="auditlog.csv"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/ui/audit/export/uitleg")
+@require_page("audit")
+def audit_export_help():
+    """How to read each export and how to verify the log, in plain Dutch."""
+    return render_template("web/audit_export_help.html", columns=auditexcel.COLUMNS)
+
+
+@bp.get("/ui/audit/checkpoint")
+@require_page("audit")
+def audit_checkpoint():
+    """The newest signed checkpoint the integrity check saw, as the API's ``checkpoint``
+    object: with the public key of ``/api/v1/audit/key`` anyone checks its signature."""
+    checkpoint = integrity(current_user()).checkpoint
+    if checkpoint is None:
+        raise WebError(404, "Er is nog geen ondertekend controlepunt van de auditlog.")
+    return Response(
+        json.dumps(checkpoint, indent=2) + "\n",
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="controlepunt-{checkpoint["tree_size"]}.json"'
+            ),
             "Cache-Control": "no-store",
         },
     )
