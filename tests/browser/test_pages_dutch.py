@@ -266,3 +266,76 @@ def test_the_error_page(server, data, browser, width):
     assert response.status == 404
     check(page, "error", width)
     context.close()
+
+
+# the audit log and the subject report ---------------------------------------------------------
+def test_the_audit_log(server, data, browser, width):
+    context, page = open_as(browser, server, width, OFFICER, "/ui/audit")
+    text = check(page, "audit", width)
+    assert re.search(r"[0-9.]+ gebeurtenissen", text) and "nieuwste eerst" in text
+    assert re.search(r"Integriteit gecontroleerd op [0-9]{2}-[0-9]{2}-[0-9]{4} om", text)
+    assert page.get_by_role("link", name="Ondertekend controlepunt").count() == 1
+    assert page.get_by_role("link", name="Openbare sleutel").count() == 1
+    context.close()
+
+
+def test_the_audit_log_filtered_with_dropdowns(server, data, browser, width):
+    context, page = open_as(browser, server, width, OFFICER, "/ui/audit")
+    page.get_by_label("Handeling").select_option(label="bericht verstuurd")
+    page.get_by_label("Besluit").select_option(label="geweigerd")
+    page.get_by_role("button", name="Zoeken").click()
+    page.wait_for_url("**decision=denied**")
+    check(page, "audit-filtered", width)
+    rows = page.locator("table.events tbody tr")
+    assert rows.count() >= 1
+    for index in range(rows.count()):
+        assert "Route niet toegestaan" in rows.nth(index).inner_text()
+    context.close()
+
+
+def test_a_bad_audit_filter_on_the_form(server, data, browser, width):
+    context, page = open_as(browser, server, width, OFFICER, "/ui/audit")
+    response = page.goto(f"{server.url}/ui/audit?from=2026-04-10&to=2026-04-01")
+    assert response.status == 400
+    text = check(page, "audit-bad-filter", width)
+    assert "„Tot en met” ligt vóór „Van”" in text
+    assert page.get_by_label("Tot en met").input_value() == "2026-04-01"
+    context.close()
+
+
+def test_the_trail_of_one_child(server, data, browser, width):
+    context, page = open_as(browser, server, width, OFFICER, "/ui/audit?action=exchange.send")
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.get_by_role("link", name="Spoor van dit kind").first.click()
+    page.wait_for_selector("h1:has-text('Spoor van één kind')")
+    text = check(page, "audit-trail", width)
+    assert "Terug naar de hele auditlog" in text and "Verzuimmelding" in text
+    assert all(ex.BSN not in url for url in urls)
+    page.get_by_role("link", name="Hele uitwisseling").first.click()
+    page.wait_for_selector("h1:has-text('Eén uitwisseling')")
+    check(page, "audit-exchange", width)
+    context.close()
+
+
+def test_the_export_help_page(server, data, browser, width):
+    context, page = open_as(browser, server, width, OFFICER, "/ui/audit")
+    page.get_by_role("link", name="Zo controleert u deze export").click()
+    page.wait_for_url("**/ui/audit/export/uitleg")
+    text = check(page, "audit-export-help", width)
+    assert "gateway audit verify" in text and "Exporteren voor Excel" in text
+    context.close()
+
+
+def test_the_subject_report(server, data, browser, width):
+    context, page = open_as(browser, server, width, OFFICER, "/ui/audit/subject")
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    check(page, "subject-form", width)
+    page.get_by_label("BSN van het kind").fill(ex.BSN)
+    page.get_by_role("button", name="Rapport maken").click()
+    page.wait_for_selector("table.events")
+    text = check(page, "subject-report", width)
+    assert "Verzuimmelding" in text and ex.BSN not in text
+    assert all(ex.BSN not in url for url in urls)
+    context.close()
