@@ -26,6 +26,7 @@ from . import all_models
 from .audit.checkpoints import Checkpointer, checkpointer_for
 from .audit.log import AuditLog
 from .audit.service import AuditService
+from .audit.witness import witness_for
 from .clock import Clock, system_clock
 from .config import Settings
 from .consents.api import ConsentApi
@@ -116,8 +117,12 @@ class Services:
     # the audit log ----------------------------------------------------------------------------
     @cached_property
     def checkpointer(self) -> Checkpointer:
-        """Signs checkpoints with the audit key, named after the gateway's base URL."""
-        return checkpointer_for(self.keys.audit_key, self.settings.base_url)
+        """Signs checkpoints with the audit key, named after the gateway's base URL, and
+        keeps the witness of the newest one published beside the keys (outside the database,
+        so a database restore cannot rewind it: gateway/audit/witness.py)."""
+        return checkpointer_for(
+            self.keys.audit_key, self.settings.base_url, witness_for(self.settings.keys_dir)
+        )
 
     @cached_property
     def audit_log(self) -> AuditLog:

@@ -13,6 +13,9 @@ on demand when a proof needs one"):
   holds across any number of processes.
 - On demand (a proof, verify, ``gateway audit checkpoint``): :meth:`Checkpointer.ensure`
   takes the head lock and signs the current head when no checkpoint covers what is needed.
+  What it returns is handed out (published), so it first compares the log with the witness
+  of the newest published checkpoint and refuses while the log has been rewound below it
+  (:mod:`gateway.audit.witness`), and afterwards moves the witness forward.
 
 Every checkpoint creation holds the head lock, so the stored tree grows by one writer at a
 time. A checkpoint is never signed over a broken chain (:class:`~gateway.audit.chain.ChainBroken`).
@@ -36,6 +39,7 @@ from .chain import ChainBroken
 from .log import AuditLog, rfc3339
 from .models import AuditCheckpointRow
 from .note import CheckpointBody, NoteSigner
+from .witness import AuditLogRewound, Gap, Witness
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +97,12 @@ class Checkpointer:
         signer: NoteSigner,
         policy: CheckpointPolicy | None = None,
         clock: Clock = system_clock,
+        witness: Witness | None = None,
     ) -> None:
         self.signer = signer
         self.policy = policy or CheckpointPolicy()
         self.clock = clock
+        self.witness = witness or Witness(None)
         self._known_size = 0
         self._known_at: datetime | None = None
 
@@ -159,10 +165,45 @@ class Checkpointer:
         self._remember(row)
         return row
 
+    def gap(self, db: Database) -> Gap | None:
+        """The gap between the log and the newest checkpoint published (None: none)."""
+        if not self.witness.enabled:
+            return None
+        with db.session() as session:
+            return self.witness.gap(session)
+
     def ensure(self, db: Database, covering: int | None = None) -> AuditCheckpointRow | None:
         """The newest checkpoint, after signing the current head if it does not cover
-        ``covering`` (default: the head). None for an empty log; raises
-        :class:`CheckpointUnavailable` when the chain is broken."""
+        ``covering`` (default: the head), recorded as published in the witness. None for an
+        empty log; raises :class:`CheckpointUnavailable` when the chain is broken and
+        :class:`~gateway.audit.witness.AuditLogRewound` when the log was rewound below a
+        checkpoint already published."""
+        gap = self.gap(db)
+        if gap is not None:
+            raise AuditLogRewound(gap)
+        row = self._ensure(db, covering)
+        self.publish(db, row)
+        return row
+
+    def publish(self, db: Database, row: AuditCheckpointRow | None) -> None:
+        """Move the witness to ``row`` when it is newer than the one published."""
+        if row is None or not self.witness.enabled:
+            return
+        with db.session() as session:
+            self.witness.advance(session, checkpoint_view(row))
+
+    def resume_after(self, db: Database, gap: Gap, at: datetime) -> tuple[AuditCheckpointRow, dict]:
+        """An operator acknowledged ``gap``: sign the head (which holds the acknowledgement)
+        and move the witness to it, the one move that is not forward. Returns the checkpoint
+        and the rewind the witness now shows partners."""
+        row = self._ensure(db)
+        if row is None:  # pragma: no cover - the acknowledgement itself is an entry
+            raise CheckpointUnavailable("the audit log is empty")
+        with db.session() as session:
+            rewind = self.witness.acknowledge(session, checkpoint_view(row), gap, at)
+        return row, rewind
+
+    def _ensure(self, db: Database, covering: int | None = None) -> AuditCheckpointRow | None:
         with db.session() as session:
             current = newest(session)
             head = int(session.execute(_HEAD).scalar_one())
@@ -187,7 +228,8 @@ class Checkpointer:
                 raise CheckpointUnavailable(str(missing)) from None
 
 
-def checkpointer_for(audit_key, base_url: str) -> Checkpointer:
+def checkpointer_for(audit_key, base_url: str, witness: Witness | None = None) -> Checkpointer:
     """The checkpointer of one gateway: its audit key, named after its base URL (the
-    checkpoint origin that verifiers pin)."""
-    return Checkpointer(NoteSigner(audit_key, origin_for(base_url)))
+    checkpoint origin that verifiers pin), and the witness of what it published (the
+    composition root gives the one in the keys directory; none in a unit test)."""
+    return Checkpointer(NoteSigner(audit_key, origin_for(base_url)), witness=witness)

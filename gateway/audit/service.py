@@ -14,7 +14,7 @@ import base64
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -38,11 +38,13 @@ from .actors import Actor
 from .chain import check_entry
 from .checkpoints import Checkpointer, CheckpointUnavailable
 from .errors import UnknownEntry
+from .gaps import GapWatch
 from .log import AuditEvent, AuditLog, rfc3339
 from .models import AuditEventRow
 from .params import CURSORS, EventFilter
 from .proofs import ProofService
 from .verify import ChainVerifier, VerifyReport
+from .witness import AuditLogRewound
 
 AUDIT_DOMAIN = "audit"
 VERIFY_CACHE_SECONDS = 60.0
@@ -84,6 +86,7 @@ class AuditService:
     def __post_init__(self) -> None:
         self.polymorphic = self.polymorphic or PolymorphicSubjects.unavailable()
         self.proofs = ProofService(self.db, self.checkpointer)
+        self.gaps = GapWatch(self.db, self.audit, self.clock, self.checkpointer)
         self._walk: tuple[float, VerifyReport] | None = None
         self._walk_lock = threading.Lock()
 
@@ -255,7 +258,9 @@ class AuditService:
         A full walk reads every entry, so repeated callers share one: a valid walk younger
         than ``verify_cache_seconds`` is reused, and only the entries appended since are
         checked (hash, sequence, link to the walked head); ``fresh`` (the CLI) always walks.
-        The answer's ``verified_at`` says when the full walk ran."""
+        The answer's ``verified_at`` says when the full walk ran. While the log is rewound
+        below a published checkpoint (a database restore, :mod:`gateway.audit.gaps`) the
+        answer is invalid, names the gap and carries no checkpoint."""
         self.record(actor.event("audit.verify", fsc_transaction_id=fsc_transaction_id))
         report = None if fresh else self._recent_walk()
         if report is None:
@@ -263,6 +268,10 @@ class AuditService:
             report.verified_at = rfc3339(self.clock())
             with self._walk_lock:
                 self._walk = (time.monotonic(), report) if report.valid else None
+        gap = self.gaps.current()
+        if gap is not None:
+            problem = "; ".join(part for part in (gap.describe(), report.problem) if part)
+            return replace(report, valid=False, checkpoint=None, problem=problem)
         if report.valid:
             try:
                 fresh = self.checkpointer.ensure(self.db, covering=report.entries)
@@ -300,7 +309,8 @@ class AuditService:
     ) -> dict:
         """An inclusion proof of entry ``seq`` for a reader that may see that entry: a partner
         gets proofs of its own events only (one of another organisation's answers 404, as for
-        an entry that does not exist). Audited as ``audit.proof``."""
+        an entry that does not exist). Audited as ``audit.proof``; refused (503) while the log
+        is rewound below a published checkpoint."""
         if not actor.is_operator:
             with self.db.session() as session:
                 mine = session.scalar(
@@ -311,6 +321,10 @@ class AuditService:
             if mine is None:
                 self.deny("audit.proof", actor, "not_found", fsc_transaction_id)
                 raise UnknownEntry("No audit entry with this sequence number.")
+        gap = self.gaps.current()
+        if gap is not None:
+            self.deny("audit.proof", actor, AuditLogRewound.code, fsc_transaction_id)
+            raise AuditLogRewound(gap)
         self.record(actor.event("audit.proof", fsc_transaction_id=fsc_transaction_id))
         return self.proofs.inclusion(seq, tree_size)
 

@@ -91,4 +91,13 @@ def proof(seq: str):
 def consistency():
     from_size = params.parse_size("from_size", request.args.get("from_size"), required=True)
     to_size = params.parse_size("to_size", request.args.get("to_size"), required=True)
+    service().gaps.require_none()  # 503 audit_log_rewound after a restore, until acknowledged
     return jsonify(service().proofs.consistency(from_size, to_size))
+
+
+@bp.get("/api/v1/audit/checkpoint")
+@require_scope("audit:read")
+@rate_limited
+def checkpoint():
+    """The newest signed checkpoint; after a database restore, the gap instead (issue 19)."""
+    return jsonify(service().gaps.checkpoint())

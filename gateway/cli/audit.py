@@ -1,10 +1,12 @@
-"""``gateway audit ...``: verify the log, export it, sign a checkpoint now.
+"""``gateway audit ...``: verify the log, export it, sign a checkpoint now, acknowledge a gap.
 
 The CLI acts as the operator (it runs on the gateway's own machine with its database and
 keys): it sees every event, and each read is recorded like an API read, with the command as
 ``actor.user``. ``verify`` streams the log (constant memory) and exits 1 naming the first
-invalid sequence number. A refusal (a time that is not RFC 3339, a broken chain) is printed
-through the one problem table by the ``gateway`` command group (:mod:`gateway.cli.main`).
+invalid sequence number. A refusal (a time that is not RFC 3339, a broken chain, a log
+rewound below a published checkpoint) is printed through the one problem table by the
+``gateway`` command group (:mod:`gateway.cli.main`). ``acknowledge-gap`` ends the refusal of
+proofs after a database restore (:mod:`gateway.audit.gaps`, docs/drills.md).
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ def audit_export(fmt: str, start: str | None, end: str | None, out: Path | None)
 def audit_checkpoint() -> None:
     """Sign a checkpoint of the current head now (for a timer while no traffic arrives)."""
     service = _service()
-    try:  # a broken chain is shown through the problem table (409 audit_chain_invalid)
+    try:  # a broken chain is shown through the problem table (409 audit_chain_invalid),
+        service.gaps.require_none()  # a rewound log too (503 audit_log_rewound, recorded)
         row = service.checkpointer.ensure(service.db)
     finally:
         service.db.dispose()
@@ -100,3 +103,32 @@ def audit_checkpoint() -> None:
         click.echo("the audit log is empty")
         return
     click.echo(f"checkpoint at tree size {row.tree_size}: {row.root_hash}")
+
+
+@audit_group.command("acknowledge-gap")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why the log was rewound and what was done (recorded in the audit log; no child data).",
+)
+def audit_acknowledge_gap(reason: str) -> None:
+    """Acknowledge that the log was rewound below a published checkpoint (a database restore):
+    recorded as audit.gap_acknowledged, the head is signed and proofs are given again.
+    Refused (exit 1) when there is no gap."""
+    service = _service()
+    try:
+        done = service.gaps.acknowledge(_cli_actor("acknowledge-gap"), reason)
+    except ValueError as invalid:
+        raise click.UsageError(str(invalid)) from None
+    finally:
+        service.db.dispose()
+    if done is None:
+        click.echo("no gap: the audit log extends the newest published checkpoint", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(done, indent=2))
+    gap, row = done["gap"], done["checkpoint"]
+    click.echo(
+        f"gap acknowledged: published {gap['published_size']} entries, log had "
+        f"{gap['log_size']}; new checkpoint at tree size {row['tree_size']}",
+        err=True,
+    )

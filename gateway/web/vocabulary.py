@@ -82,6 +82,10 @@ TEXTS: dict[str, str] = {
     "polymorphic_not_reversible": "Een polymorf pseudoniem kan de gateway niet herleiden.",
     # the audit log
     "audit_chain_invalid": "De auditlog is niet meer aaneengesloten; er is geen bewijs te geven.",
+    "audit_log_rewound": (
+        "De auditlog is teruggezet tot vóór een gepubliceerd controlepunt; er worden geen "
+        "bewijzen gegeven tot de beheerder dit heeft bevestigd."
+    ),
     # the registry and the outbox (beheer)
     "registry_error": "Het register kon dit niet verwerken.",
     "invalid_registration": "Een gegeven van de registratie is niet geldig.",
@@ -212,6 +216,8 @@ ACTIONS = {
     "audit.export": "auditlog geëxporteerd",
     "audit.verify": "integriteit gecontroleerd",
     "audit.proof": "bewijs van de auditlog opgevraagd",
+    "audit.gap_detected": "terugzetting van de auditlog ontdekt",
+    "audit.gap_acknowledged": "terugzetting van de auditlog bevestigd",
     "auth.failure": "inloggen mislukt",
     "pep.key_share": "sleuteldeel uitgegeven",
 }
