@@ -337,3 +337,33 @@ def test_example_bsns_pass_the_elfproef_and_oins_are_demo_organisations(document
     named = set(re.findall(r'"(?:oin|recipient|sender|org)": "([0-9]{20})"', text))
     named |= {party for party in re.findall(r'"([0-9]{20})"', text)}
     assert named and named <= oins, named - oins
+
+
+def test_the_request_examples_of_the_first_sends_are_accepted_by_the_gateway(
+    database_url, keys_dir
+):
+    """Realistic, not only valid: on an app with the demo organisations, the consent examples
+    are recorded, and the send examples that start a conversation (not the replies, whose
+    in_reply_to and pseudonym name exchanges of the sandbox) are accepted on their routes,
+    the consent ones under the recorded consents."""
+    from gateway.docs.examples import LEERPLICHT, SCHOOL
+    from tests.functional_partners import AppPartners
+
+    partners = AppPartners(database_url, keys_dir)
+    document = partners.client.get("/api/v1/openapi.json").get_json()
+    named = document["components"]["examples"]
+
+    def value(name: str) -> dict:
+        return copy.deepcopy(named[name]["value"])
+
+    for name in ("RecordConsentSupport", "RecordConsentMazl"):
+        answer = partners.post(SCHOOL, "/api/v1/consents", value(name))
+        assert answer.status_code == 201, (name, answer.json)
+        assert answer.json["status"] == "active", (name, answer.json)
+    senders = {"SendAbsenceReport": SCHOOL, "SendSicknessAbsenceReferral": SCHOOL,
+               "SendSupportRequest": SCHOOL, "SendHomeboundReport": LEERPLICHT}
+    for name, sender in senders.items():
+        body = value(name)
+        answer = partners.send(sender, body["message_type"], body["recipient"], body["payload"],
+                               subject=body["subject"])
+        assert answer.status_code == 202, (name, answer.json)
