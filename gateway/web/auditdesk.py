@@ -196,7 +196,9 @@ def subject_report(user, bsn_digits: str, cursor: str | None = None) -> dict:
     try:
         return audit_service().subject_report(actor_of(user), body)
     except GatewayError as exc:
-        raise WebError(400, f"Het inzageverzoek is niet geldig: {exc.detail}") from None
+        # the API's detail is English: a person reads the Dutch text of the code
+        message = f"Het inzageverzoek is niet geldig. {vocabulary.text(exc.code)}"
+        raise WebError(400, message) from None
 
 
 def subject_events(user, bsn_digits: str) -> tuple[list[dict], bool]:

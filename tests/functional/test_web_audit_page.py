@@ -392,3 +392,33 @@ def test_the_help_page_explains_the_export_and_is_linked(app, users):
                    "gateway audit export --format jsonl"):
         assert needed in body, needed
     assert page(users["privacy-school"], "/ui/audit/export/uitleg")
+
+
+# the work of a page ----------------------------------------------------------------------------
+def test_a_numbered_page_reads_the_log_with_one_count_and_one_page_query(app):
+    """The total is one ``COUNT``; the page one bounded ``SELECT`` (no walk over the log)."""
+    from sqlalchemy import event
+
+    from gateway.audit.actors import Actor
+    from gateway.audit.params import EventFilter
+
+    services = app.extensions["gateway"]
+    engine = services.db.engine
+    reads: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        # the reads under the filter (the audited append may read for a checkpoint)
+        if statement.lstrip().upper().startswith("SELECT") and "audit_events.action" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        answer = services.audit.browse(
+            Actor(SCHOOL, "school", user="officer"), EventFilter(action="exchange.send"), 2, 50)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert (answer["total"], answer["pages"], answer["number"]) == (SENDS, 2, 2)
+    assert len(answer["items"]) == SENDS - 50
+    assert len(reads) == 2, reads
+    assert sum("count(" in statement.lower() for statement in reads) == 1
+    assert "LIMIT" in reads[1].upper() and "OFFSET" in reads[1].upper()
