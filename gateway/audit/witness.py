@@ -9,23 +9,25 @@ publication is also written to a small file beside the keys (``audit-witness.jso
 ``GATEWAY_KEYS_DIR``), which a database restore does not touch and which only moves forward.
 
 Before the gateway publishes anything about the log it compares the log with the witness
-(:meth:`Witness.gap`), cheaply: the log's first entry (which log is this), its head, and the
+(:meth:`Witness.gap`), cheaply: the log's first checkpoint (which log is this), its head, and the
 stored checkpoint at the witness's size. The database always holds the checkpoint it
 published (checkpoints are never deleted), so a log that is shorter, or that lacks that
 checkpoint, or whose checkpoint of that size has another root, has been rewound: a
 :class:`Gap`. Until an operator acknowledges it (:meth:`Witness.acknowledge`, ``gateway audit
 acknowledge-gap``), no proof and no new checkpoint is given (:class:`AuditLogRewound`, 503).
 
-The witness names the log it belongs to by the hash of the log's first entry, which a restore
-keeps. A log whose first entry differs, or an empty log, is another log (a test's or a demo's
-emptied database beside kept keys): the witness then starts over with that log's first
-publication. So a restore to a database holding no audit event at all is not seen as a gap;
-docs/drills.md says to keep the witness file out of a keys restore for the same reason.
+The witness names the log it belongs to by its first signed checkpoint (the hash of its note:
+the size, the root over the first entries and the moment of signing), which a restore keeps,
+because the first event's transaction signs it. A log whose first checkpoint differs, or a log
+with none, is another log (a test's or a demo's emptied database beside kept keys): the witness
+then starts over with that log's first publication. So a restore to a database holding no
+signed checkpoint (no audit event) is not seen as a gap (docs/drills.md, "Restore from backup").
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -40,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from ..problems import GatewayError
 from .log import rfc3339
-from .models import AuditCheckpointRow, AuditEventRow
+from .models import AuditCheckpointRow
 
 WITNESS_FILE = "audit-witness.json"
 _HEAD = text("SELECT seq FROM audit_head WHERE id = 1")
@@ -101,9 +103,13 @@ class AuditLogRewound(GatewayError):
         self.gap = gap
 
 
-def first_entry_hash(session: Session) -> str | None:
-    """The hash of entry 1: which log this is (a restore keeps it; a new log has another)."""
-    return session.scalar(select(AuditEventRow.hash).where(AuditEventRow.seq == 1))
+def log_identity(session: Session) -> str | None:
+    """Which log this is: the SHA-256 of its first checkpoint's signed note (a restore keeps
+    it; another log, even one with the same first entries, was signed at another moment)."""
+    note = session.scalar(
+        select(AuditCheckpointRow.note).order_by(AuditCheckpointRow.tree_size).limit(1)
+    )
+    return hashlib.sha256(note.encode()).hexdigest() if note is not None else None
 
 
 class Witness:
@@ -170,9 +176,9 @@ class Witness:
         state = self.read()
         if state is None:
             return None
-        first = first_entry_hash(session)
+        first = log_identity(session)
         if first is None or first != state.get("log"):
-            return None  # another log (see the module docstring)
+            return None  # another log, or none signed yet (see the module docstring)
         published = state["checkpoint"]
         size = int(published["tree_size"])
         head = int(session.execute(_HEAD).scalar_one())
@@ -186,7 +192,7 @@ class Witness:
     def rewinds(self, session: Session) -> list[dict]:
         """The acknowledged gaps of this log, oldest first."""
         state = self.read()
-        if state is None or state.get("log") != first_entry_hash(session):
+        if state is None or state.get("log") != log_identity(session):
             return []
         return list(state.get("rewinds") or [])
 
@@ -197,7 +203,7 @@ class Witness:
         if self.path is None:
             return
         state = self.read()
-        log = first_entry_hash(session)
+        log = log_identity(session)
         if (
             state is not None
             and state.get("log") == log
@@ -230,7 +236,7 @@ class Witness:
         with self._locked():
             state = self.read() or {}
             rewinds = [*(state.get("rewinds") or []), rewind]
-            log = first_entry_hash(session)
+            log = log_identity(session)
             self._write({"log": log, "checkpoint": dict(checkpoint), "rewinds": rewinds})
         return rewind
 
