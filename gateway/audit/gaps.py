@@ -16,6 +16,7 @@ checkpoint the gateway published. This module acts on its answer for the readers
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,6 +29,8 @@ from .checkpoints import Checkpointer, checkpoint_view
 from .log import AuditEvent, AuditLog
 from .models import AuditEventRow
 from .witness import AuditLogRewound, Gap
+
+log = logging.getLogger(__name__)
 
 GAP_DETECTED = "audit.gap_detected"
 GAP_ACKNOWLEDGED = "audit.gap_acknowledged"
@@ -93,6 +96,11 @@ class GapWatch:
                     reason=f"{marker(gap)}; {gap.kind}: the log had {gap.log_size} entries",
                 )
                 self.audit.append(session, event, self.clock())
+                log.error(
+                    "audit log rewound: %s; proofs are refused until "
+                    "'gateway audit acknowledge-gap --reason ...'",
+                    gap.describe(),
+                )
         self._recorded.add(key)
 
     def checkpoint(self) -> dict:

@@ -138,6 +138,8 @@ def test_restore_below_a_published_checkpoint(gateway, tmp_path):
     first = verified["checkpoint"]["tree_size"]
     assert_rewound(get(school, "/api/v1/audit/consistency", from_size=first,
                        to_size=first))
+    assert requests.get(f"{school.base_url}/api/v1/audit/checkpoint", timeout=10).status_code \
+        == 401  # partners with audit:read only
     shown = get(school, "/api/v1/audit/checkpoint")
     assert shown.status_code == 200, shown.text
     gap = shown.json()["gap"]
@@ -155,6 +157,7 @@ def test_restore_below_a_published_checkpoint(gateway, tmp_path):
     assert detected[0]["reason"].startswith(
         f"published checkpoint {newest['tree_size']} {newest['root_hash']}")
     assert detected[0]["actor"]["org"] is None
+    assert "audit log rewound" in (tmp_path / "server-restarted.log").read_text()
 
     # the operator acknowledges; proofs come back
     done = servers[-1].cli("audit", "acknowledge-gap", "--reason",
