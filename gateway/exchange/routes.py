@@ -198,6 +198,20 @@ class RoutePolicies:
     def __init__(self) -> None:
         self._parsed: dict[tuple, RoutePolicy] = {}
 
+    @staticmethod
+    def retention_days(session: Session) -> dict[tuple[str, str, str], int]:
+        """Days a payload is kept, per route (message type, sender type, recipient type):
+        what an inzage answer tells a parent about retention."""
+        rows = session.execute(
+            select(
+                RoutePolicyRow.message_type,
+                RoutePolicyRow.sender_type,
+                RoutePolicyRow.recipient_type,
+                RoutePolicyRow.retention_days,
+            )
+        ).all()
+        return {(row[0], row[1], row[2]): row[3] for row in rows}
+
     def find(
         self, session: Session, message_type: str, sender_type: str, recipient_type: str
     ) -> RoutePolicy | None:

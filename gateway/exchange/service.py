@@ -248,6 +248,11 @@ class ExchangeService:
         ).inc()
 
     # reading -------------------------------------------------------------------------------
+    def retention_days(self) -> dict[tuple[str, str, str], int]:
+        """Payload retention per route, as the route policies say now."""
+        with self.db.session() as session:
+            return self.routes.retention_days(session)
+
     def status(self, caller, exchange_id: str) -> dict:
         """Metadata for the sender or the recipient; anyone else gets ``not_found``."""
         with self.db.session() as session:

@@ -18,14 +18,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import select
 
 from pseudonymise import UnknownKeyVersionError
 
 from ..audit.actors import Actor
 from ..audit.checkpoints import checkpoint_view
 from ..audit.params import EventFilter
-from ..exchange.models import RoutePolicyRow
 from ..problems import GatewayError
 from ..services import services
 from . import vocabulary
@@ -282,19 +280,10 @@ def open_trail(user, reference: str) -> str | None:
 def inzage_context(timezone: str) -> Context:
     """Names, types and the polymorphic flag from the registry; retention from the routes."""
     organisations = services().registry.organisations()
-    with services().db.session() as session:
-        rows = session.execute(
-            select(
-                RoutePolicyRow.message_type,
-                RoutePolicyRow.sender_type,
-                RoutePolicyRow.recipient_type,
-                RoutePolicyRow.retention_days,
-            )
-        ).all()
     return Context(
         names={org.oin: org.name for org in organisations},
         types={org.oin: org.type for org in organisations},
-        retention={(row[0], row[1], row[2]): row[3] for row in rows},
+        retention=services().exchanges.retention_days(),
         polymorphic=tuple(sorted(org.name for org in organisations if org.polymorphic)),
         timezone=timezone,
     )

@@ -1,6 +1,7 @@
 """The house holds: imports run down the floors of docs/architecture.md, never up, never in
 a circle; nothing below the HTTP layer imports Flask; ``app.extensions`` has one reader; each
-service is constructed in one place (the composition root).
+service is constructed in one place (the composition root); pages and API handlers read and
+write through services, never through the database's tables.
 
 Each check is also run against a copy of the tree with one defect planted, to show that it
 fails when the defect is there.
@@ -13,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from layers import ROOTS, check, production_files, read_layers
+from layers import ROOTS, check, imports_of, production_files, read_layers, unit_of
 
 REPO = Path(__file__).resolve().parents[2]
 LAYERS = read_layers((REPO / "docs" / "architecture.md").read_text(encoding="utf-8"))
@@ -112,6 +113,33 @@ def test_each_service_is_constructed_in_one_place(service):
     assert len(places) == 1, f"{service} is built at {places}"
 
 
+HANDLER_FLOORS = ("pages", "api")
+DIRECT_STORAGE = {
+    "gateway.ops.readiness",  # /readyz probes the database itself: that is its answer
+}
+
+
+def storage_in_handlers(root: Path) -> list[str]:
+    """Imports of SQLAlchemy or of a ``models`` module on the pages and API floors: a handler
+    that queries tables itself is a second, unreviewed way to the data (and its rules)."""
+    found = []
+    for path in production_files(root):
+        for item in imports_of(path, root):
+            unit = unit_of(item.source, LAYERS)
+            if unit is None or unit.floor_name not in HANDLER_FLOORS:
+                continue
+            if item.source in DIRECT_STORAGE:
+                continue
+            target = item.target
+            if target.split(".")[0] == "sqlalchemy" or target.endswith(".models"):
+                found.append(f"{path.relative_to(root)}:{item.line} {target}")
+    return found
+
+
+def test_pages_and_handlers_reach_the_data_only_through_services():
+    assert storage_in_handlers(REPO) == []
+
+
 # --- the checks can fail ---------------------------------------------------------------------
 
 
@@ -172,3 +200,12 @@ def test_a_second_extensions_reader_and_a_second_audit_log_are_found(tree_copy):
     )
     assert any("gateway/exchange/views.py" in line for line in extension_readers(tree_copy))
     assert "gateway/web/trail.py" in " ".join(constructions(tree_copy)["AuditLog"])
+
+
+def test_a_page_querying_a_table_itself_is_found(tree_copy):
+    _plant(
+        tree_copy / "gateway" / "web" / "auditdesk.py",
+        "from ..exchange.models import RoutePolicyRow  # noqa",
+    )
+    assert any("gateway/web/auditdesk.py" in line and "gateway.exchange.models" in line
+               for line in storage_in_handlers(tree_copy))
