@@ -29,6 +29,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -43,6 +44,8 @@ from sqlalchemy.orm import Session
 from ..problems import GatewayError
 from .log import rfc3339
 from .models import AuditCheckpointRow
+
+logger = logging.getLogger(__name__)
 
 WITNESS_FILE = "audit-witness.json"
 _HEAD = text("SELECT seq FROM audit_head WHERE id = 1")
@@ -117,6 +120,7 @@ class Witness:
 
     def __init__(self, path: Path | None) -> None:
         self.path = Path(path) if path is not None else None
+        self._warned = False
 
     @property
     def enabled(self) -> bool:
@@ -210,15 +214,27 @@ class Witness:
             and int(state["checkpoint"]["tree_size"]) >= checkpoint["tree_size"]
         ):
             return  # the common case, without the lock: nothing newer to record
-        with self._locked():
-            state = self.read()
-            if state is not None and state.get("log") == log:
-                if int(state["checkpoint"]["tree_size"]) >= checkpoint["tree_size"]:
-                    return
-                rewinds = state.get("rewinds") or []
-            else:
-                rewinds = []
-            self._write({"log": log, "checkpoint": dict(checkpoint), "rewinds": rewinds})
+        try:
+            with self._locked():
+                state = self.read()
+                if state is not None and state.get("log") == log:
+                    if int(state["checkpoint"]["tree_size"]) >= checkpoint["tree_size"]:
+                        return
+                    rewinds = state.get("rewinds") or []
+                else:
+                    rewinds = []
+                self._write({"log": log, "checkpoint": dict(checkpoint), "rewinds": rewinds})
+        except OSError as error:
+            # a read-only keys directory (a mounted secret): the audit API keeps working, but
+            # a restore will not be detected, which the operator must hear about
+            if not self._warned:
+                logger.error(
+                    "the audit witness %s cannot be written (%s): a database restore below a "
+                    "published checkpoint will not be detected",
+                    self.path,
+                    error.strerror or type(error).__name__,
+                )
+                self._warned = True
 
     def acknowledge(self, session: Session, checkpoint: dict, gap: Gap, at: datetime) -> dict:
         """The operator's acknowledgement: the witness moves to ``checkpoint`` (the head after the

@@ -8,6 +8,7 @@ PostgreSQL (the drill, tests/reliability/test_drill_restore.py, does that for re
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -221,3 +222,31 @@ def test_another_log_beside_the_same_keys_is_not_a_gap(world, sqlite_url, keys_d
     assert other.publish().tree_size == 2
     assert published(other)["tree_size"] == 2
     other.db.dispose()
+
+
+def test_a_read_only_witness_directory_is_logged_and_the_log_still_publishes(
+    sqlite_url, keys_dir, tmp_path, caplog
+):
+    """Keys mounted read-only (a Kubernetes Secret): the audit API must keep answering."""
+    locked = tmp_path / "read-only"
+    locked.mkdir()
+    locked.chmod(0o500)
+    made = World(sqlite_url, keys_dir, locked / "audit-witness.json")
+    try:
+        made.append(2)
+        with caplog.at_level("ERROR", logger="gateway.audit.witness"):
+            if os.geteuid() == 0:  # root writes anyway: make the write itself fail
+                made.witness._write = _raise_read_only
+            assert made.publish().tree_size == 2
+            made.append(1)
+            assert made.publish().tree_size == 3
+        assert made.witness.read() is None and made.watch.current() is None
+        (record,) = [r for r in caplog.records if "cannot be written" in r.getMessage()]
+        assert "will not be detected" in record.getMessage()
+    finally:
+        locked.chmod(0o700)
+        made.db.dispose()
+
+
+def _raise_read_only(state: dict) -> None:
+    raise OSError(30, "Read-only file system")
