@@ -250,3 +250,44 @@ def test_a_read_only_witness_directory_is_logged_and_the_log_still_publishes(
 
 def _raise_read_only(state: dict) -> None:
     raise OSError(30, "Read-only file system")
+
+
+def test_the_acknowledge_command_refuses_without_a_gap_and_ends_one(
+    sqlite_url, keys_dir, tmp_path, monkeypatch
+):
+    """``gateway audit acknowledge-gap`` through click, on the gateway's own composition (the
+    witness in its keys directory, a copy here so no other test shares it)."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    keys = tmp_path / "keys"
+    shutil.copytree(keys_dir, keys)
+    (keys / "audit-witness.json").unlink(missing_ok=True)
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("GATEWAY_KEYS_DIR", str(keys))
+    monkeypatch.delenv("GATEWAY_ENV", raising=False)
+    runner = CliRunner()
+    world = World(sqlite_url, keys, keys / "audit-witness.json")
+    world.now = datetime.now(UTC)
+    world.append(2)
+    assert runner.invoke(main, ["audit", "checkpoint"]).exit_code == 0  # published: 2
+    refused = runner.invoke(main, ["audit", "acknowledge-gap", "--reason", "no gap"])
+    assert refused.exit_code == 1 and "no gap" in refused.output
+    assert runner.invoke(main, ["audit", "acknowledge-gap"]).exit_code == 2  # --reason needed
+
+    world.backup(tmp_path / "backup.db")
+    world.append(2)
+    assert runner.invoke(main, ["audit", "checkpoint"]).exit_code == 0  # published: 4
+    world.restore(tmp_path / "backup.db")
+    blocked = runner.invoke(main, ["audit", "checkpoint"])
+    assert blocked.exit_code != 0 and "audit_log_rewound" in blocked.output
+    done = runner.invoke(main, ["audit", "acknowledge-gap", "--reason", "Drill."])
+    assert done.exit_code == 0, done.output
+    assert "gap acknowledged: published 4 entries, log had" in done.output
+    assert runner.invoke(main, ["audit", "checkpoint"]).exit_code == 0
+    assert [e["action"] for e in world.actions(GAP_DETECTED)] == [GAP_DETECTED]
+    assert len(world.actions(GAP_ACKNOWLEDGED)) == 1
+    world.db.dispose()
