@@ -22,6 +22,7 @@ import pytest
 import requests
 import yaml
 
+from gateway.docs.openapi import build_spec
 from gateway.registry import rules
 from gateway.web import vocabulary
 from schemas import vocabulary as contract
@@ -47,6 +48,16 @@ DOTTED = re.compile(r"\b[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+\b")
 EMAIL = re.compile(r"\S+@\S+")  # a person's NameID (who decided) is a name, not a code
 
 
+def enums_of(node) -> set[str]:
+    """The string values of every ``enum`` in an OpenAPI document (or part of one)."""
+    if isinstance(node, dict):
+        found = {value for value in node.get("enum", []) if isinstance(value, str)}
+        return found.union(*(enums_of(value) for key, value in node.items() if key != "enum"))
+    if isinstance(node, list):
+        return set().union(*(enums_of(item) for item in node))
+    return set()
+
+
 def product_codes() -> set[str]:
     """Every code the product has that a page could be tempted to print."""
     routes = yaml.safe_load((ROOT / "gateway/policies/routes.yaml").read_text())["routes"]
@@ -60,14 +71,18 @@ def product_codes() -> set[str]:
     codes |= set(rules.SCOPES) | set(rules.ORGANISATION_TYPES) | set(rules.STATUSES)
     codes |= set(rules.AUTH_METHODS)
     codes |= set(vocabulary.TEXTS)  # the problem codes
+    codes |= enums_of(build_spec("http://127.0.0.1"))  # every enum of the OpenAPI document
     actions = set()
     for path in (ROOT / "gateway").rglob("*.py"):
         actions |= set(re.findall(
             r"""["']((?:exchange|consent|signal|reidentification|audit|auth|pep|admin)"""
             r"""\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
-    return codes | actions
+    return (codes | actions) - DUTCH_WORDS
 
 
+DUTCH_WORDS = {"open"}
+"""Codes that are also plain Dutch words (a case's status ``open`` reads "open" in Dutch too,
+as in the navigation's "1 open")."""
 CODES = product_codes()
 
 
@@ -84,6 +99,7 @@ def test_the_scan_finds_what_people_saw():
     seen = codes_in("absence_report (school → swv), organisation.create, written, exchange:send")
     assert {"absence_report", "school", "swv", "organisation.create", "written",
             "exchange:send"} <= set(seen)
+    assert {"adjusted_timetable", "temporarily_unable", "luxury"} <= CODES  # OpenAPI enums
     assert codes_in("Verzuimmelding: School → Samenwerkingsverband, p.devries@beheer.example, "
                     "Leerplichtwet 1969 art. 21a.") == []
 
