@@ -1,7 +1,7 @@
 """Exchanges (API.md section 13 rule 1): one recipient per transaction id; keyed storage.
 
 Revision ID: 0012_exchange_keyed
-Revises: 0011_consents
+Revises: 0010_audit_views (there is no 0011: consents needed no schema change)
 
 - ``exchange_transactions``: the one recipient organisation each sender's
   ``Fsc-Transaction-Id`` was passed on to, primary key (sender, id). Filled from the stored
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_exchange_keyed"
-down_revision = "0010_audit_views"  # TEMPORARY: 0011_consents not there yet
+down_revision = "0010_audit_views"
 branch_labels = None
 depends_on = None
 
