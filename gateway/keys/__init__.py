@@ -28,7 +28,7 @@ from joserfc.jwk import ECKey
 
 from pseudonymise.keys import KeyRing
 
-from .config import ConfigurationError
+from ..config import ConfigurationError
 
 MASTER_DIR = "master"
 SIGNING_DIR = "signing"
