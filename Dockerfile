@@ -8,8 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 RUN apt-get update \
  && apt-get install -y --no-install-recommends xmlsec1 libsodium23 \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system gateway && useradd --system --gid gateway --home /var/lib/gateway gateway \
- && mkdir -p /var/lib/gateway /tmp/gateway-metrics && chown gateway:gateway /var/lib/gateway /tmp/gateway-metrics
+ && groupadd --system --gid 10001 gateway \
+ && useradd --system --uid 10001 --gid gateway --home /var/lib/gateway gateway \
+ && mkdir -p /var/lib/gateway /var/lib/gateway-witness /tmp/gateway-metrics \
+ && chown gateway:gateway /var/lib/gateway /var/lib/gateway-witness /tmp/gateway-metrics
 
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./

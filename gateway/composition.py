@@ -118,11 +118,11 @@ class Services:
     @cached_property
     def checkpointer(self) -> Checkpointer:
         """Signs checkpoints with the audit key, named after the gateway's base URL, and
-        keeps the witness of the newest one published beside the keys (outside the database,
-        so a database restore cannot rewind it: gateway/audit/witness.py)."""
-        return checkpointer_for(
-            self.keys.audit_key, self.settings.base_url, witness_for(self.settings.keys_dir)
-        )
+        keeps the witness of the newest one published outside the database (beside the keys,
+        or at ``GATEWAY_AUDIT_WITNESS``), so a database restore cannot rewind it
+        (gateway/audit/witness.py)."""
+        witness = witness_for(self.settings.keys_dir, self.settings.audit_witness)
+        return checkpointer_for(self.keys.audit_key, self.settings.base_url, witness)
 
     @cached_property
     def audit_log(self) -> AuditLog:

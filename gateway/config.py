@@ -100,6 +100,61 @@ def wide_networks(networks) -> list[str]:
     ]
 
 
+PKCS11_PURPOSES = ("token", "push", "receipt", "audit")
+
+
+@dataclass(frozen=True)
+class Pkcs11Settings:
+    """Where the signing keys live when an HSM holds them (``GATEWAY_PKCS11_*``).
+
+    Unset (no ``GATEWAY_PKCS11_MODULE``) means files under ``GATEWAY_KEYS_DIR``, the default.
+    The master secret always stays a file: see gateway/keys/hsm.py for why.
+    """
+
+    module: Path
+    token_label: str
+    pin: str = field(repr=False)
+    purposes: tuple[str, ...] = PKCS11_PURPOSES
+    label_prefix: str = ""
+    """Put before every key label, so that several gateways (acceptance, production) can
+    share one token or partition without seeing each other's keys."""
+    audit_label: str = "audit-ed25519"
+
+
+def _pkcs11(environ: Mapping[str, str]) -> Pkcs11Settings | None:
+    module = environ.get("GATEWAY_PKCS11_MODULE")
+    if not module:
+        return None
+    token = environ.get("GATEWAY_PKCS11_TOKEN")
+    if not token:
+        raise ConfigurationError("GATEWAY_PKCS11_MODULE needs GATEWAY_PKCS11_TOKEN (its label)")
+    pin, pin_file = environ.get("GATEWAY_PKCS11_PIN"), environ.get("GATEWAY_PKCS11_PIN_FILE")
+    if bool(pin) == bool(pin_file):
+        raise ConfigurationError(
+            "GATEWAY_PKCS11_MODULE needs exactly one of GATEWAY_PKCS11_PIN or "
+            "GATEWAY_PKCS11_PIN_FILE"
+        )
+    if pin_file:
+        try:
+            pin = Path(pin_file).read_text().strip()
+        except OSError:
+            raise ConfigurationError("GATEWAY_PKCS11_PIN_FILE cannot be read") from None
+    raw = environ.get("GATEWAY_PKCS11_KEYS") or ",".join(PKCS11_PURPOSES)
+    purposes = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not purposes or any(purpose not in PKCS11_PURPOSES for purpose in purposes):
+        raise ConfigurationError(
+            "GATEWAY_PKCS11_KEYS must list some of " + ", ".join(PKCS11_PURPOSES)
+        )
+    return Pkcs11Settings(
+        module=Path(module),
+        token_label=token,
+        pin=pin,
+        purposes=purposes,
+        label_prefix=environ.get("GATEWAY_PKCS11_LABEL_PREFIX", ""),
+        audit_label=environ.get("GATEWAY_PKCS11_AUDIT_LABEL") or "audit-ed25519",
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting the gateway reads; tests derive variants with :func:`dataclasses.replace`."""
@@ -125,6 +180,11 @@ class Settings:
     delivery_client_key: Path | None = None
     """PEM private key of ``delivery_client_cert`` when the certificate file holds none."""
     instance_dir: Path = Path("instance")
+    audit_witness: Path | None = None
+    """``GATEWAY_AUDIT_WITNESS``: the file that witnesses the newest published audit checkpoint
+    (gateway/audit/witness.py). It must survive a database restore and be writable by every
+    process of every replica; default ``<keys_dir>/audit-witness.json``, which a deployment
+    that mounts its keys read-only must move to a small shared writable volume."""
     rate_limit_storage: str = "memory://"
     rate_limit_client: str = "100/second;3000/minute"
     rate_limit_organisation: str = "200/second;6000/minute"
@@ -132,6 +192,8 @@ class Settings:
     rate_limit_address: str = "20/second;600/minute"
     """Signal writes (open and close) per organisation: a bulk probe of who is involved with
     which child is slow (API.md section 13 rule 5)."""
+    pkcs11: Pkcs11Settings | None = None
+    """The signing keys on a PKCS#11 token (an HSM) instead of in files; None: files."""
 
     @property
     def is_production(self) -> bool:
@@ -176,6 +238,7 @@ class Settings:
             delivery_client_cert=_path(environ, "GATEWAY_DELIVERY_CLIENT_CERT"),
             delivery_client_key=_delivery_client_key(environ),
             instance_dir=instance_dir,
+            audit_witness=_path(environ, "GATEWAY_AUDIT_WITNESS"),
             rate_limit_storage=environ.get("GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
             rate_limit_client=_limit(
                 environ, "GATEWAY_RATE_LIMIT_CLIENT", "100/second;3000/minute"
@@ -187,6 +250,7 @@ class Settings:
             rate_limit_address=_limit(
                 environ, "GATEWAY_RATE_LIMIT_ADDRESS", "20/second;600/minute"
             ),
+            pkcs11=_pkcs11(environ),
         )
 
 

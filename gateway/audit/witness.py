@@ -257,6 +257,9 @@ class Witness:
         return rewind
 
 
-def witness_for(keys_dir: Path | None) -> Witness:
-    """The witness of a gateway whose keys are in ``keys_dir`` (None: no witness)."""
+def witness_for(keys_dir: Path | None, path: Path | None = None) -> Witness:
+    """The witness at ``path`` (``GATEWAY_AUDIT_WITNESS``), else beside the keys in
+    ``keys_dir`` (None and None: no witness)."""
+    if path is not None:
+        return Witness(Path(path))
     return Witness(Path(keys_dir) / WITNESS_FILE if keys_dir is not None else None)

@@ -339,3 +339,17 @@ def test_grafana_provisioning_points_at_the_dashboard_and_the_compose_prometheus
         (DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text()
     )["datasources"][0]
     assert datasource["type"] == "prometheus" and datasource["url"] == "http://prometheus:9090"
+
+
+def test_the_audit_witness_lives_on_a_named_volume_outside_the_keys():
+    """Written by the gateway (read-only root, keys read-only), kept across restarts and
+    database restores; the image makes its directory for the user the containers run as."""
+    compose = project()
+    gateway = compose["services"]["gateway"]
+    witness = Path(gateway["environment"]["GATEWAY_AUDIT_WITNESS"])
+    assert not str(witness).startswith(gateway["environment"]["GATEWAY_KEYS_DIR"])
+    assert f"audit-witness:{witness.parent}" in gateway["volumes"]
+    assert "audit-witness" in compose["volumes"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "--uid 10001" in dockerfile and gateway["user"] == "10001:10001"
+    assert str(witness.parent) in dockerfile.split("chown", 1)[1].split("\n")[0]

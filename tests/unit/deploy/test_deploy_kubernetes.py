@@ -405,3 +405,20 @@ def test_network_policies_deny_by_default_and_open_only_the_needed_flows():
 def test_namespace_enforces_the_restricted_pod_security_standard():
     namespace = find("Namespace", NAMESPACE)
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_the_audit_witness_lives_on_a_shared_writable_claim_outside_the_keys():
+    """The witness must outlive a database restore, be written by every replica, and cannot
+    sit in the read-only key Secrets (gateway/audit/witness.py)."""
+    config = find("ConfigMap", "gateway-config")["data"]
+    witness = Path(config["GATEWAY_AUDIT_WITNESS"])
+    assert not str(witness).startswith(config["GATEWAY_KEYS_DIR"])
+    pod = pod_templates()["Deployment/gateway"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    (container,) = pod["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == str(witness.parent)]
+    assert not mount.get("readOnly", False)
+    claim_name = volumes[mount["name"]]["persistentVolumeClaim"]["claimName"]
+    claim = find("PersistentVolumeClaim", claim_name)
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # every replica writes it
+    assert pod["securityContext"]["fsGroup"] == 10001

@@ -291,3 +291,17 @@ def test_the_acknowledge_command_refuses_without_a_gap_and_ends_one(
     assert [e["action"] for e in world.actions(GAP_DETECTED)] == [GAP_DETECTED]
     assert len(world.actions(GAP_ACKNOWLEDGED)) == 1
     world.db.dispose()
+
+
+def test_the_witness_goes_where_the_setting_says(keys_dir, tmp_path):
+    """GATEWAY_AUDIT_WITNESS moves the witness off the keys directory (which a deployment
+    mounts read-only) to a writable volume; without it, it sits beside the keys."""
+    from gateway.composition import Services
+    from gateway.config import Settings
+
+    moved = tmp_path / "witness" / "audit-witness.json"
+    environ = {"GATEWAY_KEYS_DIR": str(keys_dir), "GATEWAY_INSTANCE_DIR": str(tmp_path)}
+    placed = Services(Settings.from_env({**environ, "GATEWAY_AUDIT_WITNESS": str(moved)}))
+    assert placed.checkpointer.witness.path == moved
+    beside = Services(Settings.from_env(environ))
+    assert beside.checkpointer.witness.path == keys_dir / "audit-witness.json"
