@@ -39,8 +39,63 @@ CHECKPOINT = {
     },
 }
 
+_CHECKPOINT_OR_NULL = {
+    "oneOf": [{"$ref": "#/components/schemas/AuditCheckpoint"}, {"type": "null"}]
+}
+_GAP_FIELDS = {
+    "kind": {
+        "type": "string",
+        "enum": ["rewound", "forked"],
+        "description": "rewound: the log is shorter than the published checkpoint; forked: "
+        "the log at that size has another root.",
+    },
+    "published_size": {"type": "integer", "minimum": 1},
+    "published_root": HEX,
+    "log_size": {"type": "integer", "minimum": 0},
+}
+
 COMPONENTS = {
     "AuditCheckpoint": CHECKPOINT,
+    "AuditCheckpointState": {
+        "type": "object",
+        "description": (
+            "The newest signed checkpoint, or, after a database restore that rewound the log "
+            "below a checkpoint the gateway had already published, no checkpoint and the gap "
+            "until the operator acknowledges it. `rewinds` lists the acknowledged gaps: a "
+            "checkpoint you hold above a rewind's `log_size` will never be extended."
+        ),
+        "required": ["checkpoint", "gap", "rewinds"],
+        "properties": {
+            "checkpoint": _CHECKPOINT_OR_NULL,
+            "gap": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": [*_GAP_FIELDS, "published_checkpoint"],
+                        "properties": {
+                            **_GAP_FIELDS,
+                            "published_checkpoint": {
+                                "$ref": "#/components/schemas/AuditCheckpoint"
+                            },
+                        },
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "rewinds": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [*_GAP_FIELDS, "acknowledged_at", "new_checkpoint_size"],
+                    "properties": {
+                        **_GAP_FIELDS,
+                        "acknowledged_at": {"type": "string", "format": "date-time"},
+                        "new_checkpoint_size": {"type": "integer", "minimum": 1},
+                    },
+                },
+            },
+        },
+    },
     "AuditVerification": {
         "type": "object",
         "required": ["valid", "entries", "head_hash", "first_invalid_seq", "checkpoint"],
@@ -255,6 +310,25 @@ EXAMPLES = {
             "verified_at": "2026-12-01T09:15:02.615901Z",
         },
     ),
+    "AuditCheckpointState": example(
+        "The newest checkpoint; no gap, none ever",
+        {"checkpoint": CHECKPOINT_2148, "gap": None, "rewinds": []},
+    ),
+    "AuditCheckpointStateRewound": example(
+        "After a database restore: the log (2048 entries) is shorter than the published "
+        "checkpoint (2148); proofs answer 503 until the operator acknowledges the gap",
+        {
+            "checkpoint": None,
+            "gap": {
+                "kind": "rewound",
+                "published_size": 2148,
+                "published_root": ROOT_2148,
+                "log_size": 2048,
+                "published_checkpoint": CHECKPOINT_2148,
+            },
+            "rewinds": [],
+        },
+    ),
     "AuditInclusionProof": example(
         "Entry 1342 in the tree of the checkpoint of size 2048",
         {
@@ -339,6 +413,10 @@ BAD_PARAMETER = problem_response(
     "invalid_parameter", "Problem.invalid_parameter.from", "Problem.invalid_parameter"
 )
 SECURITY = [{"oauth2": ["audit:read"]}]
+REWOUND = problem_response(
+    "audit_log_rewound: a database restore rewound the log below a checkpoint the gateway "
+    "had published; proofs resume after the operator acknowledges the gap"
+)
 
 
 def _query(
@@ -510,6 +588,7 @@ def _inclusion_proof() -> dict:
                 "Problem.not_found.audit_entry",
             ),
             "409": problem_response("audit_chain_invalid"),
+            "503": REWOUND,
         },
     )
 
@@ -525,6 +604,21 @@ def _consistency_proof() -> dict:
         {
             "description": "The proof",
             "content": _json("AuditConsistencyProof", "AuditConsistencyProof"),
+        },
+        **{"409": problem_response("audit_chain_invalid"), "503": REWOUND},
+    )
+
+
+def _checkpoint_state() -> dict:
+    return _get(
+        "The newest signed checkpoint, or the gap after a database restore",
+        "getAuditCheckpoint",
+        [],
+        {
+            "description": "The checkpoint, or the gap and no checkpoint",
+            "content": _json(
+                "AuditCheckpointState", "AuditCheckpointState", "AuditCheckpointStateRewound"
+            ),
         },
         **{"409": problem_response("audit_chain_invalid")},
     )
@@ -551,6 +645,7 @@ PATHS = {
     "/api/v1/audit/verify": _verify,
     "/api/v1/audit/proof/{seq}": _inclusion_proof,
     "/api/v1/audit/consistency": _consistency_proof,
+    "/api/v1/audit/checkpoint": _checkpoint_state,
     "/api/v1/audit/key": _key,
 }
 """Each path and the function that describes its operations (fresh dicts on every call)."""

@@ -215,6 +215,14 @@ PROBLEMS = {
         "audit entry 1342: hash does not match the entry",
         "/api/v1/audit/proof/1342",
     ),
+    "audit_log_rewound": (
+        503,
+        "The audit log (2048 entries) is shorter than the checkpoint the gateway published "
+        "(2148 entries, root 2b1f6a4c9d0e8b7a35c4f2e1d6a9b8c7e0f3a5d4c2b1e9f8a7d6c5b4a3e2f1d0); "
+        "the operator must acknowledge the gap (gateway audit acknowledge-gap) before proofs are "
+        "given again.",
+        "/api/v1/audit/proof/1342",
+    ),
     "payload_too_large": (413, "The body is larger than 256 KiB.", "/api/v1/exchanges"),
     "unsupported_media_type": (415, "Send the body as application/json.", "/api/v1/exchanges"),
     "validation_failed": (

@@ -194,6 +194,7 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
     size = CONSISTENCY_SIZE.setdefault("to_size", size)
     read("GET", "/api/v1/audit/consistency", params={"from_size": 1, "to_size": size})
     read("GET", "/api/v1/audit/key")
+    read("GET", "/api/v1/audit/checkpoint")
     inbox = read("GET", "/api/v1/inbox").json()["items"]
     exchange_ids = sorted({i["id"] for i in inbox} | {e["exchange_id"] for e in events
                                                      if e.get("exchange_id")})
