@@ -9,6 +9,11 @@ and one folder per purpose: ``signing/`` for access tokens, ``push/`` for ``Gate
 
 In development missing keys are generated under ``GATEWAY_KEYS_DIR``; in production they must
 exist, because a generated key would silently invalidate every pseudonym and token.
+
+Key custody: files are the default. With ``GATEWAY_PKCS11_MODULE`` set, the signing keys (all
+four purposes, or those ``GATEWAY_PKCS11_KEYS`` lists, the audit checkpoint key included) live
+on a PKCS#11 token and never leave it (:mod:`gateway.keys.hsm`); callers see the same folders
+and key objects either way.
 """
 
 from __future__ import annotations
@@ -28,14 +33,14 @@ from joserfc.jwk import ECKey
 
 from pseudonymise.keys import KeyRing
 
-from ..config import ConfigurationError
+from ..config import ConfigurationError, Pkcs11Settings
 
 MASTER_DIR = "master"
 SIGNING_DIR = "signing"
 PUSH_DIR = "push"
 RECEIPTS_DIR = "receipts"
 
-TOKEN, PUSH, RECEIPT = "token", "push", "receipt"
+TOKEN, PUSH, RECEIPT, AUDIT = "token", "push", "receipt", "audit"
 PURPOSES = (TOKEN, PUSH, RECEIPT)
 PURPOSE_DIRS = {TOKEN: SIGNING_DIR, PUSH: PUSH_DIR, RECEIPT: RECEIPTS_DIR}
 PURPOSE_NAMES = {
@@ -250,12 +255,24 @@ class SigningKeyFolder:
 
 
 class KeyStore:
-    """Loads (and in development creates) the keys under one directory."""
+    """Loads (and in development creates) the keys under one directory.
 
-    def __init__(self, directory: Path, *, allow_generate: bool) -> None:
+    With ``pkcs11`` settings the signing keys it names (``GATEWAY_PKCS11_KEYS``) live on a
+    PKCS#11 token instead (gateway/keys/hsm.py); the master secret is always a file.
+    """
+
+    def __init__(
+        self, directory: Path, *, allow_generate: bool, pkcs11: Pkcs11Settings | None = None
+    ) -> None:
         self.directory = Path(directory)
         self.allow_generate = allow_generate
         self.generated: list[str] = []
+        self.on_token: frozenset[str] = frozenset(pkcs11.purposes if pkcs11 else ())
+        self.token = None
+        if pkcs11 is not None:
+            from .hsm import Token
+
+            self.token = Token(pkcs11)
         self.keyring = self._load_master()
         self.folders = {purpose: self._load_folder(purpose) for purpose in PURPOSES}
         self.audit_key = self._load_audit_key()
@@ -298,11 +315,16 @@ class KeyStore:
 
     # signing keys, one folder per purpose ------------------------------------------------
     def _load_folder(self, purpose: str) -> SigningKeyFolder:
-        folder = SigningKeyFolder(self.directory, purpose)
+        if purpose in self.on_token:
+            from .hsm import TokenKeyFolder
+
+            folder = TokenKeyFolder(self.token, purpose)
+        else:
+            folder = SigningKeyFolder(self.directory, purpose)
         folder.load()
         if not folder.active:
             what = PURPOSE_NAMES[purpose]
-            self._require_generation(what)
+            self._require_generation(what, on_token=purpose in self.on_token)
             folder.add()
             self.generated.append(what)
             folder.load()
@@ -358,6 +380,13 @@ class KeyStore:
 
     # audit checkpoint key ------------------------------------------------------------------
     def _load_audit_key(self) -> ed25519.Ed25519PrivateKey:
+        if AUDIT in self.on_token:
+            from .hsm import audit_key
+
+            key, created = audit_key(self.token, generate=self.allow_generate)
+            if created:
+                self.generated.append("audit checkpoint key")
+            return key
         path = self.directory / AUDIT_KEY_FILE
         if not path.exists():
             self._require_generation("audit checkpoint key")
@@ -373,7 +402,12 @@ class KeyStore:
             raise ConfigurationError(f"GATEWAY_KEYS_DIR: {AUDIT_KEY_FILE} is not an Ed25519 key")
         return key
 
-    def _require_generation(self, what: str) -> None:
+    def _require_generation(self, what: str, *, on_token: bool = False) -> None:
+        if not self.allow_generate and on_token:
+            raise ConfigurationError(
+                f"the PKCS#11 token has no {what}; production refuses to generate keys: "
+                "run 'gateway keys hsm-init' first"
+            )
         if not self.allow_generate:
             raise ConfigurationError(
                 f"GATEWAY_KEYS_DIR ({self.directory}) has no {what}; production refuses to "
