@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # commands looked for on PATH: xmlsec1 signs and checks SAML; chromium runs the browser tests
 # and prometheus checks the alert rules (tests only)
 SERVE_PACKAGES := xmlsec1
-TEST_PACKAGES := chromium prometheus
+TEST_PACKAGES := chromium prometheus softhsm2
 # libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255;
 # libpangoft2-1.0-0 lays out the text of WeasyPrint's PDFs, the subject report's download)
 SERVE_LIBRARIES := libsodium23 libpangoft2-1.0-0
