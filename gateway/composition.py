@@ -35,6 +35,8 @@ from .consents.knowledge import AuditKnowledge, SqlExchangeRecord
 from .consents.receipts import KeyStoreReceiptSigner
 from .consents.store import SqlConsentStore
 from .consents.trail import AuditTrail
+from .exchange.notices import WithdrawalNotices
+from .exchange.retractions import RetractionService
 from .exchange.service import ExchangeService
 from .keys import KeyStore
 from .monitoring.config import load_monitoring_config
@@ -49,6 +51,8 @@ from .pep.subjects import PolymorphicSubjects
 from .pep.transcryptor import Transcryptor
 from .registry.service import OrganisationRegistry
 from .reidentification.service import ReidentificationService
+from .retention.policy import load_retention_policy
+from .retention.purge import RetentionService
 from .sealing import CONSENT_DETAILS, INZAGE_REFERENCES, MESSAGES, Sealer
 from .signals.notices import MatchNotifier
 from .signals.policy import load_signal_policy
@@ -89,7 +93,11 @@ class Services:
 
     @cached_property
     def keys(self) -> KeyStore:
-        return KeyStore(self.settings.keys_dir, allow_generate=not self.settings.is_production)
+        return KeyStore(
+            self.settings.keys_dir,
+            allow_generate=not self.settings.is_production,
+            pkcs11=self.settings.pkcs11,
+        )
 
     @cached_property
     def registry(self) -> OrganisationRegistry:
@@ -168,8 +176,22 @@ class Services:
     @cached_property
     def consents(self) -> ConsentApi:
         return ConsentApi(
-            self.consent_service, self.audit_trail, self.clock, self.settings.timezone
+            self.consent_service,
+            self.audit_trail,
+            self.clock,
+            self.settings.timezone,
+            notices=self.withdrawal_notices,
         )
+
+    @cached_property
+    def withdrawal_notices(self) -> WithdrawalNotices:
+        """AVG art. 19: who received data under a withdrawn consent is told (issue 19)."""
+        return WithdrawalNotices(self.db, self.message_sealer, self.audit_log, self.clock)
+
+    @cached_property
+    def retractions(self) -> RetractionService:
+        """A sender's retraction of an exchange, its notice and the breach register."""
+        return RetractionService(self.db, self.message_sealer, self.audit_log, self.clock)
 
     @cached_property
     def consent_checker(self) -> ConsentChecker:
@@ -209,6 +231,19 @@ class Services:
     @cached_property
     def reidentifications(self) -> ReidentificationService:
         return ReidentificationService(self.db, self.pseudonymiser, self.audit_log, self.clock)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """Applies gateway/policies/retention.yaml, read and checked when this is built (a
+        server builds every service at start, so a bad file stops the start)."""
+        return RetentionService(
+            self.db,
+            self.pseudonymiser,
+            self.audit_log,
+            self.clock,
+            load_retention_policy(),
+            self.settings.timezone,
+        )
 
     # monitoring -------------------------------------------------------------------------------
     @cached_property

@@ -95,7 +95,28 @@ GRANTOR_ROLES: tuple[str, ...] = ("parent", "guardian", "youth")
 EVIDENCE_METHODS: tuple[str, ...] = ("written", "digital", "verbal")
 CONSENT_STATUSES: tuple[str, ...] = ("active", "expired", "withdrawn", "pending", "superseded")
 
-EXCHANGE_STATUSES: tuple[str, ...] = ("accepted", "delivered", "acknowledged", "dead_lettered")
+EXCHANGE_STATUSES: tuple[str, ...] = (
+    "accepted",
+    "delivered",
+    "acknowledged",
+    "dead_lettered",
+    "retracted",
+)
+"""``retracted`` (issue 19): its sender took it back; the payload is gone from the gateway."""
+
+NOTICE_TYPES: tuple[str, ...] = ("retraction", "consent_withdrawn")
+"""Inbox items the gateway makes to tell a recipient about data it received (AVG art. 19):
+a sender retracted an exchange, a consent it received under was withdrawn. They are not
+message types a partner can send; they carry no content about the child."""
+
+RETRACTION_REASONS: tuple[str, ...] = (
+    "wrong_child",
+    "wrong_recipient",
+    "incorrect_content",
+    "no_legal_basis",
+    "other",
+)
+"""Why a sender retracts an exchange (``POST /api/v1/exchanges/{id}/retract``)."""
 REIDENTIFICATION_STATUSES: tuple[str, ...] = (
     "pending",
     "approved",

@@ -25,6 +25,7 @@ from schemas.errors import SchemaValidationError
 
 from ..audit.log import AuditEvent, rfc3339
 from ..clock import Clock, local_date
+from ..exchange.notices import WithdrawalNotices
 from ..paging import Cursors
 from ..pep.subjects import PolymorphicRefusal
 from ..problems import InvalidParameter
@@ -41,12 +42,18 @@ CURSORS = Cursors("c")
 
 class ConsentApi:
     def __init__(
-        self, service: ConsentService, trail: AuditTrail, clock: Clock, timezone: str
+        self,
+        service: ConsentService,
+        trail: AuditTrail,
+        clock: Clock,
+        timezone: str,
+        notices: WithdrawalNotices | None = None,
     ) -> None:
         self.service = service
         self.trail = trail
         self.clock = clock
         self.timezone = timezone
+        self.notices = notices
 
     def render(self, consent: Consent) -> dict:
         """A consent as API.md section 5 answers it, its status derived now."""
@@ -95,6 +102,11 @@ class ConsentApi:
         except (SchemaValidationError, ConsentError) as exc:
             self.deny("consent.withdraw", caller, exc.code, visible, transaction_id)
             raise
+        if self.notices is not None and consent.withdrawn_at is not None:
+            # AVG art. 19: every organisation that received data under the consent is told
+            # (after the withdrawal's own transaction: a failure here is completed by a retry,
+            # which adds only the notices still missing)
+            self.notices.consent_withdrawn(consent.id, caller.org_id, consent.withdrawn_at)
         return self.render(consent)
 
     def get(self, caller, consent_id: str, transaction_id: str) -> dict:

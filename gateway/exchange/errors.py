@@ -95,3 +95,23 @@ class TransactionIdReused(Refusal):
 
 class ExchangeNotFound(Refusal):
     status, code = 404, "not_found"
+
+
+class ExchangeRetracted(Refusal):
+    """The sender retracted this exchange (issue 19): it can no longer be acknowledged; the
+    recipient's inbox holds a ``retraction`` notice instead."""
+
+    status, code = 409, "exchange_retracted"
+
+
+class NotRetractable(Refusal):
+    """Only a partner's own send can be retracted, not a notice or a message the gateway
+    generated."""
+
+    status, code = 409, "exchange_not_retractable"
+
+
+class RetractionConflict(Refusal):
+    """The retraction already names another correcting exchange."""
+
+    status, code = 409, "retraction_conflict"

@@ -109,3 +109,36 @@ class TransactionRecipient(Base):
     fsc_transaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Retraction(Base):
+    """A sender took an exchange back (issue 19; AVG articles 16, 17 and 19).
+
+    One row per retracted exchange (the exchange id is unique), so a repeated retraction
+    answers this row. It is also the breach register's entry: what was retracted and why,
+    between whom, when, whether the recipient had already received it (``recipient_status``
+    at the moment of retraction), the notice that told the recipient, and when the recipient
+    confirmed it erased its copy. ``remarks`` is the sender's note for the operator's
+    privacy officer, never passed on.
+    """
+
+    __tablename__ = "retractions"
+    __table_args__ = (Index("ix_retractions_open", "confirmed_at", "retracted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange_id: Mapped[str] = mapped_column(String(36), unique=True)
+    message_type: Mapped[str] = mapped_column(String(40))
+    sender_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reason: Mapped[str] = mapped_column(String(40))
+    remarks: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retracted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retracted_by_client_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    recipient_status: Mapped[str] = mapped_column(String(20))
+    payload_erased: Mapped[bool] = mapped_column(Boolean)
+    notice_id: Mapped[str] = mapped_column(String(36))
+    corrected_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    audit_seq: Mapped[int] = mapped_column(Integer)
+    audit_hash: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmed_by_client_id: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -29,7 +29,7 @@ from ..sealing import Sealer
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import correlation, idempotency, pipeline
-from .errors import ExchangeNotFound, Refusal
+from .errors import ExchangeNotFound, ExchangeRetracted, Refusal
 from .generated import NewMessage, insert_message, message_event
 from .items import inbox_item
 from .models import Message
@@ -350,6 +350,11 @@ class ExchangeService:
             ).first()
             if message is None:
                 raise ExchangeNotFound("No exchange with this id in your inbox.")
+            if message.status == "retracted":
+                # its sender took it back: the retraction notice asks to erase and confirm
+                raise ExchangeRetracted(
+                    "The sender retracted this exchange; confirm its erasure instead."
+                )
             if message.status != "acknowledged":
                 sender_oin = _oins(session, {message.sender_org_id})[message.sender_org_id]
                 event = self._deliver_event(caller, message, sender_oin, "exchange.ack")

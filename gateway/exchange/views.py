@@ -51,3 +51,32 @@ def inbox():
 def ack(exchange_id: str):
     json_body(optional=True)
     return jsonify(service().ack(current_caller(), exchange_id))
+
+
+def retractions():
+    return services().retractions
+
+
+@bp.post("/api/v1/exchanges/<exchange_id>/retract")
+@require_scope("exchange:send")
+@rate_limited
+def retract(exchange_id: str):
+    """The sender retracts its exchange (issue 19): 201 the first time, 200 after."""
+    answer, created = retractions().retract(current_caller(), exchange_id, json_body())
+    return jsonify(answer), 201 if created else 200
+
+
+@bp.get("/api/v1/exchanges/<exchange_id>/retraction")
+@require_scope("exchange:send", "exchange:receive", any_of=True)
+@rate_limited
+def retraction(exchange_id: str):
+    return jsonify(retractions().get(current_caller(), exchange_id))
+
+
+@bp.post("/api/v1/exchanges/<exchange_id>/retraction/confirm")
+@require_scope("exchange:receive")
+@rate_limited
+def confirm_retraction(exchange_id: str):
+    """The recipient confirms it erased its copy of a retracted exchange."""
+    json_body(optional=True)
+    return jsonify(retractions().confirm(current_caller(), exchange_id))

@@ -55,6 +55,9 @@ TEXTS: dict[str, str] = {
     "idempotency_key_invalid": "De Idempotency-Key is niet geldig.",
     "idempotency_key_reused": "Deze Idempotency-Key is al gebruikt voor een ander bericht.",
     "transaction_id_reused": "Dit transactienummer is al gebruikt voor een andere ontvanger.",
+    "exchange_retracted": "De verzender heeft dit bericht ingetrokken; bevestigen kan niet meer.",
+    "exchange_not_retractable": "Alleen een eigen verzonden bericht kan worden ingetrokken.",
+    "retraction_conflict": "Deze intrekking noemt al een ander bericht als correctie.",
     "bsn_required": "Deze ontvanger heeft het BSN van het kind nodig.",
     # children, pseudonyms and polymorphic subjects
     "invalid_bsn": "Dit is geen geldig BSN.",
@@ -142,6 +145,8 @@ MESSAGE_TYPES = {
     "homebound_report": "Thuiszittersmelding",
     "signal_match": "Gekoppelde signalen",
     "homebound_alert": "Waarschuwing thuiszitter",
+    "retraction": "Kennisgeving van intrekking",
+    "consent_withdrawn": "Kennisgeving: toestemming ingetrokken",
 }
 PURPOSES = {
     "leerplicht_enforcement": "Handhaving van de leerplicht",
@@ -200,6 +205,10 @@ ACTIONS = {
     "exchange.deliver": "bericht afgeleverd",
     "exchange.ack": "ontvangst bevestigd",
     "exchange.dead_letter": "aflevering opgegeven",
+    "exchange.retract": "bericht ingetrokken",
+    "exchange.retraction_confirm": "wissen na intrekking bevestigd",
+    "exchange.correct": "bericht gecorrigeerd",
+    "exchange.notify": "kennisgeving verstuurd",
     "consent.record": "toestemming vastgelegd",
     "consent.withdraw": "toestemming ingetrokken",
     "consent.read": "toestemming bekeken",
@@ -218,6 +227,7 @@ ACTIONS = {
     "audit.proof": "bewijs van de auditlog opgevraagd",
     "audit.gap_detected": "terugzetting van de auditlog ontdekt",
     "audit.gap_acknowledged": "terugzetting van de auditlog bevestigd",
+    "admin.retention.purge": "bewaartermijnen toegepast: gegevens gewist",
     "auth.failure": "inloggen mislukt",
     "pep.key_share": "sleuteldeel uitgegeven",
 }
@@ -323,6 +333,13 @@ HOMEBOUND_DURATIONS = {
     "4_weeks_to_3_months": "4 weken tot 3 maanden",
     "over_3_months": "Langer dan 3 maanden",
 }
+RETRACTION_REASONS = {
+    "wrong_child": "Bericht over het verkeerde kind",
+    "wrong_recipient": "Bericht naar de verkeerde ontvanger",
+    "incorrect_content": "Onjuiste inhoud",
+    "no_legal_basis": "Geen grondslag voor verzending",
+    "other": "Andere reden",
+}
 INDICATORS = {
     "absolute_absence": "Absoluut verzuim",
     "long_relative_absence": "Langdurig relatief verzuim",
@@ -337,6 +354,7 @@ KINDS: dict[str, dict[str, str]] = {
     "org_status": ORGANISATION_STATUSES,
     "consent_status": CONSENT_STATUSES,
     "reidentification_status": REIDENTIFICATION_STATUSES,
+    "retraction_reason": RETRACTION_REASONS,
     "grantor": GRANTOR_ROLES,
     "evidence": EVIDENCE_METHODS,
     "decision": DECISIONS,
