@@ -21,6 +21,7 @@ from .keys import keys_group
 from .master import keys_rotate_master  # noqa: F401 - registers `gateway keys rotate-master`
 from .pseudonymise import pseudonymise_command
 from .registry import client, org
+from .retention import retention_group
 
 
 class ProblemGroup(click.Group):
@@ -122,6 +123,7 @@ main.add_command(pseudonymise_command)
 main.add_command(client)
 main.add_command(worker)
 main.add_command(outbox_group)
+main.add_command(retention_group)
 
 
 @main.group("demo")
@@ -137,23 +139,6 @@ def demo_keys(out: Path) -> None:
 
     created = ensure_demo_keys(out)
     click.echo(f"demo keys in {out}: created {len(created)}")
-
-
-@main.group("retention")
-def retention_group() -> None:
-    """Erasure of stored payloads past their route's retention."""
-
-
-@retention_group.command("purge")
-def retention_purge() -> None:
-    """Erase payloads past retention; unacknowledged ones are dead-lettered (audited)."""
-    from ..clock import system_clock
-    from ..exchange.retention import purge_expired
-
-    current = context.settings()
-    db = context.database(current)
-    erased = purge_expired(db, context.services(current).audit_log, system_clock())
-    click.echo(f"erased {erased} payload(s) past retention")
 
 
 @main.group("monitoring")

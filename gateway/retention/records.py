@@ -1,0 +1,128 @@
+"""The kinds of record about a child that retention erases, each as the tables know it.
+
+A :class:`RecordKind` says which rows are past their term (``due``), how to erase a batch of
+them, and which column names the child in which pseudonym domain; the last two let the audit
+purge ask whether any record of a child is still kept. Consents, signals and
+re-identification requests bring their own table knowledge (their areas'
+``retention`` modules); the two kinds below live here because they are retention's own
+business in tables whose areas know nothing of it:
+
+- the **exchange record** (a ``messages`` row whose payload is gone) keeps its row for the
+  counts and the delivery history, but its child reference (``subject_ref``, the audit
+  pseudonym) is blanked with the audit trail of its purpose, counted from the send. The
+  column is not nullable, and an empty string matches no pseudonym;
+- the **monitoring fact** (``monitoring_facts``, kept for the pact's indicators after the
+  payload is gone) is deleted with its alerts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, false, or_, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from ..consents import retention as consents
+from ..exchange.models import Message
+from ..monitoring.models import MonitoringAlert, MonitoringFact
+from ..reidentification import retention as reidentifications
+from ..signals import retention as signals
+from .policy import RetentionPolicy
+
+ERASED = ""
+"""The blanked child reference of an exchange record."""
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    name: str
+    key: InstrumentedAttribute
+    child: InstrumentedAttribute
+    domain: str
+    due: ColumnElement[bool]
+    erase: Callable[[Session, Sequence], None]
+
+
+def _exchange_due(policy: RetentionPolicy, now: datetime) -> ColumnElement[bool]:
+    """Payload gone (or going in this run: past its route's retention), child still named,
+    and the send older than its purpose's audit term (a purpose not in the policy gets the
+    longest term)."""
+    known = [p for p in policy.audit_subject_days if p != "without_purpose"]
+    by_purpose = [
+        and_(Message.purpose == p, Message.created_at < now - policy.audit_term(p)) for p in known
+    ]
+    longest = now - timedelta(days=max(policy.audit_subject_days.values()))
+    return and_(
+        or_(
+            and_(Message.ciphertext.is_(None), Message.pep_delivered.is_(None)),
+            Message.retain_until <= now,
+        ),
+        Message.subject_ref != ERASED,
+        or_(
+            false(),
+            *by_purpose,
+            and_(Message.purpose.not_in(known), Message.created_at < longest),
+        ),
+    )
+
+
+def _blank_exchanges(session: Session, ids: Sequence[str]) -> None:
+    session.execute(update(Message).where(Message.id.in_(ids)).values(subject_ref=ERASED))
+
+
+def _erase_facts(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(MonitoringAlert).where(MonitoringAlert.fact_id.in_(ids)))
+    session.execute(delete(MonitoringFact).where(MonitoringFact.id.in_(ids)))
+
+
+def record_kinds(policy: RetentionPolicy, now: datetime, timezone: str) -> list[RecordKind]:
+    """Every kind of record, with what is due at ``now``; the audit trail is not one of
+    them (its references are shredded last, :mod:`gateway.audit.shredding`)."""
+
+    def before(days: int) -> datetime:
+        return now - timedelta(days=days)
+
+    return [
+        RecordKind(
+            "consents",
+            consents.KEY,
+            consents.CHILD,
+            consents.CHILD_DOMAIN,
+            consents.ended_before(before(policy.consents_days_after_end), timezone),
+            consents.erase_consents,
+        ),
+        RecordKind(
+            "signals",
+            signals.KEY,
+            signals.CHILD,
+            signals.CHILD_DOMAIN,
+            signals.closed_before(before(policy.signals_days_after_close)),
+            signals.erase_signals,
+        ),
+        RecordKind(
+            "reidentification_requests",
+            reidentifications.KEY,
+            reidentifications.CHILD,
+            reidentifications.CHILD_DOMAIN,
+            reidentifications.settled_before(before(policy.reidentification_days_after_decision)),
+            reidentifications.erase_requests,
+        ),
+        RecordKind(
+            "exchange_records",
+            Message.id,
+            Message.subject_ref,
+            "audit",
+            _exchange_due(policy, now),
+            _blank_exchanges,
+        ),
+        RecordKind(
+            "monitoring_facts",
+            MonitoringFact.id,
+            MonitoringFact.subject_ref,
+            "audit",
+            MonitoringFact.reported_at < before(policy.monitoring_facts_days),
+            _erase_facts,
+        ),
+    ]
