@@ -47,6 +47,8 @@ class Integrity:
     checked_at: datetime
     checkpoint: dict | None = None
     """The newest signed checkpoint the check saw (the API's ``checkpoint`` object)."""
+    gap: dict | None = None
+    """After a database restore below a published checkpoint: the API's ``gap`` object."""
 
 
 _cache: dict[str, Integrity] = {}
@@ -298,12 +300,14 @@ def integrity(user) -> Integrity:
         if cached and time.monotonic() - _cache_time[key] < VERIFY_CACHE_SECONDS:
             return cached
     report = service.verify(actor_of(user), fresh=True)  # this page keeps its own minute
+    gap = service.gaps.current()
     result = Integrity(
         report.valid,
         report.entries,
         report.first_invalid_seq,
         datetime.now(ZoneInfo("Europe/Amsterdam")),
         checkpoint_view(report.checkpoint) if report.checkpoint is not None else None,
+        gap.as_dict() if gap is not None else None,
     )
     with _cache_lock:
         _cache[key], _cache_time[key] = result, time.monotonic()
