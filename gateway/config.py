@@ -121,7 +121,7 @@ class Pkcs11Settings:
     audit_label: str = "audit-ed25519"
 
 
-def _pkcs11(environ: Mapping[str, str]) -> Pkcs11Settings | None:
+def pkcs11_from_env(environ: Mapping[str, str]) -> Pkcs11Settings | None:
     module = environ.get("GATEWAY_PKCS11_MODULE")
     if not module:
         return None
@@ -250,7 +250,7 @@ class Settings:
             rate_limit_address=_limit(
                 environ, "GATEWAY_RATE_LIMIT_ADDRESS", "20/second;600/minute"
             ),
-            pkcs11=_pkcs11(environ),
+            pkcs11=pkcs11_from_env(environ),
         )
 
 

@@ -6,6 +6,9 @@ and ``receipt`` (consent receipts, ``receipts/``). Rotation with overlap (API.md
 directory); the previous key stays published and trusted, so tokens it signed keep working
 until they expire. ``retire`` ends that overlap (mind that a consent receipt lives as long as
 its consent: a retired receipt key's receipts no longer verify against ``/oauth/jwks``).
+
+``hsm-init`` puts the signing keys on a PKCS#11 token instead (gateway/keys/hsm.py); with the
+``GATEWAY_PKCS11_*`` settings it prints, ``rotate``, ``list`` and ``retire`` act on the token.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from ..config import ConfigurationError
-from ..keys import PURPOSES
+from ..config import PKCS11_PURPOSES, ConfigurationError, Pkcs11Settings, pkcs11_from_env
+from ..keys import AUDIT, PURPOSE_NAMES, PURPOSES
 from . import context
 
 # A token lives 300 s and is accepted 60 s past its exp, a push signature 300 s (60 s skew):
@@ -85,6 +88,7 @@ def keys_list(as_json: bool, purpose: str) -> None:
                     "alg": key.alg,
                     "created_at": key.created_at.isoformat(),
                     "status": status,
+                    "custody": "pkcs11" if name in store.on_token else "file",
                 }
             )
     if as_json:
@@ -93,7 +97,7 @@ def keys_list(as_json: bool, purpose: str) -> None:
     for row in rows:
         click.echo(
             f"{row['kid']:<38} {row['purpose']:<8} {row['alg']:<6} {row['status']:<8} "
-            f"{row['created_at']}"
+            f"{row['custody']:<7} {row['created_at']}"
         )
 
 
@@ -170,3 +174,78 @@ def keys_pep_issue(issuer_dir: Path, init: bool) -> None:
     )
     for client_id in report.unsealed:
         click.echo(f"no share for client {client_id}: it has no EC or RSA public key", err=True)
+
+
+@keys_group.command("hsm-init")
+@click.option(
+    "--module",
+    envvar="GATEWAY_PKCS11_MODULE",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The HSM vendor's PKCS#11 library (SoftHSM: /usr/lib/softhsm/libsofthsm2.so).",
+)
+@click.option("--token", envvar="GATEWAY_PKCS11_TOKEN", required=True, help="The token label.")
+@click.option(
+    "--pin-file",
+    envvar="GATEWAY_PKCS11_PIN_FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A file holding the user PIN (or set GATEWAY_PKCS11_PIN; never on the command line).",
+)
+@click.option(
+    "--keys",
+    "purposes",
+    envvar="GATEWAY_PKCS11_KEYS",
+    default=",".join(PKCS11_PURPOSES),
+    show_default=True,
+    help="Which signing keys live on the token.",
+)
+@click.option("--label-prefix", envvar="GATEWAY_PKCS11_LABEL_PREFIX", default="")
+def keys_hsm_init(
+    module: str, token: str, pin_file: str | None, purposes: str, label_prefix: str
+) -> None:
+    """Generate the missing signing keys on a PKCS#11 token (never extractable) and print
+    the settings that make the gateway use them. Idempotent: present keys are kept."""
+    from ..keys.hsm import Token, TokenKeyFolder, audit_key
+
+    environ = {
+        "GATEWAY_PKCS11_MODULE": module,
+        "GATEWAY_PKCS11_TOKEN": token,
+        "GATEWAY_PKCS11_KEYS": purposes,
+        "GATEWAY_PKCS11_LABEL_PREFIX": label_prefix,
+    }
+    if pin_file:
+        environ["GATEWAY_PKCS11_PIN_FILE"] = pin_file
+    else:
+        environ["GATEWAY_PKCS11_PIN"] = _pin_from_env()
+    try:
+        settings: Pkcs11Settings = pkcs11_from_env(environ)
+        on_token = Token(settings)
+        for purpose in settings.purposes:
+            if purpose == AUDIT:
+                key, created = audit_key(on_token, generate=True)
+                what, name = "audit checkpoint key", key.label
+            else:
+                folder = TokenKeyFolder(on_token, purpose)
+                folder.load()
+                created = not folder.active
+                key = folder.add() if created else folder.current
+                what, name = PURPOSE_NAMES[purpose], key.kid
+            click.echo(f"{'created' if created else 'present'}: {what} {name}")
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("\nset for every gateway process (gateway run, delivery worker, CLI):")
+    for name, value in environ.items():
+        if name == "GATEWAY_PKCS11_PIN":
+            value = "<the user PIN; better GATEWAY_PKCS11_PIN_FILE>"
+        if value:
+            click.echo(f"{name}={value}")
+
+
+def _pin_from_env() -> str:
+    """The user PIN from GATEWAY_PKCS11_PIN (kept off the command line and out of ps)."""
+    import os
+
+    pin = os.environ.get("GATEWAY_PKCS11_PIN")
+    if not pin:
+        raise click.UsageError("give --pin-file or set GATEWAY_PKCS11_PIN")
+    return pin
