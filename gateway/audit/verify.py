@@ -7,7 +7,10 @@ canonical bytes equals the stored ``hash``, the canonical ``seq`` is the row's, 
 its size reaches a checkpoint's ``tree_size`` the recomputed root must equal the signed root.
 Every checkpoint's signed note must verify with the audit public key. A row whose `subject_ref`
 index and `subject_opening` do not open the hashed `subject_commitment` is invalid (a
-rewritten child index would otherwise misdirect subject reports), and so is a row whose
+rewritten child index would otherwise misdirect subject reports); a row with both null
+reads as "no child or shredded" (the retention purge erases both, with the naming indexes,
+of events past their term: docs/audit-design.md section 6; by design verify cannot tell which),
+while a row with only one of them null is invalid. So is a row whose
 filter columns (:data:`INDEX_COLUMNS`) differ from the members of its hashed event: a search
 answers from those columns. Last, the head row must
 name the last entry.
