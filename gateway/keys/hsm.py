@@ -58,6 +58,9 @@ _LOCK = threading.RLock()
 _INITIALISED_IN: dict[str, int] = {}
 """Per module path, the process that called ``C_Initialize``: a forked gunicorn worker must
 initialise the library again (PKCS#11 state does not survive ``fork``)."""
+_SESSIONS: dict[tuple[str, str], tuple[int, object]] = {}
+"""Per (module, token label) the process's one logged-in session: PKCS#11 logs in per
+application, so a second login of the same process would be refused."""
 _RETRIED = (pkcs11.SessionHandleInvalid, pkcs11.SessionClosed, pkcs11.DeviceRemoved)
 
 
@@ -75,33 +78,39 @@ def _point(raw: bytes) -> bytes:
 
 
 class Token:
-    """One token, opened lazily in each process, with one read-write session.
+    """One token, opened lazily in each process, through one read-write session that every
+    :class:`Token` of the process for that token shares.
 
     Signing, listing and generating all pass through :meth:`call`, which reopens the session
-    once when the token says it is gone (a restarted HSM, a forked worker).
+    once when the token says it is gone (a restarted HSM); a forked worker initialises the
+    library again and opens its own.
     """
 
     def __init__(self, settings: Pkcs11Settings) -> None:
         self.settings = settings
         self._session = None
-        self._pid: int | None = None
         self._private: dict[str, object] = {}
+        """Private key objects by label, found once per session."""
 
     def label(self, name: str) -> str:
         return self.settings.label_prefix + name
 
     def _open(self):
         so = str(self.settings.module)
+        pid = os.getpid()
+        shared = _SESSIONS.get((so, self.settings.token_label))
+        if shared is not None and shared[0] == pid:
+            return shared[1]
         try:
             lib = pkcs11.lib(so)
         except pkcs11.PKCS11Error as exc:
             raise ConfigurationError(
                 f"GATEWAY_PKCS11_MODULE ({so}) cannot be loaded: {exc}"
             ) from None
-        pid = os.getpid()
         if _INITIALISED_IN.setdefault(so, pid) != pid:
             lib.reinitialize()
             _INITIALISED_IN[so] = pid
+            _SESSIONS.clear()
         try:
             token = lib.get_token(token_label=self.settings.token_label)
         except (pkcs11.NoSuchToken, pkcs11.MultipleTokensReturned):
@@ -110,23 +119,29 @@ class Token:
             ) from None
         try:
             session = token.open(user_pin=self.settings.pin, rw=True)
+        except pkcs11.UserAlreadyLoggedIn:
+            session = token.open(rw=True)  # login is per process: another session did it
         except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange, pkcs11.PinLocked):
             raise ConfigurationError(
                 "GATEWAY_PKCS11_PIN is not accepted by the token (wrong, invalid or locked)"
             ) from None
-        self._session, self._pid, self._private = session, pid, {}
+        _SESSIONS[(so, self.settings.token_label)] = (pid, session)
         return session
+
+    def _drop_session(self) -> None:
+        _SESSIONS.pop((str(self.settings.module), self.settings.token_label), None)
 
     def call(self, operation: Callable):
         """``operation(session)`` under the process's PKCS#11 lock."""
         with _LOCK:
             for attempt in (0, 1):
-                session = self._session if self._pid == os.getpid() else None
-                session = session or self._open()
+                session = self._open()
+                if session is not self._session:
+                    self._session, self._private = session, {}
                 try:
                     return operation(session)
                 except _RETRIED:
-                    self._session = None
+                    self._drop_session()
                     if attempt:
                         raise
         raise AssertionError("unreachable")

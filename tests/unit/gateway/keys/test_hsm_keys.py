@@ -243,7 +243,10 @@ def test_only_the_listed_purposes_move_to_the_token(token, prefix, tmp_path):
 
 
 def test_a_forked_worker_signs_after_the_parent_did(token, prefix, tmp_path):
-    """gunicorn forks: PKCS#11 state does not survive fork, the child initialises again."""
+    """gunicorn forks after ``gateway run`` opened the key store: the child signs through the
+    parent's key objects. PKCS#11 says a child must initialise the library again, which the
+    token session does; SoftHSM happens to tolerate a child that does not, so this test shows
+    that signing after fork works, not that re-initialisation is needed."""
     assert hsm_init(token, prefix, tmp_path / "keys").exit_code == 0
     store = store_on(token, prefix, tmp_path / "keys")
     signer = NoteSigner(store.audit_key, "gateway.example")
