@@ -207,6 +207,18 @@ def _record() -> dict:
     )
 
 
+WITHDRAW_DESCRIPTION = (
+    "AVG art. 19: every other organisation that received data under the consent gets a "
+    "consent_withdrawn notice in its inbox (GET /api/v1/inbox, NoticeItem; pushed where it "
+    "has a delivery_url), once: its payload names the consent_id (already in the "
+    "legal_basis of every item it received under the consent), the withdrawal time and "
+    "the ids of the exchanges that organisation received under it, and nothing else; its "
+    "subject is null. Organisations that received nothing under this consent are not told. "
+    "The organisation that withdraws is not told (this answer tells it). A repeated "
+    "withdrawal adds only notices still missing. Audited as exchange.notify per notice."
+)
+
+
 def _withdraw() -> dict:
     return _post(
         "Withdraw a consent, at once (the recorder, a party named by OIN, the operator)",
@@ -226,6 +238,7 @@ def _withdraw() -> dict:
         },
         ("ConsentWithdraw", "WithdrawConsent"),
         parameters=[ID_PARAMETER],
+        description=WITHDRAW_DESCRIPTION,
     )
 
 

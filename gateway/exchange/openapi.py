@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from apispec import APISpec
 
+from schemas.vocabulary import (
+    EXCHANGE_STATUSES,
+    NOTICE_TYPES,
+    PARTNER_MESSAGE_TYPES,
+    PURPOSES,
+    RETRACTION_REASONS,
+)
+
 from ..docs.examples import (
     CONTACT,
     DEMO_BSN,
@@ -13,6 +21,7 @@ from ..docs.examples import (
     GGD_CONTACT,
     GGD_PSEUDONYM,
     LEERPLICHT,
+    OPERATOR,
     OTHER_BSN,
     REPLIED_EXCHANGE_ID,
     SCHOOL,
@@ -365,6 +374,19 @@ PROBLEM_EXAMPLES = {
 """The query-parameter problems of the lists (gateway.paging), shared with other areas."""
 
 
+INBOX_DESCRIPTION = (
+    "The inbox lists two kinds of item, told apart by message_type. A message "
+    "(InboxItem) names the child as its route gives it. A notice (NoticeItem, "
+    "message_type retraction or consent_withdrawn, from the operator organisation) "
+    "tells the recipient about data it received (AVG art. 19): its subject is null "
+    "and it names the child only by ids the recipient already holds (the exchange "
+    "id it received; the consent id of its items' legal_basis and those exchanges' "
+    "ids). Notices are listed, pushed and acknowledged exactly like messages; a "
+    "client that does not know a message_type should keep the item for a person "
+    "rather than drop it."
+)
+
+
 def _send() -> dict:
     return {
         "summary": "Send a case message about a child",
@@ -409,6 +431,7 @@ def _status() -> dict:
 def _inbox() -> dict:
     return {
         "summary": "Messages for the caller's organisation, oldest first",
+        "description": INBOX_DESCRIPTION,
         "operationId": "listInbox",
         "tags": ["inbox"],
         "security": [{"oauth2": ["exchange:receive"]}],
@@ -430,7 +453,12 @@ def _inbox() -> dict:
             "200": {
                 "description": "A page",
                 "content": json_content(
-                    "InboxPage", "InboxPageLeerplicht", "InboxPageSwv", "InboxPageSchool"
+                    "InboxList",
+                    "InboxPageLeerplicht",
+                    "InboxPageSwv",
+                    "InboxPageSchool",
+                    "InboxPageRetraction",
+                    "InboxPageConsentWithdrawn",
                 ),
             },
             "400": problem_response(
@@ -453,10 +481,441 @@ def _ack() -> dict:
         "security": [{"oauth2": ["exchange:receive"]}],
         "parameters": [ID_PARAMETER],
         "requestBody": OPTIONAL_OBJECT_BODY,
+        "description": (
+            "Messages and notices alike. A message its sender retracted cannot be "
+            "acknowledged (409 exchange_retracted): confirm its erasure with "
+            "POST /api/v1/exchanges/{id}/retraction/confirm."
+        ),
         "responses": {
             "200": {
                 "description": "Acknowledged",
                 "content": json_content("AckResponse", "Acknowledged"),
+            },
+            "400": problem_response("invalid_json or invalid_parameter"),
+            "401": UNAUTHORISED,
+            "403": FORBIDDEN,
+            "404": problem_response("not_found"),
+            "409": problem_response("exchange_retracted", "Problem.exchange_retracted"),
+            "413": problem_response("payload_too_large"),
+            "415": problem_response("unsupported_media_type"),
+        },
+    }
+
+
+# retraction, correction and notices (issue 19) ---------------------------------------------
+
+RETRACTED_AT = "2026-12-01T10:05:12.300114Z"
+CORRECTING_ID = "c4a7e2d1-93b6-4f0a-8e25-6b1d0f3a9c77"
+NOTICE_ID = "7d2e4b90-1c3f-4e8a-b5d6-0a9f8e7c6b54"
+
+
+def _schema_ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+RETRACTION_SCHEMAS = {
+    "RetractionRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason"],
+        "properties": {
+            "reason": {
+                "type": "string",
+                "enum": list(RETRACTION_REASONS),
+                "description": "A code, passed on to the recipient in its notice.",
+            },
+            "remarks": {
+                "type": "string",
+                "maxLength": 500,
+                "description": "For the operator's privacy officer (the breach register); "
+                "never passed on.",
+            },
+            "corrected_by": {
+                "type": "string",
+                "maxLength": 36,
+                "description": "The id of the sender's own exchange that corrects this one "
+                "(a correction); may be named in a later, repeated retraction.",
+            },
+        },
+    },
+    "Retraction": {
+        "type": "object",
+        "required": [
+            "exchange_id",
+            "status",
+            "reason",
+            "retracted_at",
+            "recipient_status",
+            "payload_erased",
+            "corrected_by",
+            "confirmed_at",
+            "audit",
+        ],
+        "properties": {
+            "exchange_id": {"type": "string"},
+            "status": {"type": "string", "enum": ["retracted"]},
+            "reason": {"type": "string", "enum": list(RETRACTION_REASONS)},
+            "retracted_at": {"type": "string", "format": "date-time"},
+            "recipient_status": {
+                "type": "string",
+                "enum": [s for s in EXCHANGE_STATUSES if s != "retracted"],
+                "description": "The exchange's status when it was retracted: delivered or "
+                "acknowledged means the recipient had it.",
+            },
+            "payload_erased": {
+                "type": "boolean",
+                "description": "True when the gateway erased the payload before the "
+                "recipient acknowledged it.",
+            },
+            "corrected_by": {"type": ["string", "null"]},
+            "confirmed_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "When the recipient confirmed it erased its copy.",
+            },
+            "audit": _schema_ref("AuditRef"),
+        },
+    },
+    "RetractionConfirmed": {
+        "type": "object",
+        "required": ["exchange_id", "status", "confirmed_at"],
+        "properties": {
+            "exchange_id": {"type": "string"},
+            "status": {"type": "string", "enum": ["confirmed"]},
+            "confirmed_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "RetractionNotice": {
+        "type": "object",
+        "required": [
+            "exchange_id",
+            "message_type",
+            "reason",
+            "retracted_at",
+            "payload_erased",
+            "requested",
+            "confirm",
+        ],
+        "properties": {
+            "exchange_id": {"type": "string", "description": "The exchange you received."},
+            "message_type": {"type": "string", "enum": list(PARTNER_MESSAGE_TYPES)},
+            "reason": {"type": "string", "enum": list(RETRACTION_REASONS)},
+            "retracted_at": {"type": "string", "format": "date-time"},
+            "payload_erased": {
+                "type": "boolean",
+                "description": "The gateway erased it before you acknowledged it; if you "
+                "had pulled it, erase your copy all the same.",
+            },
+            "requested": {"type": "string", "enum": ["erase_and_confirm"]},
+            "confirm": {"type": "string", "description": "The path to confirm the erasure."},
+        },
+    },
+    "ConsentWithdrawnNotice": {
+        "type": "object",
+        "required": ["consent_id", "withdrawn_at", "exchange_ids", "requested"],
+        "properties": {
+            "consent_id": {
+                "type": "string",
+                "description": "The consent_id of the legal_basis of the items you received.",
+            },
+            "withdrawn_at": {"type": "string", "format": "date-time"},
+            "exchange_ids": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The exchanges your organisation received under it.",
+            },
+            "requested": {"type": "string", "enum": ["stop_processing_under_consent"]},
+        },
+    },
+    "NoticeItem": {
+        "type": "object",
+        "description": "A notice in the inbox (AVG art. 19): no content about the child.",
+        "required": [
+            "id",
+            "message_type",
+            "sender",
+            "subject",
+            "payload",
+            "purpose",
+            "legal_basis",
+            "created_at",
+            "fsc_transaction_id",
+        ],
+        "properties": {
+            "id": {"type": "string", "description": "The notice's own id (acknowledge it)."},
+            "message_type": {"type": "string", "enum": list(NOTICE_TYPES)},
+            "sender": _schema_ref("OrganisationRef"),
+            "subject": {"type": "null"},
+            "payload": {
+                "oneOf": [_schema_ref("RetractionNotice"), _schema_ref("ConsentWithdrawnNotice")]
+            },
+            "purpose": {"type": "string", "enum": list(PURPOSES)},
+            "legal_basis": _schema_ref("LegalBasis"),
+            "created_at": {"type": "string", "format": "date-time"},
+            "fsc_transaction_id": {"type": "string", "format": "uuid"},
+        },
+    },
+    "InboxList": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {"oneOf": [_schema_ref("InboxItem"), _schema_ref("NoticeItem")]},
+            },
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as cursor to get the next page; null on the last page.",
+            },
+        },
+    },
+}
+
+
+def _notice(kind: str, payload: dict, purpose: str, created_at: str, transaction: str) -> dict:
+    return {
+        "id": NOTICE_ID,
+        "message_type": kind,
+        "sender": organisation(OPERATOR),
+        "subject": None,
+        "payload": payload,
+        "purpose": purpose,
+        "legal_basis": {
+            "type": "legal_obligation",
+            "citation": "AVG art. 19 (kennisgeving van rectificatie, wissing of beperking)",
+        },
+        "created_at": created_at,
+        "fsc_transaction_id": transaction,
+    }
+
+
+RETRACTION_ANSWER = {
+    "exchange_id": EXCHANGE_ID,
+    "status": "retracted",
+    "reason": "wrong_child",
+    "retracted_at": RETRACTED_AT,
+    "recipient_status": "delivered",
+    "payload_erased": True,
+    "corrected_by": CORRECTING_ID,
+    "confirmed_at": None,
+    "audit": {
+        "seq": 1401,
+        "hash": "9a0c5e1f3b7d2468ace013579bdf2468ace013579bdf2468ace013579bdf2468",
+    },
+}
+
+RETRACTION_EXAMPLES = {
+    "RetractWrongChild": example(
+        "A message about the wrong child, corrected by a new exchange",
+        {
+            "reason": "wrong_child",
+            "remarks": "Verkeerde leerling gekozen in het leerlingvolgsysteem.",
+            "corrected_by": CORRECTING_ID,
+        },
+    ),
+    "RetractIncorrectContent": example(
+        "Incorrect content, no correction (yet)", {"reason": "incorrect_content"}
+    ),
+    "Retracted": example(
+        "Retracted; the payload was erased before acknowledgement", RETRACTION_ANSWER
+    ),
+    "RetractionConfirmedByRecipient": example(
+        "Retracted after acknowledgement; the recipient confirmed the erasure",
+        {
+            **RETRACTION_ANSWER,
+            "recipient_status": "acknowledged",
+            "payload_erased": False,
+            "corrected_by": None,
+            "confirmed_at": "2026-12-01T11:20:45.007311Z",
+        },
+    ),
+    "RetractionConfirmed": example(
+        "The recipient confirmed it erased its copy",
+        {
+            "exchange_id": EXCHANGE_ID,
+            "status": "confirmed",
+            "confirmed_at": "2026-12-01T11:20:45.007311Z",
+        },
+    ),
+    "InboxPageRetraction": example(
+        "The SWV's inbox after the school retracted a message (notice only)",
+        {
+            "items": [
+                _notice(
+                    "retraction",
+                    {
+                        "exchange_id": EXCHANGE_ID,
+                        "message_type": "absence_report",
+                        "reason": "wrong_child",
+                        "retracted_at": RETRACTED_AT,
+                        "payload_erased": True,
+                        "requested": "erase_and_confirm",
+                        "confirm": f"/api/v1/exchanges/{EXCHANGE_ID}/retraction/confirm",
+                    },
+                    "passend_onderwijs",
+                    RETRACTED_AT,
+                    "01a24dca-1f20-7b5e-9a41-3c8d2e6f0b17",
+                )
+            ],
+            "next_cursor": None,
+        },
+    ),
+    "InboxPageConsentWithdrawn": example(
+        "The GGD's inbox after the parents withdrew their consent",
+        {
+            "items": [
+                _notice(
+                    "consent_withdrawn",
+                    {
+                        "consent_id": "074d3cfe-0bc2-407d-8106-553f2d0ef17d",
+                        "withdrawn_at": "2026-12-04T15:20:11.402113Z",
+                        "exchange_ids": [REPLIED_EXCHANGE_ID],
+                        "requested": "stop_processing_under_consent",
+                    },
+                    "mazl",
+                    "2026-12-04T15:20:11.402113Z",
+                    "01a24dcb-77a0-7c12-8f3e-9d0b1a2c3e4f",
+                )
+            ],
+            "next_cursor": None,
+        },
+    ),
+    "Problem.exchange_retracted": problem_example(
+        409,
+        "exchange_retracted",
+        "The sender retracted this exchange; confirm its erasure instead.",
+        f"/api/v1/inbox/{EXCHANGE_ID}/ack",
+    ),
+    "Problem.exchange_not_retractable": problem_example(
+        409,
+        "exchange_not_retractable",
+        "Only an exchange your organisation sent can be retracted.",
+        f"/api/v1/exchanges/{EXCHANGE_ID}/retract",
+    ),
+    "Problem.retraction_conflict": problem_example(
+        409,
+        "retraction_conflict",
+        "This retraction already names another correction.",
+        f"/api/v1/exchanges/{EXCHANGE_ID}/retract",
+    ),
+    "Problem.unknown_reference.corrected_by": problem_example(
+        422,
+        "unknown_reference",
+        "corrected_by must name another exchange your organisation sent.",
+        f"/api/v1/exchanges/{EXCHANGE_ID}/retract",
+        {"corrected_by": ["Not an exchange your organisation sent."]},
+    ),
+    "Problem.validation_failed.retract": problem_example(
+        422,
+        "validation_failed",
+        "The request body is not valid.",
+        f"/api/v1/exchanges/{EXCHANGE_ID}/retract",
+        {"reason": ["This field is required."]},
+    ),
+}
+
+RETRACT_DESCRIPTION = (
+    "The sender takes back an exchange it sent (AVG art. 16, 17, 19), with a reason "
+    "code. If the recipient had not acknowledged it, the payload is erased at once: the "
+    "message leaves the inbox and is not pushed afterwards. Either way the recipient gets "
+    "a retraction notice in its inbox naming only the exchange id it received, asking it "
+    "to erase its copy and confirm. The exchange's status becomes retracted. A correction "
+    "is a retraction plus a new exchange: send the correct message first and name it in "
+    "corrected_by (now or in a repeated retraction); the audit log then holds "
+    "exchange.correct on the new exchange with reason corrects:<retracted id>. Only the "
+    "sending organisation may retract: any other caller gets 404 not_found, as for an id "
+    "that does not exist. 201 the first time; a repeated retraction answers the stored "
+    "one with 200 and notifies no one again. Audited as exchange.retract."
+)
+
+
+def _retract() -> dict:
+    return {
+        "summary": "Retract an exchange your organisation sent (and link its correction)",
+        "description": RETRACT_DESCRIPTION,
+        "operationId": "retractExchange",
+        "tags": ["exchanges"],
+        "security": [{"oauth2": ["exchange:send"]}],
+        "parameters": [ID_PARAMETER],
+        "requestBody": {
+            "required": True,
+            # the schema inline: tests/functional/test_web_retractions.py holds the examples
+            # against the gateway's own loader (schemas.retraction.load_retraction)
+            "content": {
+                "application/json": {
+                    "schema": RETRACTION_SCHEMAS["RetractionRequest"],
+                    "examples": examples("RetractWrongChild", "RetractIncorrectContent"),
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "Already retracted: the stored retraction",
+                "content": json_content("Retraction", "RetractionConfirmedByRecipient"),
+            },
+            "201": {
+                "description": "Retracted",
+                "content": json_content("Retraction", "Retracted"),
+            },
+            "400": problem_response("invalid_json or invalid_parameter"),
+            "401": UNAUTHORISED,
+            "403": FORBIDDEN,
+            "404": problem_response("not_found"),
+            "409": problem_response(
+                "exchange_not_retractable (a notice or a message the gateway made) or "
+                "retraction_conflict (another correction is already named)",
+                "Problem.exchange_not_retractable",
+                "Problem.retraction_conflict",
+            ),
+            "413": problem_response("payload_too_large"),
+            "415": problem_response("unsupported_media_type"),
+            "422": problem_response(
+                "validation_failed or unknown_reference (corrected_by)",
+                "Problem.validation_failed.retract",
+                "Problem.unknown_reference.corrected_by",
+            ),
+        },
+    }
+
+
+def _read_retraction() -> dict:
+    return {
+        "summary": "The retraction of an exchange (sender or recipient only)",
+        "operationId": "getRetraction",
+        "tags": ["exchanges"],
+        "security": [{"oauth2": ["exchange:send"]}, {"oauth2": ["exchange:receive"]}],
+        "parameters": [ID_PARAMETER],
+        "responses": {
+            "200": {
+                "description": "The retraction and whether the recipient confirmed it",
+                "content": json_content(
+                    "Retraction", "Retracted", "RetractionConfirmedByRecipient"
+                ),
+            },
+            "401": UNAUTHORISED,
+            "403": FORBIDDEN,
+            "404": problem_response("not_found"),
+        },
+    }
+
+
+def _confirm_retraction() -> dict:
+    return {
+        "summary": "Confirm that your copy of a retracted exchange is erased",
+        "description": (
+            "The recipient of a retracted exchange confirms (idempotent; the first "
+            "confirmation's time is kept). Audited as exchange.retraction_confirm. The "
+            "retraction notice itself is acknowledged like any inbox item."
+        ),
+        "operationId": "confirmRetraction",
+        "tags": ["inbox"],
+        "security": [{"oauth2": ["exchange:receive"]}],
+        "parameters": [ID_PARAMETER],
+        "requestBody": OPTIONAL_OBJECT_BODY,
+        "responses": {
+            "200": {
+                "description": "Confirmed",
+                "content": json_content("RetractionConfirmed", "RetractionConfirmed"),
             },
             "400": problem_response("invalid_json or invalid_parameter"),
             "401": UNAUTHORISED,
@@ -470,8 +929,21 @@ def _ack() -> dict:
 
 @path_source
 def exchange_paths(spec: APISpec) -> None:
-    for name, component in {**SENDS, **ANSWERS, **PROBLEM_EXAMPLES}.items():
+    for name, component in {
+        **SENDS,
+        **ANSWERS,
+        **PROBLEM_EXAMPLES,
+        **RETRACTION_EXAMPLES,
+    }.items():
         spec.components.example(name, component)
+    for name, schema in RETRACTION_SCHEMAS.items():
+        spec.components.schema(name, schema)
+    spec.path(path="/api/v1/exchanges/{id}/retract", operations={"post": _retract()})
+    spec.path(path="/api/v1/exchanges/{id}/retraction", operations={"get": _read_retraction()})
+    spec.path(
+        path="/api/v1/exchanges/{id}/retraction/confirm",
+        operations={"post": _confirm_retraction()},
+    )
     spec.path(path="/api/v1/exchanges", operations={"post": _send()})
     spec.path(path="/api/v1/exchanges/{id}", operations={"get": _status()})
     spec.path(path="/api/v1/inbox", operations={"get": _inbox()})

@@ -78,9 +78,7 @@ class RetractionService:
 
     def _sent(self, session: Session, caller, exchange_id: str) -> Message:
         message = session.scalars(
-            select(Message).where(
-                Message.id == exchange_id, Message.sender_org_id == caller.org_id
-            )
+            select(Message).where(Message.id == exchange_id, Message.sender_org_id == caller.org_id)
         ).first()
         if message is None:
             raise ExchangeNotFound("No exchange with this id.")
@@ -218,9 +216,7 @@ class RetractionService:
             if retraction is None:
                 raise ExchangeNotFound("No retracted exchange with this id in your inbox.")
             if retraction.confirmed_at is None:
-                message = session.scalars(
-                    select(Message).where(Message.id == exchange_id)
-                ).one()
+                message = session.scalars(select(Message).where(Message.id == exchange_id)).one()
                 sender = _orgs(session, {message.sender_org_id})[message.sender_org_id]
                 clear_to, pseudonym_to = _naming_of_send(session, message.id)
                 event = message_event(
@@ -281,9 +277,7 @@ class RetractionService:
             rows = list(
                 session.scalars(
                     select(Retraction)
-                    .order_by(
-                        Retraction.confirmed_at.is_not(None), Retraction.retracted_at.desc()
-                    )
+                    .order_by(Retraction.confirmed_at.is_not(None), Retraction.retracted_at.desc())
                     .limit(limit)
                 )
             )
@@ -323,6 +317,5 @@ def _entry(retraction: Retraction, orgs: dict[int, Organisation], sent_at) -> di
 
 def _orgs(session: Session, ids: set[int]) -> dict[int, Organisation]:
     return {
-        org.id: org
-        for org in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
+        org.id: org for org in session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
     }
