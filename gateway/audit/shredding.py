@@ -67,6 +67,7 @@ def shred_due(
     with db.session() as session:
         last = session.scalar(select(func.max(AuditEventRow.seq)).where(AuditEventRow.at < cutoff))
     after = 0
+    verdicts: dict[str, bool] = {}  # child -> held; the records went before this pass
     while last is not None and after < last:
         with db.session() as session:
             rows = session.execute(
@@ -88,8 +89,11 @@ def shred_due(
                 break
             after = rows[-1].seq
             due = [r for r in rows if aware(r.at) + term(_purpose(r.canonical)) <= now]
-            kept = held(session, {r.subject_ref for r in due}) if due else set()
-        seqs = [r.seq for r in due if r.subject_ref not in kept]
+            unknown = {r.subject_ref for r in due} - verdicts.keys()
+            if unknown:
+                kept = held(session, unknown)
+                verdicts.update((ref, ref in kept) for ref in unknown)
+        seqs = [r.seq for r in due if not verdicts[r.subject_ref]]
         count.held += len(due) - len(seqs)
         count.events += len(seqs)
         if seqs and not dry_run:
