@@ -176,37 +176,46 @@ def keys_pep_issue(issuer_dir: Path, init: bool) -> None:
         click.echo(f"no share for client {client_id}: it has no EC or RSA public key", err=True)
 
 
-@keys_group.command("hsm-init")
-@click.option(
-    "--module",
-    envvar="GATEWAY_PKCS11_MODULE",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="The HSM vendor's PKCS#11 library (SoftHSM: /usr/lib/softhsm/libsofthsm2.so).",
-)
-@click.option("--token", envvar="GATEWAY_PKCS11_TOKEN", required=True, help="The token label.")
-@click.option(
-    "--pin-file",
-    envvar="GATEWAY_PKCS11_PIN_FILE",
-    type=click.Path(exists=True, dir_okay=False),
-    help="A file holding the user PIN (or set GATEWAY_PKCS11_PIN; never on the command line).",
-)
-@click.option(
-    "--keys",
-    "purposes",
-    envvar="GATEWAY_PKCS11_KEYS",
-    default=",".join(PKCS11_PURPOSES),
-    show_default=True,
-    help="Which signing keys live on the token.",
-)
-@click.option("--label-prefix", envvar="GATEWAY_PKCS11_LABEL_PREFIX", default="")
-def keys_hsm_init(
-    module: str, token: str, pin_file: str | None, purposes: str, label_prefix: str
-) -> None:
-    """Generate the missing signing keys on a PKCS#11 token (never extractable) and print
-    the settings that make the gateway use them. Idempotent: present keys are kept."""
-    from ..keys.hsm import Token, TokenKeyFolder, audit_key
+def token_options(command):
+    """The options naming a PKCS#11 token, each defaulting to its GATEWAY_PKCS11_* setting."""
+    for option in reversed(
+        (
+            click.option(
+                "--module",
+                envvar="GATEWAY_PKCS11_MODULE",
+                required=True,
+                type=click.Path(exists=True, dir_okay=False),
+                help="The HSM vendor's PKCS#11 library "
+                "(SoftHSM: /usr/lib/softhsm/libsofthsm2.so).",
+            ),
+            click.option(
+                "--token", envvar="GATEWAY_PKCS11_TOKEN", required=True, help="The token label."
+            ),
+            click.option(
+                "--pin-file",
+                envvar="GATEWAY_PKCS11_PIN_FILE",
+                type=click.Path(exists=True, dir_okay=False),
+                help="A file holding the user PIN (or set GATEWAY_PKCS11_PIN; never on the "
+                "command line).",
+            ),
+            click.option(
+                "--keys",
+                "purposes",
+                envvar="GATEWAY_PKCS11_KEYS",
+                default=",".join(PKCS11_PURPOSES),
+                show_default=True,
+                help="Which signing keys live on the token.",
+            ),
+            click.option("--label-prefix", envvar="GATEWAY_PKCS11_LABEL_PREFIX", default=""),
+        )
+    ):
+        command = option(command)
+    return command
 
+
+def _token_environ(
+    module: str, token: str, pin_file: str | None, purposes: str, label_prefix: str
+) -> dict[str, str]:
     environ = {
         "GATEWAY_PKCS11_MODULE": module,
         "GATEWAY_PKCS11_TOKEN": token,
@@ -217,6 +226,28 @@ def keys_hsm_init(
         environ["GATEWAY_PKCS11_PIN_FILE"] = pin_file
     else:
         environ["GATEWAY_PKCS11_PIN"] = _pin_from_env()
+    return environ
+
+
+def _print_settings(environ: dict[str, str]) -> None:
+    click.echo("\nset for every gateway process (gateway run, delivery worker, CLI):")
+    for name, value in environ.items():
+        if name == "GATEWAY_PKCS11_PIN":
+            value = "<the user PIN; better GATEWAY_PKCS11_PIN_FILE>"
+        if value:
+            click.echo(f"{name}={value}")
+
+
+@keys_group.command("hsm-init")
+@token_options
+def keys_hsm_init(
+    module: str, token: str, pin_file: str | None, purposes: str, label_prefix: str
+) -> None:
+    """Generate the missing signing keys on a PKCS#11 token (never extractable) and print
+    the settings that make the gateway use them. Idempotent: present keys are kept."""
+    from ..keys.hsm import Token, TokenKeyFolder, audit_key
+
+    environ = _token_environ(module, token, pin_file, purposes, label_prefix)
     try:
         settings: Pkcs11Settings = pkcs11_from_env(environ)
         on_token = Token(settings)
@@ -233,12 +264,33 @@ def keys_hsm_init(
             click.echo(f"{'created' if created else 'present'}: {what} {name}")
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo("\nset for every gateway process (gateway run, delivery worker, CLI):")
-    for name, value in environ.items():
-        if name == "GATEWAY_PKCS11_PIN":
-            value = "<the user PIN; better GATEWAY_PKCS11_PIN_FILE>"
-        if value:
-            click.echo(f"{name}={value}")
+    _print_settings(environ)
+
+
+@keys_group.command("hsm-import")
+@token_options
+def keys_hsm_import(
+    module: str, token: str, pin_file: str | None, purposes: str, label_prefix: str
+) -> None:
+    """Copy the active signing keys of GATEWAY_KEYS_DIR onto a PKCS#11 token, under their
+    own kids: for a gateway that already signed with files, so that its audit checkpoints,
+    consent receipts and tokens keep verifying. Then remove the key files from the gateway."""
+    from ..keys import KeyStore
+    from ..keys.hsm import Token, import_file_keys
+
+    environ = _token_environ(module, token, pin_file, purposes, label_prefix)
+    try:
+        settings: Pkcs11Settings = pkcs11_from_env(environ)
+        files = KeyStore(context.settings().keys_dir, allow_generate=False)
+        for what, name, imported in import_file_keys(Token(settings), files, settings.purposes):
+            click.echo(f"{'imported' if imported else 'present'}: {what} {name}")
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        "\nthe token now signs with these keys; delete their files from the gateway's key "
+        "directory (keep master/), and keep or destroy the offline copy as your key policy says"
+    )
+    _print_settings(environ)
 
 
 def _pin_from_env() -> str:

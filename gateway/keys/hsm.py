@@ -38,12 +38,13 @@ from asn1crypto.core import OctetString
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc.jwk import ECKey
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.util.ec import encode_named_curve_parameters
 
 from ..config import ConfigurationError, Pkcs11Settings
-from . import KID_PREFIXES, TOKEN, SigningKey
+from . import AUDIT, KID_PREFIXES, PURPOSE_NAMES, TOKEN, SigningKey
 
 ES256, ED25519 = "ES256", "Ed25519"
 P256_OID = "secp256r1"
@@ -216,6 +217,57 @@ class Token:
             return _point(public[Attribute.EC_POINT])
 
         return self.call(operation)
+
+    def import_pair(self, label: str, private_key, key_id: bytes) -> None:
+        """Copy a file key pair onto the token under ``label``, the private half sensitive and
+        not extractable from then on (the token records that it was not generated there:
+        CKA_NEVER_EXTRACTABLE and CKA_ALWAYS_SENSITIVE stay false)."""
+        public = private_key.public_key()
+        if isinstance(private_key, ec.EllipticCurvePrivateKey):
+            if not isinstance(private_key.curve, ec.SECP256R1):
+                raise ConfigurationError(f"{label}: only P-256 keys are imported")
+            key_type, curve = KeyType.EC, P256_OID
+            value = private_key.private_numbers().private_value.to_bytes(32, "big")
+            point = public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        else:
+            key_type, curve = KeyType.EC_EDWARDS, ED25519_OID
+            value = private_key.private_bytes_raw()
+            point = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        common = {
+            Attribute.LABEL: label,
+            Attribute.ID: key_id,
+            Attribute.TOKEN: True,
+            Attribute.KEY_TYPE: key_type,
+            Attribute.EC_PARAMS: encode_named_curve_parameters(curve),
+        }
+
+        def operation(session):
+            created = session.create_object(
+                {
+                    **common,
+                    Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                    Attribute.VALUE: value,
+                    Attribute.PRIVATE: True,
+                    Attribute.SENSITIVE: True,
+                    Attribute.EXTRACTABLE: False,
+                    Attribute.SIGN: True,
+                    Attribute.DERIVE: False,
+                }
+            )
+            try:
+                session.create_object(
+                    {
+                        **common,
+                        Attribute.CLASS: ObjectClass.PUBLIC_KEY,
+                        Attribute.EC_POINT: OctetString(point).dump(),
+                        Attribute.VERIFY: True,
+                    }
+                )
+            except pkcs11.PKCS11Error:
+                created.destroy()  # no private half without its public half
+                raise
+
+        self.call(operation)
 
     def relabel(self, label: str, new_label: str) -> None:
         """Give both halves of the key pair ``label`` a new label."""
@@ -462,3 +514,34 @@ def audit_key(token: Token, *, generate: bool) -> tuple[TokenEd25519Key, bool]:
         point = found[1]
     public = ed25519.Ed25519PublicKey.from_public_bytes(point)
     return TokenEd25519Key(token, label, public), created
+
+
+def import_file_keys(token: Token, files, purposes) -> list[tuple[str, str, bool]]:
+    """Copy the active file keys of ``purposes`` (a :class:`KeyStore` read from files) onto
+    the token under their own kids, so that what they signed (access tokens, push signatures,
+    consent receipts, audit checkpoints) keeps verifying after the switch. Keys already on
+    the token are left alone. Returns (what, kid or label, whether imported) per key."""
+    done = []
+    audit_label = token.label(token.settings.audit_label)
+    audit_found = None
+    if AUDIT in purposes:  # a conflict stops the import before anything is copied
+        audit_found = token.public_keys(KeyType.EC_EDWARDS).get(audit_label)
+        mine = files.audit_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        if audit_found is not None and audit_found[1] != mine:
+            raise ConfigurationError(
+                f"the token already holds another audit checkpoint key under {audit_label!r}"
+            )
+    present = set(token.public_keys(KeyType.EC))
+    for purpose in purposes:
+        if purpose == AUDIT:
+            continue
+        for key in files.folders[purpose].active:
+            label = token.label(key.kid)
+            if label not in present:
+                token.import_pair(label, key.private_key, key.created_at.isoformat().encode())
+            done.append((PURPOSE_NAMES[purpose], key.kid, label not in present))
+    if AUDIT in purposes:
+        if audit_found is None:
+            token.import_pair(audit_label, files.audit_key, datetime.now(UTC).isoformat().encode())
+        done.append(("audit checkpoint key", audit_label, audit_found is None))
+    return done

@@ -297,3 +297,54 @@ def test_with_files_the_pkcs11_library_is_never_loaded(tmp_path):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "audit-ed25519.pem").exists()
+
+
+def test_hsm_import_moves_a_file_gateway_onto_the_token_keeping_its_keys(
+    token, prefix, tmp_path
+):
+    """A gateway that signed with files keeps its kids and its audit key, so its old
+    checkpoints, receipts and tokens still verify once the token signs."""
+    keys_dir = tmp_path / "keys"
+    files = KeyStore(keys_dir, allow_generate=True)
+    old_note = NoteSigner(files.audit_key, "gateway.example").sign(
+        CheckpointBody("gateway.example", 3, b"\x02" * 32, "2026-12-07T01:00:00Z"))
+    key = files.receipts.current
+    old_receipt = jwt.encode({"alg": "ES256", "kid": key.kid}, {"jti": "c1"}, key.jwk)
+    env = cli_env(token, prefix, keys_dir)
+    imported = CliRunner().invoke(cli, ["keys", "hsm-import"], env=env)
+    assert imported.exit_code == 0, imported.output
+    assert imported.output.count("imported: ") == 4
+    again = CliRunner().invoke(cli, ["keys", "hsm-import"], env=env)
+    assert again.exit_code == 0 and again.output.count("present: ") == 4, again.output
+    # the files of the token purposes go; the token alone signs from now on
+    for folder in ("signing", "push", "receipts"):
+        for path in (keys_dir / folder).glob("*.pem"):
+            path.unlink()
+    (keys_dir / "audit-ed25519.pem").unlink()
+    store = store_on(token, prefix, keys_dir)
+    assert [k.kid for k in store.tokens.active] == [k.kid for k in files.tokens.active]
+    assert store.receipts.current.kid == files.receipts.current.kid
+    signer = NoteSigner(store.audit_key, "gateway.example")
+    assert verify_checkpoint(old_note, signer.public_key).tree_size == 3
+    new_note = signer.sign(CheckpointBody("gateway.example", 4, b"\x03" * 32, "t"))
+    assert verify_checkpoint(new_note, raw_public_key(files.audit_key.public_key()))
+    published = {jwk["kid"]: jwk for jwk in public_jwks(store)["keys"]}
+    assert jwt.decode(old_receipt, ECKey.import_key(published[key.kid])).claims == {"jti": "c1"}
+    session, private = objects(token, prefix, ObjectClass.PRIVATE_KEY)
+    with session:
+        assert len(private) == 4
+        for label, obj in private.items():
+            assert obj[Attribute.EXTRACTABLE] is False and obj[Attribute.SENSITIVE] is True
+            # the token knows these were imported, not born there
+            assert obj[Attribute.NEVER_EXTRACTABLE] is False, label
+
+
+def test_hsm_import_refuses_a_token_holding_another_audit_key(token, prefix, tmp_path):
+    assert hsm_init(token, prefix, tmp_path / "keys").exit_code == 0
+    KeyStore(tmp_path / "keys", allow_generate=True)  # file keys, another audit key among them
+    refused = CliRunner().invoke(cli, ["keys", "hsm-import"],
+                                 env=cli_env(token, prefix, tmp_path / "keys"))
+    assert refused.exit_code == 1
+    assert "another audit checkpoint key" in refused.output
+    _, private = objects(token, prefix, ObjectClass.PRIVATE_KEY)
+    assert len(private) == 4  # nothing was copied
