@@ -16,9 +16,10 @@ PAGES: dict[str, frozenset[str]] = {
     "subject": frozenset({"privacy_officer"}),
     "consents": frozenset({"privacy_officer"}),
     "reidentifications": frozenset({"privacy_officer"}),
+    "retractions": frozenset({"privacy_officer"}),
     "organisations": frozenset({"admin"}),
 }
-OPERATOR_ONLY = frozenset({"reidentifications"})
+OPERATOR_ONLY = frozenset({"reidentifications", "retractions"})
 KNOWN_ROLES = ("privacy_officer", "admin")
 
 

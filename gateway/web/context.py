@@ -17,6 +17,7 @@ NAVIGATION = {
     "subject": ("/ui/audit/subject", "Inzageverzoek"),
     "consents": ("/ui/consents", "Toestemmingen"),
     "reidentifications": ("/ui/reidentifications", "Herleidingen"),
+    "retractions": ("/ui/retractions", "Intrekkingen"),
     "organisations": ("/ui/organisations", "Organisaties"),
 }
 ROLE_NAMES = {"privacy_officer": "privacy officer", "admin": "beheerder"}

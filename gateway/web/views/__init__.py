@@ -17,6 +17,15 @@ from . import (  # noqa: E402 - the page modules add their routes to ``bp``
     dashboard,
     organisations,
     reidentifications,
+    retractions,
 )
 
-__all__ = ["audit", "bp", "consents", "dashboard", "organisations", "reidentifications"]
+__all__ = [
+    "audit",
+    "bp",
+    "consents",
+    "dashboard",
+    "organisations",
+    "reidentifications",
+    "retractions",
+]
