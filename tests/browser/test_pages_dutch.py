@@ -355,3 +355,25 @@ def test_the_subject_report(server, data, browser, width):
     assert "Verzuimmelding" in text and ex.BSN not in text
     assert all(ex.BSN not in url for url in urls)
     context.close()
+
+
+def test_the_retractions_and_the_breach_register(server, data, browser, width, tmp_path_factory):
+    """Issue 19: a retracted message about the wrong child, open, and one confirmed."""
+    partners = register_partners(server, tmp_path_factory.mktemp("retracting"))
+    school, swv = partners[ex.SCHOOL], partners[ex.SWV]
+    sent = [school.send("absence_report", ex.SWV, ex.absence_report(TODAY)).json()["id"]
+            for _ in range(2)]
+    for exchange_id, reason in zip(sent, ("wrong_child", "incorrect_content"), strict=True):
+        answer = requests.post(f"{server.url}/api/v1/exchanges/{exchange_id}/retract",
+                               json={"reason": reason, "remarks": "Verkeerde leerling gekozen."},
+                               headers=school.headers(), timeout=10)
+        assert answer.status_code in (200, 201), answer.text
+    confirmed = requests.post(f"{server.url}/api/v1/exchanges/{sent[1]}/retraction/confirm",
+                              headers=swv.headers(), timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+    context, page = open_as(browser, server, width, OFFICER, "/ui/retractions")
+    text = check(page, "retractions", width)
+    assert "Bericht over het verkeerde kind" in text and "Onjuiste inhoud" in text
+    assert "Aantal betrokken kinderen" in text and "Besluit uiterlijk" in text
+    assert ex.BSN not in text
+    context.close()
