@@ -275,14 +275,14 @@ def keys_hsm_import(
     """Copy the active signing keys of GATEWAY_KEYS_DIR onto a PKCS#11 token, under their
     own kids: for a gateway that already signed with files, so that its audit checkpoints,
     consent receipts and tokens keep verifying. Then remove the key files from the gateway."""
-    from ..keys import KeyStore
     from ..keys.hsm import Token, import_file_keys
 
     environ = _token_environ(module, token, pin_file, purposes, label_prefix)
     try:
         settings: Pkcs11Settings = pkcs11_from_env(environ)
-        files = KeyStore(context.settings().keys_dir, allow_generate=False)
-        for what, name, imported in import_file_keys(Token(settings), files, settings.purposes):
+        directory = context.settings().keys_dir
+        copied = import_file_keys(Token(settings), directory, settings.purposes)
+        for what, name, imported in copied:
             click.echo(f"{'imported' if imported else 'present'}: {what} {name}")
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None

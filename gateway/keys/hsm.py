@@ -32,10 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 
 import pkcs11
 from asn1crypto.core import OctetString
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -44,7 +45,15 @@ from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.util.ec import encode_named_curve_parameters
 
 from ..config import ConfigurationError, Pkcs11Settings
-from . import AUDIT, KID_PREFIXES, PURPOSE_NAMES, TOKEN, SigningKey
+from . import (
+    AUDIT,
+    AUDIT_KEY_FILE,
+    KID_PREFIXES,
+    PURPOSE_NAMES,
+    TOKEN,
+    SigningKey,
+    SigningKeyFolder,
+)
 
 ES256, ED25519 = "ES256", "Ed25519"
 P256_OID = "secp256r1"
@@ -516,32 +525,53 @@ def audit_key(token: Token, *, generate: bool) -> tuple[TokenEd25519Key, bool]:
     return TokenEd25519Key(token, label, public), created
 
 
-def import_file_keys(token: Token, files, purposes) -> list[tuple[str, str, bool]]:
-    """Copy the active file keys of ``purposes`` (a :class:`KeyStore` read from files) onto
-    the token under their own kids, so that what they signed (access tokens, push signatures,
-    consent receipts, audit checkpoints) keeps verifying after the switch. Keys already on
-    the token are left alone. Returns (what, kid or label, whether imported) per key."""
+def file_keys(directory: Path, purposes) -> tuple[dict[str, SigningKeyFolder], object | None]:
+    """The signing keys of ``purposes`` as files under ``directory`` hold them (what
+    :func:`import_file_keys` copies): the ES256 folders, and the audit key if asked for."""
+    folders = {}
+    for purpose in purposes:
+        if purpose == AUDIT:
+            continue
+        folders[purpose] = SigningKeyFolder(directory, purpose)
+        folders[purpose].load()
+        if not folders[purpose].active:
+            raise ConfigurationError(f"GATEWAY_KEYS_DIR ({directory}) has no {purpose} key")
+    audit = None
+    if AUDIT in purposes:
+        path = Path(directory) / AUDIT_KEY_FILE
+        if not path.exists():
+            raise ConfigurationError(f"GATEWAY_KEYS_DIR ({directory}) has no {AUDIT_KEY_FILE}")
+        audit = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(audit, ed25519.Ed25519PrivateKey):
+            raise ConfigurationError(f"GATEWAY_KEYS_DIR: {AUDIT_KEY_FILE} is not an Ed25519 key")
+    return folders, audit
+
+
+def import_file_keys(token: Token, directory: Path, purposes) -> list[tuple[str, str, bool]]:
+    """Copy the active file keys of ``purposes`` under ``directory`` onto the token under
+    their own kids, so that what they signed (access tokens, push signatures, consent
+    receipts, audit checkpoints) keeps verifying after the switch. Keys already on the token
+    are left alone. Returns (what, kid or label, whether imported) per key."""
+    folders, file_audit_key = file_keys(directory, purposes)
     done = []
     audit_label = token.label(token.settings.audit_label)
     audit_found = None
-    if AUDIT in purposes:  # a conflict stops the import before anything is copied
+    if file_audit_key is not None:  # a conflict stops the import before anything is copied
         audit_found = token.public_keys(KeyType.EC_EDWARDS).get(audit_label)
-        mine = files.audit_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        mine = file_audit_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         if audit_found is not None and audit_found[1] != mine:
             raise ConfigurationError(
                 f"the token already holds another audit checkpoint key under {audit_label!r}"
             )
     present = set(token.public_keys(KeyType.EC))
-    for purpose in purposes:
-        if purpose == AUDIT:
-            continue
-        for key in files.folders[purpose].active:
+    for purpose, folder in folders.items():
+        for key in folder.active:
             label = token.label(key.kid)
             if label not in present:
                 token.import_pair(label, key.private_key, key.created_at.isoformat().encode())
             done.append((PURPOSE_NAMES[purpose], key.kid, label not in present))
-    if AUDIT in purposes:
+    if file_audit_key is not None:
         if audit_found is None:
-            token.import_pair(audit_label, files.audit_key, datetime.now(UTC).isoformat().encode())
+            token.import_pair(audit_label, file_audit_key, datetime.now(UTC).isoformat().encode())
         done.append(("audit checkpoint key", audit_label, audit_found is None))
     return done
