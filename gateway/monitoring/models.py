@@ -16,7 +16,11 @@ from ..storage.models import Base
 
 class MonitoringFact(Base):
     __tablename__ = "monitoring_facts"
-    __table_args__ = (Index("ix_monitoring_facts_kind_since", "kind", "since_date"),)
+    __table_args__ = (
+        Index("ix_monitoring_facts_kind_since", "kind", "since_date"),
+        # the retention purge asks, per child, whether a fact about it is still kept
+        Index("ix_monitoring_facts_subject_ref", "subject_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(36), unique=True)

@@ -18,7 +18,11 @@ class ReidentificationRequestRow(Base):
     """
 
     __tablename__ = "reidentification_requests"
-    __table_args__ = (Index("ix_reidentification_requests_status", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_reidentification_requests_status", "status", "created_at"),
+        # the retention purge asks, per child, whether a request about it is still kept
+        Index("ix_reidentification_requests_subject_ref", "subject_ref"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     requester_org: Mapped[str] = mapped_column(String(20))
