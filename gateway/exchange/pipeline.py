@@ -29,6 +29,7 @@ from schemas.exchange import load_exchange_envelope
 from schemas.messages import load_payload
 from schemas.profiles import Minimised, minimise
 from schemas.subject import load_subject
+from schemas.vocabulary import NOTICE_TYPES
 
 from .. import metrics
 from ..pep.subjects import (
@@ -313,10 +314,17 @@ def _read_reply(
 
 
 def _received(exchange: Exchange, ctx: PipelineContext, message_id: str, *columns, where=()):
-    """``columns`` of the message ``message_id`` if the sender received it, else None."""
+    """``columns`` of the message ``message_id`` if the sender received it, else None.
+
+    A retracted exchange and a notice are not messages one can reply to (issue 19): the one
+    was taken back (perhaps it was about another child), the other is no case message."""
     return ctx.session.execute(
         select(*columns).where(
-            Message.id == message_id, Message.recipient_org_id == exchange.sender.id, *where
+            Message.id == message_id,
+            Message.recipient_org_id == exchange.sender.id,
+            Message.status != "retracted",
+            Message.message_type.not_in(NOTICE_TYPES),
+            *where,
         )
     ).first()
 

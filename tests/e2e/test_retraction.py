@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from pseudonymise import generate_valid_bsns
 from tests import exchange_helpers as ex
 from tests.e2e.partners import register_partners
 
@@ -217,3 +218,33 @@ def test_retracting_needs_the_senders_scope_and_a_reason(partners):
     free_text = post(school, f"/api/v1/exchanges/{exchange_id}/retract", {"reason": "oops"})
     assert free_text.status_code == 422
     assert get(school, f"/api/v1/exchanges/{exchange_id}").json()["status"] == "accepted"
+
+
+def test_a_retracted_exchange_and_a_notice_cannot_be_replied_to(partners):
+    school, ggd = partners[ex.SCHOOL], partners[ex.GGD]
+    child = next(generate_valid_bsns(1, seed=1917))
+    consent = {
+        "subject": {"bsn": child}, "date_of_birth": ex.born(TODAY, 9), "purpose": "mazl",
+        "parties": [ex.SCHOOL, ex.GGD], "granted_by": [{"role": "parent"}],
+        "valid_from": (TODAY - timedelta(days=1)).isoformat(),
+        "valid_until": (TODAY + timedelta(days=30)).isoformat(),
+        "evidence": {"method": "written", "reference": "dossier 19"},
+    }
+    assert post(school, "/api/v1/consents", consent).status_code == 201
+    referral = school.send("sickness_absence_referral", ex.GGD,
+                           ex.sickness_absence_referral(TODAY), subject={"bsn": child})
+    assert referral.status_code == 202, referral.text
+    referral_id = referral.json()["id"]
+    [item] = [i for i in ggd.inbox()["items"] if i["id"] == referral_id]
+    advice = dict(ex.jgz_advice(TODAY), in_reply_to=referral_id)
+    assert post(school, f"/api/v1/exchanges/{referral_id}/retract",
+                {"reason": "wrong_child"}).status_code == 201
+    reply = ggd.send("jgz_advice", ex.SCHOOL, advice, subject=item["subject"])
+    assert reply.status_code == 422 and reply.json()["code"] == "unknown_reference"
+    [notice] = notices_about(ggd, referral_id)
+    reply = ggd.send("jgz_advice", ex.SCHOOL, dict(advice, in_reply_to=notice["id"]),
+                     subject=item["subject"])
+    assert reply.status_code == 422 and reply.json()["code"] == "unknown_reference"
+    # nobody else reads the retraction either
+    assert get(partners[ex.SWV], f"/api/v1/exchanges/{referral_id}/retraction").status_code == 404
+    assert get(ggd, f"/api/v1/exchanges/{referral_id}/retraction").json()["reason"] == "wrong_child"
