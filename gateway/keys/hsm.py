@@ -63,6 +63,8 @@ REFRESH_SECONDS = 1.0
 """How often a folder lists the token again: a key added by ``gateway keys rotate`` in another
 process is used within a second, and a stream of unknown ``kid``\\s costs one listing a second."""
 
+UNKNOWN_KID_SECONDS = 0.1
+
 _LOCK = threading.RLock()
 """One PKCS#11 library per process, initialised without OS locking: its calls are serialised."""
 _INITIALISED_IN: dict[str, int] = {}
@@ -471,8 +473,16 @@ class TokenKeyFolder:
         return True
 
     def key(self, kid: str) -> SigningKey | None:
+        """The active key ``kid``; an unknown kid lists the token again unless that was done
+        in the last :data:`UNKNOWN_KID_SECONDS` (a key another process just added is found at
+        once, a stream of made-up kids costs at most ten listings a second)."""
         self.refresh()
-        return next((key for key in self.active if key.kid == kid), None)
+        found = next((key for key in self.active if key.kid == kid), None)
+        if found is None and time.monotonic() - self._listed_at >= UNKNOWN_KID_SECONDS:
+            self._listed_at = float("-inf")
+            self.refresh()
+            found = next((key for key in self.active if key.kid == kid), None)
+        return found
 
     def add(self) -> SigningKey:
         """Generate a new ES256 key on the token; it becomes the current one."""

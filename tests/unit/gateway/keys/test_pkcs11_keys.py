@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pkcs11
@@ -210,6 +211,21 @@ def test_rotate_and_retire_act_on_the_token_and_other_processes_follow(
     assert worker.signing_key(first) is None
     assert first not in {jwk["kid"] for jwk in public_jwks(worker)["keys"]}
     assert worker.signing_key(second) is not None
+
+
+def test_a_key_another_process_just_added_is_trusted_at_once(token, prefix, tmp_path):
+    """Listing the token is throttled to once a second, but an unknown kid lists it again
+    (at most ten times a second), so a token signed with a freshly rotated key is accepted."""
+    assert hsm_init(token, prefix, tmp_path / "keys").exit_code == 0
+    worker = store_on(token, prefix, tmp_path / "keys")
+    assert worker.signing_key(worker.current_signing_key.kid) is not None  # listed just now
+    operator = store_on(token, prefix, tmp_path / "keys")
+    new = operator.add_signing_key()
+    time.sleep(hsm.UNKNOWN_KID_SECONDS * 1.5)
+    assert hsm.REFRESH_SECONDS > hsm.UNKNOWN_KID_SECONDS * 2  # still inside the throttle
+    found = worker.signing_key(new.kid)
+    assert found is not None and found.public_jwk() == new.public_jwk()
+    assert worker.signing_key("token-20990101T000000-00000000") is None
 
 
 def test_production_refuses_to_generate_on_the_token(token, prefix, tmp_path):
