@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -280,9 +281,14 @@ class ExchangeService:
         now = self.clock()
         rows = self._unacknowledged(caller.org_id, after, limit + 1)
         more, rows = len(rows) > limit, rows[:limit]
-        senders = self._deliver(caller, rows, now)
+        delivered = self._deliver(caller, rows, now)
+        senders = delivered.senders
         return {
-            "items": [self._item(message, senders[message.sender_org_id]) for message in rows],
+            "items": [
+                self._item(message, senders[message.sender_org_id])
+                for message in rows
+                if message.id not in delivered.withheld
+            ],
             "next_cursor": CURSORS.encode(rows[-1].seq) if more and rows else None,
         }
 
@@ -301,26 +307,46 @@ class ExchangeService:
                 )
             )
 
-    def _deliver(self, caller, rows: list[Message], now: datetime) -> dict[int, dict]:
+    def _deliver(self, caller, rows: list[Message], now: datetime) -> _Delivered:
         """Mark the ``accepted`` rows ``delivered``, each with its audit event; return the
-        senders of all rows by organisation id."""
-        senders = {}
+        senders of all rows by organisation id, and the rows not to serve.
+
+        The rows were read in an earlier transaction: a retraction or an acknowledgement may
+        have committed since. So a row is marked only by an ``UPDATE`` that still finds it
+        ``accepted`` (never by merging the stale copy, which would restore an erased payload
+        and undo the retraction), and a row that is no longer waiting is withheld."""
+        senders: dict[int, dict] = {}
+        if not rows:
+            return _Delivered(senders, frozenset())
         with self.db.write_session() as session:
             if any(m.status == "accepted" for m in rows):
                 session.execute(AuditLog.LOCK_HEAD)
-            if rows:
-                ids = {m.sender_org_id for m in rows}
-                for org in session.scalars(select(Organisation).where(Organisation.id.in_(ids))):
-                    senders[org.id] = {"oin": org.oin, "name": org.name, "type": org.type}
+            ids = {m.sender_org_id for m in rows}
+            for org in session.scalars(select(Organisation).where(Organisation.id.in_(ids))):
+                senders[org.id] = {"oin": org.oin, "name": org.name, "type": org.type}
+            current = dict(
+                session.execute(
+                    select(Message.id, Message.status).where(Message.id.in_([m.id for m in rows]))
+                ).all()
+            )
+            withheld = frozenset(
+                m.id for m in rows if current.get(m.id) not in ("accepted", "delivered")
+            )
             for message in rows:
-                if message.status == "accepted":
+                if message.status != "accepted" or current.get(message.id) != "accepted":
+                    continue
+                marked = session.execute(
+                    update(Message)
+                    .where(Message.id == message.id, Message.status == "accepted")
+                    .values(status="delivered", delivered_at=now)
+                ).rowcount
+                if marked == 1:
                     sender_oin = senders[message.sender_org_id]["oin"]
                     event = self._deliver_event(caller, message, sender_oin, "exchange.deliver")
                     self.audit.append(session, event, now)
                     message.status = "delivered"
                     message.delivered_at = now
-                    session.merge(message)
-        return senders
+        return _Delivered(senders, withheld)
 
     def _item(self, message: Message, sender: dict) -> dict:
         content = self.sealer.open(message.id, message.key_version, message.ciphertext)
@@ -368,6 +394,15 @@ class ExchangeService:
                 "status": "acknowledged",
                 "acknowledged_at": rfc3339(_aware(message.acknowledged_at)),
             }
+
+
+@dataclass(frozen=True)
+class _Delivered:
+    """What :meth:`ExchangeService._deliver` found: senders by organisation id, and the ids
+    of rows that stopped waiting since they were read (retracted, acknowledged)."""
+
+    senders: dict[int, dict]
+    withheld: frozenset[str]
 
 
 def _new_message(exchange: pipeline.Exchange) -> NewMessage:
