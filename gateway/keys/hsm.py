@@ -60,10 +60,11 @@ P256_OID = "secp256r1"
 ED25519_OID = "1.3.101.112"
 RETIRED = " retired "
 REFRESH_SECONDS = 1.0
-"""How often a folder lists the token again: a key added by ``gateway keys rotate`` in another
-process is used within a second, and a stream of unknown ``kid``\\s costs one listing a second."""
-
+"""How often a folder lists the token again before signing or publishing: a key added by
+``gateway keys rotate`` in another process signs everywhere within a second."""
 UNKNOWN_KID_SECONDS = 0.1
+"""How often an unknown ``kid`` may make a folder list the token again
+(:meth:`TokenKeyFolder.key`)."""
 
 _LOCK = threading.RLock()
 """One PKCS#11 library per process, initialised without OS locking: its calls are serialised."""

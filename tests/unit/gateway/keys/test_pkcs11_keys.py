@@ -364,3 +364,26 @@ def test_hsm_import_refuses_a_token_holding_another_audit_key(token, prefix, tmp
     assert "another audit checkpoint key" in refused.output
     _, private = objects(token, prefix, ObjectClass.PRIVATE_KEY)
     assert len(private) == 4  # nothing was copied
+
+
+def test_a_wrong_pin_or_token_label_is_named_without_the_pin(token, prefix, tmp_path):
+    """In a process of its own: login is per process, and this one is logged in already."""
+    assert hsm_init(token, prefix, tmp_path / "keys").exit_code == 0
+    with_master(tmp_path / "keys")
+    wrong_pin = tmp_path / "wrong.pin"
+    wrong_pin.write_text("000000\n")
+    base = {**os.environ, **token.env(prefix), "GATEWAY_KEYS_DIR": str(tmp_path / "keys"),
+            "GATEWAY_INSTANCE_DIR": str(tmp_path / "instance"), "PYTHONPATH": str(REPO)}
+    base.pop("GATEWAY_ENV", None)
+
+    def keys_list(**changes):
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "keys", "list"],
+                              env={**base, **changes}, capture_output=True, text=True,
+                              timeout=60, cwd=tmp_path)
+
+    assert keys_list().returncode == 0
+    refused = keys_list(GATEWAY_PKCS11_PIN_FILE=str(wrong_pin))
+    assert refused.returncode == 1 and "GATEWAY_PKCS11_PIN is not accepted" in refused.stderr
+    assert "000000" not in refused.stderr
+    unknown = keys_list(GATEWAY_PKCS11_TOKEN="no-such-token")
+    assert unknown.returncode == 1 and "no single token labelled 'no-such-token'" in unknown.stderr
