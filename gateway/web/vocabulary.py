@@ -404,6 +404,10 @@ def refusal(code: str) -> str:
         return REFUSALS[code]
     if code in TEXTS:
         return TEXTS[code].rstrip(".")
+    if code in RETRACTION_REASONS:  # the reason of exchange.retract
+        return RETRACTION_REASONS[code]
+    if code.startswith("corrects:"):  # exchange.correct names the corrected exchange
+        return "Correctie van een ingetrokken bericht"
     return "Andere reden"
 
 

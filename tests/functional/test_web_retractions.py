@@ -155,3 +155,16 @@ def test_the_documented_retraction_bodies_pass_the_gateways_own_validation(app):
     assert names
     for name in names:
         load_retraction(document["components"]["examples"][name]["value"])
+
+
+def test_the_audit_log_names_the_retraction_its_confirmation_and_the_correction(users, seeded):
+    officer = users["privacy-operator"]
+    wrong = seeded["open"][0]
+    body = officer.get(f"/ui/audit?exchange={wrong}").get_data(as_text=True)
+    assert "bericht ingetrokken" in body and "Bericht over het verkeerde kind" in body
+    corrected = seeded["closed"][0]
+    body = officer.get(f"/ui/audit?exchange={corrected}").get_data(as_text=True)
+    assert "wissen na intrekking bevestigd" in body and "Onjuiste inhoud" in body
+    body = officer.get(f"/ui/audit?exchange={seeded['right']}").get_data(as_text=True)
+    assert "bericht gecorrigeerd" in body and "Correctie van een ingetrokken bericht" in body
+    assert "corrects:" not in body and "wrong_child" not in body
