@@ -10,10 +10,12 @@ TEST_STAMP := $(VENV)/.installed-test
 # commands looked for on PATH: xmlsec1 signs and checks SAML; chromium runs the browser tests
 # and prometheus checks the alert rules (tests only)
 SERVE_PACKAGES := xmlsec1
-TEST_PACKAGES := chromium prometheus softhsm2
+TEST_PACKAGES := chromium prometheus
 # libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255;
 # libpangoft2-1.0-0 lays out the text of WeasyPrint's PDFs, the subject report's download)
 SERVE_LIBRARIES := libsodium23 libpangoft2-1.0-0
+# SoftHSM (a PKCS#11 token for the key-custody tests) has no command of its package's name
+TEST_LIBRARIES := softhsm2
 # `make run PORT=8080`: the port, and the base URL (the OAuth issuer, the demo's target) with
 # it, unless GATEWAY_BASE_URL is set in the environment or on the command line
 PORT ?= 8000
@@ -61,7 +63,7 @@ system-deps:
 	$(call apt_install,$(SERVE_PACKAGES),$(SERVE_LIBRARIES))
 
 system-deps-test:
-	$(call apt_install,$(TEST_PACKAGES),)
+	$(call apt_install,$(TEST_PACKAGES),$(TEST_LIBRARIES))
 
 run: install
 	$(GATEWAY) demo keys --out instance/demo
