@@ -71,7 +71,7 @@ def downgrade() -> None:
 
 def _keyring():
     """The master secrets as ``gateway run`` finds them, or None when there are none."""
-    from gateway.config import ConfigurationError
+    from gateway.config import ConfigurationError, pkcs11_from_env
     from gateway.keys import KeyStore
 
     instance = Path(os.environ.get("GATEWAY_INSTANCE_DIR", "instance"))
@@ -79,7 +79,10 @@ def _keyring():
     if not (directory / "master").is_dir():
         return None
     try:
-        return KeyStore(directory, allow_generate=False).keyring
+        # signing keys on an HSM (GATEWAY_PKCS11_*) are not files: without the settings the
+        # store would miss them and this upgrade would think there were no keys at all
+        store = KeyStore(directory, allow_generate=False, pkcs11=pkcs11_from_env(os.environ))
+        return store.keyring
     except (ConfigurationError, OSError, ValueError):
         return None
 
