@@ -30,6 +30,7 @@ from ..paging import Cursors
 from ..pep.subjects import PolymorphicRefusal
 from ..problems import InvalidParameter
 from .trail import AUDIT_DOMAIN, AuditTrail
+from .withdrawal import NotifyingRegistry
 
 
 def actor(caller) -> Actor:
@@ -49,11 +50,12 @@ class ConsentApi:
         timezone: str,
         notices: WithdrawalNotices | None = None,
     ) -> None:
-        self.service = service
+        # AVG art. 19: a withdrawal, through this API or the web page (which uses this
+        # registry too), tells the organisations that received data under the consent
+        self.service = NotifyingRegistry(service, notices) if notices is not None else service
         self.trail = trail
         self.clock = clock
         self.timezone = timezone
-        self.notices = notices
 
     def render(self, consent: Consent) -> dict:
         """A consent as API.md section 5 answers it, its status derived now."""
@@ -102,11 +104,6 @@ class ConsentApi:
         except (SchemaValidationError, ConsentError) as exc:
             self.deny("consent.withdraw", caller, exc.code, visible, transaction_id)
             raise
-        if self.notices is not None and consent.withdrawn_at is not None:
-            # AVG art. 19: every organisation that received data under the consent is told
-            # (after the withdrawal's own transaction: a failure here is completed by a retry,
-            # which adds only the notices still missing)
-            self.notices.consent_withdrawn(consent.id, caller.org_id, consent.withdrawn_at)
         return self.render(consent)
 
     def get(self, caller, consent_id: str, transaction_id: str) -> dict:

@@ -168,3 +168,33 @@ def test_the_audit_log_names_the_retraction_its_confirmation_and_the_correction(
     body = officer.get(f"/ui/audit?exchange={seeded['right']}").get_data(as_text=True)
     assert "bericht gecorrigeerd" in body and "Correctie van een ingetrokken bericht" in body
     assert "corrects:" not in body and "wrong_child" not in body
+
+
+def test_a_consent_withdrawn_on_the_web_page_notifies_its_recipients_too(app, users):
+    """AVG art. 19 holds whichever way a consent is withdrawn: the privacy officer's page
+    (gateway.web.consentdesk) tells the same organisations as the API does."""
+    services = app.extensions["gateway"]
+    school = caller(app, ex.SCHOOL)
+    child = "999990019"  # a BSN of its own (passes the elfproef), so no other consent covers it
+    body = {
+        "subject": {"bsn": child}, "date_of_birth": ex.born(ex.today(), 9), "purpose": "mazl",
+        "parties": [ex.SCHOOL, "ggd"], "granted_by": [{"role": "parent"}],
+        "valid_from": (ex.today() - timedelta(days=1)).isoformat(),
+        "valid_until": (ex.today() + timedelta(days=30)).isoformat(),
+        "evidence": {"method": "written", "reference": "web-19"},
+    }
+    consent_id = services.consents.record(school, body, str(uuid.uuid4()))["id"]
+    referral = {"message_type": "sickness_absence_referral", "recipient": ex.GGD,
+                "subject": {"bsn": child}, "payload": ex.sickness_absence_referral(ex.today())}
+    sent = services.exchanges.send(school, lambda: referral, uuid.uuid4().hex,
+                                   str(uuid.uuid4()))["id"]
+    client = users["privacy-school"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/ui/").get_data(as_text=True)).group(1)
+    response = client.post(f"/ui/consents/{consent_id}/withdraw", data={
+        "csrf_token": token, "role": "parent", "reason": "Ouder trekt in"})
+    assert response.status_code == 303
+    items = services.exchanges.inbox(caller(app, ex.GGD), None, 500)["items"]
+    notices = [i for i in items if i["message_type"] == "consent_withdrawn"]
+    assert [n["payload"]["consent_id"] for n in notices] == [consent_id]
+    assert notices[0]["payload"]["exchange_ids"] == [sent]
