@@ -15,7 +15,7 @@ from schemas.fields import Bsn, Choice, ListOf, Object, Oin, Polymorphic, Pseudo
 from schemas.paging import PagedSearchSchema, load_search
 from schemas.responses import LegalBasisSchema, hex_sha256, next_cursor
 from schemas.subject import OneOfSubjectSchema
-from schemas.vocabulary import AUDIT_DECISIONS, AUDIT_PURPOSES, MESSAGE_TYPES
+from schemas.vocabulary import AUDIT_DECISIONS, AUDIT_PURPOSES, MESSAGE_TYPES, NOTICE_TYPES
 
 
 class ReportSubjectSchema(OneOfSubjectSchema):
@@ -63,7 +63,8 @@ class AuditEventSchema(ResponseSchema):
     action = fields.String(required=True, metadata={"example": "exchange.send"})
     actor = Object(AuditActorSchema, required=True)
     exchange_id = _nullable_string()
-    message_type = Choice(MESSAGE_TYPES, required=True, allow_none=True)
+    # a notice (retraction, consent withdrawal) is an exchange of the gateway's: audited too
+    message_type = Choice(MESSAGE_TYPES + NOTICE_TYPES, required=True, allow_none=True)
     sender = Oin(required=True, allow_none=True)
     recipient = Oin(required=True, allow_none=True)
     purpose = Choice(AUDIT_PURPOSES, required=True, allow_none=True)

@@ -106,7 +106,15 @@ class AuditReceipt:
     hash: str
 
 
-FOLLOW_UPS = frozenset({"exchange.deliver", "exchange.ack", "exchange.dead_letter"})
+FOLLOW_UPS = frozenset(
+    {
+        "exchange.deliver",
+        "exchange.ack",
+        "exchange.dead_letter",
+        "exchange.retract",
+        "exchange.retraction_confirm",
+    }
+)
 """Events about an accepted exchange after its send: the organisations that named or got the
 child in them are those of the send itself, so they inherit its naming index."""
 

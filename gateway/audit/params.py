@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from schemas.vocabulary import AUDIT_DECISIONS, MESSAGE_TYPES
+from schemas.vocabulary import AUDIT_DECISIONS, MESSAGE_TYPES, NOTICE_TYPES
 
 from ..paging import Cursors
 from .errors import invalid_parameter
 
 FORMATS = ("csv", "jsonl")
+AUDITED_TYPES = MESSAGE_TYPES + NOTICE_TYPES
+"""Message types an audit event can name: the partners' and the gateway's notices."""
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
@@ -84,7 +86,7 @@ def parse_filter(args: Mapping[str, str]) -> EventFilter:
         end=end,
         org=org,
         action=action,
-        message_type=_choice("message_type", args.get("message_type"), MESSAGE_TYPES),
+        message_type=_choice("message_type", args.get("message_type"), AUDITED_TYPES),
         decision=_choice("decision", args.get("decision"), AUDIT_DECISIONS),
     )
 

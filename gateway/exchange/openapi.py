@@ -839,14 +839,9 @@ def _retract() -> dict:
         "parameters": [ID_PARAMETER],
         "requestBody": {
             "required": True,
-            # the schema inline: tests/functional/test_web_retractions.py holds the examples
-            # against the gateway's own loader (schemas.retraction.load_retraction)
-            "content": {
-                "application/json": {
-                    "schema": RETRACTION_SCHEMAS["RetractionRequest"],
-                    "examples": examples("RetractWrongChild", "RetractIncorrectContent"),
-                }
-            },
+            "content": json_content(
+                "RetractionRequest", "RetractWrongChild", "RetractIncorrectContent"
+            ),
         },
         "responses": {
             "200": {

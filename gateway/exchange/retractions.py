@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from schemas.retraction import load_retraction
 from schemas.vocabulary import GATEWAY_MESSAGE_TYPES, NOTICE_TYPES
 
-from ..audit.log import AuditLog, _naming_of_send, rfc3339
+from ..audit.log import AuditLog, rfc3339
 from ..clock import Clock
 from ..clock import aware as _aware
 from ..sealing import Sealer
@@ -115,8 +115,7 @@ class RetractionService:
         erased = status != "acknowledged"
         orgs = _orgs(session, {message.sender_org_id, message.recipient_org_id})
         sender, recipient = orgs[message.sender_org_id], orgs[message.recipient_org_id]
-        clear_to, pseudonym_to = _naming_of_send(session, message.id)
-        event = message_event(
+        event = message_event(  # the log gives it the send's naming index (FOLLOW_UPS)
             RETRACT,
             message.id,
             message,
@@ -124,8 +123,6 @@ class RetractionService:
             sender=sender.oin,
             recipient=recipient.oin,
             reason=loaded["reason"],
-            clear_to=clear_to,
-            pseudonym_to=pseudonym_to,
         )
         receipt = self.audit.append(session, event, now)
         # erase first, so nothing below can read or push the payload
@@ -218,16 +215,13 @@ class RetractionService:
             if retraction.confirmed_at is None:
                 message = session.scalars(select(Message).where(Message.id == exchange_id)).one()
                 sender = _orgs(session, {message.sender_org_id})[message.sender_org_id]
-                clear_to, pseudonym_to = _naming_of_send(session, message.id)
-                event = message_event(
+                event = message_event(  # named like the send, by the log (FOLLOW_UPS)
                     CONFIRM,
                     message.id,
                     message,
                     actor=(caller.org_oin, caller.client_id),
                     sender=sender.oin,
                     recipient=caller.org_oin,
-                    clear_to=clear_to,
-                    pseudonym_to=pseudonym_to,
                 )
                 self.audit.append(session, event, now)
                 retraction.confirmed_at = now

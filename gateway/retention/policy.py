@@ -22,6 +22,7 @@ RECORD_KEYS = (
     "signals_days_after_close",
     "reidentification_days_after_decision",
     "monitoring_facts_days",
+    "breach_register_days_after_confirmation",
 )
 KEYS = ("audit_subject_days", *RECORD_KEYS)
 
@@ -39,6 +40,7 @@ class RetentionPolicy:
     signals_days_after_close: int
     reidentification_days_after_decision: int
     monitoring_facts_days: int
+    breach_register_days_after_confirmation: int
 
     def audit_term(self, purpose: str | None) -> timedelta:
         """How long an event of ``purpose`` keeps its child reference; an unknown purpose

@@ -158,6 +158,8 @@ class RetentionService:
             except (PseudonymiseError, ValueError):
                 continue  # a retired key version: nothing kept can be tied to it either
             for kind in kinds:
+                if kind.child is None:
+                    continue
                 mine = owners.setdefault(kind.domain, {})
                 for pseudonym in self.pseudonymiser.pseudonymise_child_versions(
                     child, kind.domain
@@ -166,7 +168,7 @@ class RetentionService:
         held: set[str] = set()
         for kind in kinds:
             mine = owners.get(kind.domain, {})
-            if not mine:
+            if kind.child is None or not mine:
                 continue
             found = session.scalars(
                 select(kind.child).where(kind.child.in_(list(mine)), _kept(kind.due)).distinct()

@@ -12,7 +12,10 @@ business in tables whose areas know nothing of it:
   pseudonym) is blanked with the audit trail of its purpose, counted from the send. The
   column is not nullable, and an empty string matches no pseudonym;
 - the **monitoring fact** (``monitoring_facts``, kept for the pact's indicators after the
-  payload is gone) is deleted with its alerts.
+  payload is gone) is deleted with its alerts;
+- the **breach-register entry** (``retractions``) is deleted once confirmed long enough ago.
+  It names no child (``child`` None: it holds no audit reference back), only exchange ids the
+  audit log holds anyway.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy import ColumnElement, and_, delete, false, or_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..consents import retention as consents
-from ..exchange.models import Message
+from ..exchange.models import Message, Retraction
 from ..monitoring.models import MonitoringAlert, MonitoringFact
 from ..reidentification import retention as reidentifications
 from ..signals import retention as signals
@@ -39,7 +42,8 @@ ERASED = ""
 class RecordKind:
     name: str
     key: InstrumentedAttribute
-    child: InstrumentedAttribute
+    child: InstrumentedAttribute | None
+    """The column naming the child (None: the kind names none)."""
     domain: str
     due: ColumnElement[bool]
     erase: Callable[[Session, Sequence], None]
@@ -75,6 +79,10 @@ def _blank_exchanges(session: Session, ids: Sequence[str]) -> None:
 def _erase_facts(session: Session, ids: Sequence[int]) -> None:
     session.execute(delete(MonitoringAlert).where(MonitoringAlert.fact_id.in_(ids)))
     session.execute(delete(MonitoringFact).where(MonitoringFact.id.in_(ids)))
+
+
+def _erase_retractions(session: Session, ids: Sequence[int]) -> None:
+    session.execute(delete(Retraction).where(Retraction.id.in_(ids)))
 
 
 def record_kinds(policy: RetentionPolicy, now: datetime, timezone: str) -> list[RecordKind]:
@@ -124,5 +132,13 @@ def record_kinds(policy: RetentionPolicy, now: datetime, timezone: str) -> list[
             "audit",
             MonitoringFact.reported_at < before(policy.monitoring_facts_days),
             _erase_facts,
+        ),
+        RecordKind(
+            "breach_register",
+            Retraction.id,
+            None,
+            "",
+            Retraction.confirmed_at < before(policy.breach_register_days_after_confirmation),
+            _erase_retractions,
         ),
     ]

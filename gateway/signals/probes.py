@@ -7,7 +7,8 @@ exchange about the child that it sent or received between the opening and the cl
 clears the signal. Exchanges between other organisations do not: a child many
 organisations already talk about would otherwise hide every probe of it. Messages the
 gateway itself generates (``signal_match``, ``homebound_alert``) are what a probe harvests,
-not work done about the child, so they do not clear it either.
+not work done about the child, so they do not clear it either; nor do its notices
+(``retraction``, ``consent_withdrawn``), which tell of work undone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from schemas.vocabulary import GATEWAY_MESSAGE_TYPES
+from schemas.vocabulary import GATEWAY_MESSAGE_TYPES, NOTICE_TYPES
 
 from ..exchange.models import Message
 
@@ -35,7 +36,7 @@ def exchanged_since(
         .where(
             Message.subject_ref.in_(list(audit_refs)),
             Message.created_at >= since,
-            Message.message_type.not_in(list(GATEWAY_MESSAGE_TYPES)),
+            Message.message_type.not_in([*GATEWAY_MESSAGE_TYPES, *NOTICE_TYPES]),
             or_(Message.sender_org_id == org_id, Message.recipient_org_id == org_id),
         )
         .limit(1)

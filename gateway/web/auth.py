@@ -127,6 +127,11 @@ def no_access_message(user: WebUser, page: str) -> str:
             "Verzoeken om herleiding worden alleen beoordeeld door privacy officers van de "
             "beheerorganisatie van de gateway."
         )
+    if page == "retractions":
+        return (
+            "Intrekkingen en het meldregister zijn alleen voor privacy officers van de "
+            "beheerorganisatie van de gateway."
+        )
     if page == "organisations":
         return "Organisaties en clients beheren kan alleen een beheerder."
     return "Deze pagina is alleen voor privacy officers."

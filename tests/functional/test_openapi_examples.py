@@ -277,6 +277,7 @@ def _loaders() -> dict:
         load_reidentification_refusal,
         load_reidentification_request,
     )
+    from schemas.retraction import load_retraction
     from schemas.signal import load_signal_request
 
     today = local_date(datetime.now(UTC))
@@ -295,6 +296,7 @@ def _loaders() -> dict:
         "ReidentificationApprove": load_reidentification_approval,
         "ReidentificationRefuse": load_reidentification_refusal,
         "SubjectReportRequest": load_subject_report_request,
+        "RetractionRequest": load_retraction,
     }
 
 

@@ -132,6 +132,8 @@ def test_only_the_operators_privacy_officers_reach_the_page(users, seeded):
         response = users[user].get("/ui/retractions")
         assert response.status_code == 403
         assert "<h1>Geen toegang</h1>" in response.get_data(as_text=True)
+        assert "alleen voor privacy officers van de beheerorganisatie" in response.get_data(
+            as_text=True)
         assert 'href="/ui/retractions"' not in users[user].get("/ui/").get_data(as_text=True)
     home = users["privacy-operator"].get("/ui/").get_data(as_text=True)
     assert 'href="/ui/retractions">Intrekkingen' in home

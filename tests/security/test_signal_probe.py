@@ -215,6 +215,20 @@ def test_a_signal_match_received_is_no_exchange_that_clears_a_probe(world):
     assert probes("school") == before + 1
 
 
+def test_a_retraction_notice_received_is_no_exchange_that_clears_a_probe(world):
+    """A notice from the gateway (here: the school retracts what it sent before the signal)
+    tells of work undone, not done: it must not hide the probe."""
+    sent = world.send_absence_report().json["id"]
+    before = probes("leerplicht")
+    opened = world.signal(ex.LEERPLICHT)
+    retracted = world.post(ex.SCHOOL, f"/api/v1/exchanges/{sent}/retract",
+                           {"reason": "wrong_child"})
+    assert retracted.status_code == 201, retracted.json
+    assert [item["message_type"] for item in world.inbox(ex.LEERPLICHT)][-1] == "retraction"
+    world.close_signal(ex.LEERPLICHT, opened["id"])
+    assert probes("leerplicht") == before + 1
+
+
 # rule 6: who learned of whom ------------------------------------------------------------------
 def test_each_signal_match_is_an_audit_event_naming_who_learned_of_whom(world):
     world.signal(ex.SCHOOL)

@@ -63,6 +63,7 @@ def changed(path: tuple, value) -> dict:
         (("consents_days_after_end",), 7301, "consents_days_after_end"),
         (("signals_days_after_close",), True, "signals_days_after_close"),
         (("monitoring_facts_days",), "730", "monitoring_facts_days"),
+        (("breach_register_days_after_confirmation",), KeyError, "breach_register"),
         (("reidentification_days_after_decision",), KeyError, "reidentification_days"),
         (("audit_subject_days", "mazl"), KeyError, "audit_subject_days.mazl"),
         (("audit_subject_days", "without_purpose"), KeyError, "without_purpose"),

@@ -156,3 +156,37 @@ def test_a_reason_too_long_is_refused_before_anything_is_erased(world):
     with pytest.raises(ValueError, match="longer than"):
         world.service.purge(ACTOR, "x" * 301, now=START + days(4000))
     assert world.child_refs() == 1
+
+
+def test_the_breach_register_keeps_an_entry_until_long_after_its_confirmation(world):
+    """A retraction is the breach register's entry (AVG art. 33(5)): kept while open, and
+    for the policy's term after the recipient confirmed erasure; it holds no child's trail."""
+    from gateway.exchange.models import Retraction
+
+    term = days(world.policy.breach_register_days_after_confirmation)
+    confirmed = START + days(3)
+
+    def entry(exchange_id: str, confirmed_at):
+        with world.db.write_session() as session:
+            session.add(Retraction(
+                exchange_id=exchange_id, message_type="absence_report",
+                sender_org_id=world.school_id, recipient_org_id=world.school_id,
+                reason="wrong_child", remarks="Verkeerde leerling gekozen", retracted_at=START,
+                recipient_status="delivered", payload_erased=True,
+                notice_id=str(uuid.uuid4()), audit_seq=1, audit_hash="0" * 64,
+                confirmed_at=confirmed_at))
+
+    entry(str(uuid.uuid4()), confirmed)
+    entry(str(uuid.uuid4()), None)  # never confirmed: stays open
+    world.event(START, purpose="leerplicht_enforcement")
+
+    kept = world.service.purge(ACTOR, "test", now=confirmed + term - days(1))
+    assert kept.records["breach_register"] == 0
+    gone = world.service.purge(ACTOR, "test", now=confirmed + term + days(1))
+    assert gone.records["breach_register"] == 1
+    with world.db.session() as session:
+        left = session.scalars(select(Retraction.confirmed_at)).all()
+    assert left == [None]
+    # the register holds no child's trail: the event went when its own term was over
+    assert kept.audit_events + gone.audit_events == 1
+    assert kept.audit_held == gone.audit_held == 0
