@@ -71,6 +71,10 @@ ACTIONS = {
     ("POST", "/oauth/revoke"): "the attacker's own token",
     ("POST", "/api/v1/reidentifications/{id}/approve"): "operator scope only",
     ("POST", "/api/v1/reidentifications/{id}/refuse"): "operator scope only",
+    ("POST", "/api/v1/exchanges/{id}/retract"): "the sender's own exchanges only; anyone else "
+    "the 404 of an unknown id (tests/e2e/test_retraction.py); names no child",
+    ("POST", "/api/v1/exchanges/{id}/retraction/confirm"): "the recipient of a retracted "
+    "exchange only, else 404; answers the exchange id and a time",
 }
 PARTNER_SCOPES = {
     "exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write",
@@ -200,6 +204,9 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
                                                      if e.get("exchange_id")})
     seen[("GET", "/api/v1/exchanges/{id}")] = [
         answer_of(call(partner, "GET", f"/api/v1/exchanges/{i}")) for i in exchange_ids]
+    seen[("GET", "/api/v1/exchanges/{id}/retraction")] = [
+        answer_of(call(partner, "GET", f"/api/v1/exchanges/{i}/retraction"))
+        for i in exchange_ids]
     consent_ids = sorted({i["legal_basis"].get("consent_id") for i in inbox
                           if i["legal_basis"].get("consent_id")})
     seen[("GET", "/api/v1/consents/{id}")] = [
