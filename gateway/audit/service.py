@@ -271,7 +271,7 @@ class AuditService:
         gap = self.gaps.current()
         if gap is not None:
             problem = "; ".join(part for part in (gap.describe(), report.problem) if part)
-            return replace(report, valid=False, checkpoint=None, problem=problem)
+            return replace(report, valid=False, checkpoint=None, problem=problem, gap=gap)
         if report.valid:
             try:
                 fresh = self.checkpointer.ensure(self.db, covering=report.entries)

@@ -120,6 +120,10 @@ class VerifyReport:
     invalid_checkpoints: list[int] = field(default_factory=list)
     problem: str | None = None
     verified_at: str | None = None
+    gap: object | None = None
+    """The open gap (:class:`gateway.audit.witness.Gap`) that made a whole chain invalid: a
+    restore below a published checkpoint. Not in the answer's body (``problem`` names it);
+    for readers that show it in their own words, such as the web banner."""
 
     def as_dict(self) -> dict:
         return {

@@ -124,6 +124,13 @@ class SigningKey:
         )
 
 
+
+def by_state(keys: list[SigningKey]) -> tuple[list[SigningKey], list[SigningKey]]:
+    """(active, retired), each oldest first: how every key store lists what it holds."""
+    active = sorted((k for k in keys if not k.retired_at), key=lambda k: (k.created_at, k.kid))
+    retired = sorted((k for k in keys if k.retired_at), key=lambda k: (k.created_at, k.kid))
+    return active, retired
+
 class SigningKeyFolder:
     """The rotating ES256 keys of one purpose, in their own folder under ``GATEWAY_KEYS_DIR``.
 
@@ -166,8 +173,7 @@ class SigningKeyFolder:
 
     def read(self) -> tuple[list[SigningKey], list[SigningKey]]:
         """(active, retired) keys on disk, each sorted oldest first."""
-        active: list[SigningKey] = []
-        retired: list[SigningKey] = []
+        keys: list[SigningKey] = []
         for path in sorted(self.folder.glob("*.pem")) if self.folder.is_dir() else ():
             if not self._kid_allowed(path.stem):
                 raise ConfigurationError(
@@ -189,10 +195,8 @@ class SigningKeyFolder:
                 created_at=datetime.fromisoformat(created),
                 retired_at=datetime.fromisoformat(retired_at) if retired_at else None,
             )
-            (retired if key.retired_at else active).append(key)
-        for keys in (active, retired):
-            keys.sort(key=lambda k: (k.created_at, k.kid))
-        return active, retired
+            keys.append(key)
+        return by_state(keys)
 
     def load(self) -> None:
         stamp = self.stamp()

@@ -53,6 +53,7 @@ from . import (
     TOKEN,
     SigningKey,
     SigningKeyFolder,
+    by_state,
 )
 
 ES256, ED25519 = "ES256", "Ed25519"
@@ -437,8 +438,7 @@ class TokenKeyFolder:
 
     def read(self, listing: dict | None = None) -> tuple[list[SigningKey], list[SigningKey]]:
         prefix = self.token.settings.label_prefix
-        active: list[SigningKey] = []
-        retired: list[SigningKey] = []
+        keys: list[SigningKey] = []
         for label, (key_id, point) in (self._listing() if listing is None else listing).items():
             kid, _, retired_at = label[len(prefix) :].partition(RETIRED)
             public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
@@ -449,10 +449,8 @@ class TokenKeyFolder:
                 created_at=_created_at(key_id, kid),
                 retired_at=datetime.fromisoformat(retired_at) if retired_at else None,
             )
-            (retired if key.retired_at else active).append(key)
-        for keys in (active, retired):
-            keys.sort(key=lambda k: (k.created_at, k.kid))
-        return active, retired
+            keys.append(key)
+        return by_state(keys)
 
     def load(self) -> None:
         listing = self._listing()

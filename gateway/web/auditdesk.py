@@ -300,14 +300,13 @@ def integrity(user) -> Integrity:
         if cached and time.monotonic() - _cache_time[key] < VERIFY_CACHE_SECONDS:
             return cached
     report = service.verify(actor_of(user), fresh=True)  # this page keeps its own minute
-    gap = service.gaps.current()
     result = Integrity(
         report.valid,
         report.entries,
         report.first_invalid_seq,
         datetime.now(ZoneInfo("Europe/Amsterdam")),
         checkpoint_view(report.checkpoint) if report.checkpoint is not None else None,
-        gap.as_dict() if gap is not None else None,
+        report.gap.as_dict() if report.gap is not None else None,
     )
     with _cache_lock:
         _cache[key], _cache_time[key] = result, time.monotonic()
