@@ -139,3 +139,39 @@ def post_ack(partner, item_id) -> bool:
     response = requests.post(f"{partner.base_url}/api/v1/inbox/{item_id}/ack",
                              headers=partner.headers(), timeout=10)
     return response.status_code == 200
+
+
+def test_the_withdrawer_does_not_learn_who_received_under_the_consent(partners):
+    """API.md section 13 rule 1: the notices go to the recipients; the organisation that
+    withdraws (here the WIJ, a party by OIN that sent nothing) learns from no answer, not its
+    inbox nor its audit view, which organisation received data about the child."""
+    school, ggd, wij = partners[ex.SCHOOL], partners[ex.GGD], partners[ex.WIJ]
+    consent = record_consent(school, "mazl", [ex.SCHOOL, "ggd", ex.WIJ])
+    sent = send(school, "sickness_absence_referral", ex.GGD, ex.sickness_absence_referral(TODAY))
+    before = audit_seqs(wij)
+    answer = withdraw(wij, consent)
+    assert answer.status_code == 200, answer.text
+    assert ex.GGD not in answer.text and sent not in answer.text
+    assert [n["payload"]["consent_id"] for n in withdrawal_notices(ggd)] == [consent]
+    assert withdrawal_notices(wij) == []
+    new_events = [e for e in audit_events(wij)
+                  if e["seq"] not in before and not e["action"].startswith("audit.")]
+    assert [e["action"] for e in new_events] == ["consent.withdraw"]
+    assert ex.GGD not in json.dumps(new_events) and sent not in json.dumps(new_events)
+
+
+def audit_events(partner) -> list[dict]:
+    response = requests.get(f"{partner.base_url}/api/v1/audit/events", params={"limit": 500},
+                            headers=partner.headers(), timeout=10)
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    while response.json()["next_cursor"]:
+        response = requests.get(f"{partner.base_url}/api/v1/audit/events",
+                                params={"limit": 500, "cursor": response.json()["next_cursor"]},
+                                headers=partner.headers(), timeout=10)
+        items += response.json()["items"]
+    return items
+
+
+def audit_seqs(partner) -> set[int]:
+    return {e["seq"] for e in audit_events(partner)}
