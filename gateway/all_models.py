@@ -12,6 +12,8 @@ from .consents import models as consent_models
 from .exchange import models as exchange_models
 from .monitoring import models as monitoring_models
 from .oauth import models as oauth_models
+from .pact import models as pact_models
+from .registry import models as region_models
 from .reidentification import models as reidentification_models
 from .saml import models as saml_models
 from .signals import models as signal_models
@@ -20,6 +22,7 @@ from .web import models as web_session_models
 
 MODEL_MODULES = (
     registry_models,
+    region_models,
     oauth_models,
     exchange_models,
     audit_models,
@@ -27,6 +30,7 @@ MODEL_MODULES = (
     consent_models,
     signal_models,
     monitoring_models,
+    pact_models,
     saml_models,
     web_session_models,
 )

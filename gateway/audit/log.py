@@ -66,6 +66,11 @@ class AuditEvent:
     pseudonym_to: tuple[str, ...] = ()
     """OINs of the organisations that named the child by their own pseudonym in this event,
     or received it (the same kind of index, for reports by pseudonym)."""
+    case_id: str | None = None
+    """The internal id of the pact case this event belongs to (issue 20): an unhashed index
+    for the operator's pages, like ``clear_to``; it never enters :meth:`document`, so what a
+    partner reads and re-hashes holds no value that links two participants' views of a case
+    (docs/pact-workflows.md section 2.2)."""
 
     def document(
         self, seq: int, at: datetime, prev_hash: str, commitment: str | None = None
@@ -190,6 +195,7 @@ class AuditLog:
                 "subject_clear_to": clear_index(event.clear_to),
                 "subject_pseudonym_to": clear_index(event.pseudonym_to),
                 "steps": ",".join(event.steps) or None,
+                "case_id": event.case_id,
                 "canonical": canonical,
                 "hash": digest,
             },

@@ -30,6 +30,7 @@ class AuditEventRow(Base):
         Index("ix_audit_events_actor_org_seq", "actor_org", "seq"),
         Index("ix_audit_events_sender_seq", "sender", "seq"),
         Index("ix_audit_events_recipient_seq", "recipient", "seq"),
+        Index("ix_audit_events_case_id", "case_id"),
     )
 
     seq: Mapped[int] = mapped_column(BIG, primary_key=True, autoincrement=False)
@@ -49,6 +50,10 @@ class AuditEventRow(Base):
     # ",oin,oin,": who named the child by its own pseudonym here, or received that pseudonym
     subject_pseudonym_to: Mapped[str | None] = mapped_column(String(400), nullable=True)
     steps: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    # the internal id of the pact case the event belongs to (issue 20): groups a case's events
+    # for the operator's pages; not hashed and never served to a partner, so no partner can
+    # link two organisations' views of one case by it
+    case_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     canonical: Mapped[str] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(String(64))
 
