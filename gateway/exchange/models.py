@@ -75,6 +75,9 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # the role address the sender used instead of an OIN (issue 20), as sent; null for a send
+    # by OIN. Kept here, not in the hashed audit document (docs/pact-workflows.md 6.1)
+    recipient_address: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class IdempotencyKey(Base):
