@@ -16,14 +16,28 @@ from marshmallow import Schema
 from schemas.base import load_with
 from schemas.errors import SchemaValidationError
 from schemas.messages.absence_report import AbsenceReportSchema
+from schemas.messages.case_agreements import CaseAgreementsMessageSchema
+from schemas.messages.case_invitation import CaseInvitationSchema
+from schemas.messages.case_reminder import CaseReminderSchema
+from schemas.messages.case_response import CaseResponseSchema
+from schemas.messages.exemption_advice_request import ExemptionAdviceRequestSchema
+from schemas.messages.exemption_education_advice import ExemptionEducationAdviceSchema
+from schemas.messages.exemption_medical_advice import ExemptionMedicalAdviceSchema
 from schemas.messages.homebound_alert import HomeboundAlertSchema
+from schemas.messages.homebound_escalation import HomeboundEscalationSchema
+from schemas.messages.homebound_escalation_closed import HomeboundEscalationClosedSchema
 from schemas.messages.homebound_report import HomeboundReportSchema
 from schemas.messages.jgz_advice import JgzAdviceSchema
 from schemas.messages.sickness_absence_referral import SicknessAbsenceReferralSchema
 from schemas.messages.signal_match import OtherPartySchema, SignalMatchSchema
 from schemas.messages.support_feedback import SupportFeedbackSchema
 from schemas.messages.support_request import SupportRequestSchema
-from schemas.vocabulary import MESSAGE_TYPES, PARTNER_MESSAGE_TYPES
+from schemas.vocabulary import (
+    CASE_MESSAGE_TYPES,
+    EXCHANGE_MESSAGE_TYPES,
+    MESSAGE_TYPES,
+    PARTNER_MESSAGE_TYPES,
+)
 
 MESSAGE_SCHEMAS: dict[str, type[Schema]] = {
     "absence_report": AbsenceReportSchema,
@@ -34,14 +48,34 @@ MESSAGE_SCHEMAS: dict[str, type[Schema]] = {
     "homebound_report": HomeboundReportSchema,
     "signal_match": SignalMatchSchema,
     "homebound_alert": HomeboundAlertSchema,
+    "case_invitation": CaseInvitationSchema,
+    "case_response": CaseResponseSchema,
+    "case_agreements": CaseAgreementsMessageSchema,
+    "case_reminder": CaseReminderSchema,
+    "exemption_advice_request": ExemptionAdviceRequestSchema,
+    "exemption_medical_advice": ExemptionMedicalAdviceSchema,
+    "exemption_education_advice": ExemptionEducationAdviceSchema,
+    "homebound_escalation": HomeboundEscalationSchema,
+    "homebound_escalation_closed": HomeboundEscalationClosedSchema,
 }
 assert tuple(MESSAGE_SCHEMAS) == MESSAGE_TYPES
 
 __all__ = [
+    "CASE_MESSAGE_TYPES",
+    "EXCHANGE_MESSAGE_TYPES",
     "MESSAGE_SCHEMAS",
     "MESSAGE_TYPES",
     "PARTNER_MESSAGE_TYPES",
     "AbsenceReportSchema",
+    "CaseAgreementsMessageSchema",
+    "CaseInvitationSchema",
+    "CaseReminderSchema",
+    "CaseResponseSchema",
+    "ExemptionAdviceRequestSchema",
+    "ExemptionEducationAdviceSchema",
+    "ExemptionMedicalAdviceSchema",
+    "HomeboundEscalationClosedSchema",
+    "HomeboundEscalationSchema",
     "HomeboundAlertSchema",
     "HomeboundReportSchema",
     "JgzAdviceSchema",

@@ -8,6 +8,8 @@ from marshmallow import Schema
 
 from schemas.errors import SchemaValidationError
 from schemas.messages import (
+    CASE_MESSAGE_TYPES,
+    EXCHANGE_MESSAGE_TYPES,
     MESSAGE_SCHEMAS,
     PARTNER_MESSAGE_TYPES,
     AbsenceReportSchema,
@@ -25,7 +27,7 @@ SUPPORT = {
 }
 
 
-def test_all_eight_types_are_registered():
+def test_all_seventeen_types_are_registered():
     assert set(MESSAGE_SCHEMAS) == {
         "homebound_alert",
         "absence_report",
@@ -35,13 +37,38 @@ def test_all_eight_types_are_registered():
         "support_feedback",
         "homebound_report",
         "signal_match",
+        # the pact's workflows (issue 20, docs/pact-workflows.md)
+        "case_invitation",
+        "case_response",
+        "case_agreements",
+        "case_reminder",
+        "exemption_advice_request",
+        "exemption_medical_advice",
+        "exemption_education_advice",
+        "homebound_escalation",
+        "homebound_escalation_closed",
     }
     assert all(issubclass(cls, Schema) for cls in MESSAGE_SCHEMAS.values())
     assert MESSAGE_SCHEMAS["absence_report"] is AbsenceReportSchema
 
 
 def test_partners_may_send_every_type_but_the_gateways_own():
-    assert set(PARTNER_MESSAGE_TYPES) == set(MESSAGE_SCHEMAS) - {"signal_match", "homebound_alert"}
+    generated = {
+        "signal_match",
+        "homebound_alert",
+        "case_reminder",
+        "homebound_escalation",
+        "homebound_escalation_closed",
+    }
+    assert set(PARTNER_MESSAGE_TYPES) == set(MESSAGE_SCHEMAS) - generated
+
+
+def test_the_case_types_are_routed_but_not_sent_as_exchanges():
+    """A case's messages travel on routes, but only the case endpoints send them."""
+    case_types = {"case_invitation", "case_response", "case_agreements", "exemption_advice_request"}
+    assert set(CASE_MESSAGE_TYPES) == case_types
+    assert set(EXCHANGE_MESSAGE_TYPES) == set(PARTNER_MESSAGE_TYPES) - case_types
+    assert {"exemption_medical_advice", "exemption_education_advice"} <= set(EXCHANGE_MESSAGE_TYPES)
 
 
 def test_unknown_message_type_is_reported_at_message_type():
