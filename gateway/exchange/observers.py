@@ -39,3 +39,18 @@ class NoObserver:
 
     def accepted(self, session: Session, send: AcceptedSend) -> None:
         return None
+
+
+class CompositeObserver:
+    """Several observers of one send, told in list order inside the send's transaction.
+
+    The order is the composition root's: an observer that reads what an earlier one wrote
+    (the pact's placement observer reads monitoring's fact, design risk R2) comes after it.
+    """
+
+    def __init__(self, observers: list[SendObserver]) -> None:
+        self.observers = list(observers)
+
+    def accepted(self, session: Session, send: AcceptedSend) -> None:
+        for observer in self.observers:
+            observer.accepted(session, send)
