@@ -146,17 +146,24 @@ def _policy_problems(route: dict) -> list[tuple[tuple, str]]:
 
 
 def _profile_problems(route: dict) -> list[tuple[tuple, str]]:
-    from schemas.messages import MESSAGE_SCHEMAS
+    """The profile names only fields of the message type, and exactly the gateway fields the
+    case service adds to that type (``MESSAGE_GATEWAY_FIELDS``): a route that dropped one
+    would fail the case's send, one that added one would forward nothing."""
+    from schemas.messages import MESSAGE_GATEWAY_FIELDS, MESSAGE_SCHEMAS
 
     message_type = route.get("message_type")
     if message_type not in MESSAGE_SCHEMAS:
         return []
     try:
-        RecipientProfile.from_mapping(
+        profile = RecipientProfile.from_mapping(
             route.get("profile"), known_fields=MESSAGE_SCHEMAS[message_type]().fields
         )
     except ProfileError as exc:
         return [(("profile",), str(exc))]
+    wanted = MESSAGE_GATEWAY_FIELDS.get(message_type, ())
+    if set(profile.gateway_fields) != set(wanted):
+        expected = f"[{', '.join(wanted)}]" if wanted else "absent"
+        return [(("profile", "gateway_fields"), f"must be {expected} for {message_type}")]
     return []
 
 

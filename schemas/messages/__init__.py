@@ -60,9 +60,21 @@ MESSAGE_SCHEMAS: dict[str, type[Schema]] = {
 }
 assert tuple(MESSAGE_SCHEMAS) == MESSAGE_TYPES
 
+MESSAGE_GATEWAY_FIELDS: dict[str, tuple[str, ...]] = {
+    "case_invitation": ("case_ref", "participants"),
+    "case_response": ("case_ref",),
+    "case_agreements": ("case_ref",),
+    "exemption_advice_request": ("case_ref",),
+}
+"""The fields the gateway adds to a recipient's payload after minimisation, per routed type
+(docs/pact-workflows.md sections 3.3, 4.2): every route of the type names exactly these in its
+profile's ``gateway_fields``, and no other route names any. The case service fills them in
+(``schemas.profiles.add_gateway_fields``)."""
+
 __all__ = [
     "CASE_MESSAGE_TYPES",
     "EXCHANGE_MESSAGE_TYPES",
+    "MESSAGE_GATEWAY_FIELDS",
     "MESSAGE_SCHEMAS",
     "MESSAGE_TYPES",
     "PARTNER_MESSAGE_TYPES",
