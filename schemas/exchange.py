@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import fields
 
+from schemas.address import Recipient, RoleAddressSchema
 from schemas.base import ResponseSchema, StrictSchema, load_with
 from schemas.fields import Choice, JsonObject, ListOf, Object, Oin, StrictInteger
 from schemas.responses import LegalBasisSchema, OrganisationRefSchema, hex_sha256, next_cursor
@@ -21,12 +22,15 @@ from schemas.vocabulary import EXCHANGE_STATUSES, MESSAGE_TYPES, PURPOSES
 class ExchangeRequestSchema(StrictSchema):
     """``POST /api/v1/exchanges`` body: ``{message_type, recipient, subject, payload}``.
 
+    ``recipient`` is an OIN or a role address (``schemas.address``), which the gateway
+    resolves through the registry in step 6.
+
     ``message_type`` accepts every known type, ``signal_match`` included: a partner sending
     it is refused by the route check (403 ``route_not_allowed``), not here.
     """
 
     message_type = Choice(MESSAGE_TYPES, required=True)
-    recipient = Oin(required=True)
+    recipient = Recipient(required=True)
     subject = SubjectShape(required=True)
     payload = JsonObject(
         required=True, metadata={"description": "The payload schema of message_type."}
@@ -58,6 +62,15 @@ class ExchangeAcceptedSchema(ResponseSchema):
     status = Choice(("accepted",), required=True)
     message_type = Choice(MESSAGE_TYPES, required=True)
     recipient = Oin(required=True)
+    recipient_address = Object(
+        RoleAddressSchema,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The role address as sent, or null for a send by OIN; recipient "
+            "is the OIN it resolved to."
+        },
+    )
     created_at = fields.DateTime(required=True)
     audit = Object(AuditRefSchema, required=True)
 

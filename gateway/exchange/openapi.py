@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apispec import APISpec
 
+from schemas.address import RoleAddressSchema
 from schemas.vocabulary import (
     EXCHANGE_STATUSES,
     NOTICE_TYPES,
@@ -110,15 +111,27 @@ SEND_PROBLEMS = {
         "insufficient_scope, recipient_suspended, route_not_allowed, "
         "consent_missing, consent_withdrawn or consent_expired"
     ),
-    "404": problem_response("unknown_recipient"),
+    "404": problem_response(
+        "unknown_recipient (no organisation has the OIN) or recipient_unresolved (no "
+        "organisation of the type serves the role address's area)",
+        "Problem.unknown_recipient",
+        "Problem.recipient_unresolved",
+    ),
     "409": problem_response(
-        "idempotency_key_reused (the key was used with another body) or "
+        "idempotency_key_reused (the key was used with another body), "
         "transaction_id_reused (the Fsc-Transaction-Id was passed on to another "
-        "recipient organisation)"
+        "recipient organisation) or recipient_ambiguous (more than one organisation "
+        "of the type serves the role address's area)",
+        "Problem.idempotency_key_reused",
+        "Problem.transaction_id_reused",
+        "Problem.recipient_ambiguous",
     ),
     "413": problem_response("payload_too_large"),
     "415": problem_response("unsupported_media_type"),
-    "422": problem_response("validation_failed, unknown_pseudonym or unknown_reference"),
+    "422": problem_response(
+        "validation_failed (also a role address of another shape, e.g. GM0014 at "
+        "recipient.municipality), unknown_pseudonym or unknown_reference"
+    ),
 }
 
 
@@ -222,6 +235,17 @@ SENDS = {
 }
 """One request per shipped route (gateway/policies/routes.yaml), as its sender sends it."""
 
+SENDS["SendAbsenceReportByRoleAddress"] = example(
+    "absence_report, school -> the leerplicht office serving municipality 0014 (role address)",
+    {
+        **SENDS["SendAbsenceReport"]["value"],
+        "recipient": {"type": "leerplicht", "municipality": "0014"},
+    },
+    "The recipient named by role and area instead of by OIN (docs/pact-workflows.md section "
+    "6.1): the gateway resolves it through the registry before anything about the child is "
+    "looked at, and the 202 answers the OIN it resolved to.",
+)
+
 INBOX_ITEM = {
     "id": "38529252-6a00-4cac-b0f6-71aed08babca",
     "message_type": "absence_report",
@@ -242,6 +266,22 @@ ANSWERS = {
             "status": "accepted",
             "message_type": "absence_report",
             "recipient": LEERPLICHT,
+            "recipient_address": None,
+            "created_at": "2026-12-01T08:42:17.512804Z",
+            "audit": {
+                "seq": 1342,
+                "hash": "4ff79947aa90c28b669cb6405fc49720d8ea9985beb5d3ad6ace2458eaa213a4",
+            },
+        },
+    ),
+    "ExchangeAcceptedByRoleAddress": example(
+        "Accepted, sent to a role address",
+        {
+            "id": EXCHANGE_ID,
+            "status": "accepted",
+            "message_type": "absence_report",
+            "recipient": LEERPLICHT,
+            "recipient_address": {"type": "leerplicht", "municipality": "0014"},
             "created_at": "2026-12-01T08:42:17.512804Z",
             "audit": {
                 "seq": 1342,
@@ -355,6 +395,46 @@ ANSWERS = {
     ),
 }
 
+ADDRESS_PROBLEMS = {
+    "Problem.recipient_unresolved": problem_example(
+        404,
+        "recipient_unresolved",
+        "No leerplicht organisation serves municipality 9999.",
+        "/api/v1/exchanges",
+        {"recipient": ["No leerplicht organisation serves municipality 9999."]},
+    ),
+    "Problem.recipient_ambiguous": problem_example(
+        409,
+        "recipient_ambiguous",
+        "2 swv organisations serve region groningen; add education_sector or address one by OIN.",
+        "/api/v1/exchanges",
+        {
+            "recipient": [
+                "2 swv organisations serve region groningen; add education_sector or "
+                "address one by OIN."
+            ]
+        },
+    ),
+}
+"""The refusals of a role address (docs/pact-workflows.md section 6.1); they name the area,
+never an OIN or a child."""
+
+ROLE_ADDRESS_RULES = {
+    "description": (
+        "A recipient by role and area instead of by OIN: the one organisation of type "
+        "serving the municipality (CBS gemeentecode, 4 digits, without GM) or the pact "
+        "region, for education_sector where given (an organisation that lists no sectors "
+        "serves all). A municipality is served directly or through the region it lies in. "
+        "None: 404 recipient_unresolved; more than one: 409 recipient_ambiguous; the one "
+        "found suspended: 403 recipient_suspended. The 202 answers the resolved OIN as "
+        "recipient and the address as recipient_address."
+    ),
+    "oneOf": [
+        {"required": ["municipality"], "not": {"required": ["region"]}},
+        {"required": ["region"], "not": {"required": ["municipality"]}},
+    ],
+}
+
 PROBLEM_EXAMPLES = {
     "Problem.invalid_parameter.cursor": problem_example(
         400,
@@ -402,7 +482,9 @@ def _send() -> dict:
         "responses": {
             "202": {
                 "description": "Accepted",
-                "content": json_content("ExchangeAccepted", "ExchangeAccepted"),
+                "content": json_content(
+                    "ExchangeAccepted", "ExchangeAccepted", "ExchangeAcceptedByRoleAddress"
+                ),
             },
             **SEND_PROBLEMS,
         },
@@ -928,11 +1010,15 @@ def exchange_paths(spec: APISpec) -> None:
         **SENDS,
         **ANSWERS,
         **PROBLEM_EXAMPLES,
+        **ADDRESS_PROBLEMS,
         **RETRACTION_EXAMPLES,
     }.items():
         spec.components.example(name, component)
     for name, schema in RETRACTION_SCHEMAS.items():
         spec.components.schema(name, schema)
+    if "RoleAddress" not in spec.components.schemas:
+        spec.components.schema("RoleAddress", schema=RoleAddressSchema)
+    spec.components.schemas["RoleAddress"].update(ROLE_ADDRESS_RULES)
     spec.path(path="/api/v1/exchanges/{id}/retract", operations={"post": _retract()})
     spec.path(path="/api/v1/exchanges/{id}/retraction", operations={"get": _read_retraction()})
     spec.path(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from consent.interfaces import ConsentChecker, Party
 from pseudonymise import Bsn, DomainPseudonymiser, LinkTag, organisation_domain
 from pseudonymise.keys import KeyRing
+from schemas.address import is_role_address
 from schemas.errors import SchemaValidationError
 from schemas.exchange import load_exchange_envelope
 from schemas.messages import load_payload
@@ -39,6 +40,7 @@ from ..pep.subjects import (
     SubjectResolver,
 )
 from ..problems import GatewayError
+from ..registry.areas import resolve_address
 from ..storage.models import Organisation
 from . import correlation, idempotency
 from .errors import (
@@ -105,8 +107,15 @@ class Exchange:
 
     @property
     def recipient_oin(self) -> str | None:
-        value = self.body.get("recipient")
+        """The recipient's OIN as the body gives it (None for a role address)."""
+        value = self.body.get("recipient") if isinstance(self.body, dict) else None
         return value if isinstance(value, str) else None
+
+    @property
+    def recipient_address(self) -> dict | None:
+        """The role address the body gives instead of an OIN (issue 20), or None."""
+        value = self.body.get("recipient") if isinstance(self.body, dict) else None
+        return value if is_role_address(value) else None
 
 
 @dataclass
@@ -165,7 +174,19 @@ def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
 
 
 def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:
-    """Steps 6 and 7: the recipient is a known, active organisation."""
+    """Steps 6 and 7: the recipient is a known, active organisation.
+
+    A role address (``{"type": "leerplicht", "municipality": "0014"}``) is resolved here
+    through the registry (404 ``recipient_unresolved``, 409 ``recipient_ambiguous``): before
+    the transaction id, the route and anything about the child, so that the answer depends on
+    the address and the registry alone and cannot tell anything about the child."""
+    address = exchange.recipient_address
+    if address is not None:
+        organisation = _answered(resolve_address, ctx.session, address)
+        exchange.recipient = OrgRef(*organisation)
+        if organisation.status != "active":
+            raise RecipientSuspended("The recipient organisation is suspended.")
+        return
     organisation = ctx.session.execute(
         select(
             Organisation.id,

@@ -83,7 +83,11 @@ class ExchangeService:
             with self.db.session() as session:
                 pipeline.run(exchange, self._context(session, read_body))
             if exchange.replay is not None:
-                return exchange.replay
+                # an answer stored before role addresses existed lacks the member
+                return {
+                    **exchange.replay,
+                    "recipient_address": exchange.replay.get("recipient_address"),
+                }
             return self._store(exchange)
         except Refusal as refusal:
             self._refused(exchange, refusal)
@@ -153,12 +157,21 @@ class ExchangeService:
         insert_message(
             session, self.sealer, message_id, _new_message(exchange), content, exchange.now, pep
         )
+        if exchange.recipient_address is not None:
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(recipient_address=exchange.recipient_address)
+            )
         self.observer.accepted(session, _accepted(exchange, message_id))
         answer = {
             "id": message_id,
             "status": "accepted",
             "message_type": exchange.message_type,
             "recipient": exchange.recipient.oin,
+            # the role address as sent (or null): stored with the idempotent answer, so a
+            # replay after a registry change answers the first resolution, never a new one
+            "recipient_address": exchange.recipient_address,
             "created_at": rfc3339(exchange.now),
             "audit": {"seq": receipt.seq, "hash": receipt.hash},
         }
@@ -213,7 +226,11 @@ class ExchangeService:
         return answer
 
     def _refused(self, exchange: pipeline.Exchange, refusal: Refusal) -> None:
-        recipient = exchange.recipient_oin
+        # a role address names a recipient only once resolved (an unresolved or ambiguous
+        # address is refused with recipient null: no organisation hears of it)
+        recipient = exchange.recipient_oin or (
+            exchange.recipient.oin if exchange.recipient is not None else None
+        )
         route = exchange.route
         subject_ref = pipeline.best_effort_subject_ref(exchange, self.subjects)
         event = AuditEvent(
