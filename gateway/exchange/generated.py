@@ -37,6 +37,12 @@ class GeneratedMessage:
     retention_days: int
     fsc_transaction_id: str
     audit_action: str = "exchange.send"
+    case_id: str | None = None
+    """The pact case the message belongs to (issue 20): written to the audit event's unhashed
+    ``case_id`` index, so the operator's pages group a case's messages."""
+    consent_id: str | None = None
+    """The consent a generated message is sent under (a case reminder of a consultation), so
+    the consent's trail and its withdrawal notices see it as every message under it."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ def store_generated(
         subject_ref=message.subject_ref,
         fsc_transaction_id=message.fsc_transaction_id,
         retention_days=message.retention_days,
+        consent_id=message.consent_id,
     )
     event = message_event(
         message.audit_action,
@@ -153,6 +160,7 @@ def store_generated(
         sender=message.operator_oin,
         recipient=message.recipient_oin,
         fields_forwarded=list(message.payload),
+        case_id=message.case_id,
     )
     audit.append(session, event, now)
     content = {"subject": message.subject, "payload": message.payload}
