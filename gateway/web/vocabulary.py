@@ -59,6 +59,21 @@ TEXTS: dict[str, str] = {
     "exchange_not_retractable": "Alleen een eigen verzonden bericht kan worden ingetrokken.",
     "retraction_conflict": "Deze intrekking noemt al een ander bericht als correctie.",
     "bsn_required": "Deze ontvanger heeft het BSN van het kind nodig.",
+    # recipients by role and region (issue 20)
+    "recipient_unresolved": (
+        "Geen organisatie bedient dit adres (soort organisatie met gemeente of regio)."
+    ),
+    "recipient_ambiguous": (
+        "Meer dan één organisatie bedient dit adres; noem de ontvanger bij haar OIN."
+    ),
+    # the pact's cases (issue 20)
+    "case_error": "De casus kon niet worden verwerkt.",
+    "case_action_not_allowed": (
+        "Deze handeling past niet bij de rol van je organisatie in deze casus."
+    ),
+    "case_closed": "Deze casus is gesloten; er kan niets meer aan worden gedaan.",
+    "case_already_answered": "Je organisatie heeft deze uitnodiging al anders beantwoord.",
+    "unknown_participant": "Deze organisatie neemt niet (meer) deel aan de casus.",
     # children, pseudonyms and polymorphic subjects
     "invalid_bsn": "Dit is geen geldig BSN.",
     "unknown_pseudonym": "Dit pseudoniem is niet aan jouw organisatie uitgegeven.",
@@ -145,6 +160,15 @@ MESSAGE_TYPES = {
     "homebound_report": "Thuiszittersmelding",
     "signal_match": "Gekoppelde signalen",
     "homebound_alert": "Waarschuwing thuiszitter",
+    "case_invitation": "Uitnodiging casusoverleg",
+    "case_response": "Reactie op uitnodiging",
+    "case_agreements": "Afspraken casusoverleg",
+    "case_reminder": "Herinnering afspraak",
+    "exemption_advice_request": "Adviesvraag vrijstelling",
+    "exemption_medical_advice": "Advies jeugdarts (vrijstelling)",
+    "exemption_education_advice": "Advies samenwerkingsverband (vrijstelling)",
+    "homebound_escalation": "Escalatie thuiszitter",
+    "homebound_escalation_closed": "Escalatie beëindigd",
     "retraction": "Kennisgeving van intrekking",
     "consent_withdrawn": "Kennisgeving: toestemming ingetrokken",
 }
@@ -156,6 +180,8 @@ PURPOSES = {
     "homebound_monitoring": "Zicht op thuiszitters",
     "signal_matching": "Koppelen van signalen",
     "case_consultation": "Casusoverleg",
+    "exemption_advice": "Advies vrijstelling leerplicht",
+    "homebound_escalation": "Regie en doorzettingsmacht thuiszitters",
 }
 LEGAL_BASIS_TYPES = {"legal_obligation": "Wettelijke plicht", "consent": "Toestemming"}
 ORGANISATION_TYPES = {
@@ -230,6 +256,23 @@ ACTIONS = {
     "admin.retention.purge": "bewaartermijnen toegepast: gegevens gewist",
     "auth.failure": "inloggen mislukt",
     "pep.key_share": "sleuteldeel uitgegeven",
+    # the pact's workflows (issue 20)
+    "case.open": "casus geopend",
+    "case.accept": "uitnodiging casusoverleg aangenomen",
+    "case.decline": "uitnodiging casusoverleg afgeslagen",
+    "case.agree": "afspraken vastgelegd",
+    "case.agreement_done": "afspraak afgerond",
+    "case.remind": "herinnering verstuurd",
+    "case.close": "casus gesloten",
+    "case.read": "casus bekeken",
+    "case.disclose": "betrokkenheid van een organisatie bekendgemaakt",
+    "exemption.decide": "besluit over vrijstelling vastgelegd",
+    "escalation.open": "thuiszitter geëscaleerd naar doorzettingsmacht",
+    "escalation.close": "escalatie beëindigd",
+    "admin.pact.run": "beheer: dagelijkse ronde van het pact uitgevoerd",
+    "admin.region.create": "beheer: regio toegevoegd",
+    "admin.region.update": "beheer: regio gewijzigd",
+    "admin.region.delete": "beheer: regio verwijderd",
 }
 #: ``admin.<object>.<verb>`` events: the registry's objects and what happened to them.
 ADMIN_OBJECTS = {
@@ -237,6 +280,7 @@ ADMIN_OBJECTS = {
     "client": "koppeling",
     "route": "route",
     "outbox": "bericht",
+    "region": "regio",
 }
 ADMIN_VERBS = {
     "create": "toegevoegd",
@@ -246,6 +290,7 @@ ADMIN_VERBS = {
     "activate": "geactiveerd",
     "rotate_key": "sleutels vervangen",
     "retry": "opnieuw aangeboden",
+    "delete": "verwijderd",
 }
 #: Short names of refusal codes for tables and charts; other codes use their sentence.
 REFUSALS = {
@@ -265,6 +310,12 @@ REFUSALS = {
     "recipient_not_polymorphic": "Ontvanger niet polymorf",
     "idempotency_key_reused": "Idempotency-Key hergebruikt",
     "transaction_id_reused": "Transactienummer hergebruikt",
+    "recipient_unresolved": "Adres niet gevonden",
+    "recipient_ambiguous": "Adres niet eenduidig",
+    "case_action_not_allowed": "Handeling past niet bij de rol",
+    "case_closed": "Casus gesloten",
+    "case_already_answered": "Uitnodiging al beantwoord",
+    "unknown_participant": "Geen deelnemer",
 }
 #: The fields a registry refusal names first (``gateway.registry.service``), in Dutch.
 REGISTRATION_FIELDS = {
@@ -285,38 +336,73 @@ REGISTRATION_FIELDS = {
 #: what the inzage answer and the exports say was forwarded, withheld or generalised.
 FIELDS = {
     "absence_type": "soort verzuim",
+    "action": "afspraak",
     "advice": "advies",
+    "agreement_no": "nummer van de afspraak",
+    "agreements": "afspraken",
     "alert": "waarschuwing",
+    "arrangement": "aanbod in het onderwijs",
+    "available_from": "beschikbaar vanaf",
     "birth_year": "geboortejaar",
+    "case_ref": "kenmerk van de casus",
     "category": "categorie",
     "concern": "zorg",
     "concern_categories": "soorten zorg",
     "contact": "contactpersoon",
+    "date": "datum",
     "date_of_birth": "geboortedatum",
     "days_at_home": "dagen thuis",
+    "decline_reason": "reden van afslaan",
+    "due_date": "uiterste datum",
     "education_sector": "onderwijssoort",
     "email": "e-mailadres",
+    "enrolment": "inschrijving",
     "follow_up_date": "datum vervolg",
     "grade": "leerjaar",
+    "holder": "houder van doorzettingsmacht",
     "in_reply_to": "antwoord op bericht",
+    "involved": "betrokken organisaties",
     "involvement": "betrokkenheid",
     "matched_at": "moment van koppelen",
+    "meeting": "overleg",
+    "mode": "vorm",
     "name": "naam",
+    "next_review_date": "datum evaluatie",
+    "no": "nummer",
+    "norm_days": "norm in dagen",
     "oin": "organisatienummer",
+    "options": "mogelijkheden",
     "other_party": "andere organisatie",
+    "participants": "deelnemers",
+    "party": "uitvoerder",
     "perspective": "perspectief",
     "phone": "telefoonnummer",
     "placed_date": "datum plaatsing",
+    "question": "vraag",
+    "reason": "reden",
     "reason_category": "soort reden",
+    "reassess_after": "opnieuw beoordelen na",
+    "region": "regio",
+    "regie": "regiehouder",
+    "reminder": "herinnering",
     "remarks": "opmerkingen",
     "report_id": "meldingnummer",
+    "reporter": "melder",
+    "requested_on": "datum verzoek",
+    "respond_by": "reageren vóór",
+    "response": "reactie",
+    "role": "rol",
     "school_brin": "schoolnummer (BRIN)",
+    "school_year": "schooljaar",
     "sick_days_12_weeks": "ziektedagen in 12 weken",
     "sick_reports_12_weeks": "ziekmeldingen in 12 weken",
     "signal_id": "signaalnummer",
     "since_date": "datum sinds",
     "start_date": "begindatum",
+    "statement_by": "verklaring door",
     "threshold_date": "datum grens",
+    "time": "tijd",
+    "type": "soort organisatie",
     "unauthorised_hours_4_weeks": "ongeoorloofde uren in 4 weken",
     "urgency": "urgentie",
 }
@@ -340,6 +426,118 @@ RETRACTION_REASONS = {
     "no_legal_basis": "Geen grondslag voor verzending",
     "other": "Andere reden",
 }
+# The pact's workflows (issue 20, docs/pact-workflows.md): every enumeration of
+# ``schemas.vocabulary`` a page or the inzage answer can show, one table per kind.
+CASE_KINDS = {
+    "consultation": "Casusoverleg",
+    "exemption_advice": "Advies vrijstelling (art. 5 onder a Leerplichtwet)",
+    "escalation": "Escalatie (doorzettingsmacht)",
+}
+CASE_STATUSES = {
+    "open": "lopend",
+    "agreed": "afspraken gemaakt",
+    "requested": "advies gevraagd",
+    "advised": "advies ontvangen",
+    "decided": "besloten",
+    "closed": "gesloten",
+}
+PARTICIPANT_ROLES = {
+    "convener": "bijeenroeper",
+    "invitee": "genodigde",
+    "adviser": "adviseur",
+    "holder": "houder van doorzettingsmacht",
+    "reporter": "melder",
+}
+PARTICIPANT_STATUSES = {
+    "invited": "uitgenodigd",
+    "accepted": "aangenomen",
+    "declined": "afgeslagen",
+    "answered": "advies gegeven",
+    "notified": "op de hoogte gebracht",
+}
+MEETING_MODES = {"in_person": "op locatie", "online": "via video", "phone": "telefonisch"}
+CASE_QUESTIONS = {
+    "prevent_dropout": "Uitval voorkomen",
+    "return_to_school": "Terugkeer naar school",
+    "placement": "Een passende plek vinden",
+    "support_at_home": "Ondersteuning thuis",
+    "other": "Andere vraag",
+}
+CASE_RESPONSES = {"accepted": "aangenomen", "declined": "afgeslagen"}
+DECLINE_REASONS = {
+    "not_involved": "niet betrokken",
+    "no_capacity": "geen capaciteit",
+    "other_party_better_placed": "een andere organisatie kan dit beter",
+    "other": "andere reden",
+}
+AGREEMENT_ACTIONS = {
+    "support_at_school": "Ondersteuning op school",
+    "adjusted_timetable": "Aangepast rooster",
+    "jgz_consultation": "JGZ-consult",
+    "support_trajectory": "Ondersteuningstraject",
+    "leerplicht_conversation": "Gesprek met leerplicht",
+    "arrangement_request": "Aanvraag arrangement",
+    "placement_search": "Zoeken naar een passende plek",
+    "referral_to_care": "Verwijzing naar zorg",
+    "attend_conversation": "Aanwezig bij een gesprek",
+    "other": "Andere afspraak",
+}
+AGREEMENT_PARTIES = {
+    "parents": "ouders",
+    "youth": "jongere",
+    "school": "bijeenroepende organisatie",
+}
+AGREEMENT_STATUSES = {"open": "nog te doen", "done": "gedaan", "cancelled": "vervallen"}
+CLOSE_REASONS = {
+    "completed": "afgerond",
+    "no_longer_needed": "niet meer nodig",
+    "other": "andere reden",
+    "consent_withdrawn": "toestemming ingetrokken",
+    "consent_expired": "toestemming verlopen",
+    "placed": "kind geplaatst",
+    "exempted": "kind vrijgesteld",
+    "exempted_5a": "vrijstelling art. 5 onder a verleend",
+    "not_exempted": "geen vrijstelling",
+    "request_withdrawn": "verzoek ingetrokken",
+}
+REMINDER_KINDS = {
+    "due_today": "afspraak vandaag",
+    "overdue": "afspraak over tijd",
+    "party_suspended": "uitvoerder geschorst",
+    "review_due": "tijd voor evaluatie",
+}
+MEDICAL_ADVICE = {
+    "unfit_for_school": "Niet in staat onderwijs te volgen (grond art. 5 onder a)",
+    "fit_with_adjustments": "Onderwijs mogelijk met aanpassingen",
+    "fit_for_school": "In staat onderwijs te volgen",
+    "unable_to_advise": "Geen advies mogelijk",
+    "none": "Geen advies ontvangen",
+}
+EDUCATION_ARRANGEMENTS = {
+    "available": "Beschikbaar",
+    "available_with_conditions": "Beschikbaar onder voorwaarden",
+    "not_available": "Niet beschikbaar",
+    "none": "Geen advies ontvangen",
+}
+EDUCATION_OPTIONS = {
+    "regular_with_support": "Regulier onderwijs met ondersteuning",
+    "special_education": "Speciaal onderwijs",
+    "education_care_arrangement": "Onderwijs-zorgarrangement",
+    "adjusted_timetable": "Aangepast rooster",
+    "digital_education": "Digitaal onderwijs",
+    "other": "Andere mogelijkheid",
+}
+EXEMPTION_DECISIONS = {
+    "exempted_5a": "Vrijstelling art. 5 onder a verleend",
+    "not_exempted": "Geen vrijstelling",
+    "request_withdrawn": "Verzoek ingetrokken",
+}
+STATEMENT_BY = {
+    "physician": "arts",
+    "psychologist": "psycholoog",
+    "orthopedagoog": "orthopedagoog-generalist",
+}
+ENROLMENT = {"enrolled": "ingeschreven", "not_enrolled": "niet ingeschreven"}
 INDICATORS = {
     "absolute_absence": "Absoluut verzuim",
     "long_relative_absence": "Langdurig relatief verzuim",
@@ -366,6 +564,25 @@ KINDS: dict[str, dict[str, str]] = {
     "homebound_category": HOMEBOUND_CATEGORIES,
     "homebound_duration": HOMEBOUND_DURATIONS,
     "indicator": INDICATORS,
+    "case_kind": CASE_KINDS,
+    "case_status": CASE_STATUSES,
+    "participant_role": PARTICIPANT_ROLES,
+    "participant_status": PARTICIPANT_STATUSES,
+    "meeting_mode": MEETING_MODES,
+    "case_question": CASE_QUESTIONS,
+    "case_response": CASE_RESPONSES,
+    "decline_reason": DECLINE_REASONS,
+    "agreement_action": AGREEMENT_ACTIONS,
+    "agreement_party": AGREEMENT_PARTIES,
+    "agreement_status": AGREEMENT_STATUSES,
+    "close_reason": CLOSE_REASONS,
+    "reminder": REMINDER_KINDS,
+    "medical_advice": MEDICAL_ADVICE,
+    "education_arrangement": EDUCATION_ARRANGEMENTS,
+    "education_option": EDUCATION_OPTIONS,
+    "exemption_decision": EXEMPTION_DECISIONS,
+    "statement_by": STATEMENT_BY,
+    "enrolment": ENROLMENT,
 }
 #: What an unknown code of a kind is called (the default is "onbekend").
 UNKNOWN = {"field": "ander gegeven"}
