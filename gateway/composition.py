@@ -36,6 +36,7 @@ from .consents.receipts import KeyStoreReceiptSigner
 from .consents.store import SqlConsentStore
 from .consents.trail import AuditTrail
 from .exchange.notices import WithdrawalNotices
+from .exchange.observers import CompositeObserver
 from .exchange.retractions import RetractionService
 from .exchange.service import ExchangeService
 from .keys import KeyStore
@@ -46,6 +47,10 @@ from .monitoring.stats import ExchangeStats
 from .oauth.assertions import AssertionVerifier
 from .oauth.store import OAuthStore
 from .oauth.tokens import TokenService
+from .pact.escalation import EscalationService
+from .pact.placement_observer import PlacementObserver
+from .pact.reminders import ReminderService
+from .pact.run import PactRun
 from .pep.sealing import LinkSealer
 from .pep.subjects import PolymorphicSubjects
 from .pep.transcryptor import Transcryptor
@@ -65,7 +70,6 @@ all_models.load_all_models()
 
 if TYPE_CHECKING:  # pysaml2 costs a second at import: only a command that signs people in pays
     from .saml.provider import ServiceProvider
-
 
 
 class Services:
@@ -209,7 +213,43 @@ class Services:
             self.clock,
             self.settings.timezone,
             self.polymorphic,
-            observer=FactRecorder(),  # monitoring keeps a fact of each accepted report
+            # monitoring keeps a fact of each accepted report; then the pact's placement
+            # observer reads it and closes an escalation the report ends (in this order, R2)
+            observer=CompositeObserver([FactRecorder(), PlacementObserver(self.pact_escalations)]),
+        )
+
+    # the pact's workflows (issue 20) ----------------------------------------------------------
+    @cached_property
+    def pact_escalations(self) -> EscalationService:
+        """Escalation with doorzettingsmacht: fired by the daily run, closed at a placement."""
+        return EscalationService(
+            self.db,
+            self.pseudonymiser,
+            self.message_sealer,
+            self.audit_log,
+            self.settings.timezone,
+        )
+
+    @cached_property
+    def pact_reminders(self) -> ReminderService:
+        return ReminderService(
+            self.db,
+            self.pseudonymiser,
+            self.message_sealer,
+            self.audit_log,
+            self.settings.timezone,
+        )
+
+    @cached_property
+    def pact_run(self) -> PactRun:
+        """``gateway pact run``: consultations whose consent ended, escalations, reminders."""
+        return PactRun(
+            self.db,
+            self.audit_log,
+            self.clock,
+            self.pact_escalations,
+            self.pact_reminders,
+            self.settings.timezone,
         )
 
     @cached_property

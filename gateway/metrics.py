@@ -101,6 +101,41 @@ SIGNAL_PROBES = Counter(
     ["org_type"],
 )
 
+# The pact's escalations and reminders (issue 20, docs/pact-workflows.md 5.4). Labels are
+# configuration (region codes) and enumerations, never a child. The gauges are read from the
+# database by whoever last changed an escalation (the daily `gateway pact run`, a placement
+# report); the newest value wins across processes sharing PROMETHEUS_MULTIPROC_DIR.
+PACT_ESCALATIONS = Counter(
+    "gateway_pact_escalations_total",
+    "Escalations to the holder of doorzettingsmacht, by region and event (opened|closed).",
+    ["region", "event"],
+)
+
+PACT_ESCALATIONS_OPEN = Gauge(
+    "gateway_pact_escalations_open",
+    "Open escalations, by region.",
+    ["region"],
+    multiprocess_mode="mostrecent",
+)
+
+PACT_ESCALATIONS_UNDELIVERED = Gauge(
+    "gateway_pact_escalations_undelivered",
+    "Open escalations not yet delivered to their holder (suspended when it fired).",
+    multiprocess_mode="mostrecent",
+)
+
+PACT_ESCALATIONS_UNCONFIGURED = Counter(
+    "gateway_pact_escalations_unconfigured_total",
+    "Homebound children past a norm whose reporter has no region with an escalation "
+    "recipient (nothing escalated; the log names the reporter's OIN).",
+)
+
+PACT_REMINDERS = Counter(
+    "gateway_pact_reminders_total",
+    "Case reminders sent, by reminder (due_today|overdue|party_suspended|review_due).",
+    ["reminder"],
+)
+
 AUDIT_ENTRIES = Counter("gateway_audit_entries_total", "Audit events appended.")
 
 AUDIT_CHAIN_VALID = Gauge(

@@ -19,6 +19,7 @@ from .certs import certs_group
 from .delivery import outbox_group, worker
 from .keys import keys_group
 from .master import keys_rotate_master  # noqa: F401 - registers `gateway keys rotate-master`
+from .pact import pact_group
 from .pseudonymise import pseudonymise_command
 from .registry import client, org
 from .retention import retention_group
@@ -124,6 +125,7 @@ main.add_command(client)
 main.add_command(worker)
 main.add_command(outbox_group)
 main.add_command(retention_group)
+main.add_command(pact_group)
 
 
 @main.group("demo")
