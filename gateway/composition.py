@@ -48,6 +48,7 @@ from .oauth.assertions import AssertionVerifier
 from .oauth.store import OAuthStore
 from .oauth.tokens import TokenService
 from .pact.escalation import EscalationService
+from .pact.indicators import PactIndicators
 from .pact.placement_observer import PlacementObserver
 from .pact.reminders import ReminderService
 from .pact.run import PactRun
@@ -289,7 +290,11 @@ class Services:
     @cached_property
     def monitoring(self) -> MonitoringService:
         return MonitoringService(
-            self.db, load_monitoring_config(), self.clock, self.settings.timezone
+            self.db,
+            load_monitoring_config(),
+            self.clock,
+            self.settings.timezone,
+            pact=PactIndicators(self.settings.timezone),  # the pact member (design section 8)
         )
 
     @cached_property

@@ -22,6 +22,7 @@ sees only the reports it sent or received) are computed the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 
@@ -107,23 +108,48 @@ def count_homebound(facts: list[HomeboundFact], year: SchoolYear, today: date):
 
 def suppress(groups: list[dict[str, int]]) -> list[dict[str, object]]:
     """Primary ("<5") and complementary (null) suppression over groupings of one population."""
-    hidden = [{k for k, v in group.items() if 0 < v < THRESHOLD} for group in groups]
+    values = {(n, key): value for n, group in enumerate(groups) for key, value in group.items()}
+    links = [[(n, key) for key in group] for n, group in enumerate(groups)]
+    cells = suppress_linked(values, links)
+    return [{key: cells[(n, key)] for key in group} for n, group in enumerate(groups)]
+
+
+def suppress_linked(
+    values: dict[Hashable, int],
+    links: list[list[Hashable]],
+    unpublished: frozenset[Hashable] = frozenset(),
+) -> dict[Hashable, object]:
+    """The one small-cell rule, over cells that several published relations link.
+
+    ``links``: sets of cells with one known linear relation between them (a grouping whose
+    total is published; a total and its parts, the total as a cell; an open count, the
+    count a month earlier and the month's openings and closings). From such a relation a
+    single unknown cell can be computed, so: every count from 1 to 4 is hidden (``"<5"``);
+    when a link has exactly one unknown cell and that cell is hidden, the smallest other
+    non-zero published cell of the link is withheld too (``None``), repeated until stable.
+    ``unpublished`` cells are not in the answer but enter the relations (a remainder that is
+    never shown, a count that another answer publishes): they count as unknown, are hidden
+    when small, and are never withheld in their stead. :func:`suppress` is this rule for
+    groupings whose totals are published as they are.
+    """
+    hidden = {cell for cell, value in values.items() if 0 < value < THRESHOLD}
     changed = True
     while changed:
         changed = False
-        for group, secret in zip(groups, hidden, strict=True):
-            if len(secret) == 1:
-                candidates = [k for k, v in group.items() if v > 0 and k not in secret]
-                if candidates:
-                    secret.add(min(candidates, key=lambda k: (group[k], k)))
-                    changed = True
-    published = []
-    for group, secret in zip(groups, hidden, strict=True):
-        cells: dict[str, object] = {}
-        for key, value in group.items():
-            if key not in secret:
-                cells[key] = value
-            else:
-                cells[key] = SMALL if value < THRESHOLD else None
-        published.append(cells)
-    return published
+        for link in links:
+            unknown = [cell for cell in link if cell in hidden or cell in unpublished]
+            if len(unknown) != 1 or unknown[0] not in hidden:
+                continue
+            candidates = [cell for cell in link if values[cell] > 0 and cell not in unknown]
+            if candidates:
+                hidden.add(min(candidates, key=lambda cell: (values[cell], _order(cell))))
+                changed = True
+    return {
+        cell: (SMALL if value < THRESHOLD else None) if cell in hidden else value
+        for cell, value in values.items()
+    }
+
+
+def _order(cell: Hashable) -> str:
+    """A tie-break between equal cells that does not depend on the links' order."""
+    return repr(cell)
