@@ -1,7 +1,8 @@
 """Writing a checked bootstrap plan: one transaction, only what differs, every change audited.
 
 Organisations and their clients are the registry's records; route policies and the SAML set-up
-are written by :mod:`.routes` and :mod:`.saml`. Each created, updated or removed record is an
+are written by :mod:`.routes` and :mod:`.saml`, regions and the areas organisations serve by
+:mod:`.regions`. Each created, updated or removed record is an
 ``admin.*`` event in the audit log, in the same transaction.
 """
 
@@ -15,6 +16,7 @@ from ..registry.service import ClientCredentials, apply_credentials
 from ..storage.database import Database
 from ..storage.models import Client, Organisation, utcnow
 from .plan import BootstrapFile, BootstrapReport, ClientPlan, OrganisationPlan, sync_row
+from .regions import apply_regions, apply_serves, check_against_registry
 from .routes import apply_route
 from .saml import apply_saml
 
@@ -26,10 +28,19 @@ def apply_bootstrap(db: Database, plan: BootstrapFile, audit) -> BootstrapReport
     with db.write_session() as session:
         # take the audit head's lock first: the whole bootstrap is one serialised writer
         session.execute(text("UPDATE audit_head SET seq = seq WHERE id = 1"))
+        organisations = []
         for org_plan in plan.organisations:
             organisation = _apply_organisation(session, org_plan, report)
+            organisations.append((organisation, org_plan))
             for client_plan in org_plan.clients:
                 _apply_client(session, organisation, client_plan, report)
+        # regions name organisations (their holders) and areas name regions: in that order,
+        # after the checks that need the registry (raising rolls everything back)
+        check_against_registry(session, plan)
+        apply_regions(session, plan.regions, report)
+        for organisation, org_plan in organisations:
+            if org_plan.serves is not None:
+                apply_serves(session, organisation, org_plan.serves, report)
         for route in plan.routes:
             apply_route(session, route, report)
         if plan.saml_setup is not None:
@@ -39,9 +50,7 @@ def apply_bootstrap(db: Database, plan: BootstrapFile, audit) -> BootstrapReport
 
 
 def _apply_organisation(session, plan: OrganisationPlan, report: BootstrapReport) -> Organisation:
-    organisation = session.scalars(
-        select(Organisation).where(Organisation.oin == plan.oin)
-    ).first()
+    organisation = session.scalars(select(Organisation).where(Organisation.oin == plan.oin)).first()
     wanted = {
         "name": plan.name,
         "type": plan.type,
@@ -106,6 +115,8 @@ def _audit_changes(session, report: BootstrapReport, log) -> None:
     changes += [("remove", label) for label in report.removed]
     for verb, label in changes:
         what, _, name = label.partition(" ")
+        if what == "region" and verb == "remove":
+            verb = "delete"  # the audit vocabulary's name (schemas/vocabulary.py)
         event = AuditEvent(
             action=f"admin.{what}.{verb}",
             decision="allowed",

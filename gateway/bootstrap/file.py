@@ -1,7 +1,8 @@
 """Reading a bootstrap file and checking it as a whole before anything is written.
 
 The organisations and their clients are checked here with the registry's rules; the ``routes``
-and ``saml`` blocks are handed to :mod:`.routes` and :mod:`.saml`. Every problem is collected
+and ``saml`` blocks are handed to :mod:`.routes` and :mod:`.saml`, the ``regions`` block and
+each organisation's ``serves`` to :mod:`.regions`. Every problem is collected
 (``file:line: path: message``) so that one run lists them all.
 """
 
@@ -16,11 +17,21 @@ from ..registry.service import ClientCredentials
 from ..registry.yamlfile import LocatedDocument, YamlFileError, load_located
 from .errors import BootstrapError
 from .plan import BootstrapFile, ClientPlan, OrganisationPlan
+from .regions import check_links, check_regions, check_serves
 from .routes import check_routes
 from .saml import check_saml
 
-TOP_LEVEL_KEYS = {"organisations", "saml", "routes"}
-ORGANISATION_KEYS = {"oin", "name", "type", "status", "delivery_url", "polymorphic", "clients"}
+TOP_LEVEL_KEYS = {"organisations", "saml", "routes", "regions"}
+ORGANISATION_KEYS = {
+    "oin",
+    "name",
+    "type",
+    "status",
+    "delivery_url",
+    "polymorphic",
+    "clients",
+    "serves",
+}
 _UNREADABLE = object()
 """What :meth:`_Checker.jwks_file` returns when it has reported a problem."""
 
@@ -67,9 +78,16 @@ class _Checker:
         self.problems: list[str] = []
 
     def problem(self, path: tuple, message: str) -> None:
+        self.located(self.where(path), message)
+
+    def where(self, path: tuple) -> str:
+        """``file:line: path`` of ``path``, the prefix of every problem found there."""
         line = self.document.line_of(path)
         where = f"{self.path.name}:{line}" if line else self.path.name
-        self.problems.append(f"{where}: {_path_text(path)}: {message}")
+        return f"{where}: {_path_text(path)}"
+
+    def located(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
 
     def rule(self, path: tuple, problem: str | None) -> None:
         """Record what a registry rule found at ``path``, if it found anything."""
@@ -126,9 +144,11 @@ class _Checker:
         elif saml is not None:
             saml_setup = check_saml(saml, self.path.parent, self.problem)
         routes = check_routes(value.get("routes", []), self.problem)
+        regions = check_regions(value.get("regions", []), self.problem, self.where)
+        check_links(regions, plans, self.located)
         if self.problems:
             raise BootstrapError(self.problems)
-        return BootstrapFile(self.path, plans, saml, routes, saml_setup)
+        return BootstrapFile(self.path, plans, saml, routes, saml_setup, regions)
 
     def organisation(
         self, item: object, path: tuple, seen_clients: dict
@@ -155,6 +175,9 @@ class _Checker:
         polymorphic = item.get("polymorphic", False)
         if polymorphic not in (True, False):
             self.problem((*path, "polymorphic"), "must be true or false")
+        serves = None
+        if "serves" in item:
+            serves = check_serves(item["serves"], (*path, "serves"), self.problem, self.where)
         clients = self.unique_list(
             item.get("clients", []),
             (*path, "clients"),
@@ -165,7 +188,7 @@ class _Checker:
         if len(self.problems) > before:
             return None
         return OrganisationPlan(
-            oin, name.strip(), type_, status, delivery_url, clients, polymorphic is True
+            oin, name.strip(), type_, status, delivery_url, clients, polymorphic is True, serves
         )
 
     def client(self, item: object, path: tuple, organisation_type: str) -> ClientPlan | None:

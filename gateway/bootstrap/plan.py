@@ -22,6 +22,23 @@ class ClientPlan:
 
 
 @dataclass
+class ServesPlan:
+    """An organisation's ``serves``: the municipalities and regions it serves, for the
+    education sectors listed (None: every sector). ``where`` is the ``file:line: path``
+    of the key, for the checks that need the database (a region not in the file)."""
+
+    municipalities: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    sectors: list[str] | None = None
+    where: str = ""
+    wheres: dict[str, str] = field(default_factory=dict)
+    """``file:line: path`` of each key, for problems found after the file was read."""
+
+    def at(self, key: str) -> str:
+        return self.wheres.get(key, f"{self.where}.{key}")
+
+
+@dataclass
 class OrganisationPlan:
     oin: str
     name: str
@@ -30,6 +47,28 @@ class OrganisationPlan:
     delivery_url: str | None
     clients: list[ClientPlan] = field(default_factory=list)
     polymorphic: bool = False
+    serves: ServesPlan | None = None
+    """None: the file says nothing about the areas, which are left as they are."""
+
+
+@dataclass
+class RegionPlan:
+    """One entry of the ``regions`` block (docs/pact-workflows.md section 6.2); ``where``
+    is its ``file:line: path``, for the checks that need the database."""
+
+    code: str
+    name: str | None = None
+    municipalities: list[str] = field(default_factory=list)
+    homebound_norm_days: int | None = None
+    escalation_recipient: str | None = None
+    escalation_basis: str | None = None
+    remove: bool = False
+    where: str = ""
+    wheres: dict[str, str] = field(default_factory=dict)
+    """``file:line: path`` of each key, for problems found after the file was read."""
+
+    def at(self, key: str) -> str:
+        return self.wheres.get(key, f"{self.where}.{key}")
 
 
 @dataclass
@@ -42,6 +81,7 @@ class BootstrapFile:
     routes: list[dict] = field(default_factory=list)
     saml_setup: object | None = None
     """The checked ``saml`` block (:class:`gateway.saml.setup.SamlSetup`), stored on apply."""
+    regions: list[RegionPlan] = field(default_factory=list)
 
 
 @dataclass
