@@ -610,7 +610,7 @@ class EscalationService:
     def _report_payload(self, session: Session, message_id: str) -> dict:
         """The stored (minimised) payload of the report that started the clock: its
         education sector and birth year go to the holder; ``{}`` once erased."""
-        row = session.get(Message, message_id)
+        row = session.scalars(select(Message).where(Message.id == message_id)).first()
         if row is None or row.ciphertext is None:
             return {}
         return self.sealer.open(row.id, row.key_version, row.ciphertext).get("payload", {})
