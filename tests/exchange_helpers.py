@@ -24,6 +24,58 @@ ORGANISATIONS = [
     (GGD_2, "GGD Drenthe", "ggd"),
 ]
 
+# the regional world of issue 20 (docs/pact-workflows.md 6.2, 10.2), opt-in
+# (``register_partners(..., regions=True)``): more organisations change what the tests of the
+# default world count
+SWV_VO = "00000001002345678111"
+LEK_LEERPLICHT = "00000001007000000001"
+LEK_SCHOOL = "00000001007000000002"
+LEK_SWV = "00000001007000000003"
+
+REGION_ORGANISATIONS = [
+    (SWV_VO, "SWV VO Groningen", "swv"),
+    (LEK_LEERPLICHT, "Gemeente Nieuwegein Leerplicht", "leerplicht"),
+    (LEK_SCHOOL, "Cals College Nieuwegein", "school"),
+    (LEK_SWV, "SWV VO Zuid Utrecht", "swv"),
+]
+SERVES = {
+    LEERPLICHT: {"municipalities": ["0014"]},
+    SWV: {"regions": ["groningen"], "sectors": ["po", "so"]},
+    SWV_VO: {"regions": ["groningen"], "sectors": ["vo", "vso"]},
+    LEK_LEERPLICHT: {"municipalities": ["0356"]},
+    LEK_SWV: {"regions": ["lekstroom"]},
+}
+"""``serves`` of the organisations in the regional world."""
+
+GRONINGEN_BASIS = (
+    "Thuiszitterspact 2.0 Groningen 2021-2024: regionale afspraken over regie en "
+    "doorzettingsmacht (AVG art. 6 lid 1 onder e)"
+)
+LEKSTROOM_BASIS = (
+    "Convenant Thuiszittersaanpak Lekstroom 2017-2020: regie en doorzettingsmacht "
+    "(AVG art. 6 lid 1 onder e)"
+)
+REGIONS = [
+    {
+        "code": "groningen",
+        "name": "Thuiszitterspact 2.0 Groningen",
+        "municipalities": ["0014"],
+        "homebound_norm_days": 91,
+        "escalation_recipient": SWV,
+        "escalation_basis": GRONINGEN_BASIS,
+    },
+    {
+        "code": "lekstroom",
+        "name": "Thuiszittersaanpak Lekstroom",
+        # Houten, IJsselstein, Lopik, Nieuwegein, Vijfheerenlanden
+        "municipalities": ["0321", "0353", "0331", "0356", "1961"],
+        "homebound_norm_days": 42,
+        "escalation_recipient": LEK_SWV,
+        "escalation_basis": LEKSTROOM_BASIS,
+    },
+]
+"""The ``regions`` block of the regional world, as the bootstrap file takes it."""
+
 BSN = "111222333"
 OTHER_BSN = "123456782"
 CONTACT = {"name": "J. de Vries", "email": "j.devries@regenboog.example.nl", "phone": "+31 50 123 4567"}

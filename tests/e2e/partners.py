@@ -81,9 +81,13 @@ class Partner:
         return items
 
 
-def register_partners(server, tmp_path) -> dict[str, Partner]:
+def register_partners(server, tmp_path, regions: bool = False) -> dict[str, Partner]:
+    """Register the e2e organisations through ``gateway bootstrap``. With ``regions`` also the
+    regional world of issue 20 (``ex.REGION_ORGANISATIONS``, the ``serves`` of ``ex.SERVES``
+    and the regions groningen and lekstroom), for role addresses and the escalation."""
     partners, organisations = {}, []
-    for oin, name, type_ in ex.ORGANISATIONS:
+    listed = [*ex.ORGANISATIONS, *ex.REGION_ORGANISATIONS] if regions else ex.ORGANISATIONS
+    for oin, name, type_ in listed:
         client_id = f"e2e-{type_}-{oin[-3:]}"
         key = ECKey.generate_key("P-256", parameters={"kid": f"{client_id}-1", "alg": "ES256"})
         partners[oin] = Partner(oin, type_, client_id, key, server.url)
@@ -94,7 +98,12 @@ def register_partners(server, tmp_path) -> dict[str, Partner]:
             "clients": [{"client_id": client_id, "auth": "private_key_jwt",
                          "jwks": {"keys": [key.as_dict(private=False)]}, "scopes": scopes}],
         })
+        if regions and oin in ex.SERVES:
+            organisations[-1]["serves"] = ex.SERVES[oin]
+    document = {"organisations": organisations}
+    if regions:
+        document["regions"] = ex.REGIONS
     path = tmp_path / "partners.yaml"
-    path.write_text(json.dumps({"organisations": organisations}))
+    path.write_text(json.dumps(document))
     server.cli("bootstrap", str(path))
     return partners
