@@ -21,6 +21,8 @@ from .oauth import openapi as oauth_openapi
 from .oauth.server import GatewayAuthorizationServer
 from .oauth.views import bp as oauth_bp
 from .ops.views import bp as ops_bp
+from .pact import openapi as pact_openapi
+from .pact.views import bp as cases_bp
 from .pep import openapi as polymorphic_openapi
 from .pep.views import bp as polymorphic_bp
 from .reidentification import openapi as reidentification_openapi
@@ -40,6 +42,7 @@ OPENAPI_SOURCES = (
     polymorphic_openapi,
     consent_openapi,
     exchange_openapi,
+    pact_openapi,
     signal_openapi,
     monitoring_openapi,
     audit_openapi,
@@ -54,6 +57,7 @@ BLUEPRINTS = (
     polymorphic_bp,
     consents_bp,
     exchanges_bp,
+    cases_bp,
     signals_bp,
     monitoring_bp,
     audit_bp,

@@ -47,11 +47,13 @@ from .monitoring.stats import ExchangeStats
 from .oauth.assertions import AssertionVerifier
 from .oauth.store import OAuthStore
 from .oauth.tokens import TokenService
+from .pact.advice_observer import AdviceObserver
 from .pact.escalation import EscalationService
 from .pact.indicators import PactIndicators
 from .pact.placement_observer import PlacementObserver
 from .pact.reminders import ReminderService
 from .pact.run import PactRun
+from .pact.service import CaseService
 from .pep.sealing import LinkSealer
 from .pep.subjects import PolymorphicSubjects
 from .pep.transcryptor import Transcryptor
@@ -216,7 +218,22 @@ class Services:
             self.polymorphic,
             # monitoring keeps a fact of each accepted report; then the pact's placement
             # observer reads it and closes an escalation the report ends (in this order, R2)
-            observer=CompositeObserver([FactRecorder(), PlacementObserver(self.pact_escalations)]),
+            observer=CompositeObserver(
+                [FactRecorder(), PlacementObserver(self.pact_escalations), AdviceObserver()]
+            ),
+        )
+
+    @cached_property
+    def cases(self) -> CaseService:
+        """The pact's cases API (issue 20): consultations and exemption advice, whose
+        messages go through the exchange's own pipeline steps (gateway/pact/batch.py)."""
+        return CaseService(
+            self.db,
+            self.exchanges,
+            self.audit_log,
+            self.message_sealer,
+            self.clock,
+            self.settings.timezone,
         )
 
     # the pact's workflows (issue 20) ----------------------------------------------------------
