@@ -16,6 +16,11 @@ client (all partner scopes), its inbox, its privacy officer's web pages.
   it in clear.
 - Hiding: 10,000 valid BSNs, the right one among them, tried against every child-derived
   value a partner holds, with every function a partner can compute.
+- The pact's processes (issue 20, docs/pact-workflows.md section 10.1): the world also holds a
+  consultation, an exemption advice and a Lekstroom escalation about child ``A`` and a
+  consultation between the school and the WIJ about child ``B``; :func:`observe` reads every
+  case the attacker holds a reference of. The case-specific attacks are in
+  ``test_pact_learning.py``, which builds the same world.
 - Verification: an independent verifier (hashlib, rfc8785, cryptography; nothing of the
   product) recomputes every hash, link, leaf and inclusion proof and the signed checkpoint
   from what a partner receives, and the operator additionally opens every commitment.
@@ -33,16 +38,19 @@ import json
 import re
 import shutil
 import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
 import requests
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from joserfc.jwk import ECKey
 
 from tests import exchange_helpers as ex
 from tests.e2e.conftest import start_server, stop_server
-from tests.e2e.partners import register_partners
+from tests.e2e.partners import ALL_SCOPES, Partner, register_partners
 
 pytestmark = pytest.mark.e2e
 TODAY = ex.today()
@@ -75,6 +83,24 @@ ACTIONS = {
     "the 404 of an unknown id (tests/e2e/test_retraction.py); names no child",
     ("POST", "/api/v1/exchanges/{id}/retraction/confirm"): "the recipient of a retracted "
     "exchange only, else 404; answers the exchange id and a time",
+    # the pact's case operations (docs/pact-workflows.md section 7); their GETs are read by
+    # observe() for every case_ref the attacker holds
+    ("POST", "/api/v1/cases"): "the scenario opens every case; its refusals (no consent, an "
+    "unresolvable or ambiguous address, a reused transaction id) are compared for the right "
+    "and a guessed BSN in test_pact_learning",
+    ("POST", "/api/v1/cases/{case_ref}/accept"): "the scenario; only the caller's own "
+    "case_ref (another's is the 404 of an unknown ref, test_pact_learning); answers the ref, "
+    "a status and a time",
+    ("POST", "/api/v1/cases/{case_ref}/decline"): "the scenario (the WIJ declines); its "
+    "reason reaches the convener only (test_decline_reason_reaches_only_the_convener)",
+    ("POST", "/api/v1/cases/{case_ref}/agreements"): "the scenario; the convener's own case "
+    "only; what it delivers is in every participant's inbox, read by observe()",
+    ("POST", "/api/v1/cases/{case_ref}/agreements/{no}/done"): "a write by an agreement's "
+    "party on its own case_ref only; answers the ref, the number and a time",
+    ("POST", "/api/v1/cases/{case_ref}/decision"): "the scenario; the exemption convener's "
+    "own case only; answers the advice it received itself",
+    ("POST", "/api/v1/cases/{case_ref}/close"): "a write by the convener on its own case_ref "
+    "only; answers the ref, a status, a time and the reason it gave",
 }
 PARTNER_SCOPES = {
     "exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write",
@@ -90,7 +116,9 @@ def world(tmp_path_factory, keys_dir):
     server = start_server(instance, instance / "keys")
     try:
         partners = register_partners(server, tmp_path_factory.mktemp("learning-partners"))
+        register_pact_partners(server, partners, tmp_path_factory.mktemp("learning-pact"))
         build_scenario(partners)
+        build_pact_scenario(server, partners)
         yield server, partners
     finally:
         stop_server(server.process)
@@ -141,6 +169,267 @@ def build_scenario(partners):
     # inboxes are read (not acknowledged) so that the items stay readable
     for partner in (leerplicht, swv, ggd, school):
         partner.inbox()
+
+
+# the pact's traffic (docs/pact-workflows.md section 10.1) ----------------------------------
+PACT_A = "270418945"  # consultation, exemption advice and a Lekstroom escalation
+PACT_B = "270000008"  # a consultation between the school and the WIJ only
+SWV_VO = "00000001002345678222"  # a second Groningen SWV (vo, vso): region addresses are ambiguous
+LEK_LEERPLICHT = "00000001008000000001"  # reports child A homebound in Lekstroom
+LEK_SWV = "00000001008000000003"  # holds doorzettingsmacht in Lekstroom
+PACT_ORGANISATIONS = [
+    (SWV_VO, "SWV VO Groningen", "swv"),
+    (LEK_LEERPLICHT, "Leerplicht Nieuwegein", "leerplicht"),
+    (LEK_SWV, "SWV VO Zuid Utrecht", "swv"),
+]
+NAMES = {oin: name for oin, name, _ in [*ex.ORGANISATIONS, *PACT_ORGANISATIONS]}
+TYPES = {oin: type_ for oin, _, type_ in [*ex.ORGANISATIONS, *PACT_ORGANISATIONS]}
+SERVES = {
+    ex.LEERPLICHT: {"municipalities": ["0014"]},
+    ex.SWV: {"regions": ["groningen"], "sectors": ["po", "so"]},
+    SWV_VO: {"regions": ["groningen"], "sectors": ["vo", "vso"]},
+    LEK_LEERPLICHT: {"municipalities": ["0356"]},
+    LEK_SWV: {"regions": ["lekstroom"], "sectors": ["vo", "vso"]},
+}
+REGIONS = [
+    {"code": "groningen", "name": "Thuiszitterspact 2.0 Groningen", "municipalities": ["0014"],
+     "homebound_norm_days": 91, "escalation_recipient": ex.SWV,
+     "escalation_basis": "Thuiszitterspact 2.0 Groningen 2021-2024: regionale afspraken over "
+     "regie en doorzettingsmacht (AVG art. 6 lid 1 onder e)"},
+    {"code": "lekstroom", "name": "Thuiszittersaanpak Lekstroom",
+     "municipalities": ["0321", "0353", "0331", "0356", "1961"], "homebound_norm_days": 42,
+     "escalation_recipient": LEK_SWV,
+     "escalation_basis": "Convenant Thuiszittersaanpak Lekstroom 2017-2020: regie en "
+     "doorzettingsmacht (AVG art. 6 lid 1 onder e)"},
+]
+AT_HOME_DAYS = 50  # child A's Lekstroom homebound period: past the norm of 42 days
+LEK_HOMEBOUND = {
+    "category": "long_relative_absence",
+    "since_date": (TODAY - timedelta(days=AT_HOME_DAYS)).isoformat(),
+    "education_sector": "vo",
+    "date_of_birth": ex.born(TODAY, 15),
+    "perspective": "none",
+}
+DECLINE_REASON = "not_involved"
+
+
+@dataclass
+class Pact:
+    """What the scenario did and was answered, for the tests to compare with."""
+
+    consents: dict[str, dict] = field(default_factory=dict)
+    opened: dict[str, dict] = field(default_factory=dict)  # case name -> the 201
+    refs: dict[tuple[str, str], str] = field(default_factory=dict)  # (case, oin) -> case_ref
+    items: dict[tuple[str, str], dict] = field(default_factory=dict)  # (case, oin) -> its item
+    answers: dict[str, list] = field(default_factory=dict)  # oin -> every case answer it got
+    transaction_id: str = ""  # the Fsc-Transaction-Id of the request opening case A
+    homebound_report: str = ""  # the Lekstroom report's exchange id
+
+    def answered(self, oin: str, response) -> dict:
+        self.answers.setdefault(oin, []).append(answer_of(response))
+        return response.json()
+
+
+def register_pact_partners(server, partners: dict, tmp_path) -> None:
+    """The regions, the areas the organisations serve (design 6.2) and three more
+    organisations, applied as an operator would: a second bootstrap file that repeats the
+    registered organisations with their clients, so nothing but ``serves`` changes for them."""
+    organisations = []
+    for oin, name, type_ in [*ex.ORGANISATIONS, *PACT_ORGANISATIONS]:
+        if oin not in partners:
+            client_id = f"pact-{type_}-{oin[-3:]}"
+            key = ECKey.generate_key("P-256", parameters={"kid": f"{client_id}-1", "alg": "ES256"})
+            partners[oin] = Partner(oin, type_, client_id, key, server.url)
+        partner = partners[oin]
+        scopes = ["reidentify:approve", "audit:read", "monitoring:read"] \
+            if type_ == "operator" else ALL_SCOPES
+        organisation = {
+            "oin": oin, "name": name, "type": type_,
+            "clients": [{"client_id": partner.client_id, "auth": "private_key_jwt",
+                         "jwks": {"keys": [partner.key.as_dict(private=False)]},
+                         "scopes": scopes}],
+        }
+        if oin in SERVES:
+            organisation["serves"] = SERVES[oin]
+        organisations.append(organisation)
+    path = tmp_path / "pact.yaml"
+    path.write_text(json.dumps({"regions": REGIONS, "organisations": organisations}))
+    server.cli("bootstrap", str(path))
+
+
+def invitation_payload() -> dict:
+    return {
+        "meeting": {"date": (TODAY + timedelta(days=7)).isoformat(), "time": "14:30",
+                    "mode": "in_person"},
+        "question": "prevent_dropout",
+        "concern_categories": ["wellbeing", "family_situation"],
+        "education_sector": "po", "school_brin": "12AB", "date_of_birth": ex.born(TODAY, 13),
+        "unauthorised_hours_4_weeks": 16, "sick_days_12_weeks": 9,
+        "respond_by": (TODAY + timedelta(days=5)).isoformat(),
+        "contact": {"name": "Mentor J. de Vries", "email": "mentor@regenboog.example.nl"},
+    }
+
+
+def exemption_payload() -> dict:
+    return {
+        "school_year": SCHOOL_YEAR, "requested_on": (TODAY - timedelta(days=3)).isoformat(),
+        "education_sector": "po", "date_of_birth": ex.born(TODAY, 13), "enrolment": "enrolled",
+        "school_brin": "12AB", "statement_by": "physician",
+        "respond_by": (TODAY + timedelta(days=14)).isoformat(),
+        "contact": {"name": "L. Bakker, leerplichtambtenaar",
+                    "email": "leerplicht@groningen.example.nl"},
+    }
+
+
+def open_case(partner, body, transaction_id=None):
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    if transaction_id:
+        headers["Fsc-Transaction-Id"] = transaction_id
+    return call(partner, "POST", "/api/v1/cases", body, headers=headers)
+
+
+def received(partner, exchange_id: str) -> dict:
+    [item] = [i for i in partner.inbox(limit=500)["items"] if i["id"] == exchange_id]
+    return item
+
+
+def build_pact_scenario(server, partners) -> Pact:
+    """Section 10.1's world: child A with a consultation (school convenes GGD, leerplicht and
+    SWV, the latter two by role address; the WIJ is invited and declines), an exemption advice
+    (leerplicht asks the GGD and the SWV) and a Lekstroom escalation; child B with a
+    consultation between the school and the WIJ only. Child A is also known to a second GGD
+    (mazl) and to the WIJ (support) only under consents, so that the escalation's list of
+    involved organisations must leave them out."""
+    pact = Pact()
+    school, leerplicht, swv = partners[ex.SCHOOL], partners[ex.LEERPLICHT], partners[ex.SWV]
+    ggd, wij = partners[ex.GGD], partners[ex.WIJ]
+    lek_leerplicht = partners[LEK_LEERPLICHT]
+
+    # legal-obligation traffic about A: the school reports it absent to leerplicht
+    sent = school.send("absence_report", ex.LEERPLICHT, ex.absence_report(TODAY),
+                       subject={"bsn": PACT_A})
+    assert sent.status_code == 202, sent.text
+    # consent-only involvement of A: a second GGD (mazl) and the WIJ (support)
+    consent(school, PACT_A, [ex.SCHOOL, ex.GGD_2])
+    sent = school.send("sickness_absence_referral", ex.GGD_2, ex.sickness_absence_referral(TODAY),
+                       subject={"bsn": PACT_A})
+    assert sent.status_code == 202, sent.text
+    consent(school, PACT_A, [ex.SCHOOL, "wij"], purpose="support")
+    sent = school.send("support_request", ex.WIJ, ex.support_request(TODAY),
+                       subject={"bsn": PACT_A})
+    assert sent.status_code == 202, sent.text
+
+    # A: the consultation
+    pact.consents["A"] = consent(school, PACT_A, [ex.SCHOOL, "ggd", "leerplicht", "swv", "wij"],
+                                 purpose="case_consultation")
+    pact.transaction_id = str(uuid.uuid4())
+    body = {"kind": "consultation", "subject": {"bsn": PACT_A},
+            "invite": [ex.GGD, {"type": "leerplicht", "municipality": "0014"},
+                       {"type": "swv", "region": "groningen", "education_sector": "po"}, ex.WIJ],
+            "payload": invitation_payload()}
+    response = open_case(school, body, pact.transaction_id)
+    assert response.status_code == 201, response.text
+    opened = pact.opened["A"] = pact.answered(ex.SCHOOL, response)
+    pact.refs[("A", ex.SCHOOL)] = opened["case_ref"]
+    invited = {p["oin"]: p["exchange_id"] for p in opened["participants"]}
+    assert set(invited) == {ex.GGD, ex.LEERPLICHT, ex.SWV, ex.WIJ}, opened
+    for oin, exchange_id in invited.items():
+        item = pact.items[("A", oin)] = received(partners[oin], exchange_id)
+        pact.refs[("A", oin)] = item["payload"]["case_ref"]
+    for oin in (ex.GGD, ex.LEERPLICHT, ex.SWV):
+        contact = {"contact": {"name": f"Contact {NAMES[oin]}", "email": "team@example.nl"}}
+        response = call(partners[oin], "POST", f"/api/v1/cases/{pact.refs[('A', oin)]}/accept",
+                        contact if oin == ex.GGD else {})
+        assert response.status_code == 200, response.text
+        pact.answered(oin, response)
+    response = call(wij, "POST", f"/api/v1/cases/{pact.refs[('A', ex.WIJ)]}/decline",
+                    {"reason": DECLINE_REASON})
+    assert response.status_code == 200, response.text
+    pact.answered(ex.WIJ, response)
+    agreements = {
+        "regie": ex.LEERPLICHT,
+        "agreements": [
+            {"party": ex.GGD, "action": "jgz_consultation",
+             "due_date": (TODAY + timedelta(days=14)).isoformat()},
+            {"party": ex.SWV, "action": "arrangement_request",
+             "due_date": (TODAY + timedelta(days=21)).isoformat()},
+            {"party": "school", "action": "adjusted_timetable",
+             "due_date": (TODAY + timedelta(days=7)).isoformat()},
+            {"party": "parents", "action": "attend_conversation",
+             "due_date": (TODAY + timedelta(days=7)).isoformat()},
+        ],
+        "next_review_date": (TODAY + timedelta(days=30)).isoformat(),
+    }
+    response = call(school, "POST", f"/api/v1/cases/{pact.refs[('A', ex.SCHOOL)]}/agreements",
+                    agreements)
+    assert response.status_code == 201, response.text
+    pact.answered(ex.SCHOOL, response)
+
+    # B: a consultation between the school and the WIJ only
+    pact.consents["B"] = consent(school, PACT_B, [ex.SCHOOL, "wij"], purpose="case_consultation")
+    response = open_case(school, {"kind": "consultation", "subject": {"bsn": PACT_B},
+                                  "invite": [ex.WIJ], "payload": invitation_payload()})
+    assert response.status_code == 201, response.text
+    opened = pact.opened["B"] = pact.answered(ex.SCHOOL, response)
+    pact.refs[("B", ex.SCHOOL)] = opened["case_ref"]
+    [participant] = opened["participants"]
+    item = pact.items[("B", ex.WIJ)] = received(wij, participant["exchange_id"])
+    pact.refs[("B", ex.WIJ)] = item["payload"]["case_ref"]
+    response = call(wij, "POST", f"/api/v1/cases/{pact.refs[('B', ex.WIJ)]}/accept", {})
+    assert response.status_code == 200, response.text
+    pact.answered(ex.WIJ, response)
+    response = call(school, "POST", f"/api/v1/cases/{pact.refs[('B', ex.SCHOOL)]}/agreements", {
+        "regie": ex.WIJ,
+        "agreements": [{"party": ex.WIJ, "action": "support_trajectory",
+                        "due_date": (TODAY + timedelta(days=28)).isoformat()}],
+        "next_review_date": (TODAY + timedelta(days=35)).isoformat()})
+    assert response.status_code == 201, response.text
+    pact.answered(ex.SCHOOL, response)
+
+    # A: the exemption advice; the SWV by role address
+    response = open_case(leerplicht, {
+        "kind": "exemption_advice", "subject": {"bsn": PACT_A},
+        "advisers": [ex.GGD, {"type": "swv", "region": "groningen", "education_sector": "po"}],
+        "payload": exemption_payload()})
+    assert response.status_code == 201, response.text
+    opened = pact.opened["exemption"] = pact.answered(ex.LEERPLICHT, response)
+    pact.refs[("exemption", ex.LEERPLICHT)] = opened["case_ref"]
+    asked = {p["oin"]: p["exchange_id"] for p in opened["participants"]}
+    assert set(asked) == {ex.GGD, ex.SWV}, opened
+    for oin, exchange_id in asked.items():
+        item = pact.items[("exemption", oin)] = received(partners[oin], exchange_id)
+        pact.refs[("exemption", oin)] = item["payload"]["case_ref"]
+    item = pact.items[("exemption", ex.GGD)]
+    answer = ggd.send("exemption_medical_advice", ex.LEERPLICHT, {
+        "in_reply_to": item["id"], "advice": "fit_with_adjustments",
+        "contact": {"name": "Jeugdarts A. de Boer", "email": "jgz@ggd.example.nl"}},
+        subject=item["subject"])
+    assert answer.status_code == 202, answer.text
+    item = pact.items[("exemption", ex.SWV)]
+    answer = swv.send("exemption_education_advice", ex.LEERPLICHT, {
+        "in_reply_to": item["id"], "arrangement": "available_with_conditions",
+        "options": ["education_care_arrangement", "adjusted_timetable"],
+        "contact": {"name": "M. Smit, orthopedagoog SWV", "email": "loket@swv.example.nl"}},
+        subject=item["subject"])
+    assert answer.status_code == 202, answer.text
+    response = call(leerplicht, "POST",
+                    f"/api/v1/cases/{pact.refs[('exemption', ex.LEERPLICHT)]}/decision",
+                    {"decision": "not_exempted", "decided_on": TODAY.isoformat()})
+    assert response.status_code == 200, response.text
+    pact.answered(ex.LEERPLICHT, response)
+
+    # A: at home in Lekstroom past the norm; the daily run escalates to the holder
+    report = lek_leerplicht.send("homebound_report", LEK_SWV, LEK_HOMEBOUND,
+                                 subject={"bsn": PACT_A})
+    assert report.status_code == 202, report.text
+    pact.homebound_report = report.json()["id"]
+    server.cli("pact", "run")
+    for oin in (LEK_SWV, LEK_LEERPLICHT):
+        [item] = [i for i in partners[oin].inbox(limit=500)["items"]
+                  if i["message_type"] == "homebound_escalation"]
+        pact.items[("escalation", oin)] = item
+        pact.refs[("escalation", oin)] = item["payload"]["case_ref"]
+    return pact
 
 
 # reading everything a partner can read -----------------------------------------------------
@@ -200,6 +489,11 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
     read("GET", "/api/v1/audit/key")
     read("GET", "/api/v1/audit/checkpoint")
     inbox = read("GET", "/api/v1/inbox").json()["items"]
+    # the cases it takes part in, and every one it holds a reference of (design section 7)
+    cases = read("GET", "/api/v1/cases", params={"limit": "500"}).json()["items"]
+    refs = sorted({c["case_ref"] for c in cases} | case_refs(inbox))
+    seen[("GET", "/api/v1/cases/{case_ref}")] = [
+        answer_of(call(partner, "GET", f"/api/v1/cases/{r}")) for r in refs]
     exchange_ids = sorted({i["id"] for i in inbox} | {e["exchange_id"] for e in events
                                                      if e.get("exchange_id")})
     seen[("GET", "/api/v1/exchanges/{id}")] = [
@@ -226,6 +520,21 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
     seen[("POST", "/oauth/introspect")] = [answer_of(requests.post(
         f"{partner.base_url}/oauth/introspect", data=form, timeout=10))]
     return seen
+
+
+def case_refs(node) -> set[str]:
+    """Every ``case_ref`` anywhere in ``node`` (the payloads of case messages carry the
+    recipient's own)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "case_ref" and isinstance(value, str):
+                found.add(value)
+            found |= case_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= case_refs(value)
+    return found
 
 
 def answer_of(response) -> dict:
@@ -439,7 +748,7 @@ def page_text(html: str) -> str:
 
 # linkability -------------------------------------------------------------------------------
 CHILD_FIELDS = {"bsn", "pseudonym", "subject_ref", "subject_commitment", "encrypted_pseudonym",
-                "polymorphic", "subject_opening"}
+                "polymorphic", "subject_opening", "case_ref"}
 
 
 def child_values(observed) -> dict[str, set]:
@@ -520,15 +829,28 @@ def test_no_value_about_a_child_links_two_partners(world, first, second):
 
 
 # hiding ------------------------------------------------------------------------------------
-def valid_bsns(count: int, include: str) -> list[str]:
-    found, number = [include], 100000000
+def valid_bsns(count: int, *include: str) -> list[str]:
+    found, number = list(include), 100000000
     while len(found) < count:
         number += 1
         digits = f"{number:09d}"
         total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
-        if total != 0 and total % 11 == 0 and digits != include:
+        if total != 0 and total % 11 == 0 and digits not in include:
             found.append(digits)
     return found
+
+
+def bsn_functions(bsn: str, client_secret: bytes) -> set[str]:
+    """What a partner can compute from a guessed BSN (and its own client key)."""
+    raw = bsn.encode()
+    return {
+        hashlib.sha256(raw).hexdigest(),
+        hashlib.sha256(b"audit" + raw).hexdigest(),
+        hashlib.sha256(b"thuiszitterspact/audit-subject/v1\x00" + raw).hexdigest(),
+        hmac.new(client_secret, raw, hashlib.sha256).hexdigest(),
+        base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).decode().rstrip("="),
+        bsn,
+    }
 
 
 def test_no_child_value_a_partner_holds_can_be_tested_against_10000_bsns(world):
@@ -538,16 +860,9 @@ def test_no_child_value_a_partner_holds_can_be_tested_against_10000_bsns(world):
     values = {v for v in values if v != CHILD}
     assert values, "the SWV read no child-derived value at all: the test would prove nothing"
     client_secret = swv.key.as_dict(private=True)["d"].encode()
-    for bsn in valid_bsns(10_000, CHILD):
-        raw = bsn.encode()
-        candidates = {
-            hashlib.sha256(raw).hexdigest(),
-            hashlib.sha256(b"audit" + raw).hexdigest(),
-            hashlib.sha256(b"thuiszitterspact/audit-subject/v1\x00" + raw).hexdigest(),
-            hmac.new(client_secret, raw, hashlib.sha256).hexdigest(),
-            base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).decode().rstrip("="),
-            bsn,
-        }
+    # the pact's children too: the SWV holds case refs and pseudonyms of child A
+    for bsn in valid_bsns(10_000, CHILD, PACT_A, PACT_B):
+        candidates = bsn_functions(bsn, client_secret)
         assert not candidates & values, "a child value of the SWV is a function of the BSN"
 
 
