@@ -23,12 +23,14 @@ from pseudonymise import UnknownKeyVersionError
 
 from ..audit.actors import Actor
 from ..audit.checkpoints import checkpoint_view
+from ..audit.export import lines as export_lines
 from ..audit.params import EventFilter
 from ..problems import GatewayError
 from ..services import services
 from . import vocabulary
 from .errors import WebError
 from .inzage import Context
+from .trail import CaseFiles, CaseIndex
 
 VERIFY_CACHE_SECONDS = 60
 PAGE_SIZE = 50
@@ -89,6 +91,7 @@ ACTION_GROUPS = (
     ("Toestemmingen", ("consent.",)),
     ("Signalen", ("signal.",)),
     ("Herleidingen", ("reidentification.",)),
+    ("Processen van het pact", ("case.", "exemption.", "escalation.")),
     ("Auditlog", ("audit.",)),
     ("Inloggen en sleutels", ("auth.", "pep.")),
     ("Beheer", ("admin.",)),
@@ -167,11 +170,7 @@ def read_filter(args, timezone: str, organisations: dict[str, str]) -> FilterFor
     zone = ZoneInfo(timezone)
     form.wanted = EventFilter(
         start=datetime.combine(start, datetime.min.time(), zone) if start else None,
-        end=(
-            datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
-            if end
-            else None
-        ),
+        end=(datetime.combine(end + timedelta(days=1), datetime.min.time(), zone) if end else None),
         org=org,
         action=action,
         message_type=message_type,
@@ -277,6 +276,67 @@ def seal_trail(user, subject_ref: str) -> str:
 def open_trail(user, reference: str) -> str | None:
     """The audit pseudonym behind a trail link; None when expired, forged or another's."""
     return _open(_trail_owner(user), reference, "subject_ref")
+
+
+def _case_owner(user) -> str:
+    return "case|" + _reference_owner(user)
+
+
+def seal_case(user, case_id: str) -> str:
+    """The link to a whole process (the operator's readers only): the internal case id sealed
+    like a trail link, since it groups a child's events and a URL keeps nothing that does."""
+    return _seal(_case_owner(user), {"case_id": case_id})
+
+
+def open_case(user, reference: str) -> str | None:
+    """The case id behind a process link; None when expired, forged or another's."""
+    return _open(_case_owner(user), reference, "case_id")
+
+
+def case_index() -> CaseIndex:
+    return CaseIndex(services().db)
+
+
+def case_files(user, events: list[dict]) -> CaseFiles:
+    """The cases among ``events`` (which the user already received) that the user may see:
+    every one for the operator's readers, for a partner's those its organisation takes part
+    in (docs/pact-workflows.md section 9)."""
+    return case_index().cases_of([event["seq"] for event in events], user.is_operator, user.org_oin)
+
+
+def case_links(user, events: list[dict], current: str | None = None) -> dict[int, str]:
+    """``seq -> link`` to the whole process of each event of a case (operator only; a partner
+    never gets a link that groups events by case)."""
+    if not user.is_operator:
+        return {}
+    sealed: dict[str, str] = {}
+    links = {}
+    for seq, case_id in case_index().case_ids([event["seq"] for event in events]).items():
+        if case_id != current:
+            if case_id not in sealed:
+                sealed[case_id] = seal_case(user, case_id)
+            links[seq] = sealed[case_id]
+    return links
+
+
+def browse_case(user, wanted: EventFilter, case_id: str, number: int, newest_first: bool) -> dict:
+    """A numbered page of one case's events (operator only), read as a trail is: audited as
+    ``audit.search`` under the case's child."""
+    if not user.is_operator:
+        raise WebError(403, "Alleen de beheerorganisatie kan een heel proces openen.")
+    index = case_index()
+    actor = actor_of(user)
+    audit_service().record(actor.event("audit.search", subject_ref=index.subject_of(case_id)))
+    return index.page(actor, wanted, case_id, number, PAGE_SIZE, newest_first)
+
+
+def export_case(user, wanted: EventFilter, case_id: str, fmt: str = "csv"):
+    """The export of one case's events (operator only), audited as ``audit.export``."""
+    if not user.is_operator:
+        raise WebError(403, "Alleen de beheerorganisatie kan een heel proces openen.")
+    actor = actor_of(user)
+    audit_service().record(actor.event("audit.export"))
+    return export_lines(fmt, case_index().stream(actor, wanted, case_id), True)
 
 
 def inzage_context(timezone: str) -> Context:

@@ -7,6 +7,16 @@ ever passes in its own organisation's events) and builds: a summary per receivin
 organisation, the refused sends, a timeline per local day, the events newest first in pages,
 and the CSV that Dutch Excel opens. It knows no Flask, so a unit test feeds it events.
 
+The pact's processes (issue 20, docs/pact-workflows.md section 9) are told as sentences, one
+block per case, before the timeline. Which cases: those of the events the reader received
+(:class:`gateway.web.trail.CaseIndex` joins them through the reader's own participation).
+What of a case: what the reader's organisation may know from its role in it, as the case API
+tells that organisation (section 3.2 and 4.1): the convener and the operator everything, an
+invitee its own invitation and, once accepted, the agreements; an adviser its own request and
+never the other adviser, an advice outcome or the decision; the holder of doorzettingsmacht
+the organisations disclosed to it, the reporter not. A reader is shown its own ``case_ref``
+("kenmerk") and never another organisation's.
+
 Message types, purposes, legal bases and payload fields take their Dutch names from the shared
 vocabulary (:mod:`gateway.web.vocabulary`), so the page, the PDF and the CSV name them as the
 rest of the product does. An unknown code becomes a neutral Dutch phrase, never the code itself.
@@ -23,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from . import vocabulary
 from .labels import DECISION_NAMES, action_name
+from .trail import CaseFile, CaseFiles, CaseParty
 from .vocabulary import text as problem_text
 
 PAGE_SIZE = 50
@@ -49,7 +60,11 @@ CSV_HEADERS = (
     "Doorgegeven gegevens",
     "Weggelaten gegevens",
     "Gegeneraliseerde gegevens",
+    "Proces",
+    "Processtap",
 )
+"""The CSV's columns; ``Proces`` and ``Processtap`` came last (issue 20) so that every column
+before them keeps its place for whoever reads the file by position."""
 
 
 def message_type_name(code: str | None) -> str:
@@ -116,6 +131,15 @@ class Day:
     what: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Process:
+    """One block of "Processen rond dit kind": a case told in sentences."""
+
+    case_id: str
+    title: str
+    lines: tuple[str, ...]
+
+
 @dataclass
 class Report:
     recipients: list[Recipient]
@@ -125,6 +149,11 @@ class Report:
     polymorphic: tuple[str, ...]
     sources: list[str]
     complete: bool = True
+    processes: list[Process] = field(default_factory=list)
+    disclosures: list[str] = field(default_factory=list)
+    """"Wie kreeg te horen over wie": one sentence per disclosure the reader may see."""
+    steps: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """``seq -> (Proces, Processtap)`` of the events that belong to a process shown."""
 
     @property
     def total(self) -> int:
@@ -211,8 +240,11 @@ def _timeline(events: list[dict], ctx: Context) -> list[Day]:
     ]
 
 
-def build(events: list[dict], ctx: Context, complete: bool = True) -> Report:
-    """The report over ``events`` (as the audit service answers them, any order)."""
+def build(
+    events: list[dict], ctx: Context, complete: bool = True, cases: CaseFiles | None = None
+) -> Report:
+    """The report over ``events`` (as the audit service answers them, any order) and the
+    ``cases`` among them the reader may see."""
     recipients: dict[str, Recipient] = {}
     refusals, sources = [], []
     for event in sorted(events, key=lambda item: item["seq"]):
@@ -225,6 +257,7 @@ def build(events: list[dict], ctx: Context, complete: bool = True) -> Report:
                 _add(sources, ctx.name(event.get("sender")))
         elif event["action"] == "exchange.send" and not allowed:
             refusals.append(_refusal(event, ctx))
+    processes, disclosures, steps = _processes(events, cases or CaseFiles(), ctx)
     return Report(
         recipients=sorted(recipients.values(), key=lambda row: row.name.casefold()),
         refusals=refusals,
@@ -233,7 +266,279 @@ def build(events: list[dict], ctx: Context, complete: bool = True) -> Report:
         polymorphic=ctx.polymorphic,
         sources=sources,
         complete=complete,
+        processes=processes,
+        disclosures=disclosures,
+        steps=steps,
     )
+
+
+# --- the pact's processes (docs/pact-workflows.md section 9) ------------------------------------
+
+KIND_NOUNS = {
+    "consultation": "casusoverleg",
+    "exemption_advice": "advies vrijstelling",
+    "escalation": "escalatie",
+}
+"""The kind of a case inside a sentence ("..., casusoverleg, 02-03-2027)")."""
+WHOLE = ("operator", "convener")
+"""Roles that see the whole case: the operator's readers and the organisation that opened it."""
+
+
+def _label(kind: str, code: str | None) -> str:
+    return vocabulary.name(kind, code) if code else "–"
+
+
+def _day(value, ctx: Context) -> str:
+    """A date as ``dd-mm-jjjj``; a moment on its local day."""
+    if isinstance(value, datetime):
+        value = ctx.local(value)
+    return value.strftime("%d-%m-%Y")
+
+
+def _names(oins: list[str], ctx: Context) -> str:
+    """``A``, ``A en B``, ``A, B en C``."""
+    names = [ctx.name(oin) for oin in oins]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _role(file: CaseFile) -> str:
+    return "operator" if file.reader is None else file.reader.role
+
+
+def _reference(file: CaseFile) -> str:
+    """The reader's own reference to the case, the one it may be shown."""
+    return f" (kenmerk {file.reader.case_ref})" if file.reader is not None else ""
+
+
+def _days_of(seen: list[dict], ctx: Context, wanted) -> list[str]:
+    return list(dict.fromkeys(_day(moment(event), ctx) for event in seen if wanted(event)))
+
+
+def _invitee(party: CaseParty, ctx: Context) -> str:
+    line = f"{ctx.name(party.oin)}: uitgenodigd op {_day(party.joined_at, ctx)}"
+    answered = _day(party.responded_at, ctx) if party.responded_at else None
+    if party.status == "accepted":
+        return line + (f", aangenomen op {answered}" if answered else ", aangenomen")
+    if party.status == "declined":
+        reason = _label("decline_reason", party.decline_reason)
+        return (
+            line
+            + (f", afgeslagen op {answered}" if answered else ", afgeslagen")
+            + (f" (reden: {reason})" if party.decline_reason else "")
+        )
+    return line + ", nog niet beantwoord"
+
+
+def _agreements(file: CaseFile, seen: list[dict], ctx: Context) -> str:
+    days = _days_of(
+        seen,
+        ctx,
+        lambda event: (
+            event["action"] == "case.agree"
+            or (
+                event.get("message_type") == "case_agreements"
+                and event["action"] == "exchange.send"
+            )
+        ),
+    )
+    head = "Afspraken vastgelegd" + (" op " + " en ".join(days) if days else "")
+    items = []
+    current = [item for item in file.agreements if item.status != "cancelled"]
+    for item in current:
+        party = (
+            ctx.name(item.party_oin)
+            if item.party_oin
+            else vocabulary.name("agreement_party", item.party_role)
+        )
+        text = f"{party}: {_label('agreement_action', item.action)} vóór {_day(item.due_date, ctx)}"
+        if item.status == "done":
+            text += f", gedaan op {_day(item.done_at, ctx)}" if item.done_at else ", gedaan"
+        items.append(text)
+    parts = [f"regie bij {ctx.name(file.regie)}"] if file.regie else []
+    parts.append(
+        _count(len(current), "afspraak", "afspraken") + (f" ({'; '.join(items)})" if items else "")
+    )
+    if file.next_review_date:
+        parts.append(f"evaluatie op {_day(file.next_review_date, ctx)}")
+    return f"{head}: {'; '.join(parts)}"
+
+
+def _reminders(seen: list[dict], ctx: Context) -> str | None:
+    """The reminders the reader saw go out (the generated ``case_reminder`` or the
+    ``case.remind`` event), once per recipient and day."""
+    found = dict.fromkeys(
+        f"{ctx.name(event.get('recipient'))} op {_day(moment(event), ctx)}"
+        for event in seen
+        if event.get("recipient")
+        and event.get("decision") == "allowed"
+        and (
+            event["action"] == "case.remind"
+            or (event["action"] == "exchange.send" and event.get("message_type") == "case_reminder")
+        )
+    )
+    return "Herinneringen: " + "; ".join(found) if found else None
+
+
+def _closed(file: CaseFile, ctx: Context) -> str | None:
+    if file.closed_at is None:
+        return None
+    reason = f" ({_label('close_reason', file.close_reason)})" if file.close_reason else ""
+    return f"Gesloten op {_day(file.closed_at, ctx)}{reason}"
+
+
+def _consultation(file: CaseFile, seen: list[dict], ctx: Context) -> list[str]:
+    role = _role(file)
+    meeting = f" op {_day(file.meeting_date, ctx)}" if file.meeting_date else ""
+    lines = [
+        f"Casusoverleg{meeting}, bijeengeroepen door {ctx.name(file.convener)}, "
+        f"op grond van toestemming{_reference(file)}"
+    ]
+    # an invitee is told its own invitation and answer, never the others' (section 3.2)
+    lines += [
+        _invitee(party, ctx)
+        for party in file.parties
+        if party.role == "invitee" and (role in WHOLE or party.oin == file.reader.oin)
+    ]
+    accepted = file.reader is not None and file.reader.status == "accepted"
+    if file.agreements and (role in WHOLE or accepted):
+        lines.append(_agreements(file, seen, ctx))
+    lines += [line for line in (_reminders(seen, ctx), _closed(file, ctx)) if line]
+    return lines
+
+
+def _advice(file: CaseFile, party: CaseParty, whole: bool, ctx: Context) -> str:
+    if party.status != "answered":
+        return f"Nog geen advies van {ctx.name(party.oin)}"
+    line = f"Advies van {ctx.name(party.oin)} ontvangen"
+    if party.responded_at:
+        line += f" op {_day(party.responded_at, ctx)}"
+    if whole:  # the outcome only to whom received it (section 9), never to the other adviser
+        outcome = (
+            _label("medical_advice", file.advice_medical)
+            if ctx.types.get(party.oin) == "ggd"
+            else _label("education_arrangement", file.advice_education)
+        )
+        line += f": {outcome}"
+    return line
+
+
+def _exemption(file: CaseFile, seen: list[dict], ctx: Context) -> list[str]:
+    whole = _role(file) in WHOLE
+    advisers = [
+        party
+        for party in file.parties
+        if party.role == "adviser" and (whole or party.oin == file.reader.oin)
+    ]
+    lines = []
+    if advisers:
+        asked = min(party.joined_at for party in advisers)
+        lines.append(
+            f"Verzoek om advies aan {_names([party.oin for party in advisers], ctx)} "
+            f"op {_day(asked, ctx)}, gevraagd door {ctx.name(file.convener)}{_reference(file)}"
+        )
+    lines += [_advice(file, party, whole, ctx) for party in advisers]
+    if whole and file.decision:
+        decided = f" op {_day(file.decided_on, ctx)}" if file.decided_on else ""
+        lines.append(f"Besluit{decided}: {_label('exemption_decision', file.decision)}")
+    elif not whole and file.closed_at is not None:  # OPEN-10: advisers are not told the decision
+        lines.append("De adviesvraag is afgesloten.")
+    return lines
+
+
+def _escalation(file: CaseFile, seen: list[dict], ctx: Context) -> list[str]:
+    role = _role(file)
+    found = file.escalation
+    if found is None:
+        return [f"Escalatie (doorzettingsmacht){_reference(file)}"]
+    lines = [
+        f"Thuis sinds {_day(found.since_date, ctx)}; norm regio {found.region} "
+        f"{found.norm_days} dagen; geëscaleerd op {_day(found.fired_on, ctx)} naar "
+        f"{ctx.name(found.holder_oin)}{_reference(file)}"
+    ]
+    if role in ("operator", "holder"):  # the reporter's profile has no involved list (5.2)
+        involved = list(
+            dict.fromkeys(
+                item.learned_oin
+                for item in file.disclosures
+                if item.learner_oin == found.holder_oin
+                and item.learned_oin not in (found.reporter_oin, found.holder_oin)
+            )
+        )
+        lines.append(
+            "Betrokken organisaties gemeld: " + _names(involved, ctx)
+            if involved
+            else "Geen andere betrokken organisaties gemeld"
+        )
+    if role == "operator" and not found.delivered:
+        lines.append("Nog niet afgeleverd bij de houder van de doorzettingsmacht")
+    ended = found.closed_on or (file.closed_at.date() if file.closed_at else None)
+    if ended is not None:
+        if found.placed_date is not None:
+            days = (found.placed_date - found.since_date).days
+            why = f"geplaatst op {_day(found.placed_date, ctx)}, {_count(days, 'dag', 'dagen')}"
+        else:
+            why = _label("close_reason", file.close_reason)
+        lines.append(f"Beëindigd op {_day(ended, ctx)} ({why})")
+    return lines
+
+
+def _told(file: CaseFile, ctx: Context) -> list[tuple[datetime, str]]:
+    """The case's disclosures the reader may see: all of them for the operator and for the
+    convener (it made them: the actor of each event), otherwise those about or to the
+    reader's own organisation (the sender and recipient of the event)."""
+    noun = KIND_NOUNS.get(file.kind, "proces")
+    return [
+        (
+            item.at,
+            f"{ctx.name(item.learner_oin)} kreeg te horen dat {ctx.name(item.learned_oin)} "
+            f"betrokken is ({noun}, {_day(item.at, ctx)})",
+        )
+        for item in file.disclosures
+        if _role(file) in WHOLE or file.reader.oin in (item.learner_oin, item.learned_oin)
+    ]
+
+
+STORIES = {"consultation": _consultation, "exemption_advice": _exemption, "escalation": _escalation}
+"""The sentences of each kind of case: ``story(file, its events the reader saw, ctx)``."""
+
+
+def _processes(
+    events: list[dict], cases: CaseFiles, ctx: Context
+) -> tuple[list[Process], list[str], dict[int, tuple[str, str]]]:
+    """The blocks, the disclosure sentences and each event's process and step. An event
+    without the index (a delivery or acknowledgement of a case's message) belongs to the case
+    of its exchange."""
+    ordered = sorted(events, key=lambda item: item["seq"])
+    of_exchange = {
+        event["exchange_id"]: cases.of_event[event["seq"]]
+        for event in ordered
+        if event.get("exchange_id") and event["seq"] in cases.of_event
+    }
+    seen: dict[str, list[dict]] = {}
+    steps: dict[int, tuple[str, str]] = {}
+    for event in ordered:
+        case_id = cases.of_event.get(event["seq"]) or of_exchange.get(event.get("exchange_id"))
+        if case_id not in cases.files:
+            continue
+        seen.setdefault(case_id, []).append(event)
+        step = (
+            message_type_name(event["message_type"])
+            if event["action"].startswith("exchange.") and event.get("message_type")
+            else action_name(event["action"])
+        )
+        steps[event["seq"]] = (vocabulary.name("case_kind", cases.files[case_id].kind), step)
+    processes, told = [], []
+    for case_id, found in seen.items():
+        file = cases.files[case_id]
+        story = STORIES.get(file.kind)
+        lines = story(file, found, ctx) if story else []
+        processes.append(Process(case_id, vocabulary.name("case_kind", file.kind), tuple(lines)))
+        told += _told(file, ctx)
+    return processes, [sentence for _, sentence in sorted(told, key=lambda pair: pair[0])], steps
 
 
 def page_of(report: Report, number: int, size: int = PAGE_SIZE) -> dict:
@@ -248,8 +553,11 @@ def _fields(event: dict, member: str) -> str:
     return ", ".join(field_name(name) for name in event.get(member) or ())
 
 
-def csv_row(event: dict, ctx: Context) -> list[str]:
+def csv_row(
+    event: dict, ctx: Context, steps: dict[int, tuple[str, str]] | None = None
+) -> list[str]:
     at = moment(event)
+    steps = steps or {}
     actor = event.get("actor") or {}
     basis = event.get("legal_basis")
     return [
@@ -269,6 +577,7 @@ def csv_row(event: dict, ctx: Context) -> list[str]:
         _fields(event, "fields_forwarded"),
         _fields(event, "fields_dropped"),
         _fields(event, "fields_generalised"),
+        *steps.get(event["seq"], ("", "")),
     ]
 
 
@@ -279,5 +588,5 @@ def csv_text(report: Report, ctx: Context) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
     for event in report.events:
-        writer.writerow(csv_row(event, ctx))
+        writer.writerow(csv_row(event, ctx, report.steps))
     return BOM + out.getvalue()

@@ -24,12 +24,18 @@ from ..auditdesk import (
     FilterForm,
     action_choices,
     browse,
+    browse_case,
+    case_files,
+    case_links,
     export,
+    export_case,
     integrity,
     inzage_context,
+    open_case,
     open_reference,
     open_trail,
     read_filter,
+    seal_case,
     seal_reference,
     seal_trail,
     subject_events,
@@ -81,6 +87,8 @@ class Selection:
     form: FilterForm
     subject_ref: str | None = None
     exchange: str = ""
+    case_id: str | None = None
+    """A whole process (a pact case): the operator's readers only."""
     wanted: EventFilter | None = None
 
     @property
@@ -89,8 +97,9 @@ class Selection:
 
 
 def select_events(user, args, names: dict[str, str]) -> Selection:
-    """The filter form plus ``kind`` (a sealed trail reference, operator only) and
-    ``exchange`` (an exchange's id), each mistake in Dutch under its own name."""
+    """The filter form plus ``kind`` (a sealed trail reference, operator only), ``proces``
+    (a sealed case reference, operator only) and ``exchange`` (an exchange's id), each
+    mistake in Dutch under its own name."""
     form = read_filter(args, timezone(), names)
     chosen = Selection(form, exchange=(args.get("exchange") or "").strip())
     if args.get("kind"):
@@ -102,6 +111,16 @@ def select_events(user, args, names: dict[str, str]) -> Selection:
                 form.errors["kind"] = (
                     "De link naar het spoor van dit kind is verlopen (hij werkt 15 minuten) of "
                     "hoort bij een andere gebruiker. Open het spoor opnieuw vanuit de auditlog."
+                )
+    if args.get("proces"):
+        if not user.is_operator:
+            form.errors["proces"] = "Alleen de beheerorganisatie kan een heel proces openen."
+        else:
+            chosen.case_id = open_case(user, args["proces"])
+            if chosen.case_id is None:
+                form.errors["proces"] = (
+                    "De link naar dit proces is verlopen (hij werkt 15 minuten) of hoort bij "
+                    "een andere gebruiker. Open het proces opnieuw vanuit de auditlog."
                 )
     if chosen.exchange and not EXCHANGE_ID.fullmatch(chosen.exchange):
         form.errors["exchange"] = "Dit is geen nummer van een uitwisseling."
@@ -128,9 +147,11 @@ def _number(raw: str | None) -> int:
 
 def event_links(user, items: list[dict], chosen: Selection) -> dict[int, dict[str, str]]:
     """Per event: the link to its child's trail (the operator's readers, who alone receive
-    ``subject_ref``; sealed, so no URL carries a child) and to its exchange."""
+    ``subject_ref``; sealed, so no URL carries a child), to its exchange, and to its whole
+    process (the operator's readers, from the unhashed case index; sealed likewise)."""
     sealed: dict[str, str] = {}
     links: dict[int, dict[str, str]] = {}
+    cases = case_links(user, items, chosen.case_id)
     for event in items:
         found = {}
         ref = event.get("subject_ref")
@@ -140,6 +161,8 @@ def event_links(user, items: list[dict], chosen: Selection) -> dict[int, dict[st
             found["trail"] = _link("/ui/audit", {"kind": sealed[ref]})
         if event.get("exchange_id") and event["exchange_id"] != chosen.exchange:
             found["exchange"] = _link("/ui/audit", {"exchange": event["exchange_id"]})
+        if event["seq"] in cases:
+            found["case"] = _link("/ui/audit", {"proces": cases[event["seq"]]})
         links[event["seq"]] = found
     return links
 
@@ -154,12 +177,16 @@ def audit():
     state = {
         **chosen.form.filters,
         "kind": seal_trail(user, chosen.subject_ref) if chosen.subject_ref else "",
+        "proces": seal_case(user, chosen.case_id) if chosen.case_id else "",
         "exchange": chosen.exchange if "exchange" not in chosen.errors else "",
     }
     order = {"order": "oldest" if oldest else ""}
     page = None
-    if chosen.wanted is not None:
-        page = browse(user, chosen.wanted, _number(request.args.get("page")), not oldest)
+    number = _number(request.args.get("page"))
+    if chosen.wanted is not None and chosen.case_id:
+        page = browse_case(user, chosen.wanted, chosen.case_id, number, not oldest)
+    elif chosen.wanted is not None:
+        page = browse(user, chosen.wanted, number, not oldest)
 
     def page_url(number: int) -> str:
         return _link("/ui/audit", {**state, **order, "page": number if number > 1 else ""})
@@ -177,9 +204,7 @@ def audit():
         newest_url=_link("/ui/audit", state),
         oldest_url=_link("/ui/audit", {**state, "order": "oldest"}),
         all_url="/ui/audit",
-        export_urls={
-            fmt: _link("/ui/audit/export", {**state, "format": fmt}) for fmt in EXPORTS
-        },
+        export_urls={fmt: _link("/ui/audit/export", {**state, "format": fmt}) for fmt in EXPORTS},
         integrity=integrity(user),
         action_choices=action_choices(),
         message_types=vocabulary.MESSAGE_TYPES,
@@ -201,10 +226,16 @@ def audit_export():
     chosen = select_events(user, request.args, names)
     if chosen.wanted is None:
         raise WebError(400, "De export kan niet: " + " ".join(chosen.errors.values()))
+
+    def read(wanted_format: str):
+        if chosen.case_id:
+            return export_case(user, chosen.wanted, chosen.case_id, wanted_format)
+        return export(user, chosen.wanted, wanted_format)
+
     if fmt == "excel":
-        lines = auditexcel.lines(export(user, chosen.wanted, "jsonl"), names, timezone())
+        lines = auditexcel.lines(read("jsonl"), names, timezone())
     else:
-        lines = export(user, chosen.wanted, fmt)
+        lines = read(fmt)
     filename, mimetype = EXPORTS[fmt]
     return Response(
         stream_with_context(lines),
@@ -260,7 +291,7 @@ def _child(user) -> str:
 def _inzage(user, bsn_digits: str):
     events, complete = subject_events(user, bsn_digits)
     ctx = inzage_context(timezone())
-    return inzage.build(events, ctx, complete), ctx
+    return inzage.build(events, ctx, complete, case_files(user, events)), ctx
 
 
 def _page_number(raw: str | None) -> int:
@@ -281,6 +312,12 @@ def subject():
         report=report,
         page=inzage.page_of(report, _page_number(request.form.get("page"))),
         reference=seal_reference(user, bsn_digits),
+        process_links={
+            process.case_id: _link("/ui/audit", {"proces": seal_case(user, process.case_id)})
+            for process in report.processes
+        }
+        if user.is_operator
+        else {},
         generated_at=local_time(datetime.now(UTC)),
         **inzage_names(ctx),
         **event_context(),
