@@ -74,3 +74,25 @@ def test_indicators_count_and_suppress(partners):
     no_scope = requests.get(f"{leerplicht.base_url}/api/v1/monitoring/indicators",
                             headers=leerplicht.headers("exchange:send"), timeout=10)
     assert no_scope.status_code == 403 and no_scope.json()["code"] == "insufficient_scope"
+
+
+def test_the_pact_member_is_present_with_zeros_when_nothing_happened(partners):
+    """Design section 8: ``pact`` is never omitted or null; no case was opened on this server
+    and no child placed, so every count is 0 (the regions, if any, each 0 too)."""
+    for partner in (partners[ex.LEERPLICHT], partners[ex.SCHOOL]):
+        pact = indicators(partner).json()["pact"]
+        by_region = pact["escalations"].pop("by_region")
+        assert set(by_region.values()) <= {0}
+        assert pact == {
+            "consultations": {"held": 0, "with_agreements": 0},
+            "exemption_requests": {
+                "total": 0,
+                "by_medical_advice": {"unfit_for_school": 0, "fit_with_adjustments": 0,
+                                      "fit_for_school": 0, "unable_to_advise": 0, "none": 0},
+                "by_decision": {"exempted_5a": 0, "not_exempted": 0, "request_withdrawn": 0},
+            },
+            "escalations": {"opened": 0, "closed": 0, "open_at_year_end": 0},
+            "time_to_placement": {"placed": 0, "median_days": None,
+                                  "by_band": {"under_6_weeks": 0, "6_weeks_to_3_months": 0,
+                                              "over_3_months": 0}},
+        }
