@@ -39,7 +39,7 @@ from schemas.exchange import (
     InboxItemSchema,
     InboxPageSchema,
 )
-from schemas.messages import MESSAGE_SCHEMAS, PARTNER_MESSAGE_TYPES, OtherPartySchema
+from schemas.messages import EXCHANGE_MESSAGE_TYPES, MESSAGE_SCHEMAS, OtherPartySchema
 from schemas.problem import ProblemSchema
 from schemas.reidentification import (
     ReidentificationApproveSchema,
@@ -121,7 +121,7 @@ def _refine(spec: APISpec) -> None:
     payload = schemas["ExchangeRequest"]["properties"]["payload"]
     payload["oneOf"] = [
         spec.components.get_ref("schema", MESSAGE_SCHEMAS[kind].__name__.removesuffix("Schema"))
-        for kind in PARTNER_MESSAGE_TYPES
+        for kind in EXCHANGE_MESSAGE_TYPES
     ]
     schemas["HomeboundReport"].update(
         {

@@ -118,6 +118,8 @@ FOLLOW_UPS = frozenset(
         "exchange.dead_letter",
         "exchange.retract",
         "exchange.retraction_confirm",
+        "case.accept",
+        "case.decline",
     }
 )
 """Events about an accepted exchange after its send: the organisations that named or got the

@@ -30,7 +30,7 @@ from schemas.exchange import load_exchange_envelope
 from schemas.messages import load_payload
 from schemas.profiles import Minimised, minimise
 from schemas.subject import load_subject
-from schemas.vocabulary import NOTICE_TYPES
+from schemas.vocabulary import CASE_MESSAGE_TYPES, NOTICE_TYPES
 
 from .. import metrics
 from ..pep.subjects import (
@@ -171,6 +171,11 @@ def check_envelope(exchange: Exchange, ctx: PipelineContext) -> None:
     except SchemaValidationError as exc:
         raise ValidationFailed(exc.errors) from None
     exchange.message_type = envelope["message_type"]
+    if exchange.message_type in CASE_MESSAGE_TYPES:
+        # the case service sends these through the same steps, as part of a case (issue 20)
+        raise RouteNotAllowed(
+            f"{exchange.message_type} is sent through /api/v1/cases, not as an exchange."
+        )
 
 
 def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:

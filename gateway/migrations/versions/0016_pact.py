@@ -7,7 +7,13 @@ Revises: 0015_regions
 ``audit_events.case_id`` groups a case's events for the operator's pages; like
 ``subject_clear_to`` it is an index column, not part of the hashed document, and never served
 to a partner (docs/pact-workflows.md section 2.2).
+
+The pact's routes are seeded here for a database made before this revision (0003 seeds the
+routes the shipped file holds when it runs, so a new database already has them: only the
+missing ones are inserted).
 """
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -33,7 +39,45 @@ def _case() -> sa.Column:
     )
 
 
+PACT_MESSAGE_TYPES = (
+    "case_invitation",
+    "case_response",
+    "case_agreements",
+    "exemption_advice_request",
+    "exemption_medical_advice",
+    "exemption_education_advice",
+)
+"""The routed pact types (the generated ones have no route)."""
+
+
 def upgrade() -> None:
+    _cases()
+    _seed_routes()
+
+
+def _seed_routes() -> None:
+    from gateway.exchange.routes import shipped_route_rows
+
+    routes = sa.Table("route_policies", sa.MetaData(), autoload_with=op.get_bind())
+    present = {
+        tuple(row)
+        for row in op.get_bind().execute(
+            sa.select(routes.c.message_type, routes.c.sender_type, routes.c.recipient_type)
+        )
+    }
+    columns = set(routes.columns.keys())
+    now = datetime.now(UTC)
+    missing = [
+        {k: v for k, v in dict(row, updated_at=now).items() if k in columns}
+        for row in shipped_route_rows()
+        if row["message_type"] in PACT_MESSAGE_TYPES
+        and (row["message_type"], row["sender_type"], row["recipient_type"]) not in present
+    ]
+    if missing:
+        op.bulk_insert(routes, missing)
+
+
+def _cases() -> None:
     op.create_table(
         "pact_cases",
         sa.Column("id", sa.String(36), primary_key=True),
@@ -132,6 +176,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    routes = sa.table("route_policies", sa.column("message_type"))
+    op.execute(routes.delete().where(routes.c.message_type.in_(PACT_MESSAGE_TYPES)))
     op.drop_index("ix_audit_events_case_id", table_name="audit_events")
     with op.batch_alter_table("audit_events") as batch:
         batch.drop_column("case_id")

@@ -125,6 +125,8 @@ def test_payload_is_one_of_the_partner_payloads(document):
         "SupportRequest",
         "SupportFeedback",
         "HomeboundReport",
+        "ExemptionMedicalAdvice",
+        "ExemptionEducationAdvice",
     }
 
 

@@ -30,14 +30,34 @@ from schemas import vocabulary as contract
 from schemas.messages import MESSAGE_SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[4]
-ACTION_PREFIXES = ("exchange", "consent", "signal", "reidentification", "audit", "auth", "pep")
+ACTION_PREFIXES = (
+    "exchange",
+    "consent",
+    "signal",
+    "reidentification",
+    "audit",
+    "auth",
+    "pep",
+    "case",
+    "exemption",
+    "escalation",
+)
 #: ``admin.<what>`` actions assembled at run time: the web pages (gateway/web/registryadmin.py),
 #: the bootstrap file (gateway/bootstrap/apply.py) and the outbox (gateway/delivery/events.py).
 ADMIN_ACTIONS = (
-    "admin.organisation.create", "admin.organisation.suspend", "admin.organisation.activate",
-    "admin.organisation.update", "admin.organisation.remove", "admin.client.create",
-    "admin.client.rotate_key", "admin.client.update", "admin.client.remove",
-    "admin.route.create", "admin.route.update", "admin.route.remove", "admin.outbox.retry",
+    "admin.organisation.create",
+    "admin.organisation.suspend",
+    "admin.organisation.activate",
+    "admin.organisation.update",
+    "admin.organisation.remove",
+    "admin.client.create",
+    "admin.client.rotate_key",
+    "admin.client.update",
+    "admin.client.remove",
+    "admin.route.create",
+    "admin.route.update",
+    "admin.route.remove",
+    "admin.outbox.retry",
 )
 
 
@@ -116,13 +136,22 @@ def codes() -> list[tuple[str, str]]:
 def test_the_collection_finds_the_codes_the_issue_names():
     """The collectors are not empty by accident: they find the codes people reported."""
     found = set(codes())
-    for expected in (("message_type", "absence_report"), ("action", "pep.key_share"),
-                     ("action", "organisation.create".join(("admin.", ""))),
-                     ("refusal", "insufficient_scope"), ("evidence", "written"),
-                     ("scope", "exchange:send"), ("org_type", "swv"),
-                     ("field", "remarks"), ("field", "email"), ("field", "birth_year"),
-                     ("field", "other_party"), ("homebound_category", "exemption_other"),
-                     ("homebound_duration", "over_3_months"), ("indicator", "exemptions_5a")):
+    for expected in (
+        ("message_type", "absence_report"),
+        ("action", "pep.key_share"),
+        ("action", "organisation.create".join(("admin.", ""))),
+        ("refusal", "insufficient_scope"),
+        ("evidence", "written"),
+        ("scope", "exchange:send"),
+        ("org_type", "swv"),
+        ("field", "remarks"),
+        ("field", "email"),
+        ("field", "birth_year"),
+        ("field", "other_party"),
+        ("homebound_category", "exemption_other"),
+        ("homebound_duration", "over_3_months"),
+        ("indicator", "exemptions_5a"),
+    ):
         assert expected in found
 
 
@@ -141,8 +170,14 @@ def test_every_code_has_a_dutch_name(kind, code):
     assert not re.search(rf"(?<![\w.:-]){re.escape(code)}(?![\w.:-])", name), name
 
 
-ANSWER_FRAME = {"school_year", "generated_at", "suppression_threshold", "homebound", "baseline",
-                "targets"}
+ANSWER_FRAME = {
+    "school_year",
+    "generated_at",
+    "suppression_threshold",
+    "homebound",
+    "baseline",
+    "targets",
+}
 """The members of the indicators answer (API.md section 9) that are not an indicator."""
 
 
@@ -152,16 +187,21 @@ def test_the_monitoring_service_answers_only_indicators_with_a_dutch_name(sqlite
     db = Database(sqlite_url)
     try:
         answer = MonitoringService(
-            db, monitoring_config.load_monitoring_config(),
-            lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "Europe/Amsterdam",
+            db,
+            monitoring_config.load_monitoring_config(),
+            lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+            "Europe/Amsterdam",
         ).indicators(None, None)
     finally:
         db.dispose()
     produced = {("homebound_category", key) for key in answer["homebound"]["by_category"]}
     produced |= {("homebound_duration", key) for key in answer["homebound"]["by_duration"]}
     produced |= {("indicator", key) for key in set(answer) - ANSWER_FRAME}
-    produced |= {("indicator", key) for key in (*answer["baseline"], *answer["targets"])
-                 if key != "school_year"}
+    produced |= {
+        ("indicator", key)
+        for key in (*answer["baseline"], *answer["targets"])
+        if key != "school_year"
+    }
     assert produced == indicator_codes()
     for kind, code in produced:
         assert code in vocabulary.KINDS[kind], f"{kind} {code} has no Dutch name"
