@@ -13,6 +13,11 @@ business in tables whose areas know nothing of it:
   column is not nullable, and an empty string matches no pseudonym;
 - the **monitoring fact** (``monitoring_facts``, kept for the pact's indicators after the
   payload is gone) is deleted with its alerts;
+- the **pact case** (``pact_cases``, issue 20) is deleted with its participants, agreements,
+  disclosures and escalation once closed longer ago than its purpose's term
+  (``audit_subject_days``: ``case_consultation``, ``exemption_advice``,
+  ``homebound_escalation``); an open case is never due. While it is kept, the child's audit
+  references are kept too (it names the child, as a consent or a fact does);
 - the **breach-register entry** (``retractions``) is deleted once confirmed long enough ago.
   It names no child (``child`` None: it holds no audit reference back), only exchange ids the
   audit log holds anyway.
@@ -30,6 +35,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from ..consents import retention as consents
 from ..exchange.models import Message, Retraction
 from ..monitoring.models import MonitoringAlert, MonitoringFact
+from ..pact.models import (
+    PactAgreement,
+    PactCase,
+    PactDisclosure,
+    PactEscalation,
+    PactParticipant,
+)
 from ..reidentification import retention as reidentifications
 from ..signals import retention as signals
 from .policy import RetentionPolicy
@@ -79,6 +91,31 @@ def _blank_exchanges(session: Session, ids: Sequence[str]) -> None:
 def _erase_facts(session: Session, ids: Sequence[int]) -> None:
     session.execute(delete(MonitoringAlert).where(MonitoringAlert.fact_id.in_(ids)))
     session.execute(delete(MonitoringFact).where(MonitoringFact.id.in_(ids)))
+
+
+def _cases_due(policy: RetentionPolicy, now: datetime) -> ColumnElement[bool]:
+    """Closed longer ago than the audit term of the case's purpose (a purpose not in the
+    policy gets the longest term, as for exchange records)."""
+    known = [p for p in policy.audit_subject_days if p != "without_purpose"]
+    longest = now - timedelta(days=max(policy.audit_subject_days.values()))
+    return and_(
+        PactCase.closed_at.is_not(None),
+        or_(
+            false(),
+            *[
+                and_(PactCase.purpose == p, PactCase.closed_at < now - policy.audit_term(p))
+                for p in known
+            ],
+            and_(PactCase.purpose.not_in(known), PactCase.closed_at < longest),
+        ),
+    )
+
+
+def _erase_cases(session: Session, ids: Sequence[str]) -> None:
+    """A case with everything that hangs from it (children first: no cascade is relied on)."""
+    for table in (PactEscalation, PactDisclosure, PactAgreement, PactParticipant):
+        session.execute(delete(table).where(table.case_id.in_(ids)))
+    session.execute(delete(PactCase).where(PactCase.id.in_(ids)))
 
 
 def _erase_retractions(session: Session, ids: Sequence[int]) -> None:
@@ -132,6 +169,14 @@ def record_kinds(policy: RetentionPolicy, now: datetime, timezone: str) -> list[
             "audit",
             MonitoringFact.reported_at < before(policy.monitoring_facts_days),
             _erase_facts,
+        ),
+        RecordKind(
+            "pact_cases",
+            PactCase.id,
+            PactCase.subject_ref,
+            "audit",
+            _cases_due(policy, now),
+            _erase_cases,
         ),
         RecordKind(
             "breach_register",
