@@ -96,7 +96,7 @@ def _region(item: object, path: tuple, problem: Problem, where: Where) -> Region
     if remove not in (True, False):
         report((*path, "remove"), "must be true or false")
     if remove is True:
-        extra = sorted(set(item) - {"code", "remove"})
+        extra = sorted(str(key) for key in item if key not in ("code", "remove"))
         if extra:
             report(path, f"a region to remove names only its code (not {', '.join(extra)})")
         return None if before.found else RegionPlan(code, remove=True, where=where(path))
