@@ -211,7 +211,6 @@ def _consultation(sealer, case, own, everyone, listed, orgs, convener) -> dict:
                 "responded_at": time(p.responded_at),
                 "decline_reason": p.decline_reason,
                 "exchange_id": p.invitation_exchange_id,
-                "resolved_from": resolved_from(p),
             }
             for p in invitees
         ]

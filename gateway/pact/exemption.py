@@ -83,7 +83,6 @@ class ExemptionActions:
                     "status": "decided",
                     "decision": case.decision,
                     "decided_on": stored.day(case.decided_on),
-                    "valid_until": details.valid_until,
                     "advice": stored.advice(case),
                     "audit": {"seq": receipt.seq, "hash": receipt.hash},
                 }
