@@ -85,3 +85,131 @@ def stacked_bars(
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it passed through escape()
+
+
+SMALL = "<5"
+"""A count of 1 to 4 as the indicators publish it (``gateway.monitoring.indicators.SMALL``)."""
+SMALL_TOP = 4
+"""The height a "<5" bar is drawn at: the most it can be, so it never looks smaller than it is."""
+
+
+def _hatch(chart_id: str, index: int) -> str:
+    """A diagonal hatch in the series' colour: a suppressed cell, drawn unlike any count."""
+    return (
+        f'<pattern id="{chart_id}-hatch-{index}" patternUnits="userSpaceOnUse" width="6" '
+        f'height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{colour(index)}" stroke-width="3"/>'
+        f"</pattern>"
+    )
+
+
+def _cell_text(cell: object) -> str:
+    if cell is None:
+        return "weggelaten om een klein aantal te beschermen"
+    if cell == SMALL:
+        return "minder dan 5"
+    return str(cell)
+
+
+def count_bars(
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: list[str],
+    series: dict[str, list[object]],
+    line: tuple[str, list[object]] | None = None,
+) -> Markup:
+    """An SVG chart of published counts: per label one bar for each series side by side, and
+    optionally a ``line`` (a count at each label, such as what is open at the month's end).
+
+    A cell is a number, ``"<5"`` or ``None`` (withheld). A ``"<5"`` cell is a hatched bar up
+    to 4 marked "<5" and titled "minder dan 5": never a number, never a solid bar of some
+    height. A withheld cell is a dash. The line is broken where its count is not published,
+    and a "<5" point of it is a hatched band from 0 to 4."""
+    cells = [cell for values in series.values() for cell in values]
+    cells += line[1] if line else []
+    numbers = [cell for cell in cells if isinstance(cell, int)]
+    top = _nice_max(max([*numbers, SMALL_TOP if SMALL in cells else 0], default=0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(len(labels), 1)
+    bar_w = max(slot * 0.7 / max(len(series), 1), 2)
+    base = TOP + plot_h
+    names = list(series) + ([line[0]] if line else [])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'class="chart" role="img" aria-labelledby="{chart_id}-t {chart_id}-d">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(description)} Gearceerd: minder dan 5; een streepje: '
+        f"weggelaten. De tabel hieronder bevat dezelfde getallen.</desc>",
+        "<defs>" + "".join(_hatch(chart_id, index) for index in range(len(names))) + "</defs>",
+    ]
+    for tick in range(5):
+        value = top * tick // 4
+        y = TOP + plot_h - plot_h * tick / 4
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{value}</text>'
+        )
+
+    def mark(x: float, width: float, cell: object, index: int, label: str, name: str) -> None:
+        tip = f"<title>{escape(f'{label}: {name}: {_cell_text(cell)}')}</title>"
+        if cell is None:
+            parts.append(
+                f'<text x="{x + width / 2:.1f}" y="{base - 4}" class="axis withheld" '
+                f'text-anchor="middle">–{tip}</text>'
+            )
+        elif cell == SMALL:
+            height = plot_h * SMALL_TOP / top
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" '
+                f'height="{height:.1f}" fill="url(#{chart_id}-hatch-{index})" '
+                f'stroke="{colour(index)}" class="small-cell">{tip}</rect>'
+            )
+            parts.append(
+                f'<text x="{x + width / 2:.1f}" y="{base - height - 4:.1f}" class="axis" '
+                f'text-anchor="middle">&lt;5</text>'
+            )
+        elif isinstance(cell, int) and cell > 0:
+            height = plot_h * cell / top
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" '
+                f'height="{height:.1f}" fill="{colour(index)}">{tip}</rect>'
+            )
+
+    for n, label in enumerate(labels):
+        left = LEFT + n * slot + (slot - bar_w * len(series)) / 2
+        for index, (name, values) in enumerate(series.items()):
+            mark(left + index * bar_w, bar_w, values[n], index, label, name)
+        parts.append(
+            f'<text x="{LEFT + n * slot + slot / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+            f'class="axis" text-anchor="middle">{escape(label)}</text>'
+        )
+    if line:
+        name, values = line
+        index = len(series)
+        run: list[str] = []
+        for n, cell in enumerate([*values, None]):
+            if isinstance(cell, int):
+                x = LEFT + n * slot + slot / 2
+                run.append(f"{x:.1f},{base - plot_h * cell / top:.1f}")
+                continue
+            if len(run) > 1:
+                parts.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour(index)}" '
+                    f'stroke-width="2"/>'
+                )
+            run = []
+        for n, cell in enumerate(values):
+            x = LEFT + n * slot + slot / 2
+            if isinstance(cell, int):
+                tip = escape(f"{labels[n]}: {name}: {cell}")
+                parts.append(
+                    f'<circle cx="{x:.1f}" cy="{base - plot_h * cell / top:.1f}" r="3.5" '
+                    f'fill="{colour(index)}"><title>{tip}</title></circle>'
+                )
+            else:
+                mark(x - 4, 8, cell, index, labels[n], name)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text in it passed through escape()
