@@ -14,8 +14,11 @@ TEST_PACKAGES := chromium prometheus
 # libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255;
 # libpangoft2-1.0-0 lays out the text of WeasyPrint's PDFs, the subject report's download)
 SERVE_LIBRARIES := libsodium23 libpangoft2-1.0-0
-# SoftHSM (a PKCS#11 token for the key-custody tests) has no command of its package's name
-TEST_LIBRARIES := softhsm2
+# SoftHSM (a PKCS#11 token for the key-custody tests) has no command of its package's name;
+# SimpleSAMLphp 1.19 and the PHP it runs on (php-cli's built-in server, and the modules it
+# needs) play the federated sign-in's real IdPs in tests/federation
+TEST_LIBRARIES := softhsm2 simplesamlphp php-cli php-xml php-mbstring php-curl php-intl \
+	php-sqlite3
 # `make run PORT=8080`: the port, and the base URL (the OAuth issuer, the demo's target) with
 # it, unless GATEWAY_BASE_URL is set in the environment or on the command line
 PORT ?= 8000
