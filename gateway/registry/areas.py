@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from schemas.address import load_role_address
 
+from ..storage.database import Database
 from ..storage.models import Organisation
 from .errors import RecipientAmbiguous, RecipientUnresolved
 from .models import OrganisationArea, Region, RegionMunicipality
@@ -238,3 +239,19 @@ def serves_of(session: Session, org_ids: list[int] | None = None) -> dict[int, d
         )
         entry["municipalities" if area.kind == MUNICIPALITY else "regions"].append(area.code)
     return result
+
+
+@dataclass(frozen=True)
+class RegionalOverview:
+    """What the operator's organisations page shows of the regional configuration: every
+    region, and what each organisation serves (by organisation id, as :func:`serves_of`)."""
+
+    regions: list[RegionInfo]
+    serves: dict[int, dict]
+
+
+def regional_overview(db: Database) -> RegionalOverview:
+    """The regions and every organisation's areas, read in one session (read-only: the
+    bootstrap file is the one writer, OPEN-19)."""
+    with db.session() as session:
+        return RegionalOverview(RegionDirectory(session).regions(), serves_of(session))

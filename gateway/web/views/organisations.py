@@ -1,4 +1,5 @@
-"""``/ui/organisations``: organisations and their clients (admins of the operator only).
+"""``/ui/organisations``: organisations and their clients (admins of the operator only), what
+each serves, and the pact regions (read-only: the bootstrap file sets them, OPEN-19).
 
 Every change goes through :class:`~gateway.registry.service.OrganisationRegistry`, the same
 service the CLI and the bootstrap file use, and is audited as ``admin.<what>`` with the
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from flask import redirect, render_template, request
 
 from ...registry import rules
+from ...registry.areas import regional_overview
 from ..auth import current_user, require_page
 from ..registryadmin import WEB_AUTH_METHODS, RegistryAdmin, registry_admin
 from . import bp
@@ -47,9 +49,12 @@ def page(admin: RegistryAdmin, problem: str | None = None, status: int = 200):
         subject = request.args.get("over", "")[:100]
         names = {org.oin: org.name for org in organisations}
         message = MESSAGES[code].format(subject=names.get(subject, subject))
+    regional = regional_overview(admin.registry.db)
     body = render_template(
         "web/organisations.html",
         organisations=organisations,
+        regions=regional.regions,
+        serves=regional.serves,
         types=rules.ORGANISATION_TYPES,
         scopes=rules.SCOPES,
         auth_methods=WEB_AUTH_METHODS,

@@ -276,3 +276,37 @@ def test_a_registered_region_and_holder_may_be_named_by_a_later_file(database_ur
         "a municipality lies in one region"
     ]
     db.dispose()
+
+
+def test_the_organisations_page_shows_the_regions_and_what_each_serves(
+    keys_dir, tmp_path_factory, tmp_path
+):
+    """The operator's admin reads the regional configuration on /ui/organisations (read-only,
+    in Dutch): each organisation's areas, and a table of the regions."""
+    from tests.saml_helpers import devidp_login, gateway_app
+
+    app = gateway_app(tmp_path_factory.mktemp("regions-page"), keys_dir)
+    services = app.extensions["gateway"]
+    try:
+        read = read_bootstrap(write(tmp_path, ORGANISATIONS + GRONINGEN), production=False)
+        apply_bootstrap(services.db, read, services.audit_log)
+        client = app.test_client()
+        assert devidp_login(client, "admin-operator").status_code == 303
+        page = client.get("/ui/organisations")
+        assert page.status_code == 200
+        body = " ".join(page.get_data(as_text=True).split())
+        assert '<h2 id="h-regions">Regio\'s</h2>' in body
+        assert (
+            '<tr id="region-groningen"> <td>Thuiszitterspact 2.0 Groningen<br>'
+            '<span class="muted nowrap">code groningen</span></td> <td>0014</td> '
+            '<td class="nowrap">91 dagen</td> <td>SWV Groningen Stad<br>'
+            f'<span class="muted nowrap">OIN {SWV}</span><br><span class="muted">Grondslag: '
+            "Thuiszitterspact 2.0 Groningen 2021-2024 (AVG art. 6 lid 1 onder e)</span></td>"
+        ) in body
+        assert '<span class="muted serves">Bedient: gemeente 0014</span>' in body
+        assert (
+            '<span class="muted serves">Bedient: regio groningen (onderwijssoorten po, so)</span>'
+        ) in body
+        assert body.count('class="muted serves"') == 2  # the school serves no area
+    finally:
+        services.db.dispose()
