@@ -542,7 +542,6 @@ class EscalationService:
         involved = involved_organisations(
             context.session, fact.subject_ref, holder, reporter.id, context.now
         )
-        report = self._report_payload(context.session, fact.message_id)
         payload = {
             "case_ref": case_ref,
             "region": code,
@@ -550,8 +549,7 @@ class EscalationService:
             "since_date": fact.since_date.isoformat(),
             "days_at_home": days,
             "category": fact.category,
-            "education_sector": report.get("education_sector"),
-            "birth_year": report.get("birth_year"),
+            **self._child_details(context.session, fact),
             "reporter": org_entry(reporter),
             "involved": [org_entry(org) for org in involved],
         }
@@ -607,13 +605,36 @@ class EscalationService:
         self._set_exchange(context, reporter, message_id)
         self._disclose(context, reporter, holder)
 
-    def _report_payload(self, session: Session, message_id: str) -> dict:
-        """The stored (minimised) payload of the report that started the clock: its
-        education sector and birth year go to the holder; ``{}`` once erased."""
-        row = session.scalars(select(Message).where(Message.id == message_id)).first()
-        if row is None or row.ciphertext is None:
-            return {}
-        return self.sealer.open(row.id, row.key_version, row.ciphertext).get("payload", {})
+    def _child_details(self, session: Session, fact: MonitoringFact) -> dict:
+        """``education_sector`` and ``birth_year`` of the report that started the clock.
+
+        The monitoring fact keeps neither (yet: columns asked of the migration's owner), so
+        they are read from the report as stored for its recipient (minimised: the birth year,
+        not the date). The recipient's acknowledgement erases that payload; then the fact's
+        columns are the only source, and without them the two members are left out (logged,
+        the reporter's OIN only)."""
+        details = {
+            name: getattr(fact, name)
+            for name in ("education_sector", "birth_year")
+            if getattr(fact, name, None) is not None
+        }
+        if len(details) == 2:
+            return details
+        row = session.scalars(select(Message).where(Message.id == fact.message_id)).first()
+        if row is not None and row.ciphertext is not None:
+            stored = self.sealer.open(row.id, row.key_version, row.ciphertext).get("payload", {})
+            details = {
+                name: stored[name]
+                for name in ("education_sector", "birth_year")
+                if stored.get(name) is not None
+            } | details
+        if len(details) < 2:
+            log.warning(
+                "escalation without education sector or birth year: the report of reporter "
+                "org %s was acknowledged before the norm and its fact keeps neither",
+                fact.sender_org_id,
+            )
+        return details
 
     def _send(self, context: _Context, message_type: str, org: Organisation, payload: dict) -> str:
         subject = self.pseudonymiser.translate(
