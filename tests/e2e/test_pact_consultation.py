@@ -229,11 +229,11 @@ def test_happy_path(server, partners, pseudonymiser):
             }
         ],
         ex.LEERPLICHT: [
-            {  # OPEN-8: the leerplicht office receives the BSN
+            {  # OPEN-8 ("or pseudonym"): a consent route forwards no BSN, so its pseudonym
                 "id": sent[ex.LEERPLICHT],
                 "message_type": "case_invitation",
                 "sender": school_org,
-                "subject": {"bsn": HAPPY},
+                "subject": {"pseudonym": ph.pseudonym(pseudonymiser, HAPPY, ex.LEERPLICHT)},
                 "payload": {
                     "meeting": MEETING,
                     "question": "prevent_dropout",
@@ -433,7 +433,7 @@ def test_happy_path(server, partners, pseudonymiser):
     ]
     subjects = {
         ex.GGD: {"pseudonym": ph.pseudonym(pseudonymiser, HAPPY, ex.GGD)},
-        ex.LEERPLICHT: {"bsn": HAPPY},  # as its invitation (OPEN-8)
+        ex.LEERPLICHT: {"pseudonym": ph.pseudonym(pseudonymiser, HAPPY, ex.LEERPLICHT)},
         ex.SWV: {"pseudonym": ph.pseudonym(pseudonymiser, HAPPY, ex.SWV)},
         ex.WIJ: {"pseudonym": ph.pseudonym(pseudonymiser, HAPPY, ex.WIJ)},
     }
