@@ -87,6 +87,43 @@ def legal_basis_text(basis: dict | None) -> str:
     return f"{name} ({basis['citation']})" if basis.get("citation") else name
 
 
+CASE_REASONS = {
+    "case.decline": "decline_reason",
+    "case.close": "close_reason",
+    "escalation.close": "close_reason",
+    "exemption.decide": "exemption_decision",
+    "case.remind": "reminder",
+}
+"""Allowed events of the pact's processes whose ``reason`` is a value of the process (why a
+case closed, what was decided), not a refusal code: named from its own table."""
+
+
+def case_reason(event: dict) -> str | None:
+    """The Dutch name of a process event's ``reason``; None for any other event."""
+    reason = event.get("reason")
+    if not reason or event.get("decision") != "allowed":
+        return None
+    if event["action"] in CASE_REASONS:
+        return vocabulary.name(CASE_REASONS[event["action"]], reason)
+    if event["action"] == "escalation.open" and reason.startswith("region "):
+        return "regio " + reason.removeprefix("region ")
+    return None
+
+
+def reason_text(event: dict) -> str:
+    """An event's reason as a sentence (the CSV, the PDF): a refusal's explanation."""
+    if not event.get("reason"):
+        return ""
+    return case_reason(event) or problem_text(event["reason"])
+
+
+def reason_name(event: dict) -> str:
+    """An event's reason in a few words (the pages' tables)."""
+    if not event.get("reason"):
+        return ""
+    return case_reason(event) or vocabulary.refusal(event["reason"])
+
+
 @dataclass(frozen=True)
 class Context:
     """What the report needs from the registry and the route policies, read once."""
@@ -573,7 +610,7 @@ def csv_row(
         legal_basis_text(basis) if basis else "",
         event.get("consent_id") or "",
         DECISION_NAMES.get(event.get("decision") or "", ""),
-        problem_text(event["reason"]) if event.get("reason") else "",
+        reason_text(event),
         _fields(event, "fields_forwarded"),
         _fields(event, "fields_dropped"),
         _fields(event, "fields_generalised"),

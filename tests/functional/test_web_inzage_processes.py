@@ -183,7 +183,7 @@ def escalation(partners: AppPartners) -> None:
                                   **common))
                for learner, learned in ((ex.SWV, ex.LEERPLICHT), (ex.SWV, ex.SCHOOL),
                                         (ex.LEERPLICHT, ex.SWV))]
-    events += [(placed, AuditEvent("escalation.close", "allowed", **common))]
+    events += [(placed, AuditEvent("escalation.close", "allowed", reason="placed", **common))]
     for moment, event in events:
         with services.db.write_session() as session:
             log.append(session, event, moment)
@@ -461,3 +461,18 @@ def test_a_partner_never_gets_a_process_link_or_filter(world):
     # the operator's link is sealed for the operator's officer: another cannot open it either
     other_operator = officer(partners, ex.OPERATOR, "colleague")
     assert other_operator.get(link.replace("&amp;", "&")).status_code == 400
+
+
+def test_the_audit_log_names_the_reasons_of_process_events(world):
+    partners, _ = world
+    client = officer(partners, ex.OPERATOR)
+
+    def reasons(action: str) -> list[str]:
+        page = client.get(f"/ui/audit?action={action}").get_data(as_text=True)
+        body = re.search(r'<table class="events">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+        return [flat(row[-1]) for row in (re.findall(r"<td>(.*?)</td>", tr, re.S)
+                                          for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S))]
+
+    assert reasons("case.decline") == ["niet betrokken"]
+    assert reasons("exemption.decide") == ["Geen vrijstelling"]
+    assert reasons("escalation.close") == ["kind geplaatst"]

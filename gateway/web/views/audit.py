@@ -69,6 +69,7 @@ def event_context() -> dict:
     return {
         "org_names": organisation_names(),
         "action_name": action_name,
+        "reason_name": inzage.reason_name,
         "decision_names": DECISION_NAMES,
         "local_time": local_time,
         "parse_time": _parse_time,
@@ -330,6 +331,7 @@ def inzage_names(ctx) -> dict:
         "message_type_name": inzage.message_type_name,
         "purpose_name": inzage.purpose_name,
         "problem_text": problem_text,
+        "reason_text": inzage.reason_text,
     }
 
 

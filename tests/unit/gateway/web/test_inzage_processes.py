@@ -326,3 +326,22 @@ def test_the_reporter_is_not_told_the_involved_list():
     ]
     assert "Cals College" not in str(report.processes) + str(report.disclosures)
     assert "ref-holder" not in str(report)
+
+
+def test_a_process_event_names_its_reason_from_the_process_not_as_a_refusal():
+    from gateway.web.inzage import reason_name, reason_text
+
+    declined = event(1, "2027-03-03T10:00:00Z", "case.decline", actor=WIJ,
+                     reason="not_involved")
+    decided = event(2, "2027-06-20T10:00:00Z", "exemption.decide", actor=LEERPLICHT,
+                    reason="not_exempted")
+    closed = event(3, "2027-03-01T10:12:00Z", "escalation.close", actor=OPERATOR,
+                   reason="placed")
+    refused = {**event(4, "2027-03-03T10:00:00Z", "case.accept", actor=WIJ),
+               "decision": "denied", "reason": "case_already_answered"}
+    assert [reason_name(e) for e in (declined, decided, closed)] == [
+        "niet betrokken", "Geen vrijstelling", "kind geplaatst"]
+    assert reason_text(declined) == "niet betrokken"
+    assert reason_name(refused) == "Uitnodiging al beantwoord"
+    assert reason_text(refused) == "Je organisatie heeft deze uitnodiging al anders beantwoord."
+    assert reason_name(event(5, "2027-03-03T10:00:00Z", "case.open")) == ""
