@@ -28,8 +28,9 @@ from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import register_partners
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-NAMES = {oin: name for oin, name, _ in ex.ORGANISATIONS}
-TYPES = {oin: type_ for oin, _, type_ in ex.ORGANISATIONS}
+WORLD = [*ex.ORGANISATIONS, *ex.REGION_ORGANISATIONS]
+NAMES = {oin: name for oin, name, _ in WORLD}
+TYPES = {oin: type_ for oin, _, type_ in WORLD}
 VOLATILE = ("created_at", "fsc_transaction_id")
 """Members of an inbox item a test cannot know in advance: compared apart."""
 
@@ -49,8 +50,8 @@ def own_server(tmp_path_factory, keys_dir, name: str):
 def pact_partners(server, tmp_path: Path) -> dict:
     """The e2e organisations with the areas they serve (design 10.2 shared setup): the
     leerplicht office serves municipality 0014, the Groningen SWV region groningen for po
-    and so."""
-    return register_partners(server, tmp_path)
+    and so, a second Groningen SWV vo and vso; the Lekstroom organisations and regions."""
+    return register_partners(server, tmp_path, regions=True)
 
 
 def make_pseudonymiser(server) -> DomainPseudonymiser:
@@ -123,15 +124,16 @@ def withdraw_consent(partner, consent_id: str):
     )
 
 
-def audit_events(partner, start: str, **params) -> list[dict]:
-    """Every audit event ``partner`` may read from ``start`` on, oldest first."""
+def audit_events(partner, start: tuple[str, int], **params) -> list[dict]:
+    """Every audit event ``partner`` may read after the mark ``start`` (:func:`started`),
+    oldest first."""
     events, cursor = [], None
     while True:
         page = get(
             partner,
             "/api/v1/audit/events",
             limit="500",
-            **{"from": start},
+            **{"from": start[0]},
             **params,
             **({"cursor": cursor} if cursor else {}),
         )
@@ -139,12 +141,14 @@ def audit_events(partner, start: str, **params) -> list[dict]:
         events += page.json()["items"]
         cursor = page.json()["next_cursor"]
         if not cursor:
-            return events
+            return [e for e in events if e["seq"] > start[1]]
 
 
-def started() -> str:
-    """A ``from`` for the audit search a little before now (the server's clock is ours)."""
-    return (datetime.now(ZoneInfo("UTC")) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def started(operator) -> tuple[str, int]:
+    """A mark in the audit log: a ``from`` a little before now and the last sequence number
+    the operator can see, so that :func:`audit_events` returns only what came after."""
+    since = (datetime.now(ZoneInfo("UTC")) - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return since, max((e["seq"] for e in audit_events(operator, (since, 0))), default=0)
 
 
 def without_volatile(items: list[dict]) -> list[dict]:

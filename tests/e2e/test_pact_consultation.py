@@ -138,7 +138,7 @@ def events_of_child(partners, pseudonymiser, bsn, start) -> list[dict]:
 
 # happy path --------------------------------------------------------------------------------
 def test_happy_path(server, partners, pseudonymiser):
-    start = ph.started()
+    start = ph.started(partners[ex.OPERATOR])
     school, ggd, leerplicht = partners[ex.SCHOOL], partners[ex.GGD], partners[ex.LEERPLICHT]
     swv, wij = partners[ex.SWV], partners[ex.WIJ]
     consent = consent_for_all(partners, HAPPY)
@@ -662,7 +662,7 @@ def test_open_is_idempotent(partners):
 
 # refusals ----------------------------------------------------------------------------------
 def test_refused_without_consent(partners, pseudonymiser):
-    start = ph.started()
+    start = ph.started(partners[ex.OPERATOR])
     school = partners[ex.SCHOOL]
     ph.record_consent(school, REFUSED, "support", ["school", ex.WIJ])  # another purpose
     listed = {oin: ph.case_refs(partners[oin]) for oin in [ex.SCHOOL, *INVITEES]}
@@ -695,7 +695,7 @@ def test_refused_without_consent(partners, pseudonymiser):
 
 
 def test_refused_when_one_invitee_lacks_consent_all_or_nothing(partners, pseudonymiser):
-    start = ph.started()
+    start = ph.started(partners[ex.OPERATOR])
     ph.record_consent(partners[ex.SCHOOL], NO_CONSENT_FOR_WIJ, CONSENT_PURPOSE, [ex.SCHOOL, "ggd"])
     listed = ph.case_refs(partners[ex.GGD])
     refused = open_consultation(partners, NO_CONSENT_FOR_WIJ, [ex.GGD, ex.WIJ])
@@ -804,7 +804,7 @@ def test_invited_party_declines(partners, pseudonymiser):
 
 
 def test_participant_suspended_midway(server, partners, pseudonymiser):
-    start = ph.started()
+    start = ph.started(partners[ex.OPERATOR])
     school, wij, leerplicht = partners[ex.SCHOOL], partners[ex.WIJ], partners[ex.LEERPLICHT]
     consent = consent_for_all(partners, SUSPENDED)
     school_ref, _ = opened(partners, SUSPENDED)
@@ -934,7 +934,7 @@ def test_non_participant_gets_404(partners):
     consent_for_all(partners, OUTSIDER)
     school_ref, _ = opened(partners, OUTSIDER, [ex.GGD, ex.WIJ])
     refs = refs_from_invitations(partners, [ex.GGD, ex.WIJ])
-    outsider = partners[ex.GGD_2]  # not invited, valid token
+    outsider = partners[ex.LEK_LEERPLICHT]  # not invited, valid token
 
     unknown = get(outsider, f"/api/v1/cases/{uuid.uuid4()}")
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"

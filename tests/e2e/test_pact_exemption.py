@@ -320,7 +320,7 @@ def test_advice_with_a_diagnosis_is_refused(partners):
 
 
 def test_advisers_do_not_learn_of_each_other(partners, pseudonymiser):
-    start = ph.started()
+    start = ph.started(partners[ex.OPERATOR])
     ggd, swv = partners[ex.GGD], partners[ex.SWV]
     ref, sent = opened(partners, APART)
     [to_ggd], [to_swv] = ggd.drain(), swv.drain()
