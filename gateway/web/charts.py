@@ -10,6 +10,7 @@ names each colour in text.
 from __future__ import annotations
 
 from datetime import date
+from textwrap import wrap
 
 from markupsafe import Markup, escape
 
@@ -90,6 +91,7 @@ def stacked_bars(
 SMALL = "<5"
 """A count of 1 to 4 as the indicators publish it (``gateway.monitoring.indicators.SMALL``)."""
 SMALL_TOP = 4
+CHAR_W, LINE_H = 7, 14  # an axis character's width and a label line's height, in pixels
 """The height a "<5" bar is drawn at: the most it can be, so it never looks smaller than it is."""
 
 
@@ -135,8 +137,11 @@ def count_bars(
     bar_w = max(slot * 0.7 / max(len(series), 1), 2)
     base = TOP + plot_h
     names = list(series) + ([line[0]] if line else [])
+    # a long label (an advice's name) wraps under its bar; the chart grows to hold it
+    wrapped = [wrap(label, max(int(slot / CHAR_W), 6)) or [""] for label in labels]
+    height = HEIGHT + LINE_H * (max((len(lines) for lines in wrapped), default=1) - 1)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'class="chart" role="img" aria-labelledby="{chart_id}-t {chart_id}-d">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
         f'<desc id="{chart_id}-d">{escape(description)} Gearceerd: minder dan 5; een streepje: '
@@ -182,9 +187,15 @@ def count_bars(
         left = LEFT + n * slot + (slot - bar_w * len(series)) / 2
         for index, (name, values) in enumerate(series.items()):
             mark(left + index * bar_w, bar_w, values[n], index, label, name)
+        centre = LEFT + n * slot + slot / 2
         parts.append(
-            f'<text x="{LEFT + n * slot + slot / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-            f'class="axis" text-anchor="middle">{escape(label)}</text>'
+            f'<text x="{centre:.1f}" y="{HEIGHT - BOTTOM + 16}" class="axis" '
+            f'text-anchor="middle">'
+            + "".join(
+                f'<tspan x="{centre:.1f}" dy="{0 if row == 0 else LINE_H}">{escape(text)}</tspan>'
+                for row, text in enumerate(wrapped[n])
+            )
+            + "</text>"
         )
     if line:
         name, values = line
