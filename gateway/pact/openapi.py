@@ -597,7 +597,21 @@ def _open() -> dict:
             "content": _json(OPEN_BODY, "CaseOpenConsultation", "CaseOpenExemption"),
         },
         "responses": {
-            "201": {"description": "Opened", "content": _json("CaseOpened", "CaseOpened")},
+            "201": {
+                "description": "Opened",
+                "content": _json("CaseOpened", "CaseOpened"),
+                "links": {
+                    name: {
+                        "operationId": operation,
+                        "parameters": {"case_ref": "$response.body#/case_ref"},
+                    }
+                    for name, operation in (
+                        ("GetCase", "getCase"),
+                        ("RecordAgreements", "recordCaseAgreements"),
+                        ("CloseCase", "closeCase"),
+                    )
+                },
+            },
             "400": _problems(
                 "400",
                 "invalid_json",
@@ -652,7 +666,16 @@ def _list() -> dict:
             },
         ],
         "responses": {
-            "200": {"description": "A page", "content": _json("CaseList", "CaseList")},
+            "200": {
+                "description": "A page",
+                "content": _json("CaseList", "CaseList"),
+                "links": {
+                    "GetFirstCase": {
+                        "operationId": "getCase",
+                        "parameters": {"case_ref": "$response.body#/items/0/case_ref"},
+                    }
+                },
+            },
             "400": _problems("400", "invalid_parameter"),
             "401": _problems("401", "missing_token", "invalid_token"),
             "403": _problems("403", "insufficient_scope"),
