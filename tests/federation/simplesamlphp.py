@@ -66,12 +66,18 @@ Artifact back channel
 A real eHerkenning broker resolves artifacts over mutually authenticated TLS (both sides
 present PKIoverheid certificates) and the ``ArtifactResolve`` and ``ArtifactResponse`` are
 signed as well. PHP's built-in server speaks plain HTTP only, so the harness cannot offer TLS
-at all; instead the back channel is signed both ways: SimpleSAMLphp signs every
-``ArtifactResponse`` itself, and the router in front of it refuses (HTTP 403, SOAP fault) an
-``ArtifactResolve`` that is not signed by a signing key of the SP's metadata - SimpleSAMLphp
-1.19 would otherwise answer an unsigned one. ``require_signed_artifact_resolve=False`` turns
-the check off. An artifact is answered once: a second resolve gets an empty
-``ArtifactResponse``.
+at all; instead the back channel is signed both ways, by the router in front of SimpleSAMLphp:
+
+- it refuses (HTTP 403, SOAP fault) an ``ArtifactResolve`` that is not signed by a signing key
+  of the SP's metadata; SimpleSAMLphp 1.19 would answer an unsigned one.
+  ``require_signed_artifact_resolve=False`` turns the check off;
+- it signs the ``ArtifactResponse`` again (RSA-SHA256, exclusive c14n, the IdP's signing key)
+  as it is sent: SimpleSAMLphp 1.19 signs it over a DOM into which the ``Response`` was
+  imported, and that signature verifies neither with xmlsec1 nor with SimpleSAMLphp's own code.
+
+The inner ``Response`` is not signed by SimpleSAMLphp on this path; the assertion inside the
+``EncryptedAssertion`` is. An artifact is answered once: a second resolve gets an
+``ArtifactResponse`` without a ``Response``.
 
 How the SP side uses it
 -----------------------
@@ -395,7 +401,9 @@ foreach (\SimpleSAML\Metadata\SAMLParser::parseDescriptorsString($xml) as $entit
 
 ROUTER_PHP = r"""<?php
 // PHP's built-in server runs this before every request. It serves everything as is, except
-// that an ArtifactResolve must be signed by the SP (SimpleSAMLphp 1.19 does not check it).
+// the ArtifactResolutionService: an ArtifactResolve must be signed by the SP (SimpleSAMLphp
+// 1.19 does not check it), and the ArtifactResponse is signed again as it is sent (1.19 signs
+// it before the imported Response is serialised, and that signature does not verify).
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 if ($path !== '/saml2/idp/ArtifactResolutionService.php') {
     return false;
@@ -404,22 +412,29 @@ require_once '/usr/share/simplesamlphp/lib/_autoload.php';
 $harness = json_decode(
     file_get_contents(getenv('SIMPLESAMLPHP_CONFIG_DIR') . '/harness.json'), true, 512, JSON_THROW_ON_ERROR
 );
-if (!$harness['require_signed_artifact_resolve']) {
-    return false;
+$refusal = $harness['require_signed_artifact_resolve']
+    ? harness_artifact_resolve_refusal(file_get_contents('php://input'))
+    : null;
+if ($refusal !== null) {
+    harness_log($harness, "refused: $refusal");
+    http_response_code(403);
+    header('Content-Type: text/xml');
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+        . '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>'
+        . '<SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>'
+        . htmlspecialchars($refusal, ENT_XML1) . '</faultstring></SOAP-ENV:Fault>'
+        . '</SOAP-ENV:Body></SOAP-ENV:Envelope>';
+    return true;
 }
-$refusal = harness_artifact_resolve_refusal(file_get_contents('php://input'));
-if ($refusal === null) {
-    return false;
-}
-file_put_contents($harness['log_dir'] . '/router.log', date('c') . " refused: $refusal\n", FILE_APPEND);
-http_response_code(403);
-header('Content-Type: text/xml');
-echo '<?xml version="1.0" encoding="UTF-8"?>'
-    . '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>'
-    . '<SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>'
-    . htmlspecialchars($refusal, ENT_XML1) . '</faultstring></SOAP-ENV:Fault>'
-    . '</SOAP-ENV:Body></SOAP-ENV:Envelope>';
+ob_start(fn (string $buffer) => harness_resign_artifact_response($harness, $buffer));
+chdir('/usr/share/simplesamlphp/www/saml2/idp');
+require '/usr/share/simplesamlphp/www/saml2/idp/ArtifactResolutionService.php';
 return true;
+
+function harness_log(array $harness, string $line): void
+{
+    file_put_contents($harness['log_dir'] . '/router.log', date('c') . " $line\n", FILE_APPEND);
+}
 
 function harness_artifact_resolve_refusal(string $body): ?string
 {
@@ -445,6 +460,44 @@ function harness_artifact_resolve_refusal(string $body): ?string
         return null;
     } catch (\Throwable $e) {
         return 'the ArtifactResolve is refused: ' . $e->getMessage();
+    }
+}
+
+function harness_resign_artifact_response(array $harness, string $buffer): string
+{
+    try {
+        $document = \SAML2\DOMDocumentFactory::fromString($buffer);
+        $xpath = new DOMXPath($document);
+        $xpath->registerNamespace('samlp', 'urn:oasis:names:tc:SAML:2.0:protocol');
+        $xpath->registerNamespace('saml', 'urn:oasis:names:tc:SAML:2.0:assertion');
+        $xpath->registerNamespace('ds', 'http://www.w3.org/2000/09/xmldsig#');
+        $response = $xpath->query('//samlp:ArtifactResponse')->item(0);
+        if ($response === null) {
+            return $buffer;
+        }
+        foreach ($xpath->query('./ds:Signature', $response) as $old) {
+            $response->removeChild($old);
+        }
+        $key = new \RobRichards\XMLSecLibs\XMLSecurityKey(
+            \RobRichards\XMLSecLibs\XMLSecurityKey::RSA_SHA256, ['type' => 'private']
+        );
+        $key->loadKey($harness['cert_dir'] . '/signing.key', true);
+        $signature = new \RobRichards\XMLSecLibs\XMLSecurityDSig();
+        $signature->setCanonicalMethod(\RobRichards\XMLSecLibs\XMLSecurityDSig::EXC_C14N);
+        $signature->addReference(
+            $response,
+            \RobRichards\XMLSecLibs\XMLSecurityDSig::SHA256,
+            ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', \RobRichards\XMLSecLibs\XMLSecurityDSig::EXC_C14N],
+            ['id_name' => 'ID', 'overwrite' => false]
+        );
+        $signature->sign($key);
+        $signature->add509Cert(file_get_contents($harness['cert_dir'] . '/signing.crt'));
+        $issuer = $xpath->query('./saml:Issuer', $response)->item(0);
+        $signature->insertSignature($response, $issuer === null ? $response->firstChild : $issuer->nextSibling);
+        return $document->saveXML();
+    } catch (\Throwable $e) {
+        harness_log($harness, 'could not sign the ArtifactResponse: ' . $e->getMessage());
+        return $buffer;
     }
 }
 """
@@ -1071,7 +1124,7 @@ def artifact_resolve_envelope(
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_NS}"><SOAP-ENV:Body>{resolve}'
         "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def resolve_artifact(
@@ -1095,10 +1148,23 @@ def resolve_artifact(
         document = minidom.parseString(answer.content)
         found = document.getElementsByTagNameNS(SAMLP_NS, "ArtifactResponse")
         if found:
-            artifact_response = found[0].toxml()
+            artifact_response = _standalone(found[0])
             inner = found[0].getElementsByTagNameNS(SAMLP_NS, "Response")
-            response = inner[0].toxml() if inner else None
+            response = _standalone(inner[0]) if inner else None
     return ArtifactResolution(answer.status_code, answer.text, artifact_response, response)
+
+
+def _standalone(element: minidom.Element) -> str:
+    """The element as a document of its own: SimpleSAMLphp's inner ``Response`` uses prefixes
+    declared on the ``ArtifactResponse`` and the envelope, so those declarations are copied
+    onto it (exclusive c14n ignores unused ones, so its signatures are unaffected)."""
+    ancestor = element.parentNode
+    while ancestor is not None and ancestor.nodeType == ancestor.ELEMENT_NODE:
+        for name, value in ancestor.attributes.items():
+            if (name == "xmlns" or name.startswith("xmlns:")) and not element.hasAttribute(name):
+                element.setAttribute(name, value)
+        ancestor = ancestor.parentNode
+    return element.toxml()
 
 
 # ---------------------------------------------------------------------------------------
@@ -1164,3 +1230,29 @@ class MetadataServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class IdpPool:
+    """IdPs started once and shared (a session fixture holds one): ``get`` starts an IdP the
+    first time a (kind, name) is asked for and afterwards only hands it the SP metadata."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = Path(tmp_dir)
+        self._handles: dict[tuple[str, str], IdpHandle] = {}
+
+    def get(self, kind: str, sp_metadata_xml: str, name: str = "default", **options) -> IdpHandle:
+        """The running IdP ``(kind, name)``, started with ``options`` (see ``start_idp``) the
+        first time; later calls only replace its SP metadata (``options`` are then ignored:
+        use ``handle.configure``)."""
+        handle = self._handles.get((kind, name))
+        if handle is None:
+            handle = start_idp(kind, sp_metadata_xml, self.tmp_dir, **options)
+            self._handles[(kind, name)] = handle
+        else:
+            handle.set_sp_metadata(sp_metadata_xml)
+        return handle
+
+    def stop_all(self) -> None:
+        for handle in self._handles.values():
+            handle.stop()
+        self._handles.clear()
