@@ -210,6 +210,12 @@ def test_happy_path(partners, pseudonymiser):
         subject={"bsn": HAPPY},
     )
     assert medical.status_code == 202, medical.text
+    halfway = get(leerplicht, f"/api/v1/cases/{ref}").json()  # advised once every adviser has
+    assert halfway["status"] == "requested"
+    assert {p["oin"]: p["status"] for p in halfway["participants"]} == {
+        ex.GGD: "answered",
+        ex.SWV: "invited",
+    }
     education = swv.send(
         "exemption_education_advice",
         ex.LEERPLICHT,
@@ -274,6 +280,7 @@ def test_happy_path(partners, pseudonymiser):
     assert again.status_code == 409 and again.json()["code"] == "case_closed"
 
     # an adviser sees its own part: no decision, no other adviser
+    answers = {ex.GGD: medical.json()["id"], ex.SWV: education.json()["id"]}
     for oin, other in ((ex.GGD, ex.SWV), (ex.SWV, ex.GGD)):
         seen = get(partners[oin], f"/api/v1/cases/{refs[oin]}")
         assert seen.status_code == 200, seen.text
@@ -281,6 +288,9 @@ def test_happy_path(partners, pseudonymiser):
         text = json.dumps(seen.json())
         assert other not in text and "not_exempted" not in text and "decision" not in text
         assert "subject" not in seen.json() and ref not in text
+        assert seen.json()["convener"] == leerplicht_org
+        assert sent[oin] in text and answers[oin] in text  # its own request and answer
+        assert sent[other] not in text and answers[other] not in text
     for partner in partners.values():
         if partner.type != "operator":
             assert partner.drain() == [], partner.oin  # OPEN-10: nobody is told the decision
@@ -377,7 +387,7 @@ def test_decision_without_answers(partners):
         "audit": ANY,
     }
     view = get(leerplicht, f"/api/v1/cases/{ref}").json()
-    assert view["status"] in ("decided", "closed") and view["closed_at"]
+    assert view["status"] == "decided" and view["closed_at"]  # design 4.1: decided (closed)
     assert view["close_reason"] == "request_withdrawn"
 
 
