@@ -352,6 +352,24 @@ EXAMPLES = {
             },
         },
     ),
+    "CaseOpenByOin": example(
+        "A school invites the GGD and leerplicht by OIN",
+        {
+            "kind": "consultation",
+            "subject": {"bsn": DEMO_BSN},
+            "invite": [GGD, LEERPLICHT],
+            "payload": {
+                "meeting": {"date": "2027-03-12", "mode": "online"},
+                "question": "return_to_school",
+                "concern_categories": ["wellbeing"],
+                "education_sector": "po",
+                "school_brin": "12AB",
+                "date_of_birth": "2014-05-02",
+                "respond_by": "2027-03-10",
+                "contact": CONTACT,
+            },
+        },
+    ),
     "CaseOpenExemption": example(
         "Leerplicht asks the GGD and the SWV for advice on an exemption",
         {
@@ -449,8 +467,8 @@ EXAMPLES = {
         {
             "regie": LEERPLICHT,
             "agreements": [
-                {"party": GGD, "action": "jgz_consultation", "due_date": "2027-03-26"},
                 {"party": "school", "action": "adjusted_timetable", "due_date": "2027-03-19"},
+                {"party": GGD, "action": "jgz_consultation", "due_date": "2027-03-26"},
                 {"party": "parents", "action": "attend_conversation", "due_date": "2027-03-19"},
             ],
             "next_review_date": "2027-04-16",
@@ -548,7 +566,6 @@ REF_PARAMETER = {
     "required": True,
     "description": "Your organisation's own reference of the case.",
     "schema": {"type": "string"},
-    "example": CASE_REF,
 }
 TRANSACTION_HEADER = {
     "name": "Fsc-Transaction-Id",
@@ -594,7 +611,9 @@ def _open() -> dict:
         ],
         "requestBody": {
             "required": True,
-            "content": _json(OPEN_BODY, "CaseOpenConsultation", "CaseOpenExemption"),
+            "content": _json(
+                OPEN_BODY, "CaseOpenConsultation", "CaseOpenByOin", "CaseOpenExemption"
+            ),
         },
         "responses": {
             "201": {
@@ -826,7 +845,6 @@ def case_paths(spec: APISpec) -> None:
                         "in": "path",
                         "required": True,
                         "schema": {"type": "string"},
-                        "example": "1",
                     },
                 ),
             )
