@@ -38,10 +38,9 @@ from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import register_partners
 from tests.security.test_partner_learning import (
     AT_HOME_DAYS,
-    CHILD,
     CHILD_FIELDS,
+    CLEAR,
     DECLINE_REASON,
-    ELSEWHERE,
     LEK_HOMEBOUND,
     LEK_LEERPLICHT,
     LEK_SWV,
@@ -49,7 +48,6 @@ from tests.security.test_partner_learning import (
     PACT_A,
     PACT_B,
     REFERRED,
-    REFUSED,
     REGIONS,
     SWV_VO,
     TODAY,
@@ -101,15 +99,6 @@ CASE_TYPES = {
     "homebound_escalation_closed",
 }
 ESCALATION_TYPES = {"homebound_escalation", "homebound_escalation_closed"}
-# who received child A's BSN in clear, or sent it (design 3.3 OPEN-8, 4.2 OPEN-11)
-CLEAR = {
-    PACT_A: {ex.SCHOOL, ex.LEERPLICHT, ex.GGD, LEK_LEERPLICHT},
-    PACT_B: {ex.SCHOOL},
-    CHILD: {ex.SCHOOL, ex.LEERPLICHT},
-    REFERRED: {ex.SCHOOL},
-    REFUSED: {ex.SCHOOL},
-    ELSEWHERE: {ex.LEERPLICHT},
-}
 # the cases each organisation takes part in, with its kind and role (design 2.1, 3.2, 4.1, 5.2)
 CASES = {
     ex.SCHOOL: {("A", "consultation", "convener"), ("B", "consultation", "convener")},
