@@ -1,8 +1,13 @@
-"""Audit events written by the web interface, with the SAML NameID as ``actor.user``.
+"""Audit events written by the web interface, and the case index the officers' pages read.
 
-Services that audit their own changes (the consent registry) get the web user as their actor;
-this writer covers the rest: administration through the registry service, which leaves
-auditing to its callers, and refused SAML logins (``auth.failure``).
+:class:`WebTrail` writes events with the SAML NameID as ``actor.user``. Services that audit
+their own changes (the consent registry) get the web user as their actor; this writer covers
+the rest: administration through the registry service, which leaves auditing to its callers,
+and refused SAML logins (``auth.failure``).
+
+:class:`CaseIndex` joins the audit events a privacy officer already received to the pact's
+case tables (issue 20): the pages may not query tables themselves, and the join is where
+visibility is decided, so it lives here, below the pages, in one place.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""``/ui/audit`` (the log newest first with page numbers, a child's trail, an exchange, the
-exports with their explanation, the integrity banner and its signed checkpoint) and
-``/ui/audit/subject`` (the inzage answer: summary, timeline, events, and its PDF and CSV
-downloads).
+"""``/ui/audit`` (the log newest first with page numbers, a child's trail, an exchange, a
+whole process of the pact, the exports with their explanation, the integrity banner and its
+signed checkpoint) and ``/ui/audit/subject`` (the inzage answer: summary, the processes around
+the child, timeline, events, and its PDF and CSV downloads).
 
 The subject report takes the BSN only from a POST body, so it never appears in a URL, a
 browser history or an access log; its pages and downloads are POSTs for the same reason.
