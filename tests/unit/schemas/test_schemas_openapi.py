@@ -89,7 +89,10 @@ def test_custom_fields_map_to_json_schema(document):
     assert report["start_date"]["type"] == "string"
     assert report["start_date"]["format"] == "date"
     assert report["contact"] == {"$ref": "#/components/schemas/Contact"}
-    assert schemas["ExchangeRequest"]["properties"]["recipient"]["pattern"] == "^[0-9]{20}$"
+    assert schemas["ExchangeRequest"]["properties"]["recipient"]["oneOf"] == [
+        {"type": "string", "pattern": "^[0-9]{20}$"},
+        {"$ref": "#/components/schemas/RoleAddress"},
+    ]
     subject = schemas["Subject"]
     assert subject["properties"]["bsn"]["pattern"] == "^[0-9]{9}$"
     assert subject["properties"]["pseudonym"]["pattern"] == "^[A-Za-z0-9_-]{1,128}$"
