@@ -371,15 +371,13 @@ def _invitee(party: CaseParty, ctx: Context) -> str:
 
 
 def _agreements(file: CaseFile, seen: list[dict], ctx: Context) -> str:
-    days = _days_of(
+    # the days the convener recorded them; a reader that did not see that (an invitee) the
+    # days its own copy was sent (a late accept's copy too)
+    days = _days_of(seen, ctx, lambda event: event["action"] == "case.agree") or _days_of(
         seen,
         ctx,
         lambda event: (
-            event["action"] == "case.agree"
-            or (
-                event.get("message_type") == "case_agreements"
-                and event["action"] == "exchange.send"
-            )
+            event["action"] == "exchange.send" and event.get("message_type") == "case_agreements"
         ),
     )
     head = "Afspraken vastgelegd" + (" op " + " en ".join(days) if days else "")

@@ -345,3 +345,13 @@ def test_a_process_event_names_its_reason_from_the_process_not_as_a_refusal():
     assert reason_name(refused) == "Uitnodiging al beantwoord"
     assert reason_text(refused) == "Je organisatie heeft deze uitnodiging al anders beantwoord."
     assert reason_name(event(5, "2027-03-03T10:00:00Z", "case.open")) == ""
+
+
+def test_an_invitee_that_did_not_see_the_recording_is_told_the_day_of_its_own_copy():
+    # the GGD's events: its invitation and, a day after the meeting, its copy of the agreements
+    events = [event(11, "2027-03-02T09:15:00Z", "exchange.send", SCHOOL, GGD, "case_invitation"),
+              event(21, "2027-03-13T08:00:00Z", "exchange.send", SCHOOL, GGD, "case_agreements")]
+    report = build(events, CTX, cases=CaseFiles({"case-1": consultation(GGD)},
+                                                {11: "case-1", 21: "case-1"}))
+    assert report.processes[0].lines[2].startswith("Afspraken vastgelegd op 13-03-2027: ")
+    assert not any(line.startswith("Herinneringen") for line in report.processes[0].lines)
