@@ -25,6 +25,9 @@ Counting (school year 1 August - 31 July; "today" is the local date):
 Scope: the operator (``org_id`` None) sees every process; a partner the processes it took
 part in: the consultations it convened or accepted, the exemption cases it convened or
 advised on, the escalations it reported or holds, the homebound reports it sent or received.
+Within those, a count never tells a partner what the process did not: an adviser is not told
+the other adviser's outcome nor the decision (OPEN-10), so for the GGD ``by_decision`` and for
+the SWV both groupings are withheld (null); "5 of 5 not exempted" would tell every one.
 
 Small cells: one :func:`gateway.monitoring.indicators.suppress_linked` over every published
 count, the dashboard's monthly series included, because the same reader sees both: a
@@ -40,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import median
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from schemas.vocabulary import ADVICE_NONE, EXEMPTION_DECISIONS, MEDICAL_ADVICE
@@ -49,6 +52,7 @@ from ..clock import local_date
 from ..monitoring.indicators import THRESHOLD, SchoolYear, suppress_linked
 from ..monitoring.models import MonitoringFact
 from ..registry.models import Region
+from ..storage.models import Organisation
 from .models import PactAgreement, PactCase, PactEscalation, PactParticipant
 
 MEDICAL = (*MEDICAL_ADVICE, ADVICE_NONE)
@@ -96,7 +100,8 @@ class PactCounts:
 
     held: list[date] = field(default_factory=list)  # meeting dates of held consultations
     with_agreements: int = 0
-    exemptions: list[tuple[str, str]] = field(default_factory=list)  # (medical advice, decision)
+    # (medical advice, decision) of each request; None: the reader was not told it
+    exemptions: list[tuple[str | None, str | None]] = field(default_factory=list)
     escalations: list[Escalation] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     placement_days: list[int] = field(default_factory=list)
@@ -175,7 +180,27 @@ class PactIndicators:
             counts.with_agreements += bool(has_agreements)
 
     def _exemptions(self, session, counts, year, cut, org_id) -> None:
-        query = select(PactCase.advice_medical, PactCase.decision).where(
+        """Each decided request with what the reader was told of it: leerplicht (the
+        convener) received the advice and made the decision; the GGD gave the medical
+        advice; an adviser is not told the other's advice, nor the decision (OPEN-10), so
+        for it those are None (unknown) and never counted."""
+        if org_id is None:
+            convened = gave_medical = literal(True)
+        else:
+            convened = PactCase.convener_org_id == org_id
+            gave_medical = exists().where(
+                PactParticipant.case_id == PactCase.id,
+                PactParticipant.org_id == org_id,
+                PactParticipant.role == "adviser",
+                Organisation.id == PactParticipant.org_id,
+                Organisation.type == "ggd",
+            )
+        query = select(
+            PactCase.advice_medical,
+            PactCase.decision,
+            or_(convened, gave_medical).label("knows_advice"),
+            convened.label("knows_decision"),
+        ).where(
             PactCase.kind == "exemption_advice",
             PactCase.decision.is_not(None),
             PactCase.requested_on >= year.start,
@@ -183,8 +208,13 @@ class PactIndicators:
         )
         if org_id is not None:
             query = query.where(self._took_part(org_id))
-        for advice, decision in session.execute(query):
-            counts.exemptions.append((advice or ADVICE_NONE, decision))
+        for advice, decision, knows_advice, knows_decision in session.execute(query):
+            counts.exemptions.append(
+                (
+                    (advice or ADVICE_NONE) if knows_advice else None,
+                    decision if knows_decision else None,
+                )
+            )
 
     def _escalations(self, session, counts, cut, org_id) -> None:
         query = select(
@@ -270,6 +300,17 @@ def publish(counts: PactCounts, year: SchoolYear, today: date) -> PactCharts:
     values[total] = len(counts.exemptions)
     links.append([total, *cells(by_advice, tally)])
     links.append([total, *cells(by_decision, tally)])
+    # a grouping the reader was not told every value of is withheld as a whole (an adviser
+    # learns neither the other adviser's outcome nor the decision, not even as a count)
+    untold = [
+        grouping
+        for grouping, told in (
+            (by_advice, all(advice is not None for advice, _ in counts.exemptions)),
+            (by_decision, all(decision is not None for _, decision in counts.exemptions)),
+        )
+        if not told
+    ]
+    unpublished.update(cell for grouping in untold for cell in grouping)
 
     # escalations: opened and closed, by month and by region, and the open counts between
     opened, closed, open_end = (("escalations", name) for name in ("opened", "closed", "open"))
@@ -320,6 +361,8 @@ def publish(counts: PactCounts, year: SchoolYear, today: date) -> PactCharts:
     links.append([placed, *cells(bands, tally)])
 
     shown = suppress_linked(values, links, frozenset(unpublished))
+    for cell in (cell for grouping in untold for cell in grouping):
+        shown[cell] = None
     number = len(counts.placement_days)
     pact = {
         "consultations": {"held": shown[held], "with_agreements": shown[with_agreements]},

@@ -24,6 +24,13 @@ AFTER = date(2026, 9, 1)  # a day after the year: counts stop at 31 July
 AT = datetime(2025, 8, 1, 9, 0, tzinfo=UTC)
 _serial = itertools.count(1)
 
+ZERO_ADVICE = {
+    "unfit_for_school": 0,
+    "fit_with_adjustments": 0,
+    "fit_for_school": 0,
+    "unable_to_advise": 0,
+    "none": 0,
+}
 ZERO = {
     "consultations": {"held": 0, "with_agreements": 0},
     "exemption_requests": {
@@ -148,7 +155,7 @@ def consultation(
             )
 
 
-def exemption(db, org, requested_on, decision, advice=None, ggd_status="answered"):
+def exemption(db, org, requested_on, decision, advice=None, ggd_status="answered", swv=False):
     with db.session() as session, session.begin():
         case_id = case(
             session,
@@ -162,6 +169,8 @@ def exemption(db, org, requested_on, decision, advice=None, ggd_status="answered
         )
         participant(session, case_id, org["leerplicht"], "convener", "convener")
         participant(session, case_id, org["ggd"], "adviser", ggd_status)
+        if swv:
+            participant(session, case_id, org["swv"], "adviser", "answered")
 
 
 def escalation(
@@ -405,7 +414,7 @@ def test_a_partner_sees_the_processes_it_took_part_in(db, org):
         escalation(
             db, org, date(2025, 9, day), region="lekstroom", reporter="leerplicht2", holder="swv2"
         )
-        exemption(db, org, date(2025, 9, day), "not_exempted", "fit_for_school")
+        exemption(db, org, date(2025, 9, day), "not_exempted", "fit_for_school", swv=True)
         placed_fact(db, org, f"p{day}", date(2025, 9, 1), date(2025, 9, 1 + day))
     assert pact(db)["consultations"] == {"held": 10, "with_agreements": 5}
     assert pact(db, org["school"])["consultations"] == {"held": 5, "with_agreements": 5}
@@ -415,7 +424,26 @@ def test_a_partner_sees_the_processes_it_took_part_in(db, org):
     assert pact(db, org["swv2"])["escalations"]["by_region"] == {"groningen": 0, "lekstroom": 5}
     assert pact(db, org["leerplicht"])["escalations"]["opened"] == 5
     assert pact(db, org["school"])["escalations"]["opened"] == 0
-    assert pact(db, org["ggd"])["exemption_requests"]["total"] == 5  # it advised
-    assert pact(db, org["swv"])["exemption_requests"]["total"] == 0
+    withheld = {"exempted_5a": None, "not_exempted": None, "request_withdrawn": None}
+    # leerplicht asked for the advice and decided: it learns both
+    assert pact(db, org["leerplicht"])["exemption_requests"] == {
+        "total": 5,
+        "by_medical_advice": dict(ZERO_ADVICE, fit_for_school=5),
+        "by_decision": {"exempted_5a": 0, "not_exempted": 5, "request_withdrawn": 0},
+    }
+    # the GGD gave the medical advice; it is not told the decision (OPEN-10), not even as a
+    # count (5 of 5 'not exempted' would tell it every one)
+    assert pact(db, org["ggd"])["exemption_requests"] == {
+        "total": 5,
+        "by_medical_advice": dict(ZERO_ADVICE, fit_for_school=5),
+        "by_decision": withheld,
+    }
+    # the SWV advised too, but never learns the GGD's advice (design 2.3, 9) nor the decision
+    assert pact(db, org["swv"])["exemption_requests"] == {
+        "total": 5,
+        "by_medical_advice": dict.fromkeys(ZERO_ADVICE),
+        "by_decision": withheld,
+    }
+    assert pact(db, org["wij"])["exemption_requests"]["total"] == 0
     assert pact(db, org["swv"])["time_to_placement"]["placed"] == 5  # it received the reports
     assert pact(db, org["wij"])["time_to_placement"]["placed"] == 0
