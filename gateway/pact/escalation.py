@@ -263,11 +263,11 @@ class EscalationService:
                 session.execute(AuditLog.LOCK_HEAD)
                 fact = session.get(MonitoringFact, fact_id)
                 holder_ref = RegionDirectory(session).holder(code)
+                operator = _operator(session)
+                if fact is None or holder_ref is None or operator is None:
+                    return False  # purged, or the region's holder removed since the read
                 holder = session.get(Organisation, holder_ref.id)
                 reporter = session.get(Organisation, fact.sender_org_id)
-                operator = _operator(session)
-                if operator is None:
-                    return False
                 case_id = str(uuid.uuid4())
                 deliver = holder.status == ACTIVE
                 session.execute(
