@@ -56,9 +56,10 @@ def _pact_schema() -> dict:
                 "type": "object",
                 "description": (
                     "Decided requests for an art. 5 sub a exemption, in the year of the "
-                    "request; 'none': no medical advice came before the decision. A grouping "
-                    "the caller was not told (an adviser: the decision; the SWV: the GGD's "
-                    "advice) is null in every cell"
+                    "request; 'none': no medical advice came before the decision. An adviser "
+                    "counts the requests it advised on, decided or not, and a grouping it was "
+                    "not told (the decision; for the SWV also the GGD's advice) is null in "
+                    "every cell"
                 ),
                 "properties": {
                     "total": _COUNT,

@@ -13,7 +13,8 @@ Counting (school year 1 August - 31 July; "today" is the local date):
   ``with_agreements`` when agreements were recorded for it;
 - an exemption request counts in the year of ``requested_on`` once it is decided (so
   ``by_medical_advice`` and ``by_decision`` each partition ``total``); a GGD that did not
-  advise before the decision counts as ``none``;
+  advise before the decision counts as ``none``; an adviser, not told the decision, counts
+  the requests it advised on, decided or not;
 - an escalation is ``opened`` in the year it fired, ``closed`` in the year it closed
   (``closed_on``), ``open_at_year_end`` when open at the end of 31 July, or of today for the
   current year (a year that has not begun has nothing open yet); ``by_region`` splits
@@ -202,7 +203,9 @@ class PactIndicators:
             convened.label("knows_decision"),
         ).where(
             PactCase.kind == "exemption_advice",
-            PactCase.decision.is_not(None),
+            # an adviser is not told the decision, so neither whether there is one yet: it
+            # counts the requests it advised on, decided or not
+            or_(PactCase.decision.is_not(None), ~convened),
             PactCase.requested_on >= year.start,
             PactCase.requested_on <= year.end,
         )
