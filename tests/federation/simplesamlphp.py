@@ -125,7 +125,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 from xml.dom import minidom
 
 import requests
@@ -793,6 +793,14 @@ class IdpHandle:
             if path.exists():
                 parts.append(f"--- {name}\n{path.read_text(errors='replace')[-6000:]}")
         return "\n".join(parts)
+
+    def idp_initiated_url(self, sp_entity_id: str, relay_state: str | None = None) -> str:
+        """Where a browser starts an IdP-initiated (unsolicited) login at this IdP, for the
+        test that the SP refuses it; ``login`` follows it like any other URL."""
+        query = {"spentityid": sp_entity_id}
+        if relay_state is not None:
+            query["RelayState"] = relay_state
+        return f"{self.sso_url}?{urlencode(query)}"
 
     # the browser -----------------------------------------------------------------------
 

@@ -231,8 +231,11 @@ def test_entree_refuses_an_unsigned_authn_request_and_a_wrong_password(entree, s
     client = sp.client(entree.metadata_xml)
     _, unsigned = authn_request(client, entree, "/", artifact=False, sign=False)
     assert "Signature=" not in unsigned
+    refusal = "no signature found on message"
+    before = entree.logs().count(refusal)
     with pytest.raises(IdpLoginError):
         entree.login(requests.Session(), unsigned, "entree-officer", "entree-officer-pw")
+    assert entree.logs().count(refusal) == before + 1
 
     _, url = authn_request(client, entree, "/", artifact=False)
     with pytest.raises(IdpLoginError, match="password was refused"):
