@@ -27,6 +27,11 @@ class Organisation(Base):
     type: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="active")
     delivery_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # the identifiers federated sign-in maps to this organisation (issue 21): an Entree IdP
+    # asserts the school's BRIN, an eHerkenning broker the KvK number (``12345678``, or with
+    # a vestigingsnummer ``12345678/000012345678``)
+    brin: Mapped[str | None] = mapped_column(String(4), nullable=True, index=True)
+    kvk: Mapped[str | None] = mapped_column(String(21), nullable=True, index=True)
     # takes part in polymorphic pseudonymisation: gets a key share, receives encrypted pseudonyms
     polymorphic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

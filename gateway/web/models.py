@@ -20,6 +20,7 @@ class WebSessionRow(Base):
     __table_args__ = (
         Index("ix_web_sessions_name_id", "name_id"),
         Index("ix_web_sessions_expires_at", "expires_at"),
+        Index("ix_web_sessions_idp", "idp"),
     )
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -28,6 +29,8 @@ class WebSessionRow(Base):
     session_index: Mapped[str | None] = mapped_column(String(200), nullable=True)
     display_name: Mapped[str] = mapped_column(String(200))
     org_oin: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    idp: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """The key of the IdP that signed the person in (suspending it ends its sessions)."""
     roles: Mapped[list] = mapped_column(JSON)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
