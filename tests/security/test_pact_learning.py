@@ -22,6 +22,7 @@ L and the operator.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -33,6 +34,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from tests import delivery_helpers as dh
 from tests import exchange_helpers as ex
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import register_partners
@@ -60,6 +62,7 @@ from tests.security.test_partner_learning import (
     call,
     case_refs,
     child_values,
+    consent,
     export_rows,
     flat,
     head_seq,
@@ -68,6 +71,7 @@ from tests.security.test_partner_learning import (
     normalise,
     observe,
     open_case,
+    received,
     register_pact_partners,
     valid_bsns,
     web_login,
@@ -934,6 +938,61 @@ def _strings(node):
             yield from _strings(value)
     elif isinstance(node, str):
         yield node
+
+
+# push: what the worker posts is the recipient's own -----------------------------------------
+PUSHED_CHILD = "270000057"  # a consultation whose second invitee receives by push
+
+
+def test_pushed_case_messages_carry_only_their_recipients_values(world, tmp_path):
+    """(1, 5) A pushed invitation is the WIJ's inbox item: its own case_ref, and in the body
+    and the header its own transaction id, not the caller's (which went to the first
+    invitee); nothing of the other invitee is in the request."""
+    server, partners, pact = world
+    school, wij, ggd = partners[ex.SCHOOL], partners[ex.WIJ], partners[ex.GGD]
+    receiver = dh.recipient(f"{server.url}/oauth/jwks", oin=ex.WIJ)
+    try:
+        register_pact_partners(server, partners, tmp_path, push={ex.WIJ: receiver.delivery_url})
+        consent(school, PUSHED_CHILD, [ex.SCHOOL, "ggd", "wij"], purpose="case_consultation")
+        transaction_id = str(uuid.uuid4())
+        opened = open_case(
+            school,
+            {
+                "kind": "consultation",
+                "subject": {"bsn": PUSHED_CHILD},
+                "invite": [ex.GGD, ex.WIJ],
+                "payload": invitation_payload(),
+            },
+            transaction_id,
+        )
+        assert opened.status_code == 201, opened.text
+        ids = {p["oin"]: p["exchange_id"] for p in opened.json()["participants"]}
+        server.cli("worker", "--once")
+        raw = receiver.last_request(ids[ex.WIJ])
+    finally:
+        register_pact_partners(server, partners, tmp_path)  # the WIJ pulls again
+        receiver.stop()
+    body = base64.b64decode(raw["body"])
+    pushed = json.loads(body)
+    headers = {k.lower(): v for k, v in raw["headers"].items()}
+    assert pushed == received(wij, ids[ex.WIJ])  # one shape, push or pull
+    first = received(ggd, ids[ex.GGD])
+    assert first["fsc_transaction_id"] == transaction_id
+    assert headers["fsc-transaction-id"] == pushed["fsc_transaction_id"] != transaction_id
+    assert uuid.UUID(pushed["fsc_transaction_id"]).version == 7
+    ref = pushed["payload"]["case_ref"]
+    assert UUID4.match(ref) and ref not in pact.refs.values()
+    listed = call(wij, "GET", "/api/v1/cases", params={"limit": "500"}).json()["items"]
+    assert ref in {c["case_ref"] for c in listed}
+    everything_sent = body.decode() + json.dumps(raw["headers"])
+    for value in (
+        transaction_id,
+        first["payload"]["case_ref"],
+        opened.json()["case_ref"],
+        first["id"],
+        PUSHED_CHILD,
+    ):
+        assert value not in everything_sent, f"the push to the WIJ carries {value}"
 
 
 # rule 3: type parties are bound (last: a wrongly allowed withdrawal would end case A) -------

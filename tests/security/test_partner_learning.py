@@ -240,10 +240,11 @@ class Pact:
         return response.json()
 
 
-def register_pact_partners(server, partners: dict, tmp_path) -> None:
+def register_pact_partners(server, partners: dict, tmp_path, push: dict | None = None) -> None:
     """The regions, the areas the organisations serve (design 6.2) and three more
     organisations, applied as an operator would: a second bootstrap file that repeats the
-    registered organisations with their clients, so nothing but ``serves`` changes for them."""
+    registered organisations with their clients, so nothing but ``serves`` changes for them.
+    ``push`` gives organisations a delivery URL (all others receive by pull)."""
     organisations = []
     for oin, name, type_ in [*ex.ORGANISATIONS, *PACT_ORGANISATIONS]:
         if oin not in partners:
@@ -254,7 +255,7 @@ def register_pact_partners(server, partners: dict, tmp_path) -> None:
         scopes = ["reidentify:approve", "audit:read", "monitoring:read"] \
             if type_ == "operator" else ALL_SCOPES
         organisation = {
-            "oin": oin, "name": name, "type": type_,
+            "oin": oin, "name": name, "type": type_, "delivery_url": (push or {}).get(oin),
             "clients": [{"client_id": partner.client_id, "auth": "private_key_jwt",
                          "jwks": {"keys": [partner.key.as_dict(private=False)]},
                          "scopes": scopes}],
