@@ -7,6 +7,7 @@ flows over HTTP with inboxes written out in full.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -313,3 +314,112 @@ def test_exemption_advice_and_decision(partners):
     assert count(partners, MonitoringFact, MonitoringFact.category == "exemption_5a") == 1
     [decide] = events(partners, "exemption.decide")
     assert decide.case_id is not None
+
+
+def _opened_with(partners, invite, parties):
+    consent_id = consent(partners, parties)
+    opened = open_case(partners, consultation(invite))
+    assert opened.status_code == 201, opened.json
+    refs = {}
+    for oin in invite:
+        [item] = [i for i in inbox(partners, oin) if i["message_type"] == "case_invitation"]
+        refs[oin] = item["payload"]["case_ref"]
+    return consent_id, opened.json["case_ref"], refs
+
+
+def _agreements(party=ex.GGD, regie=ex.GGD) -> dict:
+    due = (TODAY + timedelta(days=14)).isoformat()
+    return {
+        "regie": regie,
+        "agreements": [{"party": party, "action": "jgz_consultation", "due_date": due}],
+        "next_review_date": due,
+    }
+
+
+def test_a_late_accept_gets_the_current_agreements(partners):
+    _, school_ref, refs = _opened_with(partners, [ex.GGD, ex.WIJ], [ex.SCHOOL, "ggd", "wij"])
+    assert partners.post(ex.GGD, f"/api/v1/cases/{refs[ex.GGD]}/accept").status_code == 200
+    agreed = partners.post(ex.SCHOOL, f"/api/v1/cases/{school_ref}/agreements", _agreements())
+    assert agreed.status_code == 201, agreed.json
+    assert [i["message_type"] for i in inbox(partners, ex.WIJ)] == ["case_invitation"]
+    late = partners.post(ex.WIJ, f"/api/v1/cases/{refs[ex.WIJ]}/accept")
+    assert late.status_code == 200, late.json
+    [agreements] = [i for i in inbox(partners, ex.WIJ) if i["message_type"] == "case_agreements"]
+    assert agreements["sender"]["oin"] == ex.SCHOOL
+    assert agreements["payload"]["case_ref"] == refs[ex.WIJ]
+    assert [a["party"]["oin"] for a in agreements["payload"]["agreements"]] == [ex.GGD]
+
+
+def test_a_suspended_participant_is_left_out_of_the_agreements(partners):
+    _, school_ref, refs = _opened_with(partners, [ex.GGD, ex.WIJ], [ex.SCHOOL, "ggd", "wij"])
+    for oin in (ex.GGD, ex.WIJ):
+        assert partners.post(oin, f"/api/v1/cases/{refs[oin]}/accept").status_code == 200
+    partners.services.registry.set_status(ex.WIJ, "suspended")
+    agreed = partners.post(ex.SCHOOL, f"/api/v1/cases/{school_ref}/agreements", _agreements())
+    assert agreed.status_code == 201, agreed.json
+    assert [d["oin"] for d in agreed.json["delivered"]] == [ex.GGD]
+    assert agreed.json["not_delivered"] == [
+        {
+            "participant": {"oin": ex.WIJ, "name": "WIJ Groningen", "type": "wij"},
+            "reason": "recipient_suspended",
+        }
+    ]
+    [denied] = events(partners, "exchange.send", "denied")
+    assert (denied.recipient, denied.message_type) == (ex.WIJ, "case_agreements")
+    view = partners.get(ex.SCHOOL, f"/api/v1/cases/{school_ref}").json
+    assert {p["oin"]: p["organisation_status"] for p in view["participants"]} == {
+        ex.GGD: "active",
+        ex.WIJ: "suspended",
+    }
+
+
+def test_a_withdrawn_consent_closes_the_case_at_the_next_action(partners):
+    consent_id, school_ref, refs = _opened_with(partners, [ex.GGD], [ex.SCHOOL, "ggd"])
+    withdrawn = partners.post(
+        ex.SCHOOL,
+        f"/api/v1/consents/{consent_id}/withdraw",
+        {"withdrawn_by": {"role": "parent"}, "reason": "Ouders trekken toestemming in."},
+    )
+    assert withdrawn.status_code == 200, withdrawn.json
+    refused = partners.post(ex.GGD, f"/api/v1/cases/{refs[ex.GGD]}/accept")
+    assert refused.status_code == 403 and refused.json["code"] == "consent_withdrawn"
+    view = partners.get(ex.SCHOOL, f"/api/v1/cases/{school_ref}").json
+    assert (view["status"], view["close_reason"]) == ("closed", "consent_withdrawn")
+    again = partners.post(ex.GGD, f"/api/v1/cases/{refs[ex.GGD]}/accept")
+    assert again.status_code == 409 and again.json["code"] == "case_closed"
+    assert [i["message_type"] for i in inbox(partners, ex.SCHOOL)] == []
+
+
+def test_no_token_is_never_audited_and_a_refused_action_is(partners):
+    before = count(partners, AuditEventRow)
+    anonymous = partners.client.post(f"/api/v1/cases/{uuid.uuid4()}/accept")
+    bad = partners.client.get("/api/v1/cases", headers={"Authorization": "Bearer nonsense"})
+    assert anonymous.status_code == bad.status_code == 401
+    assert count(partners, AuditEventRow) == before
+    not_found = partners.post(ex.GGD, f"/api/v1/cases/{uuid.uuid4()}/decline", {"reason": "other"})
+    assert not_found.status_code == 404
+    [denied] = events(partners, "case.decline", "denied")
+    assert json.loads(denied.canonical)["reason"] == "not_found"
+    assert (denied.subject_ref, denied.case_id) == (None, None)
+
+
+def test_odd_bodies_and_parameters_are_4xx(partners):
+    ref = str(uuid.uuid4())
+    for path, body in (
+        ("/api/v1/cases", []),
+        ("/api/v1/cases", {"kind": "consultation"}),
+        (f"/api/v1/cases/{ref}/decline", {"reason": "bored"}),
+        (f"/api/v1/cases/{ref}/agreements", {"regie": "x"}),
+        (f"/api/v1/cases/{ref}/decision", {"decision": "maybe"}),
+        (f"/api/v1/cases/{ref}/close", {}),
+        (f"/api/v1/cases/{ref}/agreements/x/done", None),
+        ("/api/v1/cases/not-a-ref/accept", None),
+    ):
+        answer = (
+            open_case(partners, body)
+            if path == "/api/v1/cases"
+            else partners.post(ex.SCHOOL, path, body)
+        )
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+    assert partners.get(ex.SCHOOL, "/api/v1/cases", kind="x").status_code == 400
+    assert partners.get(ex.SCHOOL, "/api/v1/cases", cursor="!!").status_code == 400
