@@ -126,7 +126,7 @@ def test_the_dashboard_counts_exchanges_and_refusals_of_everyone_for_the_operato
     assert '<span class="figure">2</span> uitwisselingen geweigerd' in body
     assert "Verzuimmelding: School → Samenwerkingsverband" in body
     assert "Route niet toegestaan" in body and "Geen toestemming" in body
-    assert body.count("<svg") == 2 and 'role="img"' in body
+    assert body.count("<svg") == 6 and 'role="img"' in body  # 2 exchange + 4 pact charts
 
 
 def test_the_dashboard_of_a_partner_counts_only_its_own_exchanges(app, users):

@@ -23,6 +23,7 @@ import yaml
 from gateway.monitoring import config as monitoring_config
 from gateway.monitoring import indicators as monitoring
 from gateway.monitoring.service import MonitoringService
+from gateway.pact.indicators import PactIndicators
 from gateway.registry import rules
 from gateway.storage.database import Database
 from gateway.web import inzage, labels, vocabulary
@@ -177,8 +178,10 @@ ANSWER_FRAME = {
     "homebound",
     "baseline",
     "targets",
+    "pact",
 }
-"""The members of the indicators answer (API.md section 9) that are not an indicator."""
+"""The members of the indicators answer (API.md section 9) that are not an indicator (``pact``
+is a group of its own, checked below)."""
 
 
 def test_the_monitoring_service_answers_only_indicators_with_a_dutch_name(sqlite_url):
@@ -191,6 +194,7 @@ def test_the_monitoring_service_answers_only_indicators_with_a_dutch_name(sqlite
             monitoring_config.load_monitoring_config(),
             lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
             "Europe/Amsterdam",
+            pact=PactIndicators("Europe/Amsterdam"),
         ).indicators(None, None)
     finally:
         db.dispose()
@@ -205,6 +209,12 @@ def test_the_monitoring_service_answers_only_indicators_with_a_dutch_name(sqlite
     assert produced == indicator_codes()
     for kind, code in produced:
         assert code in vocabulary.KINDS[kind], f"{kind} {code} has no Dutch name"
+    requests = answer["pact"]["exemption_requests"]
+    for kind, grouping in (
+        ("medical_advice", requests["by_medical_advice"]),
+        ("exemption_decision", requests["by_decision"]),
+    ):
+        assert grouping and set(grouping) <= set(vocabulary.KINDS[kind]), kind
 
 
 def test_the_inzage_answer_names_fields_from_the_vocabulary():
