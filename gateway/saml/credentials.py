@@ -111,3 +111,39 @@ def development_idp_keys(keys_dir: Path) -> KeyPair:
     return key_pair(
         keys_dir, "devidp", "Thuiszitterspact gateway development IdP", allow_generate=True
     )
+
+
+ENCRYPTION = "encryption"
+
+
+def encryption_keys(keys_dir: Path, *, allow_generate: bool) -> list[KeyPair]:
+    """The SP's encryption key pairs: ``saml/encryption.key|crt`` (the current one) and any
+    ``saml/encryption-<label>.key|crt`` (a rotation: the next or the previous key).
+
+    Every pair is published in the SP metadata and every pair is tried when decrypting, so a
+    rotation overlaps: add the new pair as ``encryption-next``, wait until every IdP has
+    refreshed the SP metadata, make it ``encryption`` and keep the old one as
+    ``encryption-previous`` until assertions encrypted to it can no longer arrive, then delete
+    it. In development a missing current pair is generated; production never generates (an
+    IdP configured to encrypt then fails until the pair is provisioned).
+    """
+    folder = Path(keys_dir) / SAML_DIR
+    current = folder / f"{ENCRYPTION}.key"
+    pairs = []
+    if current.exists() or allow_generate:
+        try:
+            pairs.append(
+                key_pair(
+                    keys_dir,
+                    ENCRYPTION,
+                    "Thuiszitterspact gateway SAML SP encryption",
+                    allow_generate=allow_generate,
+                )
+            )
+        except ConfigurationError:
+            pass
+    for key_file in sorted(folder.glob(f"{ENCRYPTION}-*.key")) if folder.exists() else []:
+        cert_file = key_file.with_suffix(".crt")
+        if cert_file.exists():
+            pairs.append(KeyPair(key_file, cert_file))
+    return pairs

@@ -8,14 +8,20 @@ entity, no external reference) keeping comments and processing instructions, and
 - it is not base64, too large, not well-formed, or has a DTD/entity (XXE, entity expansion);
 - it holds a comment or processing instruction (NameID comment injection relies on them, and
   no IdP needs them);
-- it has IDs used twice, not exactly one ``Assertion`` (as a direct child of the Response), an
-  ``EncryptedAssertion`` (not supported), or a ``Signature`` anywhere but as the direct child of
-  the element it signs, referencing exactly that element's ID, without ``ds:Object``: the shapes
-  that XML signature wrapping (XSW1-XSW8) needs are all impossible;
+- it has IDs used twice, not exactly one ``Assertion`` (as a direct child of the Response),
+  an ``EncryptedAssertion`` from an IdP not configured to encrypt, or a ``Signature`` anywhere
+  but as the direct child of the element it signs, referencing exactly that element's ID,
+  without ``ds:Object``: the shapes that XML signature wrapping (XSW1-XSW8) needs are all
+  impossible;
 - the assertion is not signed, or any signature uses an algorithm outside the allow-list
   (RSA or ECDSA with SHA-256 or stronger; SHA-1 refused);
 - ``Destination`` is missing or is not our ACS URL, or ``InResponseTo`` is missing (an
   unsolicited response).
+
+For an IdP configured to encrypt (issue 21) the response must carry exactly one
+``EncryptedAssertion`` (a plaintext assertion is refused) as a direct child and no plaintext
+one; it is decrypted (:mod:`gateway.saml.xmlenc`) into the document, which then passes every
+check above from scratch.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from xml.etree.ElementTree import Comment, Element, ParseError, ProcessingInstru
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from . import xmlenc
 from .errors import MalformedMessage, RefusedResponse
 
 SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
@@ -156,10 +163,37 @@ def check_structure(root: Element, acs_url: str) -> ResponseFacts:
     return ResponseFacts(b"", root.get("ID") or "", in_response_to, assertion.get("ID") or "")
 
 
-def inspect_response(saml_response: str, acs_url: str) -> ResponseFacts:
-    """Decode, parse and check a ``SAMLResponse`` form field; raises a ``SamlError``."""
-    xml = decode(saml_response)
+def decrypted(xml: bytes, root: Element, keys) -> bytes:
+    """The response with its one ``EncryptedAssertion`` decrypted in place (see above)."""
+    if any(node.tag in (Comment, ProcessingInstruction) for node in root.iter()):
+        raise MalformedMessage("saml_comment")
+    if root.tag != f"{SAMLP}Response":
+        raise MalformedMessage("saml_not_a_response")
+    encrypted = [node for node in root.iter() if node.tag == f"{SAML}EncryptedAssertion"]
+    if not encrypted:
+        raise RefusedResponse("saml_not_encrypted")
+    plain = [node for node in root.iter() if node.tag == f"{SAML}Assertion"]
+    if len(encrypted) != 1 or encrypted[0] not in list(root) or plain:
+        raise RefusedResponse("saml_assertion_count")
+    result = xmlenc.splice(xml, xmlenc.decrypt_assertion(encrypted[0], keys))
+    if len(result) > MAX_RESPONSE_BYTES:
+        raise MalformedMessage("saml_size")
+    return result
+
+
+def check_response(xml: bytes, acs_url: str, *, decrypt_with=None) -> ResponseFacts:
+    """Parse and check a response's XML; with ``decrypt_with`` (the SP's private keys) the
+    assertion must come encrypted and is decrypted first. Raises a ``SamlError``."""
     if len(xml) > MAX_RESPONSE_BYTES:
         raise MalformedMessage("saml_size")
-    facts = check_structure(parse(xml), acs_url)
+    root = parse(xml)
+    if decrypt_with is not None:
+        xml = decrypted(xml, root, decrypt_with)
+        root = parse(xml)
+    facts = check_structure(root, acs_url)
     return ResponseFacts(xml, facts.response_id, facts.in_response_to, facts.assertion_id)
+
+
+def inspect_response(saml_response: str, acs_url: str, *, decrypt_with=None) -> ResponseFacts:
+    """Decode, parse and check a ``SAMLResponse`` form field; raises a ``SamlError``."""
+    return check_response(decode(saml_response), acs_url, decrypt_with=decrypt_with)

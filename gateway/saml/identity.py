@@ -22,6 +22,8 @@ class SamlIdentity:
     display_name: str
     org_oin: str | None
     roles: tuple[str, ...]
+    idp: str | None = None
+    """The key of the IdP that signed the person in (:mod:`gateway.saml.idps`)."""
 
 
 def attribute_values(assertion) -> dict[str, list[str]]:

@@ -28,7 +28,7 @@ class OutstandingRequests:
         self.db = db
         self.clock = clock
 
-    def add(self, request_id: str, kind: str, relay_state: str) -> None:
+    def add(self, request_id: str, kind: str, relay_state: str, idp: str | None = None) -> None:
         now = self.clock()
         with self.db.write_session() as session:
             session.execute(delete(SamlRequestRow).where(SamlRequestRow.expires_at < now))
@@ -37,10 +37,26 @@ class OutstandingRequests:
                     id=request_id,
                     kind=kind,
                     relay_state=relay_state,
+                    idp=idp,
                     created_at=now,
                     expires_at=now + REQUEST_LIFETIME,
                 )
             )
+
+    def idp_of(self, request_id: str | None, kind: str) -> tuple[bool, str | None]:
+        """(whether an unexpired request of ``kind`` is outstanding, the IdP it went to);
+        the request stays outstanding (``take`` consumes it after the checks)."""
+        if not request_id or len(request_id) > 100:
+            return False, None
+        with self.db.session() as session:
+            row = session.scalars(
+                select(SamlRequestRow).where(
+                    SamlRequestRow.id == request_id, SamlRequestRow.kind == kind
+                )
+            ).first()
+            if row is None or _aware(row.expires_at) < self.clock():
+                return False, None
+            return True, row.idp
 
     def take(self, request_id: str | None, kind: str) -> str | None:
         """The relay state of an unexpired request of ``kind``, removed so it answers once."""

@@ -1,4 +1,5 @@
-"""``/saml/metadata``, ``/login``, ``/saml/acs``, ``/saml/slo`` and ``/logout`` (API.md 10).
+"""``/saml/metadata``, ``/login``, ``/saml/acs``, ``/saml/acs/artifact``, ``/saml/slo`` and
+``/logout`` (API.md 10, issue 21).
 
 Thin: each view asks :class:`~gateway.saml.provider.ServiceProvider` and the session store,
 then redirects or renders. A refused response raises a ``SamlError``, which the blueprint's
@@ -11,7 +12,13 @@ A refused response identifies no one, whatever it claims: it is counted in
 garbage posted to the ACS cannot grow the log (API.md section 13 rule 4). A verified login
 whose IdP claims a role the gateway does not honour for that person (a role for an unknown
 or suspended organisation, the admin role outside the operator) is written as
-``auth.failure``: that request proved who it was.
+``auth.failure``: that request proved who it was. So is a verified login that the IdP may
+not vouch for (:class:`~gateway.saml.idps.NotVouched`: an organisation outside its list, an
+unknown BRIN or KvK number, a too-low eHerkenning assurance level), which creates no session.
+
+With several IdPs, ``/login`` without ``idp`` shows the Dutch discovery page ("Kies uw
+organisatie of inlogmiddel"); the choice is remembered in a cookie (the IdP's key only, a
+year) and offered first the next time.
 """
 
 from __future__ import annotations
@@ -37,12 +44,15 @@ from ..web.context import register_context
 from . import binding
 from . import logout as logout_flow
 from .errors import SamlError, SamlNotConfigured
-from .provider import ServiceProvider
+from .idps import KEY_PATTERN, NotVouched
+from .provider import ChooseIdp, ServiceProvider
 from .relaystate import safe_path
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("saml", __name__)
+CHOICE_COOKIE = "gateway_saml_idp"
+CHOICE_MAX_AGE = 365 * 24 * 3600
 web_errors.register(bp)
 register_context(bp)
 
@@ -68,13 +78,34 @@ def login():
     if current_user() is not None:
         return redirect(next_path)
     value = binding.new_value()
+    chosen = request.args.get("idp") or None
+    if chosen is not None and not KEY_PATTERN.match(chosen):
+        chosen = ""  # unknown: the provider refuses it in Dutch
     try:
-        location = provider().start_login(next_path, value)
+        location = provider().start_login(next_path, value, chosen)
     except SamlNotConfigured:
         body = render_template("web/not_configured.html")
         return body, 503
+    except ChooseIdp as choice:
+        remembered_key = request.cookies.get(CHOICE_COOKIE)
+        remembered = next((i for i in choice.idps if i.key == remembered_key), None)
+        idps = sorted(choice.idps, key=lambda i: (i is not remembered, i.name.lower()))
+        body = render_template(
+            "web/discovery.html", idps=idps, remembered=remembered, next_path=next_path
+        )
+        return body, 200
     response = redirect(location)
     binding.set_cookie(response, _settings(), value)
+    if chosen:
+        response.set_cookie(
+            CHOICE_COOKIE,
+            chosen,
+            max_age=CHOICE_MAX_AGE,
+            path="/login",
+            secure=binding.secure(_settings()),
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 
@@ -85,14 +116,34 @@ def _settings():
 @bp.post("/saml/acs")
 @address_rate_limited
 def acs():
+    return _signed_in(
+        lambda cookie: provider().finish_login(
+            request.form.get("SAMLResponse"), request.form.get("RelayState"), cookie
+        )
+    )
+
+
+@bp.get("/saml/acs/artifact")
+@address_rate_limited
+def acs_artifact():
+    """HTTP-Artifact: the browser brings ``SAMLart``; the response comes over the back
+    channel (:mod:`gateway.saml.artifact`)."""
+    return _signed_in(
+        lambda cookie: provider().finish_artifact(
+            request.args.get("SAMLart"), request.args.get("RelayState"), cookie
+        )
+    )
+
+
+def _signed_in(finish):
     core = services()
     try:
-        login = provider().finish_login(
-            request.form.get("SAMLResponse"),
-            request.form.get("RelayState"),
-            request.cookies.get(binding.cookie_name(_settings())),
-        )
+        login = finish(request.cookies.get(binding.cookie_name(_settings())))
     except SamlNotConfigured:
+        raise
+    except NotVouched as exc:
+        metrics.AUTH_FAILURES.labels("saml", type(exc).code).inc()
+        _audit_not_vouched(core, exc)
         raise
     except SamlError as exc:
         # the class's code: a fixed enumeration (saml_malformed, saml_refused, ...)
@@ -105,6 +156,25 @@ def acs():
     set_session_cookie(response, token)
     binding.clear_cookie(response, _settings())
     return response
+
+
+def _audit_not_vouched(core, exc: NotVouched) -> None:
+    """``auth.failure`` for a verified response whose organisation the IdP may not vouch for
+    (API.md section 13 rule 4: the response proved who sent it); the actor is the NameID, as
+    for every web user."""
+    try:
+        core.web_trail.write(
+            AuditEvent(
+                action="auth.failure",
+                decision="denied",
+                reason=exc.reason,
+                actor_org=exc.actor_org,
+                actor_user=exc.actor_user,
+                fsc_transaction_id=g.get("fsc_transaction_id"),
+            )
+        )
+    except Exception:  # noqa: BLE001 - the refusal is answered even if auditing fails
+        log.exception("could not audit a refused federated login")
 
 
 def unvouched_reason(user) -> str | None:
@@ -157,7 +227,7 @@ def logout():
     core.web_sessions.end(request.cookies.get(cookie_name()))
     g.web_user = None
     location = logout_flow.start_logout(
-        provider(), user.name_id, user.name_id_format, user.session_index
+        provider(), user.name_id, user.name_id_format, user.session_index, user.idp
     )
     # a page that follows a link rather than a redirect: browsers apply the form's CSP
     # (form-action 'self') to redirects after a POST, which would block an external IdP
@@ -172,10 +242,10 @@ def single_logout():
     """The IdP's answer to our logout, or the IdP asking us to end a person's sessions."""
     core = services()
     if "SAMLRequest" in request.args:
-        name_id, session_index, location = logout_flow.idp_logout_request(
+        name_id, session_index, location, idp_key = logout_flow.idp_logout_request(
             provider(), request.query_string.decode("ascii", "replace")
         )
-        core.web_sessions.end_for(name_id, session_index)
+        core.web_sessions.end_for(name_id, session_index, idp_key)
         response = redirect(location)
         clear_session_cookie(response)
         return response

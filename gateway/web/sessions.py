@@ -4,7 +4,9 @@ The cookie carries 256 random bits; the table keys the session by their SHA-256.
 ends after 30 minutes without a request or 8 hours after login, whichever comes first,
 because these pages show personal data on shared office computers. The organisation is read
 again on every request, so suspending it locks its people out at once, as it does its
-clients.
+clients. Each session records the IdP that signed the person in (issue 21): single logout ends
+only that IdP's sessions, and suspending an IdP ends all of them
+(:func:`gateway.saml.idps.end_sessions`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class WebUser:
     name_id_format: str | None = None
     session_index: str | None = None
     claimed_roles: tuple[str, ...] = ()
+    idp: str | None = None
 
     @property
     def is_operator(self) -> bool:
@@ -77,6 +80,7 @@ class SessionStore:
                     session_index=identity.session_index,
                     display_name=identity.display_name,
                     org_oin=identity.org_oin,
+                    idp=identity.idp,
                     roles=list(identity.roles),
                     csrf_token=secrets.token_urlsafe(32),
                     created_at=now,
@@ -120,6 +124,7 @@ class SessionStore:
                 name_id_format=row.name_id_format,
                 session_index=row.session_index,
                 claimed_roles=tuple(row.roles),
+                idp=row.idp,
             )
 
     def end(self, token: str | None) -> None:
@@ -129,9 +134,16 @@ class SessionStore:
                     delete(WebSessionRow).where(WebSessionRow.token_hash == token_hash(token))
                 )
 
-    def end_for(self, name_id: str, session_index: str | None = None) -> int:
-        """End the sessions of ``name_id`` (IdP-initiated logout); how many ended."""
+    def end_for(
+        self, name_id: str, session_index: str | None = None, idp: str | None = None
+    ) -> int:
+        """End the sessions of ``name_id`` (IdP-initiated logout); how many ended.
+
+        With ``idp``, only the sessions that IdP started: a NameID is unique per IdP only.
+        """
         query = delete(WebSessionRow).where(WebSessionRow.name_id == name_id)
+        if idp is not None:
+            query = query.where(WebSessionRow.idp == idp)
         if session_index:
             query = query.where(WebSessionRow.session_index == session_index)
         with self.db.write_session() as session:
