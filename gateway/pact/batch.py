@@ -167,7 +167,7 @@ class Batch:
         others fresh UUIDv7s. A refusal raises :class:`BatchRefused`, unless ``skip`` says to
         leave that one send out (a suspended participant of an agreement, design 2.5)."""
         for index, send in enumerate(sends):
-            tid = fsc_transaction_id if index == 0 else transaction.new()
+            tid = fsc_transaction_id if index == 0 and fsc_transaction_id else transaction.new()
             self.exchange(sender, send, tid, now, today)
         passed: list[CaseSend] = []
         for send in sends:
