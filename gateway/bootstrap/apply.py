@@ -57,6 +57,8 @@ def _apply_organisation(session, plan: OrganisationPlan, report: BootstrapReport
         "status": plan.status,
         "delivery_url": plan.delivery_url,
         "polymorphic": plan.polymorphic,
+        "brin": plan.brin,
+        "kvk": plan.kvk,
     }
     organisation = sync_row(
         session,

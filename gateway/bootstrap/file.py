@@ -31,6 +31,8 @@ ORGANISATION_KEYS = {
     "polymorphic",
     "clients",
     "serves",
+    "brin",
+    "kvk",
 }
 _UNREADABLE = object()
 """What :meth:`_Checker.jwks_file` returns when it has reported a problem."""
@@ -175,6 +177,9 @@ class _Checker:
         polymorphic = item.get("polymorphic", False)
         if polymorphic not in (True, False):
             self.problem((*path, "polymorphic"), "must be true or false")
+        brin, kvk = item.get("brin"), item.get("kvk")
+        self.rule((*path, "brin"), rules.brin_problem(brin))
+        self.rule((*path, "kvk"), rules.kvk_problem(kvk))
         serves = None
         if "serves" in item:
             serves = check_serves(item["serves"], (*path, "serves"), self.problem, self.where)
@@ -188,7 +193,16 @@ class _Checker:
         if len(self.problems) > before:
             return None
         return OrganisationPlan(
-            oin, name.strip(), type_, status, delivery_url, clients, polymorphic is True, serves
+            oin,
+            name.strip(),
+            type_,
+            status,
+            delivery_url,
+            clients,
+            polymorphic is True,
+            serves,
+            brin,
+            kvk,
         )
 
     def client(self, item: object, path: tuple, organisation_type: str) -> ClientPlan | None:

@@ -49,6 +49,9 @@ class OrganisationPlan:
     polymorphic: bool = False
     serves: ServesPlan | None = None
     """None: the file says nothing about the areas, which are left as they are."""
+    brin: str | None = None
+    kvk: str | None = None
+    """The identifiers federated sign-in maps to the organisation (issue 21)."""
 
 
 @dataclass

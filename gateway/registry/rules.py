@@ -29,12 +29,30 @@ OPERATOR_ONLY_SCOPES = ("reidentify:approve",)
 _OIN = re.compile(r"[0-9]{20}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_BRIN = re.compile(r"[0-9]{2}[A-Z0-9]{2}")
+_KVK = re.compile(r"[0-9]{8}(/[0-9]{12})?")
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def oin_problem(value: object) -> str | None:
     if not isinstance(value, str) or not _OIN.fullmatch(value):
         return "must be an OIN of exactly 20 digits (quote it in YAML)"
+    return None
+
+
+def brin_problem(value: object) -> str | None:
+    """A school's BRIN (4 characters: two digits, two capitals or digits), or None (issue 21:
+    what an Entree IdP asserts in ``nlEduPersonHomeOrganizationId``)."""
+    if value is not None and (not isinstance(value, str) or not _BRIN.fullmatch(value)):
+        return "must be a BRIN of 2 digits and 2 capital letters or digits, e.g. 12AB"
+    return None
+
+
+def kvk_problem(value: object) -> str | None:
+    """A KvK number (8 digits), optionally with the vestigingsnummer (``/`` and 12 digits),
+    or None (issue 21: what an eHerkenning broker asserts)."""
+    if value is not None and (not isinstance(value, str) or not _KVK.fullmatch(value)):
+        return "must be a KvK number of 8 digits, optionally /vestigingsnummer of 12 digits"
     return None
 
 

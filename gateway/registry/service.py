@@ -110,11 +110,19 @@ class OrganisationRegistry:
         status: str = "active",
         delivery_url: str | None = None,
         polymorphic: bool = False,
+        brin: str | None = None,
+        kvk: str | None = None,
     ) -> Organisation:
         check_organisation(oin, name, type_, status)
         problem = rules.delivery_url_problem(delivery_url, production=self.production)
         if problem:
             raise InvalidRegistration(f"delivery_url {problem}")
+        for field_name, problem in (
+            ("brin", rules.brin_problem(brin)),
+            ("kvk", rules.kvk_problem(kvk)),
+        ):
+            if problem:
+                raise InvalidRegistration(f"{field_name} {problem}")
         with self.db.session() as session:
             if self.find_organisation(session, oin):
                 raise DuplicateRegistration(f"organisation {oin} already exists")
@@ -125,6 +133,8 @@ class OrganisationRegistry:
                 status=status,
                 delivery_url=delivery_url,
                 polymorphic=polymorphic,
+                brin=brin,
+                kvk=kvk,
             )
             session.add(organisation)
         return organisation

@@ -509,4 +509,3 @@ def set_status(session: Session, key: str, status: str) -> bool:
 
 def by_entity_id(idps: list[IdentityProvider], entity_id: str) -> IdentityProvider | None:
     return next((idp for idp in idps if idp.entity_id == entity_id), None)
-

@@ -37,7 +37,7 @@ DEFAULT_ATTRIBUTES = {
 }
 ROLES = ("privacy_officer", "admin")
 DEFAULT_ROLES = {"privacy_officer": ("privacy-officer",), "admin": ("gateway-admin",)}
-BLOCK_KEYS = {"idp_metadata_file", "attributes", "roles"}
+BLOCK_KEYS = {"idp_metadata_file", "attributes", "roles", "idps"}
 MAX_METADATA_BYTES = 1024 * 1024
 
 
@@ -100,6 +100,8 @@ def block_problems(block: dict, base_dir: Path) -> tuple[list[tuple[tuple, str]]
     Relative paths are relative to the bootstrap file's folder (``base_dir``).
     """
     problems: list[tuple[tuple, str]] = []
+    if "idps" in block and not {"idp_metadata_file", "attributes", "roles"} & set(block):
+        return [], None  # only registered IdPs (gateway.saml.idps), no single IdP
     for key in block:
         if key not in BLOCK_KEYS:
             problems.append(((key,), f"unknown key (allowed: {', '.join(sorted(BLOCK_KEYS))})"))
