@@ -63,78 +63,131 @@ def at(text: str) -> datetime:
 
 
 def open_case(partners: AppPartners, sender: str, body: dict) -> dict:
-    answer = partners.client.post("/api/v1/cases", json=body, headers=partners.headers(
-        sender, **{"Idempotency-Key": uuid.uuid4().hex}))
+    answer = partners.client.post(
+        "/api/v1/cases",
+        json=body,
+        headers=partners.headers(sender, **{"Idempotency-Key": uuid.uuid4().hex}),
+    )
     assert answer.status_code == 201, answer.json
     return answer.json
 
 
 def inbox(partners: AppPartners, oin: str, message_type: str) -> dict:
-    [item] = [item for item in partners.get(oin, "/api/v1/inbox").json["items"]
-              if item["message_type"] == message_type]
+    [item] = [
+        item
+        for item in partners.get(oin, "/api/v1/inbox").json["items"]
+        if item["message_type"] == message_type
+    ]
     return item
 
 
 def consultation(partners: AppPartners) -> dict:
-    consent = partners.post(ex.SCHOOL, "/api/v1/consents", {
-        "subject": {"bsn": ex.BSN}, "date_of_birth": ex.born(TODAY, 12),
-        "purpose": "case_consultation", "parties": [ex.SCHOOL, "ggd", "wij", "leerplicht"],
-        "granted_by": [{"role": "parent"}, {"role": "youth"}],
-        "valid_from": TODAY.isoformat(),
-        "valid_until": (TODAY + timedelta(days=180)).isoformat(),
-        "evidence": {"method": "written", "reference": "TOESTEMMING-7"}})
+    consent = partners.post(
+        ex.SCHOOL,
+        "/api/v1/consents",
+        {
+            "subject": {"bsn": ex.BSN},
+            "date_of_birth": ex.born(TODAY, 12),
+            "purpose": "case_consultation",
+            "parties": [ex.SCHOOL, "ggd", "wij", "leerplicht"],
+            "granted_by": [{"role": "parent"}, {"role": "youth"}],
+            "valid_from": TODAY.isoformat(),
+            "valid_until": (TODAY + timedelta(days=180)).isoformat(),
+            "evidence": {"method": "written", "reference": "TOESTEMMING-7"},
+        },
+    )
     assert consent.status_code == 201, consent.json
-    opened = open_case(partners, ex.SCHOOL, {
-        "kind": "consultation", "subject": {"bsn": ex.BSN},
-        "invite": [ex.GGD, ex.WIJ, ex.LEERPLICHT],
-        "payload": {
-            "meeting": {"date": MEETING.isoformat(), "time": "14:30", "mode": "in_person"},
-            "question": "prevent_dropout", "concern_categories": ["wellbeing"],
-            "education_sector": "po", "school_brin": "12AB",
-            "date_of_birth": ex.born(TODAY, 12), "respond_by": TODAY.isoformat(),
-            "contact": {"name": "Mentor J. de Vries", "email": "mentor@regenboog.example.nl"}}})
+    opened = open_case(
+        partners,
+        ex.SCHOOL,
+        {
+            "kind": "consultation",
+            "subject": {"bsn": ex.BSN},
+            "invite": [ex.GGD, ex.WIJ, ex.LEERPLICHT],
+            "payload": {
+                "meeting": {"date": MEETING.isoformat(), "time": "14:30", "mode": "in_person"},
+                "question": "prevent_dropout",
+                "concern_categories": ["wellbeing"],
+                "education_sector": "po",
+                "school_brin": "12AB",
+                "date_of_birth": ex.born(TODAY, 12),
+                "respond_by": TODAY.isoformat(),
+                "contact": {"name": "Mentor J. de Vries", "email": "mentor@regenboog.example.nl"},
+            },
+        },
+    )
     refs = {ex.SCHOOL: opened["case_ref"]}
     for oin in (ex.GGD, ex.WIJ, ex.LEERPLICHT):
         refs[oin] = inbox(partners, oin, "case_invitation")["payload"]["case_ref"]
-    for oin, answer, body in ((ex.GGD, "accept", None), (ex.LEERPLICHT, "accept", None),
-                              (ex.WIJ, "decline", {"reason": "not_involved"})):
+    for oin, answer, body in (
+        (ex.GGD, "accept", None),
+        (ex.LEERPLICHT, "accept", None),
+        (ex.WIJ, "decline", {"reason": "not_involved"}),
+    ):
         response = partners.post(oin, f"/api/v1/cases/{refs[oin]}/{answer}", body)
         assert response.status_code == 200, response.json
-    agreed = partners.post(ex.SCHOOL, f"/api/v1/cases/{refs[ex.SCHOOL]}/agreements", {
-        "regie": ex.LEERPLICHT,
-        "agreements": [
-            {"party": ex.GGD, "action": "jgz_consultation", "due_date": DUE.isoformat()},
-            {"party": "school", "action": "adjusted_timetable", "due_date": DUE.isoformat()},
-            {"party": "parents", "action": "attend_conversation", "due_date": DUE.isoformat()},
-        ],
-        "next_review_date": REVIEW.isoformat()})
+    agreed = partners.post(
+        ex.SCHOOL,
+        f"/api/v1/cases/{refs[ex.SCHOOL]}/agreements",
+        {
+            "regie": ex.LEERPLICHT,
+            "agreements": [
+                {"party": ex.GGD, "action": "jgz_consultation", "due_date": DUE.isoformat()},
+                {"party": "school", "action": "adjusted_timetable", "due_date": DUE.isoformat()},
+                {"party": "parents", "action": "attend_conversation", "due_date": DUE.isoformat()},
+            ],
+            "next_review_date": REVIEW.isoformat(),
+        },
+    )
     assert agreed.status_code == 201, agreed.json
     return refs
 
 
 def exemption(partners: AppPartners) -> dict:
-    opened = open_case(partners, ex.LEERPLICHT, {
-        "kind": "exemption_advice", "subject": {"bsn": ex.BSN}, "advisers": [ex.GGD, ex.SWV],
-        "payload": {
-            "school_year": f"{TODAY.year}-{TODAY.year + 1}", "requested_on": TODAY.isoformat(),
-            "education_sector": "po", "date_of_birth": ex.born(TODAY, 12),
-            "enrolment": "enrolled", "school_brin": "12AB", "statement_by": "physician",
-            "respond_by": TODAY.isoformat(),
-            "contact": {"name": "L. Bakker", "email": "leerplicht@groningen.example.nl"}}})
+    opened = open_case(
+        partners,
+        ex.LEERPLICHT,
+        {
+            "kind": "exemption_advice",
+            "subject": {"bsn": ex.BSN},
+            "advisers": [ex.GGD, ex.SWV],
+            "payload": {
+                "school_year": f"{TODAY.year}-{TODAY.year + 1}",
+                "requested_on": TODAY.isoformat(),
+                "education_sector": "po",
+                "date_of_birth": ex.born(TODAY, 12),
+                "enrolment": "enrolled",
+                "school_brin": "12AB",
+                "statement_by": "physician",
+                "respond_by": TODAY.isoformat(),
+                "contact": {"name": "L. Bakker", "email": "leerplicht@groningen.example.nl"},
+            },
+        },
+    )
     refs = {ex.LEERPLICHT: opened["case_ref"]}
     for oin, message_type, payload in (
         (ex.GGD, "exemption_medical_advice", {"advice": "fit_with_adjustments"}),
-        (ex.SWV, "exemption_education_advice", {
-            "arrangement": "available_with_conditions", "options": ["adjusted_timetable"]}),
+        (
+            ex.SWV,
+            "exemption_education_advice",
+            {"arrangement": "available_with_conditions", "options": ["adjusted_timetable"]},
+        ),
     ):
         request = inbox(partners, oin, "exemption_advice_request")
         refs[oin] = request["payload"]["case_ref"]
-        sent = partners.send(oin, message_type, ex.LEERPLICHT,
-                             {"in_reply_to": request["id"], "contact": ex.CONTACT, **payload},
-                             subject=request["subject"])
+        sent = partners.send(
+            oin,
+            message_type,
+            ex.LEERPLICHT,
+            {"in_reply_to": request["id"], "contact": ex.CONTACT, **payload},
+            subject=request["subject"],
+        )
         assert sent.status_code == 202, sent.json
-    decided = partners.post(ex.LEERPLICHT, f"/api/v1/cases/{refs[ex.LEERPLICHT]}/decision",
-                            {"decision": "not_exempted", "decided_on": TODAY.isoformat()})
+    decided = partners.post(
+        ex.LEERPLICHT,
+        f"/api/v1/cases/{refs[ex.LEERPLICHT]}/decision",
+        {"decision": "not_exempted", "decided_on": TODAY.isoformat()},
+    )
     assert decided.status_code == 200, decided.json
     return refs
 
@@ -148,41 +201,105 @@ def escalation(partners: AppPartners) -> None:
     fired, placed = at("2026-01-31T04:00:05"), at("2026-02-20T10:12:00")
     with services.db.write_session() as session:
         ids = dict(session.execute(select(Organisation.oin, Organisation.id)).all())
-        session.add(Region(code="groningen", name="Thuiszitterspact 2.0 Groningen",
-                           homebound_norm_days=91, escalation_org_id=ids[ex.SWV],
-                           escalation_basis=ex.GRONINGEN_BASIS))
-        session.add(PactCase(
-            id=ESCALATION_CASE, kind="escalation", status="closed", subject_ref=child,
-            purpose="homebound_escalation", region_code="groningen", created_at=fired,
-            updated_at=placed, closed_at=placed, close_reason="placed"))
+        session.add(
+            Region(
+                code="groningen",
+                name="Thuiszitterspact 2.0 Groningen",
+                homebound_norm_days=91,
+                escalation_org_id=ids[ex.SWV],
+                escalation_basis=ex.GRONINGEN_BASIS,
+            )
+        )
+        session.add(
+            PactCase(
+                id=ESCALATION_CASE,
+                kind="escalation",
+                status="closed",
+                subject_ref=child,
+                purpose="homebound_escalation",
+                region_code="groningen",
+                created_at=fired,
+                updated_at=placed,
+                closed_at=placed,
+                close_reason="placed",
+            )
+        )
         session.flush()
-        for oin, role, ref in ((ex.SWV, "holder", "ref-esc-holder"),
-                               (ex.LEERPLICHT, "reporter", "ref-esc-reporter")):
-            session.add(PactParticipant(case_id=ESCALATION_CASE, org_id=ids[oin], role=role,
-                                        case_ref=str(uuid.uuid5(uuid.NAMESPACE_URL, ref)),
-                                        status="notified", joined_at=fired))
-        session.add(PactEscalation(
-            case_id=ESCALATION_CASE, subject_ref=child, reporter_org_id=ids[ex.LEERPLICHT],
-            holder_org_id=ids[ex.SWV], region_code="groningen",
-            category="long_relative_absence", since_date=date(2025, 11, 1), norm_days=91,
-            fired_on=date(2026, 1, 31), placed_date=date(2026, 2, 20),
-            closed_on=date(2026, 2, 20), delivered=True))
-        for learner, learned in ((ex.SWV, ex.LEERPLICHT), (ex.SWV, ex.SCHOOL),
-                                 (ex.LEERPLICHT, ex.SWV)):
-            session.add(PactDisclosure(case_id=ESCALATION_CASE, learner_org_id=ids[learner],
-                                       learned_org_id=ids[learned], at=fired))
+        for oin, role, ref in (
+            (ex.SWV, "holder", "ref-esc-holder"),
+            (ex.LEERPLICHT, "reporter", "ref-esc-reporter"),
+        ):
+            session.add(
+                PactParticipant(
+                    case_id=ESCALATION_CASE,
+                    org_id=ids[oin],
+                    role=role,
+                    case_ref=str(uuid.uuid5(uuid.NAMESPACE_URL, ref)),
+                    status="notified",
+                    joined_at=fired,
+                )
+            )
+        session.add(
+            PactEscalation(
+                case_id=ESCALATION_CASE,
+                subject_ref=child,
+                reporter_org_id=ids[ex.LEERPLICHT],
+                holder_org_id=ids[ex.SWV],
+                region_code="groningen",
+                category="long_relative_absence",
+                since_date=date(2025, 11, 1),
+                norm_days=91,
+                fired_on=date(2026, 1, 31),
+                placed_date=date(2026, 2, 20),
+                closed_on=date(2026, 2, 20),
+                delivered=True,
+            )
+        )
+        for learner, learned in (
+            (ex.SWV, ex.LEERPLICHT),
+            (ex.SWV, ex.SCHOOL),
+            (ex.LEERPLICHT, ex.SWV),
+        ):
+            session.add(
+                PactDisclosure(
+                    case_id=ESCALATION_CASE,
+                    learner_org_id=ids[learner],
+                    learned_org_id=ids[learned],
+                    at=fired,
+                )
+            )
     log = AuditLog()
-    common = dict(subject_ref=child, case_id=ESCALATION_CASE, purpose="homebound_escalation",
-                  actor_org=ex.OPERATOR)
+    common = dict(
+        subject_ref=child,
+        case_id=ESCALATION_CASE,
+        purpose="homebound_escalation",
+        actor_org=ex.OPERATOR,
+    )
     events = [(fired, AuditEvent("escalation.open", "allowed", **common))]
-    events += [(fired, AuditEvent("exchange.send", "allowed", sender=ex.OPERATOR,
-                                  recipient=oin, message_type="homebound_escalation",
-                                  exchange_id=f"esc-{oin[-6:]}", pseudonym_to=(oin,), **common))
-               for oin in (ex.SWV, ex.LEERPLICHT)]
-    events += [(fired, AuditEvent("case.disclose", "allowed", sender=learned, recipient=learner,
-                                  **common))
-               for learner, learned in ((ex.SWV, ex.LEERPLICHT), (ex.SWV, ex.SCHOOL),
-                                        (ex.LEERPLICHT, ex.SWV))]
+    events += [
+        (
+            fired,
+            AuditEvent(
+                "exchange.send",
+                "allowed",
+                sender=ex.OPERATOR,
+                recipient=oin,
+                message_type="homebound_escalation",
+                exchange_id=f"esc-{oin[-6:]}",
+                pseudonym_to=(oin,),
+                **common,
+            ),
+        )
+        for oin in (ex.SWV, ex.LEERPLICHT)
+    ]
+    events += [
+        (fired, AuditEvent("case.disclose", "allowed", sender=learned, recipient=learner, **common))
+        for learner, learned in (
+            (ex.SWV, ex.LEERPLICHT),
+            (ex.SWV, ex.SCHOOL),
+            (ex.LEERPLICHT, ex.SWV),
+        )
+    ]
     events += [(placed, AuditEvent("escalation.close", "allowed", reason="placed", **common))]
     for moment, event in events:
         with services.db.write_session() as session:
@@ -191,8 +308,7 @@ def escalation(partners: AppPartners) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, keys_dir):
-    partners = AppPartners(migrated_sqlite(tmp_path_factory.mktemp("inzage-processes")),
-                           keys_dir)
+    partners = AppPartners(migrated_sqlite(tmp_path_factory.mktemp("inzage-processes")), keys_dir)
     escalation(partners)
     refs = {"consultation": consultation(partners), "exemption": exemption(partners)}
     yield partners, refs
@@ -201,17 +317,25 @@ def world(tmp_path_factory, keys_dir):
 
 def officer(partners: AppPartners, oin: str, name: str = "officer"):
     """A privacy officer of ``oin``, logged in (a session as the SAML login makes one)."""
-    token = partners.services.web_sessions.create(SamlIdentity(
-        f"{name}-{oin}@example.test", None, None, f"Officier {oin[-6:]}", oin,
-        ("privacy_officer",)))
+    token = partners.services.web_sessions.create(
+        SamlIdentity(
+            f"{name}-{oin}@example.test",
+            None,
+            None,
+            f"Officier {oin[-6:]}",
+            oin,
+            ("privacy_officer",),
+        )
+    )
     client = partners.app.test_client()
     client.set_cookie("gateway_session", token)
     return client
 
 
 def token_of(client) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"',
-                     client.get("/ui/").get_data(as_text=True)).group(1)
+    return re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/ui/").get_data(as_text=True)
+    ).group(1)
 
 
 def flat(html: str) -> str:
@@ -240,8 +364,10 @@ def disclosures(html: str) -> list[str]:
 
 def download(client, html: str, fmt: str):
     reference = re.search(r'name="ref" value="([^"]+)"', html).group(1)
-    return client.post("/ui/audit/subject/download",
-                       data={"ref": reference, "format": fmt, "csrf_token": token_of(client)})
+    return client.post(
+        "/ui/audit/subject/download",
+        data={"ref": reference, "format": fmt, "csrf_token": token_of(client)},
+    )
 
 
 CONSULTATION = "Casusoverleg"
@@ -250,10 +376,12 @@ ESCALATION = "Escalatie (doorzettingsmacht)"
 
 
 def agreements_line() -> str:
-    return (f"Afspraken vastgelegd op {day(TODAY)}: regie bij Leerplicht Groningen; 3 afspraken "
-            f"(GGD Groningen: JGZ-consult vóór {day(DUE)}; OBS De Regenboog: Aangepast rooster "
-            f"vóór {day(DUE)}; ouders: Aanwezig bij een gesprek vóór {day(DUE)}); "
-            f"evaluatie op {day(REVIEW)}")
+    return (
+        f"Afspraken vastgelegd op {day(TODAY)}: regie bij Leerplicht Groningen; 3 afspraken "
+        f"(GGD Groningen: JGZ-consult vóór {day(DUE)}; OBS De Regenboog: Aangepast rooster "
+        f"vóór {day(DUE)}; ouders: Aanwezig bij een gesprek vóór {day(DUE)}); "
+        f"evaluatie op {day(REVIEW)}"
+    )
 
 
 def test_the_operator_reads_every_process_before_the_timeline(world):
@@ -288,10 +416,13 @@ def test_the_operator_reads_every_process_before_the_timeline(world):
     }
     told = disclosures(html)
     assert len(told) == 3 + 9, "the escalation's three, the consultation's 3 x 3"
-    assert told[0] == ("SWV Groningen Stad kreeg te horen dat Leerplicht Groningen betrokken is "
-                       "(escalatie, 31-01-2026)")
-    assert (f"WIJ Groningen kreeg te horen dat GGD Groningen betrokken is "
-            f"(casusoverleg, {day(TODAY)})") in told
+    assert told[0] == (
+        "SWV Groningen Stad kreeg te horen dat Leerplicht Groningen betrokken is "
+        "(escalatie, 31-01-2026)"
+    )
+    assert (
+        f"WIJ Groningen kreeg te horen dat GGD Groningen betrokken is (casusoverleg, {day(TODAY)})"
+    ) in told
     assert "kenmerk" not in str(blocks(html)), "the operator holds no case reference"
 
 
@@ -306,7 +437,8 @@ def test_the_csv_adds_process_and_step_as_the_last_two_columns(world):
     sent, delivered = "bericht verstuurd", "bericht afgeleverd"
     assert steps[(sent, CONSULTATION, "Uitnodiging casusoverleg")] == 3
     assert steps[(delivered, CONSULTATION, "Uitnodiging casusoverleg")] == 3, (
-        "each invitee fetched its invitation: the delivery belongs to the case by its exchange")
+        "each invitee fetched its invitation: the delivery belongs to the case by its exchange"
+    )
     disclosed = "betrokkenheid van een organisatie bekendgemaakt"
     assert steps[(disclosed, CONSULTATION, disclosed)] == 9
     assert steps[(sent, CONSULTATION, "Afspraken casusoverleg")] == 2, "to the two who accepted"
@@ -341,7 +473,8 @@ def test_the_convener_reads_its_consultation_with_its_own_reference_only(world):
     found = blocks(html)
     assert list(found) == [CONSULTATION], "not a participant of the exemption or escalation"
     assert found[CONSULTATION][0].endswith(
-        f"op grond van toestemming (kenmerk {refs['consultation'][ex.SCHOOL]})")
+        f"op grond van toestemming (kenmerk {refs['consultation'][ex.SCHOOL]})"
+    )
     assert found[CONSULTATION][1:] == [
         f"GGD Groningen: uitgenodigd op {day(TODAY)}, aangenomen op {day(TODAY)}",
         f"WIJ Groningen: uitgenodigd op {day(TODAY)}, afgeslagen op {day(TODAY)} "
@@ -364,14 +497,13 @@ def test_leerplicht_reads_the_exemption_it_asked_for_whole(world):
     found = blocks(html)
     assert list(found) == [EXEMPTION], (
         "its consultation invitation and its escalation items carried its pseudonym "
-        "(routes.yaml: OPEN-8 undecided), not the BSN it asks with")
+        "(routes.yaml: OPEN-8 undecided), not the BSN it asks with"
+    )
     assert found[EXEMPTION] == [
         f"Verzoek om advies aan GGD Groningen en SWV Groningen Stad op {day(TODAY)}, gevraagd "
         f"door Leerplicht Groningen (kenmerk {refs['exemption'][ex.LEERPLICHT]})",
-        f"Advies van GGD Groningen ontvangen op {day(TODAY)}: Onderwijs mogelijk met "
-        "aanpassingen",
-        f"Advies van SWV Groningen Stad ontvangen op {day(TODAY)}: Beschikbaar onder "
-        "voorwaarden",
+        f"Advies van GGD Groningen ontvangen op {day(TODAY)}: Onderwijs mogelijk met aanpassingen",
+        f"Advies van SWV Groningen Stad ontvangen op {day(TODAY)}: Beschikbaar onder voorwaarden",
         f"Besluit op {day(TODAY)}: Geen vrijstelling",
     ]
     assert refs["consultation"][ex.LEERPLICHT] not in html
@@ -380,16 +512,25 @@ def test_leerplicht_reads_the_exemption_it_asked_for_whole(world):
 def test_the_ggd_reads_only_its_own_advice_request(world):
     partners, refs = world
     html = report(officer(partners, ex.GGD))
-    assert blocks(html) == {EXEMPTION: [
-        f"Verzoek om advies aan GGD Groningen op {day(TODAY)}, gevraagd door Leerplicht "
-        f"Groningen (kenmerk {refs['exemption'][ex.GGD]})",
-        f"Advies van GGD Groningen ontvangen op {day(TODAY)}",
-        "De adviesvraag is afgesloten.",
-    ]}, "the consultation reached the GGD by pseudonym: not on a report by BSN"
-    section = flat(re.search(r'<section class="inzage-processes".*?</section>', html,
-                             re.S).group(0))
-    for hidden in ("SWV Groningen Stad", "voorwaarden", "aanpassingen", "vrijstelling:",
-                   "Besluit", "Wie kreeg te horen"):
+    assert blocks(html) == {
+        EXEMPTION: [
+            f"Verzoek om advies aan GGD Groningen op {day(TODAY)}, gevraagd door Leerplicht "
+            f"Groningen (kenmerk {refs['exemption'][ex.GGD]})",
+            f"Advies van GGD Groningen ontvangen op {day(TODAY)}",
+            "De adviesvraag is afgesloten.",
+        ]
+    }, "the consultation reached the GGD by pseudonym: not on a report by BSN"
+    section = flat(
+        re.search(r'<section class="inzage-processes".*?</section>', html, re.S).group(0)
+    )
+    for hidden in (
+        "SWV Groningen Stad",
+        "voorwaarden",
+        "aanpassingen",
+        "vrijstelling:",
+        "Besluit",
+        "Wie kreeg te horen",
+    ):
         assert hidden not in section, hidden
     for hidden in (refs["exemption"][ex.SWV], refs["exemption"][ex.LEERPLICHT]):
         assert hidden not in html
@@ -405,20 +546,23 @@ def test_an_organisation_that_never_had_the_bsn_sees_no_process(world, oin):
 
 def case_of(partners: AppPartners, seqs) -> set:
     with partners.services.db.session() as session:
-        return set(session.scalars(select(AuditEventRow.case_id).where(
-            AuditEventRow.seq.in_(list(seqs)))))
+        return set(
+            session.scalars(select(AuditEventRow.case_id).where(AuditEventRow.seq.in_(list(seqs))))
+        )
 
 
 def test_the_operator_opens_a_whole_process_from_the_inzage_and_the_audit_log(world):
     partners, _ = world
     client = officer(partners, ex.OPERATOR)
     html = report(client)
-    links = re.findall(r'<a href="(/ui/audit\?proces=[^"]+)">Hele proces in de auditlog</a>',
-                       html)
+    links = re.findall(r'<a href="(/ui/audit\?proces=[^"]+)">Hele proces in de auditlog</a>', html)
     assert len(links) == 3
     with partners.services.db.session() as session:
-        escalation_events = set(session.scalars(select(AuditEventRow.seq).where(
-            AuditEventRow.case_id == ESCALATION_CASE)))
+        escalation_events = set(
+            session.scalars(
+                select(AuditEventRow.seq).where(AuditEventRow.case_id == ESCALATION_CASE)
+            )
+        )
     assert len(escalation_events) == 7, "open, two sends, three disclosures, close"
     for link in links:
         page = client.get(link.replace("&amp;", "&"))
@@ -435,8 +579,9 @@ def test_the_operator_opens_a_whole_process_from_the_inzage_and_the_audit_log(wo
     # the audit log links each case event to its process, and its export keeps the filter
     audit = client.get("/ui/audit?action=case.agree").get_data(as_text=True)
     [from_log] = re.findall(r'<a href="(/ui/audit\?proces=[^"]+)">Hele proces</a>', audit)
-    exported = client.get("/ui/audit/export?format=jsonl&" + from_log.split("?")[1].replace(
-        "&amp;", "&"))
+    exported = client.get(
+        "/ui/audit/export?format=jsonl&" + from_log.split("?")[1].replace("&amp;", "&")
+    )
     assert exported.status_code == 200
     lines = [line for line in exported.get_data(as_text=True).splitlines() if line]
     seqs = {int(re.search(r'"seq":(\d+)', line).group(1)) for line in lines}
@@ -448,15 +593,18 @@ def test_the_operator_opens_a_whole_process_from_the_inzage_and_the_audit_log(wo
 def test_a_partner_never_gets_a_process_link_or_filter(world):
     partners, _ = world
     operator = officer(partners, ex.OPERATOR)
-    [link] = re.findall(r'<a href="(/ui/audit\?proces=[^"]+)">Hele proces</a>',
-                        operator.get("/ui/audit?action=case.agree").get_data(as_text=True))
+    [link] = re.findall(
+        r'<a href="(/ui/audit\?proces=[^"]+)">Hele proces</a>',
+        operator.get("/ui/audit?action=case.agree").get_data(as_text=True),
+    )
     school = officer(partners, ex.SCHOOL)
     page = school.get("/ui/audit?action=case.agree")
     assert page.status_code == 200 and "Hele proces" not in page.get_data(as_text=True)
     refused = school.get(link.replace("&amp;", "&"))
     assert refused.status_code == 400
     assert "Alleen de beheerorganisatie kan een heel proces openen." in refused.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert school.get("/ui/audit/export?format=csv&" + link.split("?")[1]).status_code == 400
     # the operator's link is sealed for the operator's officer: another cannot open it either
     other_operator = officer(partners, ex.OPERATOR, "colleague")
@@ -470,8 +618,13 @@ def test_the_audit_log_names_the_reasons_of_process_events(world):
     def reasons(action: str) -> list[str]:
         page = client.get(f"/ui/audit?action={action}").get_data(as_text=True)
         body = re.search(r'<table class="events">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
-        return [flat(row[-1]) for row in (re.findall(r"<td>(.*?)</td>", tr, re.S)
-                                          for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S))]
+        return [
+            flat(row[-1])
+            for row in (
+                re.findall(r"<td>(.*?)</td>", tr, re.S)
+                for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+            )
+        ]
 
     assert reasons("case.decline") == ["niet betrokken"]
     assert reasons("exemption.decide") == ["Geen vrijstelling"]
