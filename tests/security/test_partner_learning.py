@@ -529,6 +529,15 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
     seen[("GET", "/api/v1/openapi.json")] = []  # the same document for everyone
     for path in ("/oauth/jwks", "/.well-known/oauth-authorization-server"):
         seen[("GET", path)] = [answer_of(requests.get(f"{partner.base_url}{path}", timeout=10))]
+    # the register of processing activities: public, the same for every caller, describes
+    # the processing and never a child; read whole, so that a change that made it depend on
+    # the caller or a child would show in the comparisons
+    register = requests.get(f"{partner.base_url}/api/v1/processing-activities", timeout=10)
+    seen[("GET", "/api/v1/processing-activities")] = [answer_of(register)]
+    activities = register.json().get("activities", []) if register.status_code == 200 else []
+    seen[("GET", "/api/v1/processing-activities/{id}")] = [
+        answer_of(requests.get(f"{partner.base_url}/api/v1/processing-activities/{a['id']}",
+                               timeout=10)) for a in activities]
     token = partner.token()
     form = {"token": token, "client_assertion_type":
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
