@@ -175,13 +175,24 @@ def monitoring_alerts(lead_days: int) -> None:
 @click.option("--keys", "keys_dir", type=click.Path(path_type=Path), default=Path("instance/demo"))
 def demo_traffic(keys_dir: Path) -> None:
     """Fill a running sandbox as its partners would: consents (one withdrawn), a message on
-    each demo route, a refused send and a pending re-identification request."""
+    each demo route, a refused send, a pending re-identification request, and one of each of
+    the pact's processes (the daily pact run included)."""
     from ..demo.client import DemoError
     from ..demo.traffic import run_demo
 
     current = context.settings()
+
+    def run_pact() -> dict[str, int]:
+        """Today's ``gateway pact run``, as the operator's cron would start it."""
+        from ..audit.actors import OPERATOR, Actor
+
+        context.keystore(current)
+        context.database(current)
+        actor = Actor(None, OPERATOR, user="gateway demo traffic")
+        return context.services(current).pact_run.run(actor).counts()
+
     try:
-        outcome = run_demo(current.base_url, keys_dir, click.echo, current.timezone)
+        outcome = run_demo(current.base_url, keys_dir, click.echo, current.timezone, run_pact)
     except DemoError as exc:
         raise click.ClickException(f"demo traffic failed at {current.base_url}: {exc}") from None
     except (OSError, ValueError) as exc:

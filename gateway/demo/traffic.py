@@ -12,7 +12,9 @@ every web page of a fresh sandbox has something to show:
   waiting;
 - the parents withdraw the MAZL consent, and the school's next referral is refused
   (``consent_withdrawn``), so the dashboard shows a refusal and the consents page a
-  withdrawn consent.
+  withdrawn consent;
+- one of each of the pact's processes (:mod:`gateway.demo.pact`): a consultation, an
+  exemption advice and an escalation fired by the daily run and closed by a placement.
 
 Run it again and it adds the same traffic once more (new consents supersede the school's
 earlier ones; another request waits); it never depends on what an earlier run left.
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from ..clock import local_date
 from .client import DemoClient, DemoError, expect, load_clients, problem_code
+from .pact import PactOutcome, Partners, run_pact_processes
 
 SCHOOL, SWV, GGD = "00000001001234567000", "00000001002345678000", "00000001003456789000"
 WIJ, LEERPLICHT = "00000001004567890000", "00000001005678901000"
@@ -59,13 +62,17 @@ class Outcome:
     pending_reidentifications: int = 0
     withdrawn_consents: int = 0
     exchanges: dict[str, set[str]] = field(default_factory=dict)  # recipient OIN -> ids
+    pact: PactOutcome | None = None
 
     def summary(self) -> str:
-        return (
+        lines = [
             f"{self.accepted} exchange(s) accepted, {self.refused} refused; "
             f"{self.pending_reidentifications} re-identification request(s) pending; "
             f"{self.withdrawn_consents} consent(s) withdrawn"
-        )
+        ]
+        if self.pact is not None:
+            lines.append(self.pact.summary())
+        return "\n".join(lines)
 
 
 def _consent(purpose: str, parties: list[str], today: date, born: date, ref: str) -> dict:
@@ -200,9 +207,11 @@ def run_demo(
     keys_dir: Path,
     echo: Callable[[str], None],
     timezone: str = "Europe/Amsterdam",
+    run_pact: Callable[[], dict[str, int]] | None = None,
 ) -> Outcome:
     """Send the sample traffic; what it left. Raises :class:`DemoError` naming the step that
-    the sandbox did not answer as expected."""
+    the sandbox did not answer as expected. ``run_pact`` is the operator's daily
+    ``gateway pact run`` (counts by name); without it the pact's processes are left out."""
     today = local_date(datetime.now(UTC), timezone)  # the contract's today (API.md section 1)
     born = date(today.year - 10, today.month, 1) - timedelta(days=40)  # ten years old
     clients = load_clients(base_url, keys_dir, CLIENTS)
@@ -216,4 +225,16 @@ def run_demo(
     received = _read_inboxes(clients, outcome, echo)
     _request_reidentification(clients[GGD], received.get(GGD, []), outcome, echo)
     _withdraw_and_try_again(school, mazl, born, outcome, echo)
+    if run_pact is not None:
+        partners = Partners(
+            school=school,
+            ggd=clients[GGD],
+            wij=clients[WIJ],
+            leerplicht=clients[LEERPLICHT],
+            swv=clients[SWV],
+            oins={"school": SCHOOL, "ggd": GGD, "wij": WIJ, "leerplicht": LEERPLICHT, "swv": SWV},
+        )
+        outcome.pact = run_pact_processes(
+            partners, CHILD, today, born, CONTACT, _consent, run_pact, echo
+        )
     return outcome

@@ -21,6 +21,7 @@ def fact_values(message_type: str, payload: dict) -> dict | None:
             "placed_date": date.fromisoformat(payload["placed_date"])
             if payload.get("placed_date")
             else None,
+            **_child_categories(payload),
         }
     if message_type == "absence_report":
         return {
@@ -28,8 +29,19 @@ def fact_values(message_type: str, payload: dict) -> dict | None:
             "category": payload["absence_type"],
             "since_date": date.fromisoformat(payload["start_date"]),
             "placed_date": None,
+            **_child_categories(payload),
         }
     return None
+
+
+def _child_categories(payload: dict) -> dict:
+    """Sector and birth year: what an escalation tells its holder (design 5.2), kept here
+    because the report's payload is erased once its recipient acknowledges it."""
+    born = payload.get("date_of_birth")
+    return {
+        "education_sector": payload.get("education_sector"),
+        "birth_year": int(born[:4]) if born else None,
+    }
 
 
 class FactRecorder:

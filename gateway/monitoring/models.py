@@ -1,14 +1,15 @@
 """Monitoring facts: what the indicators need from a report, kept after its payload is erased.
 
 A fact holds the child's audit-domain pseudonym, the category and the dates of a
-``homebound_report`` (or the absence type of an ``absence_report``), never a BSN or free text.
+``homebound_report`` (or the absence type of an ``absence_report``), the education sector and
+the birth year, never a BSN or free text.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..storage.models import Base
@@ -29,6 +30,10 @@ class MonitoringFact(Base):
     category: Mapped[str] = mapped_column(String(40))
     since_date: Mapped[date] = mapped_column(Date)
     placed_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # what an escalation's minimal dataset names (issue 20, design 5.2) after the report's
+    # payload is erased by its acknowledgement: categories, never free text
+    education_sector: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sender_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     recipient_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -425,14 +425,15 @@ def test_the_csv_opens_in_dutch_excel(officer):
     assert rows[0] == [
         "Nr.", "Tijdstip (Nederlandse tijd)", "Tijdstip (UTC)", "Handeling", "Door", "Van",
         "Naar", "Berichttype", "Doel", "Grondslag", "Toestemming", "Besluit", "Reden",
-        "Doorgegeven gegevens", "Weggelaten gegevens", "Gegeneraliseerde gegevens"]
+        "Doorgegeven gegevens", "Weggelaten gegevens", "Gegeneraliseerde gegevens",
+        "Proces", "Processtap"]
     by_time = {row[2]: row for row in rows[1:]}
     assert by_time["2026-03-02 08:16:00"][1:] == [
         "02-03-2026 09:16:00", "2026-03-02 08:16:00", "bericht verstuurd", "OBS De Regenboog",
         "OBS De Regenboog", "SWV Groningen Stad", "Verzuimmelding",
         "Passend onderwijs (zorgplicht)",
         "Wettelijke plicht (Wet passend onderwijs (zorgplicht))", "", "toegestaan", "",
-        "soort verzuim, begindatum", "opmerkingen", "geboortedatum"]
+        "soort verzuim, begindatum", "opmerkingen", "geboortedatum", "", ""]
     refused = by_time["2026-05-21 10:00:00"]
     assert refused[11:13] == ["geweigerd",
                               "Er is geen toestemming vastgelegd voor deze uitwisseling."]
@@ -442,7 +443,7 @@ def test_the_csv_opens_in_dutch_excel(officer):
     again = io.StringIO()
     csv.writer(again, delimiter=";", lineterminator="\r\n").writerows(rows)
     assert ("\ufeff" + again.getvalue()).encode("utf-8") == response.data
-    assert len({len(row) for row in rows}) == 1, "every row has all sixteen columns"
+    assert len({len(row) for row in rows}) == 1, "every row has all eighteen columns"
 
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"

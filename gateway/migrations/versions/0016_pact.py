@@ -1,5 +1,6 @@
 """The pact's workflows (issue 20): cases, participants, agreements, disclosures,
-escalations, and the unhashed ``audit_events.case_id`` index.
+escalations, the unhashed ``audit_events.case_id`` index, and the education sector and birth
+year of a monitoring fact (an escalation's minimal dataset, after the report is erased).
 
 Revision ID: 0016_pact
 Revises: 0015_regions
@@ -173,9 +174,15 @@ def _cases() -> None:
     with op.batch_alter_table("audit_events") as batch:
         batch.add_column(sa.Column("case_id", sa.String(36), nullable=True))
     op.create_index("ix_audit_events_case_id", "audit_events", ["case_id"])
+    with op.batch_alter_table("monitoring_facts") as batch:
+        batch.add_column(sa.Column("education_sector", sa.String(10), nullable=True))
+        batch.add_column(sa.Column("birth_year", sa.Integer, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("monitoring_facts") as batch:
+        batch.drop_column("birth_year")
+        batch.drop_column("education_sector")
     routes = sa.table("route_policies", sa.column("message_type"))
     op.execute(routes.delete().where(routes.c.message_type.in_(PACT_MESSAGE_TYPES)))
     op.drop_index("ix_audit_events_case_id", table_name="audit_events")

@@ -389,6 +389,26 @@ ALERT_TESTS = [
             {"eval_time": "90m", "alertname": "GatewaySignalProbes", "exp_alerts": []},
         ],
     },
+    {
+        # An escalation stored while its holder was suspended (the daily run sets the gauge to
+        # 1); delivered by the run after the holder's reactivation (back to 0).
+        "interval": "1m",
+        "input_series": [
+            {
+                "series": f"gateway_pact_escalations_undelivered{{{GW}}}",
+                "values": "0x10 1x10 0x10",
+            },
+        ],
+        "alert_rule_test": [
+            {"eval_time": "5m", "alertname": "GatewayPactEscalationUndelivered", "exp_alerts": []},
+            {
+                "eval_time": "12m",
+                "alertname": "GatewayPactEscalationUndelivered",
+                "exp_alerts": [{"exp_labels": {"job": "gateway", "severity": "warning"}}],
+            },
+            {"eval_time": "25m", "alertname": "GatewayPactEscalationUndelivered", "exp_alerts": []},
+        ],
+    },
 ]
 
 

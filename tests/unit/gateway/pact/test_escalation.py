@@ -621,11 +621,6 @@ def test_a_region_without_holder_escalates_nothing(world):
         assert session.scalars(select(PactCase)).all() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="monitoring_facts keeps no education_sector/birth_year (columns asked of the "
-    "migration's owner); the holder's acknowledgement erases the report's payload",
-)
 def test_the_minimal_dataset_survives_the_holders_acknowledgement_of_the_report(world):
     report = report_at_lekstroom(world, TODAY - days(42))
     world.clock["now"] = local(TODAY, 10, 5)
