@@ -25,6 +25,8 @@ from .pact import openapi as pact_openapi
 from .pact.views import bp as cases_bp
 from .pep import openapi as polymorphic_openapi
 from .pep.views import bp as polymorphic_bp
+from .processing import openapi as processing_openapi
+from .processing.views import bp as processing_bp
 from .reidentification import openapi as reidentification_openapi
 from .reidentification.views import bp as reidentifications_bp
 from .saml.views import bp as saml_bp
@@ -47,6 +49,7 @@ OPENAPI_SOURCES = (
     monitoring_openapi,
     audit_openapi,
     reidentification_openapi,
+    processing_openapi,
 )
 """Each area's OpenAPI paths, registered on import, in the order the document lists them."""
 
@@ -62,6 +65,7 @@ BLUEPRINTS = (
     monitoring_bp,
     audit_bp,
     reidentifications_bp,
+    processing_bp,
     saml_bp,
     web_bp,
 )

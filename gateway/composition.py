@@ -57,6 +57,7 @@ from .pact.service import CaseService
 from .pep.sealing import LinkSealer
 from .pep.subjects import PolymorphicSubjects
 from .pep.transcryptor import Transcryptor
+from .processing.register import ProcessingRegister
 from .registry.service import OrganisationRegistry
 from .reidentification.service import ReidentificationService
 from .retention.policy import load_retention_policy
@@ -301,6 +302,14 @@ class Services:
             self.clock,
             load_retention_policy(),
             self.settings.timezone,
+        )
+
+    @cached_property
+    def processing_register(self) -> ProcessingRegister:
+        """The AVG article 30 register, generated from the route policies in the database, the
+        retention and signal policies (gateway/processing)."""
+        return ProcessingRegister(
+            self.db, self.retention.policy, self.signals.policy, self.settings.base_url
         )
 
     # monitoring -------------------------------------------------------------------------------
