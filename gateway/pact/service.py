@@ -352,7 +352,9 @@ class CaseService(ConsultationActions, ExemptionActions):
                     case.subject_ref,
                     caller.org_oin,
                     caller.client_id,
-                    request.fsc_transaction_id,
+                    # no transaction id: a disclosure is read by both organisations of its
+                    # pair, and the caller's id went to the first invitee only (rule 1)
+                    None,
                 ),
                 pairs(parties[1:], parties),
                 now,
