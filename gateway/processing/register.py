@@ -406,10 +406,10 @@ class ProcessingRegister:
             purpose="reidentification",
             legal_basis=basis,
             data_subjects=["children", "staff"],
-            personal_data=_data("bsn", kept=["pseudonym", "reason", "decision"]),
+            personal_data=_data("bsn", kept=["pseudonym", "request_reason", "decision"]),
             recipients=list(PARTNER_TYPES),
             retention=self._retention(
-                self.retention.reidentification_days_after_decision, "decision", None
+                self.retention.reidentification_days_after_decision, "decision", WITHOUT_PURPOSE
             ),
             measures=[
                 "tls",
@@ -437,7 +437,13 @@ class ProcessingRegister:
             data_subjects=["children", "staff"],
             personal_data=_data(
                 "pseudonym",
-                kept=["action", "organisation", "staff_identity", "fields_named", "reason"],
+                kept=[
+                    "audit_action",
+                    "organisation",
+                    "staff_identity",
+                    "fields_named",
+                    "refusal_reason",
+                ],
             ),
             recipients=[*PARTNER_TYPES, OPERATOR],
             retention={
@@ -471,7 +477,7 @@ class ProcessingRegister:
             purpose="subject_access",
             legal_basis=_basis("legal_obligation", "AVG art. 12 en art. 15"),
             data_subjects=["children", "parents", "staff"],
-            personal_data=_data("bsn", kept=["action", "organisation", "fields_named"]),
+            personal_data=_data("bsn", kept=["audit_action", "organisation", "fields_named"]),
             recipients=[*PARTNER_TYPES, OPERATOR],
             retention=self._retention(None, "event", WITHOUT_PURPOSE),
             measures=[

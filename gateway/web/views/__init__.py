@@ -16,6 +16,7 @@ from . import (  # noqa: E402 - the page modules add their routes to ``bp``
     consents,
     dashboard,
     organisations,
+    register,
     reidentifications,
     retractions,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "consents",
     "dashboard",
     "organisations",
+    "register",
     "reidentifications",
     "retractions",
 ]
