@@ -13,6 +13,9 @@ the case is then closed (``close_reason`` ``consent_withdrawn``/``consent_expire
 transaction of its own, never rewriting what happened before) and the action refused with the
 consent's 403; the next action on it gets 409 ``case_closed``.
 
+Marking an agreement done sends no message (OPEN-7, the design's default): the convener and
+the regiehouder see it on their next read of the case.
+
 A suspended participant (design 2.5) is left out of the agreements: the 201 lists it in
 ``not_delivered`` and the usual denied ``exchange.send`` is written for it, visible to the
 convener and the operator. Nothing is sent on reactivation (OPEN-6, the design's default:

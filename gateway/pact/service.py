@@ -15,6 +15,13 @@ recipient, so no would-be invitee ever reads of it (API.md section 13 rule 2); a
 about a case names the child (its audit pseudonym) and the case (the unhashed index) only
 when the caller holds a reference to it.
 
+Open questions, the design's defaults taken here: OPEN-5 (who convenes) is the route table's
+(only ``school -> *`` routes of ``case_invitation`` exist, so another convener gets 403
+``route_not_allowed`` from the pipeline's route step); OPEN-8 and OPEN-11 (BSN or pseudonym
+to leerplicht and the GGD) are the routes' ``identity`` too. A case names the child by BSN or
+by the convener's own pseudonym only: a polymorphic proof cannot be replayed for the messages
+that follow the opening (422 at ``subject``).
+
 Order of checks (section 7): token, scope, body (type, size, JSON, transaction id),
 ``Idempotency-Key`` (only on open), the body's schema (422), the case ref (404), the caller's
 role (403 ``case_action_not_allowed``), the case's state (409), then the action's own checks.
