@@ -50,5 +50,13 @@ def prometheus_metrics():
                 "Send the metrics token as a Bearer token.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+    _refresh_pact_gauges()
     body, content_type = metrics.exposition()
     return Response(body, content_type=content_type)
+
+
+def _refresh_pact_gauges() -> None:
+    """The pact's escalation gauges from the database at scrape time: the daily run may run
+    in a pod of its own (a CronJob) whose gauges never reach this process. With the database
+    down the last values stay, and the scrape still answers (it is how an outage is seen)."""
+    services().pact_escalations.refresh_gauges()

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pseudonymise import DomainPseudonymiser, organisation_domain
@@ -485,6 +485,14 @@ class EscalationService:
         return True
 
     # gauges ---------------------------------------------------------------------------------
+    def refresh_gauges(self) -> None:
+        """:meth:`publish_gauges` for a scrape: with the database unreachable the last
+        values stay and the scrape still answers (it is how an outage is seen)."""
+        try:
+            self.publish_gauges()
+        except SQLAlchemyError:
+            log.warning("pact gauges not refreshed: the database did not answer")
+
     def publish_gauges(self) -> None:
         """Set ``gateway_pact_escalations_open{region}`` for every configured region and
         ``gateway_pact_escalations_undelivered`` from the database (the newest writer wins
