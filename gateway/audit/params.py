@@ -45,6 +45,9 @@ class EventFilter:
     """Only events whose ``subject_clear_to`` index names this OIN."""
     pseudonym_to: str | None = None
     """Only events whose ``subject_pseudonym_to`` index names this OIN."""
+    case_id: str | None = None
+    """Only the events of this pact case (the unhashed ``case_id`` index; the operator's
+    pages alone ask for it: a partner is never given a value that groups a case)."""
 
 
 def parse_time(name: str, raw: str | None) -> datetime | None:

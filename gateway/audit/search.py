@@ -67,7 +67,6 @@ class StoredEvent:
         return event
 
 
-
 def concerns(event: dict, oin: str) -> bool:
     actor = event.get("actor") or {}
     if oin in (actor.get("org"), event.get("sender")):
@@ -139,9 +138,9 @@ def _conditions(actor: Actor, wanted: EventFilter) -> list:
     if wanted.clear_to is not None:
         conditions.append(AuditEventRow.subject_clear_to.contains(f",{wanted.clear_to},"))
     if wanted.pseudonym_to is not None:
-        conditions.append(
-            AuditEventRow.subject_pseudonym_to.contains(f",{wanted.pseudonym_to},")
-        )
+        conditions.append(AuditEventRow.subject_pseudonym_to.contains(f",{wanted.pseudonym_to},"))
+    if wanted.case_id is not None:
+        conditions.append(AuditEventRow.case_id == wanted.case_id)
     return conditions
 
 

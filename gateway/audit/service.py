@@ -185,19 +185,19 @@ class AuditService:
         page_number: int,
         size: int,
         newest_first: bool = True,
+        about: str | None = None,
     ) -> dict:
         """A numbered page of the events ``actor`` may see that match ``wanted``, newest
         first unless asked otherwise, with ``total`` and ``pages`` (the web page; the API
         keeps its oldest-first cursor of :meth:`search`). Audited as ``audit.search``; a
-        read of one child's trail (``wanted`` names one ``subject_ref``) carries that
-        reference, so the read is on that child's own record like a subject report."""
+        read of one child's trail (``wanted`` names one ``subject_ref``, or ``about`` names
+        the child of a pact case read whole) carries that reference, so the read is on that
+        child's own record like a subject report."""
         refs = wanted.subject_refs or ()
-        subject_ref = refs[0] if len(refs) == 1 else None
+        subject_ref = about or (refs[0] if len(refs) == 1 else None)
         self.record(actor.event("audit.search", subject_ref=subject_ref))
         with self.db.session() as session:
-            return search.numbered_page(
-                session, actor, wanted, page_number, size, newest_first
-            )
+            return search.numbered_page(session, actor, wanted, page_number, size, newest_first)
 
     def subject_report(
         self, actor: Actor, body: object, fsc_transaction_id: str | None = None
@@ -224,9 +224,7 @@ class AuditService:
         try:
             after = CURSORS.decode(loaded["cursor"])
         except GatewayError as error:
-            self.deny(
-                "audit.subject_report", actor, error.code, fsc_transaction_id, subject_ref
-            )
+            self.deny("audit.subject_report", actor, error.code, fsc_transaction_id, subject_ref)
             raise
         self.record(
             actor.event(
@@ -297,9 +295,7 @@ class AuditService:
                 .order_by(AuditEventRow.seq)
             ).all()
         for seq, canonical, digest in rows:
-            if seq != report.entries + 1 or check_entry(
-                seq, canonical, digest, report.head_hash
-            ):
+            if seq != report.entries + 1 or check_entry(seq, canonical, digest, report.head_hash):
                 return None  # something is off: the full walk finds and names it
             report.entries, report.head_hash = seq, digest
         return report

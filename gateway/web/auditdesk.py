@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,6 @@ from pseudonymise import UnknownKeyVersionError
 
 from ..audit.actors import Actor
 from ..audit.checkpoints import checkpoint_view
-from ..audit.export import lines as export_lines
 from ..audit.params import EventFilter
 from ..problems import GatewayError
 from ..services import services
@@ -324,19 +323,18 @@ def browse_case(user, wanted: EventFilter, case_id: str, number: int, newest_fir
     ``audit.search`` under the case's child."""
     if not user.is_operator:
         raise WebError(403, "Alleen de beheerorganisatie kan een heel proces openen.")
-    index = case_index()
-    actor = actor_of(user)
-    audit_service().record(actor.event("audit.search", subject_ref=index.subject_of(case_id)))
-    return index.page(actor, wanted, case_id, number, PAGE_SIZE, newest_first)
+    child = case_index().subject_of(case_id)
+    one_case = replace(wanted, case_id=case_id)
+    return audit_service().browse(
+        actor_of(user), one_case, number, PAGE_SIZE, newest_first, about=child
+    )
 
 
 def export_case(user, wanted: EventFilter, case_id: str, fmt: str = "csv"):
     """The export of one case's events (operator only), audited as ``audit.export``."""
     if not user.is_operator:
         raise WebError(403, "Alleen de beheerorganisatie kan een heel proces openen.")
-    actor = actor_of(user)
-    audit_service().record(actor.event("audit.export"))
-    return export_lines(fmt, case_index().stream(actor, wanted, case_id), True)
+    return audit_service().export(actor_of(user), fmt, replace(wanted, case_id=case_id))
 
 
 def inzage_context(timezone: str) -> Context:

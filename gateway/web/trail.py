@@ -12,18 +12,14 @@ visibility is decided, so it lives here, below the pages, in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..audit import search
-from ..audit.actors import Actor
 from ..audit.log import AuditEvent, AuditLog
 from ..audit.models import AuditEventRow
-from ..audit.params import EventFilter
 from ..clock import Clock, aware
 from ..pact.models import (
     PactAgreement,
@@ -318,40 +314,3 @@ class CaseIndex:
         child's record, audited under it like a trail."""
         with self.db.session() as session:
             return session.scalar(select(PactCase.subject_ref).where(PactCase.id == case_id))
-
-    @staticmethod
-    def _where(actor: Actor, wanted: EventFilter, case_id: str) -> list:
-        # the audit search's own clauses plus the case; replace by EventFilter(case_id=...)
-        # once the audit search knows the column (the change is in the issue 20 report)
-        return [*search._conditions(actor, wanted), AuditEventRow.case_id == case_id]
-
-    def page(
-        self,
-        actor: Actor,
-        wanted: EventFilter,
-        case_id: str,
-        number: int,
-        size: int,
-        newest_first: bool,
-    ) -> dict:
-        """A numbered page of the case's events, as :func:`gateway.audit.search.numbered_page`
-        answers one: ``{"items", "total", "pages", "number"}``."""
-        where = self._where(actor, wanted, case_id)
-        with self.db.session() as session:
-            total = session.scalar(select(func.count()).select_from(AuditEventRow).where(*where))
-            pages = max(1, -(-(total or 0) // size))
-            number = min(max(1, number), pages)
-            order = AuditEventRow.seq.desc() if newest_first else AuditEventRow.seq
-            query = select(*search._COLUMNS).where(*where).order_by(order)
-            rows = session.execute(query.offset((number - 1) * size).limit(size)).all()
-        items = [search.StoredEvent(*row).view_dict(actor.is_operator) for row in rows]
-        return {"items": items, "total": total or 0, "pages": pages, "number": number}
-
-    def stream(self, actor: Actor, wanted: EventFilter, case_id: str) -> Iterator:
-        """The case's events oldest first, for the export (a case has tens of events)."""
-        where = self._where(actor, wanted, case_id)
-        with self.db.session() as session:
-            rows = session.execute(
-                select(*search._COLUMNS).where(*where).order_by(AuditEventRow.seq)
-            ).all()
-        return (search.StoredEvent(*row) for row in rows)
