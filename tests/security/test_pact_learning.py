@@ -640,6 +640,41 @@ def test_case_lookups_are_not_an_oracle(world):
     assert listing <= {"kind", "status", "cursor", "limit"}, listing
 
 
+def test_actions_on_another_participants_ref_answer_as_for_an_unknown_one(world):
+    """(7) Every case action the WIJ tries with the GGD's ref answers exactly as with a
+    random UUID (404), and the GGD, whose ref it is, sees nothing of the attempts."""
+    server, partners, pact = world
+    wij, ggd = partners[ex.WIJ], partners[ex.GGD]
+    day = (TODAY + timedelta(days=9)).isoformat()
+    actions = {
+        "accept": {},
+        "decline": {"reason": "other"},
+        "agreements": {
+            "regie": ex.WIJ,
+            "next_review_date": day,
+            "agreements": [{"party": "school", "action": "other", "due_date": day}],
+        },
+        "agreements/1/done": {},
+        "decision": {"decision": "not_exempted", "decided_on": TODAY.isoformat()},
+        "close": {"reason": "other"},
+    }
+    observe(ggd, None)
+    before = flat(observe(ggd, None, head_seq(server)))
+    mark = head_seq(server)
+    for action, body in actions.items():
+        answers = []
+        for ref in (pact.refs[("A", ex.GGD)], str(uuid.uuid4())):
+            answer = call(wij, "POST", f"/api/v1/cases/{ref}/{action}", body)
+            assert (answer.status_code, answer.json()["code"]) == (404, "not_found"), (
+                action,
+                answer.text,
+            )
+            answers.append(normalise(answer_of(answer)))
+        assert answers[0] == answers[1], action
+    assert_same(before, flat(observe(ggd, None, mark)))
+    assert case_view(ggd, pact.refs[("A", ex.GGD)])["status"] == "agreed"
+
+
 def resolved(document: dict, node, depth: int = 0):
     """``node`` with every ``$ref`` into the document replaced by its target."""
     if depth > 12:
