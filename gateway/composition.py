@@ -68,7 +68,7 @@ from .signals.policy import load_signal_policy
 from .signals.service import SignalService
 from .storage.database import Database
 from .web.sessions import SessionStore
-from .web.trail import WebTrail
+from .web.trail import CaseIndex, WebTrail
 
 all_models.load_all_models()
 
@@ -353,3 +353,7 @@ class Services:
     @cached_property
     def web_trail(self) -> WebTrail:
         return WebTrail(self.db, self.audit_log, self.clock)
+
+    @cached_property
+    def case_index(self) -> CaseIndex:
+        return CaseIndex(self.db)

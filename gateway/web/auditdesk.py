@@ -293,7 +293,7 @@ def open_case(user, reference: str) -> str | None:
 
 
 def case_index() -> CaseIndex:
-    return CaseIndex(services().db)
+    return services().case_index
 
 
 def case_files(user, events: list[dict]) -> CaseFiles:
