@@ -435,7 +435,8 @@ class ServiceProvider:
                 parsed = handle.client.parse_authn_request_response(
                     # exactly the bytes the structure checks saw, never a second decoding
                     base64.b64encode(facts.xml).decode("ascii"),
-                    BINDING_HTTP_POST,
+                    # the binding names the ACS whose URL the Destination must be
+                    BINDING_HTTP_ARTIFACT if via_artifact else BINDING_HTTP_POST,
                     outstanding={facts.in_response_to: stored_relay},
                 )
             except SamlError:
