@@ -54,7 +54,9 @@ from tests.e2e.partners import ALL_SCOPES, Partner, register_partners
 
 pytestmark = pytest.mark.e2e
 TODAY = ex.today()
-SCHOOL_YEAR = f"{TODAY.year - 1}-{TODAY.year}" if TODAY.month < 8 else f"{TODAY.year}-{TODAY.year + 1}"
+SCHOOL_YEAR = (
+    f"{TODAY.year - 1}-{TODAY.year}" if TODAY.month < 8 else f"{TODAY.year}-{TODAY.year + 1}"
+)
 
 # children of the scenario (valid BSNs, elfproef)
 CHILD = ex.BSN  # school -> leerplicht (BSN), school -> swv (pseudonym), leerplicht -> swv
@@ -103,8 +105,14 @@ ACTIONS = {
     "only; answers the ref, a status, a time and the reason it gave",
 }
 PARTNER_SCOPES = {
-    "exchange:send", "exchange:receive", "consent:write", "consent:read", "signal:write",
-    "reidentify:request", "audit:read", "monitoring:read",
+    "exchange:send",
+    "exchange:receive",
+    "consent:write",
+    "consent:read",
+    "signal:write",
+    "reidentify:request",
+    "audit:read",
+    "monitoring:read",
 }
 
 
@@ -126,15 +134,24 @@ def world(tmp_path_factory, keys_dir):
 
 def call(partner, method, path, body=None, params=None, headers=None):
     return requests.request(
-        method, f"{partner.base_url}{path}", json=body, params=params,
-        headers=partner.headers(**(headers or {})), timeout=30)
+        method,
+        f"{partner.base_url}{path}",
+        json=body,
+        params=params,
+        headers=partner.headers(**(headers or {})),
+        timeout=30,
+    )
 
 
 def consent(partner, bsn, parties, purpose="mazl"):
     body = {
-        "subject": {"bsn": bsn}, "date_of_birth": ex.born(TODAY, 13), "purpose": purpose,
-        "parties": parties, "granted_by": [{"role": "parent"}, {"role": "youth"}],
-        "valid_from": TODAY.isoformat(), "valid_until": TODAY.replace(year=TODAY.year + 1).isoformat(),
+        "subject": {"bsn": bsn},
+        "date_of_birth": ex.born(TODAY, 13),
+        "purpose": purpose,
+        "parties": parties,
+        "granted_by": [{"role": "parent"}, {"role": "youth"}],
+        "valid_from": TODAY.isoformat(),
+        "valid_until": TODAY.replace(year=TODAY.year + 1).isoformat(),
         "evidence": {"method": "digital", "reference": "portaal-1"},
     }
     response = call(partner, "POST", "/api/v1/consents", body)
@@ -146,25 +163,40 @@ def build_scenario(partners):
     school, leerplicht = partners[ex.SCHOOL], partners[ex.LEERPLICHT]
     swv, ggd = partners[ex.SWV], partners[ex.GGD]
     for recipient in (ex.LEERPLICHT, ex.SWV):
-        answer = school.send("absence_report", recipient, ex.absence_report(TODAY),
-                             subject={"bsn": CHILD})
+        answer = school.send(
+            "absence_report", recipient, ex.absence_report(TODAY), subject={"bsn": CHILD}
+        )
         assert answer.status_code == 202, answer.text
-    answer = leerplicht.send("homebound_report", ex.SWV, ex.homebound_report(TODAY),
-                             subject={"bsn": CHILD})
+    answer = leerplicht.send(
+        "homebound_report", ex.SWV, ex.homebound_report(TODAY), subject={"bsn": CHILD}
+    )
     assert answer.status_code == 202, answer.text
-    answer = leerplicht.send("homebound_report", ex.SWV, ex.homebound_report(TODAY),
-                             subject={"bsn": ELSEWHERE})
+    answer = leerplicht.send(
+        "homebound_report", ex.SWV, ex.homebound_report(TODAY), subject={"bsn": ELSEWHERE}
+    )
     assert answer.status_code == 202, answer.text
     consent(school, REFERRED, [ex.SCHOOL, ex.GGD])
-    referral = school.send("sickness_absence_referral", ex.GGD,
-                           ex.sickness_absence_referral(TODAY), subject={"bsn": REFERRED})
+    referral = school.send(
+        "sickness_absence_referral",
+        ex.GGD,
+        ex.sickness_absence_referral(TODAY),
+        subject={"bsn": REFERRED},
+    )
     assert referral.status_code == 202, referral.text
     [item] = [i for i in ggd.inbox()["items"] if i["id"] == referral.json()["id"]]
-    reply = ggd.send("jgz_advice", ex.SCHOOL,
-                     {**ex.jgz_advice(TODAY), "in_reply_to": item["id"]}, subject=item["subject"])
+    reply = ggd.send(
+        "jgz_advice",
+        ex.SCHOOL,
+        {**ex.jgz_advice(TODAY), "in_reply_to": item["id"]},
+        subject=item["subject"],
+    )
     assert reply.status_code == 202, reply.text
-    refused = school.send("sickness_absence_referral", ex.GGD,
-                          ex.sickness_absence_referral(TODAY), subject={"bsn": REFUSED})
+    refused = school.send(
+        "sickness_absence_referral",
+        ex.GGD,
+        ex.sickness_absence_referral(TODAY),
+        subject={"bsn": REFUSED},
+    )
     assert refused.status_code == 403, refused.text
     # inboxes are read (not acknowledged) so that the items stay readable
     for partner in (leerplicht, swv, ggd, school):
@@ -192,15 +224,24 @@ SERVES = {
     LEK_SWV: {"regions": ["lekstroom"], "sectors": ["vo", "vso"]},
 }
 REGIONS = [
-    {"code": "groningen", "name": "Thuiszitterspact 2.0 Groningen", "municipalities": ["0014"],
-     "homebound_norm_days": 91, "escalation_recipient": ex.SWV,
-     "escalation_basis": "Thuiszitterspact 2.0 Groningen 2021-2024: regionale afspraken over "
-     "regie en doorzettingsmacht (AVG art. 6 lid 1 onder e)"},
-    {"code": "lekstroom", "name": "Thuiszittersaanpak Lekstroom",
-     "municipalities": ["0321", "0353", "0331", "0356", "1961"], "homebound_norm_days": 42,
-     "escalation_recipient": LEK_SWV,
-     "escalation_basis": "Convenant Thuiszittersaanpak Lekstroom 2017-2020: regie en "
-     "doorzettingsmacht (AVG art. 6 lid 1 onder e)"},
+    {
+        "code": "groningen",
+        "name": "Thuiszitterspact 2.0 Groningen",
+        "municipalities": ["0014"],
+        "homebound_norm_days": 91,
+        "escalation_recipient": ex.SWV,
+        "escalation_basis": "Thuiszitterspact 2.0 Groningen 2021-2024: regionale afspraken over "
+        "regie en doorzettingsmacht (AVG art. 6 lid 1 onder e)",
+    },
+    {
+        "code": "lekstroom",
+        "name": "Thuiszittersaanpak Lekstroom",
+        "municipalities": ["0321", "0353", "0331", "0356", "1961"],
+        "homebound_norm_days": 42,
+        "escalation_recipient": LEK_SWV,
+        "escalation_basis": "Convenant Thuiszittersaanpak Lekstroom 2017-2020: regie en "
+        "doorzettingsmacht (AVG art. 6 lid 1 onder e)",
+    },
 ]
 AT_HOME_DAYS = 50  # child A's Lekstroom homebound period: past the norm of 42 days
 LEK_HOMEBOUND = {
@@ -252,13 +293,24 @@ def register_pact_partners(server, partners: dict, tmp_path, push: dict | None =
             key = ECKey.generate_key("P-256", parameters={"kid": f"{client_id}-1", "alg": "ES256"})
             partners[oin] = Partner(oin, type_, client_id, key, server.url)
         partner = partners[oin]
-        scopes = ["reidentify:approve", "audit:read", "monitoring:read"] \
-            if type_ == "operator" else ALL_SCOPES
+        scopes = (
+            ["reidentify:approve", "audit:read", "monitoring:read"]
+            if type_ == "operator"
+            else ALL_SCOPES
+        )
         organisation = {
-            "oin": oin, "name": name, "type": type_, "delivery_url": (push or {}).get(oin),
-            "clients": [{"client_id": partner.client_id, "auth": "private_key_jwt",
-                         "jwks": {"keys": [partner.key.as_dict(private=False)]},
-                         "scopes": scopes}],
+            "oin": oin,
+            "name": name,
+            "type": type_,
+            "delivery_url": (push or {}).get(oin),
+            "clients": [
+                {
+                    "client_id": partner.client_id,
+                    "auth": "private_key_jwt",
+                    "jwks": {"keys": [partner.key.as_dict(private=False)]},
+                    "scopes": scopes,
+                }
+            ],
         }
         if oin in SERVES:
             organisation["serves"] = SERVES[oin]
@@ -270,12 +322,18 @@ def register_pact_partners(server, partners: dict, tmp_path, push: dict | None =
 
 def invitation_payload() -> dict:
     return {
-        "meeting": {"date": (TODAY + timedelta(days=7)).isoformat(), "time": "14:30",
-                    "mode": "in_person"},
+        "meeting": {
+            "date": (TODAY + timedelta(days=7)).isoformat(),
+            "time": "14:30",
+            "mode": "in_person",
+        },
         "question": "prevent_dropout",
         "concern_categories": ["wellbeing", "family_situation"],
-        "education_sector": "po", "school_brin": "12AB", "date_of_birth": ex.born(TODAY, 13),
-        "unauthorised_hours_4_weeks": 16, "sick_days_12_weeks": 9,
+        "education_sector": "po",
+        "school_brin": "12AB",
+        "date_of_birth": ex.born(TODAY, 13),
+        "unauthorised_hours_4_weeks": 16,
+        "sick_days_12_weeks": 9,
         "respond_by": (TODAY + timedelta(days=5)).isoformat(),
         "contact": {"name": "Mentor J. de Vries", "email": "mentor@regenboog.example.nl"},
     }
@@ -283,12 +341,18 @@ def invitation_payload() -> dict:
 
 def exemption_payload() -> dict:
     return {
-        "school_year": SCHOOL_YEAR, "requested_on": (TODAY - timedelta(days=3)).isoformat(),
-        "education_sector": "po", "date_of_birth": ex.born(TODAY, 13), "enrolment": "enrolled",
-        "school_brin": "12AB", "statement_by": "physician",
+        "school_year": SCHOOL_YEAR,
+        "requested_on": (TODAY - timedelta(days=3)).isoformat(),
+        "education_sector": "po",
+        "date_of_birth": ex.born(TODAY, 13),
+        "enrolment": "enrolled",
+        "school_brin": "12AB",
+        "statement_by": "physician",
         "respond_by": (TODAY + timedelta(days=14)).isoformat(),
-        "contact": {"name": "L. Bakker, leerplichtambtenaar",
-                    "email": "leerplicht@groningen.example.nl"},
+        "contact": {
+            "name": "L. Bakker, leerplichtambtenaar",
+            "email": "leerplicht@groningen.example.nl",
+        },
     }
 
 
@@ -317,27 +381,41 @@ def build_pact_scenario(server, partners) -> Pact:
     lek_leerplicht = partners[LEK_LEERPLICHT]
 
     # legal-obligation traffic about A: the school reports it absent to leerplicht
-    sent = school.send("absence_report", ex.LEERPLICHT, ex.absence_report(TODAY),
-                       subject={"bsn": PACT_A})
+    sent = school.send(
+        "absence_report", ex.LEERPLICHT, ex.absence_report(TODAY), subject={"bsn": PACT_A}
+    )
     assert sent.status_code == 202, sent.text
     # consent-only involvement of A: a second GGD (mazl) and the WIJ (support)
     consent(school, PACT_A, [ex.SCHOOL, ex.GGD_2])
-    sent = school.send("sickness_absence_referral", ex.GGD_2, ex.sickness_absence_referral(TODAY),
-                       subject={"bsn": PACT_A})
+    sent = school.send(
+        "sickness_absence_referral",
+        ex.GGD_2,
+        ex.sickness_absence_referral(TODAY),
+        subject={"bsn": PACT_A},
+    )
     assert sent.status_code == 202, sent.text
     consent(school, PACT_A, [ex.SCHOOL, "wij"], purpose="support")
-    sent = school.send("support_request", ex.WIJ, ex.support_request(TODAY),
-                       subject={"bsn": PACT_A})
+    sent = school.send(
+        "support_request", ex.WIJ, ex.support_request(TODAY), subject={"bsn": PACT_A}
+    )
     assert sent.status_code == 202, sent.text
 
     # A: the consultation
-    pact.consents["A"] = consent(school, PACT_A, [ex.SCHOOL, "ggd", "leerplicht", "swv", "wij"],
-                                 purpose="case_consultation")
+    pact.consents["A"] = consent(
+        school, PACT_A, [ex.SCHOOL, "ggd", "leerplicht", "swv", "wij"], purpose="case_consultation"
+    )
     pact.transaction_id = str(uuid.uuid4())
-    body = {"kind": "consultation", "subject": {"bsn": PACT_A},
-            "invite": [ex.GGD, {"type": "leerplicht", "municipality": "0014"},
-                       {"type": "swv", "region": "groningen", "education_sector": "po"}, ex.WIJ],
-            "payload": invitation_payload()}
+    body = {
+        "kind": "consultation",
+        "subject": {"bsn": PACT_A},
+        "invite": [
+            ex.GGD,
+            {"type": "leerplicht", "municipality": "0014"},
+            {"type": "swv", "region": "groningen", "education_sector": "po"},
+            ex.WIJ,
+        ],
+        "payload": invitation_payload(),
+    }
     response = open_case(school, body, pact.transaction_id)
     assert response.status_code == 201, response.text
     opened = pact.opened["A"] = pact.answered(ex.SCHOOL, response)
@@ -349,37 +427,62 @@ def build_pact_scenario(server, partners) -> Pact:
         pact.refs[("A", oin)] = item["payload"]["case_ref"]
     for oin in (ex.GGD, ex.LEERPLICHT, ex.SWV):
         contact = {"contact": {"name": f"Contact {NAMES[oin]}", "email": "team@example.nl"}}
-        response = call(partners[oin], "POST", f"/api/v1/cases/{pact.refs[('A', oin)]}/accept",
-                        contact if oin == ex.GGD else {})
+        response = call(
+            partners[oin],
+            "POST",
+            f"/api/v1/cases/{pact.refs[('A', oin)]}/accept",
+            contact if oin == ex.GGD else {},
+        )
         assert response.status_code == 200, response.text
         pact.answered(oin, response)
-    response = call(wij, "POST", f"/api/v1/cases/{pact.refs[('A', ex.WIJ)]}/decline",
-                    {"reason": DECLINE_REASON})
+    response = call(
+        wij, "POST", f"/api/v1/cases/{pact.refs[('A', ex.WIJ)]}/decline", {"reason": DECLINE_REASON}
+    )
     assert response.status_code == 200, response.text
     pact.answered(ex.WIJ, response)
     agreements = {
         "regie": ex.LEERPLICHT,
         "agreements": [
-            {"party": ex.GGD, "action": "jgz_consultation",
-             "due_date": (TODAY + timedelta(days=14)).isoformat()},
-            {"party": ex.SWV, "action": "arrangement_request",
-             "due_date": (TODAY + timedelta(days=21)).isoformat()},
-            {"party": "school", "action": "adjusted_timetable",
-             "due_date": (TODAY + timedelta(days=7)).isoformat()},
-            {"party": "parents", "action": "attend_conversation",
-             "due_date": (TODAY + timedelta(days=7)).isoformat()},
+            {
+                "party": ex.GGD,
+                "action": "jgz_consultation",
+                "due_date": (TODAY + timedelta(days=14)).isoformat(),
+            },
+            {
+                "party": ex.SWV,
+                "action": "arrangement_request",
+                "due_date": (TODAY + timedelta(days=21)).isoformat(),
+            },
+            {
+                "party": "school",
+                "action": "adjusted_timetable",
+                "due_date": (TODAY + timedelta(days=7)).isoformat(),
+            },
+            {
+                "party": "parents",
+                "action": "attend_conversation",
+                "due_date": (TODAY + timedelta(days=7)).isoformat(),
+            },
         ],
         "next_review_date": (TODAY + timedelta(days=30)).isoformat(),
     }
-    response = call(school, "POST", f"/api/v1/cases/{pact.refs[('A', ex.SCHOOL)]}/agreements",
-                    agreements)
+    response = call(
+        school, "POST", f"/api/v1/cases/{pact.refs[('A', ex.SCHOOL)]}/agreements", agreements
+    )
     assert response.status_code == 201, response.text
     pact.answered(ex.SCHOOL, response)
 
     # B: a consultation between the school and the WIJ only
     pact.consents["B"] = consent(school, PACT_B, [ex.SCHOOL, "wij"], purpose="case_consultation")
-    response = open_case(school, {"kind": "consultation", "subject": {"bsn": PACT_B},
-                                  "invite": [ex.WIJ], "payload": invitation_payload()})
+    response = open_case(
+        school,
+        {
+            "kind": "consultation",
+            "subject": {"bsn": PACT_B},
+            "invite": [ex.WIJ],
+            "payload": invitation_payload(),
+        },
+    )
     assert response.status_code == 201, response.text
     opened = pact.opened["B"] = pact.answered(ex.SCHOOL, response)
     pact.refs[("B", ex.SCHOOL)] = opened["case_ref"]
@@ -389,19 +492,35 @@ def build_pact_scenario(server, partners) -> Pact:
     response = call(wij, "POST", f"/api/v1/cases/{pact.refs[('B', ex.WIJ)]}/accept", {})
     assert response.status_code == 200, response.text
     pact.answered(ex.WIJ, response)
-    response = call(school, "POST", f"/api/v1/cases/{pact.refs[('B', ex.SCHOOL)]}/agreements", {
-        "regie": ex.WIJ,
-        "agreements": [{"party": ex.WIJ, "action": "support_trajectory",
-                        "due_date": (TODAY + timedelta(days=28)).isoformat()}],
-        "next_review_date": (TODAY + timedelta(days=35)).isoformat()})
+    response = call(
+        school,
+        "POST",
+        f"/api/v1/cases/{pact.refs[('B', ex.SCHOOL)]}/agreements",
+        {
+            "regie": ex.WIJ,
+            "agreements": [
+                {
+                    "party": ex.WIJ,
+                    "action": "support_trajectory",
+                    "due_date": (TODAY + timedelta(days=28)).isoformat(),
+                }
+            ],
+            "next_review_date": (TODAY + timedelta(days=35)).isoformat(),
+        },
+    )
     assert response.status_code == 201, response.text
     pact.answered(ex.SCHOOL, response)
 
     # A: the exemption advice; the SWV by role address
-    response = open_case(leerplicht, {
-        "kind": "exemption_advice", "subject": {"bsn": PACT_A},
-        "advisers": [ex.GGD, {"type": "swv", "region": "groningen", "education_sector": "po"}],
-        "payload": exemption_payload()})
+    response = open_case(
+        leerplicht,
+        {
+            "kind": "exemption_advice",
+            "subject": {"bsn": PACT_A},
+            "advisers": [ex.GGD, {"type": "swv", "region": "groningen", "education_sector": "po"}],
+            "payload": exemption_payload(),
+        },
+    )
     assert response.status_code == 201, response.text
     opened = pact.opened["exemption"] = pact.answered(ex.LEERPLICHT, response)
     pact.refs[("exemption", ex.LEERPLICHT)] = opened["case_ref"]
@@ -411,33 +530,52 @@ def build_pact_scenario(server, partners) -> Pact:
         item = pact.items[("exemption", oin)] = received(partners[oin], exchange_id)
         pact.refs[("exemption", oin)] = item["payload"]["case_ref"]
     item = pact.items[("exemption", ex.GGD)]
-    answer = ggd.send("exemption_medical_advice", ex.LEERPLICHT, {
-        "in_reply_to": item["id"], "advice": "fit_with_adjustments",
-        "contact": {"name": "Jeugdarts A. de Boer", "email": "jgz@ggd.example.nl"}},
-        subject=item["subject"])
+    answer = ggd.send(
+        "exemption_medical_advice",
+        ex.LEERPLICHT,
+        {
+            "in_reply_to": item["id"],
+            "advice": "fit_with_adjustments",
+            "contact": {"name": "Jeugdarts A. de Boer", "email": "jgz@ggd.example.nl"},
+        },
+        subject=item["subject"],
+    )
     assert answer.status_code == 202, answer.text
     item = pact.items[("exemption", ex.SWV)]
-    answer = swv.send("exemption_education_advice", ex.LEERPLICHT, {
-        "in_reply_to": item["id"], "arrangement": "available_with_conditions",
-        "options": ["education_care_arrangement", "adjusted_timetable"],
-        "contact": {"name": "M. Smit, orthopedagoog SWV", "email": "loket@swv.example.nl"}},
-        subject=item["subject"])
+    answer = swv.send(
+        "exemption_education_advice",
+        ex.LEERPLICHT,
+        {
+            "in_reply_to": item["id"],
+            "arrangement": "available_with_conditions",
+            "options": ["education_care_arrangement", "adjusted_timetable"],
+            "contact": {"name": "M. Smit, orthopedagoog SWV", "email": "loket@swv.example.nl"},
+        },
+        subject=item["subject"],
+    )
     assert answer.status_code == 202, answer.text
-    response = call(leerplicht, "POST",
-                    f"/api/v1/cases/{pact.refs[('exemption', ex.LEERPLICHT)]}/decision",
-                    {"decision": "not_exempted", "decided_on": TODAY.isoformat()})
+    response = call(
+        leerplicht,
+        "POST",
+        f"/api/v1/cases/{pact.refs[('exemption', ex.LEERPLICHT)]}/decision",
+        {"decision": "not_exempted", "decided_on": TODAY.isoformat()},
+    )
     assert response.status_code == 200, response.text
     pact.answered(ex.LEERPLICHT, response)
 
     # A: at home in Lekstroom past the norm; the daily run escalates to the holder
-    report = lek_leerplicht.send("homebound_report", LEK_SWV, LEK_HOMEBOUND,
-                                 subject={"bsn": PACT_A})
+    report = lek_leerplicht.send(
+        "homebound_report", LEK_SWV, LEK_HOMEBOUND, subject={"bsn": PACT_A}
+    )
     assert report.status_code == 202, report.text
     pact.homebound_report = report.json()["id"]
     server.cli("pact", "run")
     for oin in (LEK_SWV, LEK_LEERPLICHT):
-        [item] = [i for i in partners[oin].inbox(limit=500)["items"]
-                  if i["message_type"] == "homebound_escalation"]
+        [item] = [
+            i
+            for i in partners[oin].inbox(limit=500)["items"]
+            if i["message_type"] == "homebound_escalation"
+        ]
         pact.items[("escalation", oin)] = item
         pact.refs[("escalation", oin)] = item["payload"]["case_ref"]
     # every inbox is listed once more, so that no reader's first observation delivers (and
@@ -455,16 +593,22 @@ def served_operations(server) -> dict[tuple[str, str], list[str]]:
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method in ("get", "post", "put", "patch", "delete"):
-                scopes = [s for requirement in operation.get("security", [])
-                          for s in requirement.get("oauth2", [])]
+                scopes = [
+                    s
+                    for requirement in operation.get("security", [])
+                    for s in requirement.get("oauth2", [])
+                ]
                 operations[(method.upper(), path)] = scopes
     return operations
 
 
 def partner_reachable(operations) -> set[tuple[str, str]]:
     """Operations a partner's client can call: public ones and those its scopes open."""
-    return {op for op, scopes in operations.items()
-            if not scopes or set(scopes) & PARTNER_SCOPES or scopes == []}
+    return {
+        op
+        for op, scopes in operations.items()
+        if not scopes or set(scopes) & PARTNER_SCOPES or scopes == []
+    }
 
 
 CONSISTENCY_SIZE: dict[str, int] = {}
@@ -481,15 +625,15 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
         return response
 
     events = read("GET", "/api/v1/audit/events", params={"limit": "500"}).json()["items"]
-    seen[("GET", "/api/v1/audit/events")] = [
-        [e for e in events if e["seq"] > after]]
+    seen[("GET", "/api/v1/audit/events")] = [[e for e in events if e["seq"] > after]]
     if bsn is not None:
         read("POST", "/api/v1/audit/subject-report", {"subject": {"bsn": bsn}})
         read("POST", "/api/v1/consents/search", {"subject": {"bsn": bsn}})
     for fmt in ("jsonl", "csv"):
         response = call(partner, "GET", "/api/v1/audit/export", params={"format": fmt})
         seen[("GET", "/api/v1/audit/export")] = seen.get(("GET", "/api/v1/audit/export"), []) + [
-            [row for row in export_rows(response, fmt) if int(row["seq"]) > after]]
+            [row for row in export_rows(response, fmt) if int(row["seq"]) > after]
+        ]
     verify = read("GET", "/api/v1/audit/verify").json()
     own = [e["seq"] for e in events if e["seq"] > after]
     if own:
@@ -509,18 +653,23 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
     cases = read("GET", "/api/v1/cases", params={"limit": "500"}).json()["items"]
     refs = sorted({c["case_ref"] for c in cases} | case_refs(inbox))
     seen[("GET", "/api/v1/cases/{case_ref}")] = [
-        answer_of(call(partner, "GET", f"/api/v1/cases/{r}")) for r in refs]
-    exchange_ids = sorted({i["id"] for i in inbox} | {e["exchange_id"] for e in events
-                                                     if e.get("exchange_id")})
+        answer_of(call(partner, "GET", f"/api/v1/cases/{r}")) for r in refs
+    ]
+    exchange_ids = sorted(
+        {i["id"] for i in inbox} | {e["exchange_id"] for e in events if e.get("exchange_id")}
+    )
     seen[("GET", "/api/v1/exchanges/{id}")] = [
-        answer_of(call(partner, "GET", f"/api/v1/exchanges/{i}")) for i in exchange_ids]
+        answer_of(call(partner, "GET", f"/api/v1/exchanges/{i}")) for i in exchange_ids
+    ]
     seen[("GET", "/api/v1/exchanges/{id}/retraction")] = [
-        answer_of(call(partner, "GET", f"/api/v1/exchanges/{i}/retraction"))
-        for i in exchange_ids]
-    consent_ids = sorted({i["legal_basis"].get("consent_id") for i in inbox
-                          if i["legal_basis"].get("consent_id")})
+        answer_of(call(partner, "GET", f"/api/v1/exchanges/{i}/retraction")) for i in exchange_ids
+    ]
+    consent_ids = sorted(
+        {i["legal_basis"].get("consent_id") for i in inbox if i["legal_basis"].get("consent_id")}
+    )
     seen[("GET", "/api/v1/consents/{id}")] = [
-        answer_of(call(partner, "GET", f"/api/v1/consents/{i}")) for i in consent_ids]
+        answer_of(call(partner, "GET", f"/api/v1/consents/{i}")) for i in consent_ids
+    ]
     read("GET", "/api/v1/me")
     read("GET", "/api/v1/monitoring/indicators", params={"school_year": SCHOOL_YEAR})
     read("GET", "/api/v1/pep/public-key")
@@ -536,14 +685,20 @@ def observe(partner, bsn: str | None, after: int = 0) -> dict[tuple[str, str], o
     seen[("GET", "/api/v1/processing-activities")] = [answer_of(register)]
     activities = register.json().get("activities", []) if register.status_code == 200 else []
     seen[("GET", "/api/v1/processing-activities/{id}")] = [
-        answer_of(requests.get(f"{partner.base_url}/api/v1/processing-activities/{a['id']}",
-                               timeout=10)) for a in activities]
+        answer_of(
+            requests.get(f"{partner.base_url}/api/v1/processing-activities/{a['id']}", timeout=10)
+        )
+        for a in activities
+    ]
     token = partner.token()
-    form = {"token": token, "client_assertion_type":
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": partner.assertion(f"{partner.base_url}/oauth/introspect")}
-    seen[("POST", "/oauth/introspect")] = [answer_of(requests.post(
-        f"{partner.base_url}/oauth/introspect", data=form, timeout=10))]
+    form = {
+        "token": token,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": partner.assertion(f"{partner.base_url}/oauth/introspect"),
+    }
+    seen[("POST", "/oauth/introspect")] = [
+        answer_of(requests.post(f"{partner.base_url}/oauth/introspect", data=form, timeout=10))
+    ]
     return seen
 
 
@@ -567,9 +722,19 @@ def answer_of(response) -> dict:
         body = response.json()
     except ValueError:
         body = response.text
-    headers = {k: v for k, v in response.headers.items()
-               if k.lower() not in ("date", "content-length", "server", "connection",
-                                    "x-ratelimit-remaining", "x-ratelimit-reset")}
+    headers = {
+        k: v
+        for k, v in response.headers.items()
+        if k.lower()
+        not in (
+            "date",
+            "content-length",
+            "server",
+            "connection",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        )
+    }
     return {"status": response.status_code, "body": body, "headers": headers}
 
 
@@ -586,15 +751,28 @@ VOLATILE = [
     (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
     (re.compile(r"[A-Za-z0-9_\-+/=.]{40,}"), "<token>"),
 ]
-COUNTERS = {"seq", "tree_size", "leaf_index", "entries", "from_size", "to_size", "exp", "iat",
-            "nbf", "retry_after"}
+COUNTERS = {
+    "seq",
+    "tree_size",
+    "leaf_index",
+    "entries",
+    "from_size",
+    "to_size",
+    "exp",
+    "iat",
+    "nbf",
+    "retry_after",
+}
 
 
 def normalise(value, key: str | None = None):
     """Times, ids, digests and tokens become their kind; counts, codes and lists stay."""
     if isinstance(value, dict):
-        return {k: normalise(v, k) for k, v in sorted(value.items())
-                if k.lower() not in ("fsc-transaction-id", "etag", "next_cursor")}
+        return {
+            k: normalise(v, k)
+            for k, v in sorted(value.items())
+            if k.lower() not in ("fsc-transaction-id", "etag", "next_cursor")
+        }
     if key == "audit_path" and isinstance(value, list):
         return "<path>"  # its length follows the public tree size, not the child
     if isinstance(value, list):
@@ -635,7 +813,8 @@ def assert_same(right: dict, wrong: dict) -> None:
             b = json.dumps(wrong[operation], indent=1, sort_keys=True).splitlines()
             diff = "\n".join(difflib.unified_diff(a, b, "right", "wrong", lineterm="", n=2))
             raise AssertionError(
-                f"{operation} answers differently for the right and a wrong BSN:\n{diff}")
+                f"{operation} answers differently for the right and a wrong BSN:\n{diff}"
+            )
 
 
 # enumeration -------------------------------------------------------------------------------
@@ -661,8 +840,10 @@ def test_subject_report_cannot_confirm_a_guess(world):
     assert_same(right, wrong)
     report = call(swv, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": CHILD}}).json()
     # only its own lookups by that BSN; none of the exchanges it received by pseudonym
-    assert report["items"] and all(e["actor"]["org"] == ex.SWV and not
-                                   e["action"].startswith("exchange.") for e in report["items"])
+    assert report["items"] and all(
+        e["actor"]["org"] == ex.SWV and not e["action"].startswith("exchange.")
+        for e in report["items"]
+    )
 
 
 def test_a_refused_send_cannot_confirm_a_guess(world):
@@ -672,12 +853,15 @@ def test_a_refused_send_cannot_confirm_a_guess(world):
     swv = partners[ex.SWV]
 
     def probe(guess):
-        answer = swv.send("absence_report", ex.GGD, ex.absence_report(TODAY),
-                          subject={"bsn": guess})
+        answer = swv.send(
+            "absence_report", ex.GGD, ex.absence_report(TODAY), subject={"bsn": guess}
+        )
         assert answer.status_code == 403 and answer.json()["code"] == "route_not_allowed"
 
-    assert_same(observation_after(probe, swv, ELSEWHERE, server),
-                observation_after(probe, swv, WRONG[2], server))
+    assert_same(
+        observation_after(probe, swv, ELSEWHERE, server),
+        observation_after(probe, swv, WRONG[2], server),
+    )
 
 
 def test_consent_search_cannot_confirm_a_guess(world):
@@ -702,8 +886,12 @@ def test_a_refused_referral_is_invisible_to_its_would_be_recipient(world):
     observe(ggd, None)  # settle: listing the inbox marks its items delivered
     before = flat(observe(ggd, None, head_seq(server)))
     mark = head_seq(server)
-    refused = school.send("sickness_absence_referral", ex.GGD,
-                          ex.sickness_absence_referral(TODAY), subject={"bsn": REFUSED})
+    refused = school.send(
+        "sickness_absence_referral",
+        ex.GGD,
+        ex.sickness_absence_referral(TODAY),
+        subject={"bsn": REFUSED},
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "consent_missing"
     after = flat(observe(ggd, None, mark))
     assert before == after, "the would-be recipient saw the refusal"
@@ -711,8 +899,10 @@ def test_a_refused_referral_is_invisible_to_its_would_be_recipient(world):
     def probe(guess):
         call(ggd, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": guess}})
 
-    assert_same(observation_after(probe, ggd, REFUSED, server),
-                observation_after(probe, ggd, WRONG[4], server))
+    assert_same(
+        observation_after(probe, ggd, REFUSED, server),
+        observation_after(probe, ggd, WRONG[4], server),
+    )
 
 
 def test_guessing_whether_a_child_is_known_to_the_gateway_at_all(world):
@@ -724,8 +914,10 @@ def test_guessing_whether_a_child_is_known_to_the_gateway_at_all(world):
     def probe(guess):
         call(school, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": guess}})
 
-    assert_same(observation_after(probe, school, ELSEWHERE, server),
-                observation_after(probe, school, WRONG[5], server))
+    assert_same(
+        observation_after(probe, school, ELSEWHERE, server),
+        observation_after(probe, school, WRONG[5], server),
+    )
     browser = web_login(server, "privacy-school")
     right = web_pages(server, browser, ELSEWHERE)
     wrong = web_pages(server, browser, WRONG[5])
@@ -752,8 +944,7 @@ def web_pages(server, browser, guess: str) -> dict:
     form = browser.get(f"{server.url}/ui/audit/subject", timeout=10)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
     for path, data in (("/ui/audit/subject", {"bsn": guess}), ("/ui/consents", {"bsn": guess})):
-        answer = browser.post(f"{server.url}{path}", data={**data, "csrf_token": token},
-                              timeout=10)
+        answer = browser.post(f"{server.url}{path}", data={**data, "csrf_token": token}, timeout=10)
         pages[path] = (answer.status_code, page_text(answer.text))
     # /ui/audit lists what GET /api/v1/audit/events answers (one service), compared above
     # event by event; its HTML also grows with this test's own reads, so it is not diffed here
@@ -772,8 +963,16 @@ def page_text(html: str) -> str:
 
 
 # linkability -------------------------------------------------------------------------------
-CHILD_FIELDS = {"bsn", "pseudonym", "subject_ref", "subject_commitment", "encrypted_pseudonym",
-                "polymorphic", "subject_opening", "case_ref"}
+CHILD_FIELDS = {
+    "bsn",
+    "pseudonym",
+    "subject_ref",
+    "subject_commitment",
+    "encrypted_pseudonym",
+    "polymorphic",
+    "subject_opening",
+    "case_ref",
+}
 
 
 def child_values(observed) -> dict[str, set]:
@@ -824,19 +1023,31 @@ def jws_claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-@pytest.mark.parametrize("first, second", [
-    (ex.LEERPLICHT, ex.SWV), (ex.SWV, ex.GGD), (ex.LEERPLICHT, ex.GGD), (ex.SCHOOL, ex.SWV),
-    (ex.SCHOOL, ex.GGD),
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (ex.LEERPLICHT, ex.SWV),
+        (ex.SWV, ex.GGD),
+        (ex.LEERPLICHT, ex.GGD),
+        (ex.SCHOOL, ex.SWV),
+        (ex.SCHOOL, ex.GGD),
+    ],
+)
 def test_no_value_about_a_child_links_two_partners(world, first, second):
     server, partners = world
     seen = {oin: observe(partners[oin], CHILD) for oin in (first, second)}
     for oin in (first, second):  # what a partner can also ask by: its own pseudonyms
-        pseudonyms = {i["subject"]["pseudonym"] for i in partners[oin].inbox()["items"]
-                      if "pseudonym" in i["subject"]}
+        pseudonyms = {
+            i["subject"]["pseudonym"]
+            for i in partners[oin].inbox()["items"]
+            if "pseudonym" in i["subject"]
+        }
         seen[oin]["by-pseudonym"] = [
-            call(partners[oin], "POST", "/api/v1/audit/subject-report",
-                 {"subject": {"pseudonym": p}}).json() for p in sorted(pseudonyms)]
+            call(
+                partners[oin], "POST", "/api/v1/audit/subject-report", {"subject": {"pseudonym": p}}
+            ).json()
+            for p in sorted(pseudonyms)
+        ]
     a, b = child_values(list(seen[first].values())), child_values(list(seen[second].values()))
     clear_to_both = {bsn for bsn, holders in CLEAR.items() if {first, second} <= holders}
     for value in set(a) & set(b):
@@ -844,13 +1055,15 @@ def test_no_value_about_a_child_links_two_partners(world, first, second):
             continue
         shared_events = (a[value] & b[value]) - {None}
         assert shared_events and a[value] == b[value] == shared_events, (
-            f"{first} and {second} both read the child value {value!r} outside one shared event")
+            f"{first} and {second} both read the child value {value!r} outside one shared event"
+        )
     # nor may a child value of one appear anywhere in the other's answers
     strings_b = all_strings(list(seen[second].values()))
     for value, where in a.items():
         if value in strings_b and value not in clear_to_both:
             assert value in b and where & b[value] - {None}, (
-                f"{first}'s child value {value!r} appears in {second}'s answers")
+                f"{first}'s child value {value!r} appears in {second}'s answers"
+            )
 
 
 # hiding ------------------------------------------------------------------------------------
@@ -947,7 +1160,8 @@ def test_every_reader_verifies_the_chain_and_proofs_from_what_it_receives(world,
                 opened = hashlib.sha256(
                     b"thuiszitterspact/audit-subject/v1\x00"
                     + bytes.fromhex(event["subject_opening"])
-                    + event["subject_ref"].encode()).hexdigest()
+                    + event["subject_ref"].encode()
+                ).hexdigest()
                 assert opened == event["subject_commitment"]
         else:
             assert event["subject_ref"] is None and "subject_opening" not in event
@@ -958,8 +1172,12 @@ def test_every_reader_verifies_the_chain_and_proofs_from_what_it_receives(world,
     for event in events[-3:]:
         proof = call(partner, "GET", f"/api/v1/audit/proof/{event['seq']}").json()
         leaf = hashlib.sha256(b"\x00" + independent_leaf(event)).digest()
-        root = inclusion_root(event["seq"] - 1, proof["tree_size"], leaf,
-                              [bytes.fromhex(h) for h in proof["audit_path"]])
+        root = inclusion_root(
+            event["seq"] - 1,
+            proof["tree_size"],
+            leaf,
+            [bytes.fromhex(h) for h in proof["audit_path"]],
+        )
         assert root is not None and root.hex() == proof["root_hash"]
         check_note(proof["checkpoint"]["note"], key, proof["root_hash"], proof["tree_size"])
     subject = {"bsn": CHILD} if reader != ex.SWV else None
@@ -972,15 +1190,20 @@ def test_every_reader_verifies_the_chain_and_proofs_from_what_it_receives(world,
 def test_the_operator_still_finds_the_whole_trail_by_bsn(world):
     server, partners = world
     operator, school = partners[ex.OPERATOR], partners[ex.SCHOOL]
-    report = call(operator, "POST", "/api/v1/audit/subject-report",
-                  {"subject": {"bsn": CHILD}}).json()["items"]
+    report = call(
+        operator, "POST", "/api/v1/audit/subject-report", {"subject": {"bsn": CHILD}}
+    ).json()["items"]
     sends = [e for e in report if e["action"] == "exchange.send" and e["decision"] == "allowed"]
     assert {(e["sender"], e["recipient"]) for e in sends} >= {
-        (ex.SCHOOL, ex.LEERPLICHT), (ex.SCHOOL, ex.SWV), (ex.LEERPLICHT, ex.SWV)}
+        (ex.SCHOOL, ex.LEERPLICHT),
+        (ex.SCHOOL, ex.SWV),
+        (ex.LEERPLICHT, ex.SWV),
+    }
     assert len({e["subject_ref"] for e in report}) == 1
     # and a partner still sees its own events
     own = call(school, "GET", "/api/v1/audit/events", params={"limit": "500"}).json()["items"]
     assert {e["exchange_id"] for e in sends if e["sender"] == ex.SCHOOL} <= {
-        e["exchange_id"] for e in own}
+        e["exchange_id"] for e in own
+    }
     ids = {uuid.UUID(e["exchange_id"]) for e in sends if e["decision"] == "allowed"}
     assert len(ids) == 3
