@@ -7,10 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVE_STAMP := $(VENV)/.installed-serve
 TEST_STAMP := $(VENV)/.installed-test
-# commands looked for on PATH: xmlsec1 signs and checks SAML; chromium runs the browser tests
-# and prometheus checks the alert rules (tests only)
+# commands looked for on PATH: xmlsec1 signs and checks SAML; chromium runs the browser tests,
+# prometheus checks the alert rules and wrk (4.1, a C load generator) drives bench/bench_wrk.py
+# (tests and benchmarks only)
 SERVE_PACKAGES := xmlsec1
-TEST_PACKAGES := chromium prometheus
+TEST_PACKAGES := chromium prometheus wrk
 # libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255;
 # libpangoft2-1.0-0 lays out the text of WeasyPrint's PDFs, the subject report's download)
 SERVE_LIBRARIES := libsodium23 libpangoft2-1.0-0
