@@ -44,11 +44,12 @@ def run(script: Path, tiny: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tiny", action="store_true")
-    parser.add_argument("--only", nargs="*", help="names like bench_oauth")
+    parser.add_argument("--only", nargs="*", help="names like bench_oauth or wrk")
     args = parser.parse_args()
     scripts = sorted(BENCH.glob("bench_*.py"))
     if args.only:
-        scripts = [s for s in scripts if s.stem in args.only]
+        wanted = {name.removeprefix("bench_") for name in args.only}
+        scripts = [s for s in scripts if s.stem.removeprefix("bench_") in wanted]
     results = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {

@@ -83,8 +83,13 @@ def bootstrap_partners(instance: Path, env: dict, partners: list[tuple[str, str]
     return keys
 
 
-def start_gunicorn(app: str, port: int, env: dict, instance: Path, workers: int):
+def start_gunicorn(
+    app: str, port: int, env: dict, instance: Path, workers: int, log_path: Path | None = None
+):
+    """gunicorn with the gateway's settings; its stderr (the JSON log) into ``log_path``, if
+    given, so that a benchmark pays for writing its log lines as a deployment does."""
     full_env = _env(env, instance)
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable,
@@ -101,9 +106,11 @@ def start_gunicorn(app: str, port: int, env: dict, instance: Path, workers: int)
         env=full_env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,
     )
+    if log_path:
+        log.close()  # the child holds its own descriptor
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
