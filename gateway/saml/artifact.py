@@ -34,7 +34,7 @@ from defusedxml.ElementTree import fromstring
 from defusedxml.minidom import parseString as parse_dom
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from .errors import RefusedResponse
+from .errors import MalformedMessage, RefusedResponse
 from .hardening import check_signature
 
 SAMLP_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -184,8 +184,10 @@ def unwrap(answer: bytes, resolve_id: str, idp_entity_id: str, certs: list[str])
     """The ``Response`` inside a verified ``ArtifactResponse`` (module docstring)."""
     try:
         root = fromstring(answer, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (DefusedXmlException, SyntaxError, ValueError):
-        raise RefusedResponse("saml_artifact_response") from None
+    except DefusedXmlException:
+        raise MalformedMessage("saml_dtd_or_entity") from None
+    except (SyntaxError, ValueError):
+        raise MalformedMessage("saml_not_well_formed") from None
     body = root.find(f"{SOAP}Body") if root.tag == f"{SOAP}Envelope" else None
     found = body.findall(f"{SAMLP}ArtifactResponse") if body is not None else []
     if len(found) != 1 or len(list(body)) != 1:

@@ -8,12 +8,19 @@ v1.1 each refusal was an ``auth.failure`` event, which let anyone grow the log).
 tests show
 that an honest response logs in, also after the same XML round trip the attacks use, so
 no refusal below passes merely because the test tooling broke a signature.
+
+Every test runs on three paths (issue 21): ``post`` (the ``saml:`` block's IdP, HTTP-POST,
+plaintext), ``encrypted`` (a registered IdP configured to encrypt: the attack's assertion is
+encrypted for the SP before it is posted) and ``artifact`` (a registered artifact IdP that
+encrypts: the browser brings only ``SAMLart`` and the attack's response comes back, inside an
+``ArtifactResponse`` signed by the IdP, to the gateway's signed ``ArtifactResolve``).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from prometheus_client import REGISTRY
@@ -23,6 +30,8 @@ from sqlalchemy import func, select
 from gateway.audit.models import AuditEventRow
 from gateway.saml import binding
 from gateway.web.models import WebSessionRow
+from tests import saml_helpers
+from tests.federation.paths import BackChannel, artifact, encrypt_assertion
 from tests.limits import FLOOD_LIMIT
 from tests.saml_helpers import (
     DS,
@@ -36,9 +45,7 @@ from tests.saml_helpers import (
     bootstrap_file,
     forget_logins,
     migrated_sqlite,
-    post_response,
     session_cookie,
-    sp_flow_start,
 )
 
 LOGIN_COOKIE = "gateway_saml_login"  # development over http: no __Host- prefix
@@ -50,23 +57,87 @@ def idp(tmp_path_factory) -> TestIdp:
     return TestIdp(tmp_path_factory.mktemp("idp"))
 
 
-@pytest.fixture(scope="module")
-def sp_app(idp, keys_dir, tmp_path_factory):
-    """One gateway for the module (a pysaml2 client is costly to build), with the test IdP
-    configured through the bootstrap file's saml block, on its own database."""
+PATHS = ("post", "encrypted", "artifact")
+ARTIFACT_RESOLUTION = (
+    '<md:ArtifactResolutionService xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+    'Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" '
+    'Location="https://idp.test.example/ars" index="0"/>'
+)
+
+
+def registered_idp_block(binding: str) -> str:
+    """The ``saml.idps`` entry of the test IdP configured to encrypt (``oin`` profile)."""
+    return (
+        "saml:\n  idps:\n    - key: test\n      name: Test-IdP\n      profile: oin\n"
+        "      metadata_file: idp.xml\n      encrypt_assertions: true\n"
+        f"      binding: {binding}\n"
+    )
+
+
+@pytest.fixture(scope="module", params=PATHS)
+def sp_app(request, idp, keys_dir, tmp_path_factory):
+    """One gateway per path for the module (a pysaml2 client is costly to build), with the
+    test IdP configured through the bootstrap file's saml block (``post``) or its ``idps``
+    list (``encrypted``, ``artifact``), on its own database."""
     from gateway import create_app
     from gateway.config import Settings
 
-    folder = tmp_path_factory.mktemp("saml-sp")
+    path = request.param
+    folder = tmp_path_factory.mktemp(f"saml-sp-{path}")
     url = migrated_sqlite(folder)
-    apply_file(url, bootstrap_file(folder, idp.metadata()))
+    if path == "post":
+        apply_file(url, bootstrap_file(folder, idp.metadata()))
+    else:
+        metadata = idp.metadata()
+        if path == "artifact":
+            descriptor = metadata.index(">", metadata.index("IDPSSODescriptor")) + 1
+            metadata = metadata[:descriptor] + ARTIFACT_RESOLUTION + metadata[descriptor:]
+        file = bootstrap_file(folder, None)
+        (folder / "idp.xml").write_text(metadata)
+        binding_name = "artifact" if path == "artifact" else "post"
+        file.write_text(file.read_text() + registered_idp_block(binding_name))
+        apply_file(url, file)
     # one app for the module's many attacks from one address: the per-address limit raised
     app = create_app(Settings(env="development", database_url=url, keys_dir=keys_dir,
                               rate_limit_address=FLOOD_LIMIT))
     app.config["TESTING"] = True
+    app.config["SAML_PATH"] = path
+    if path == "artifact":
+        channel = BackChannel(TestIdp.ENTITY_ID, idp.key_file.read_bytes(),
+                              idp.cert_file.read_bytes())
+        app.extensions["gateway"].saml.artifact_transport = channel
+        app.config["BACK_CHANNEL"] = channel
     idp.bind(app.test_client().get("/saml/metadata").get_data(as_text=True))
     yield app
     app.extensions["gateway"].db.dispose()
+
+
+def sp_flow_start(client, next_path: str | None = None) -> str:
+    """GET /login (naming the registered IdP on the other paths); the IdP URL."""
+    query = {"next": next_path} if next_path else {}
+    if client.application.config["SAML_PATH"] != "post":
+        query["idp"] = "test"
+    response = client.get("/login" + (f"?{urlencode(query)}" if query else ""))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def post_response(client, xml: str, relay_state: str | None = "/ui/"):
+    """Deliver ``xml`` as the path's IdP would: posted, encrypted and posted, or encrypted
+    behind an artifact that the gateway resolves over the (stand-in) back channel."""
+    app = client.application
+    path = app.config["SAML_PATH"]
+    if path == "post":
+        return saml_helpers.post_response(client, xml, relay_state)
+    cert = (app.extensions["gateway"].settings.keys_dir / "saml" / "encryption.crt").read_bytes()
+    encrypted = encrypt_assertion(xml, cert)
+    if path == "encrypted":
+        return saml_helpers.post_response(client, encrypted, relay_state)
+    app.config["BACK_CHANNEL"].pending = encrypted
+    query = {"SAMLart": artifact(TestIdp.ENTITY_ID)}
+    if relay_state is not None:
+        query["RelayState"] = relay_state
+    return client.get(f"/saml/acs/artifact?{urlencode(query)}")
 
 
 @pytest.fixture
