@@ -1,7 +1,10 @@
 """Appending to the hash-chained audit log (API.md section 8).
 
 ``canonical`` = RFC 8785 (JCS) JSON of the event as the API returns it, without ``hash``;
-``hash`` = hex SHA-256 of ``canonical``, which covers ``prev_hash``. Appends are serialised by
+``hash`` = hex SHA-256 of ``canonical``, which covers ``prev_hash``. Events written since the
+Logboek Dataverwerkingen (issue 22) also hash ``trace_id`` and ``span_id``: the gateway's own
+W3C trace of the processing and the processing's span (:mod:`gateway.telemetry`), the ids of
+its Logboek record; older events have neither member and verify as they always did. Appends are serialised by
 updating the single ``audit_head`` row as the first statement of the writing transaction, so
 ``seq`` is gap-free and the chain cannot fork even with many processes. The events are also
 the leaves of an RFC 9162 Merkle tree (leaf index ``seq - 1``), of which signed checkpoints are
@@ -18,7 +21,7 @@ import rfc8785
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from .. import metrics
+from .. import metrics, telemetry
 from .chain import GENESIS_HASH
 from .commitment import commit, new_opening
 from .models import AuditEventRow
@@ -71,14 +74,25 @@ class AuditEvent:
     for the operator's pages, like ``clear_to``; it never enters :meth:`document`, so what a
     partner reads and re-hashes holds no value that links two participants' views of a case
     (docs/pact-workflows.md section 2.2)."""
+    activity: str | None = None
+    """The register's id of the processing activity, when the writer knows it (a send knows
+    its route): the Logboek record's ``dpl.core.processing_activity_id``; not hashed (the
+    Logboek derives it from the other members otherwise, :mod:`gateway.logboek.records`)."""
 
     def document(
-        self, seq: int, at: datetime, prev_hash: str, commitment: str | None = None
+        self,
+        seq: int,
+        at: datetime,
+        prev_hash: str,
+        commitment: str | None = None,
+        trace: tuple[str, str] | None = None,
     ) -> dict:
         """The event as hashed: what every reader receives, without the view members
         (``hash``, ``subject_ref``, ``subject_opening``; docs/audit-design.md).
-        ``commitment`` commits to ``subject_ref`` (:mod:`gateway.audit.commitment`)."""
-        return {
+        ``commitment`` commits to ``subject_ref`` (:mod:`gateway.audit.commitment`);
+        ``trace`` is the ``(trace_id, span_id)`` of the processing, hashed as two members
+        (absent from events written before them)."""
+        document = {
             "seq": seq,
             "at": rfc3339(at),
             "action": self.action,
@@ -103,6 +117,9 @@ class AuditEvent:
             "fsc_transaction_id": self.fsc_transaction_id,
             "prev_hash": prev_hash,
         }
+        if trace is not None:
+            document["trace_id"], document["span_id"] = trace
+        return document
 
 
 @dataclass(frozen=True)
@@ -163,16 +180,25 @@ class AuditLog:
     (the row lock on PostgreSQL, the write lock on SQLite), so the later append cannot fail
     on a lock upgrade."""
 
-    def __init__(self, checkpointer=None) -> None:
+    def __init__(self, checkpointer=None, logboek=None) -> None:
         self.checkpointer = checkpointer
+        self.logboek = logboek
+        """The Logboek's hook (:class:`gateway.logboek.records.LogboekWriter`): one record
+        per processing event, in the appending transaction; None writes no records."""
 
     def append(self, session: Session, event: AuditEvent, at: datetime) -> AuditReceipt:
         if event.exchange_id and event.action in FOLLOW_UPS and event.subject_ref:
             event.clear_to, event.pseudonym_to = _naming_of_send(session, event.exchange_id)
         opening = new_opening() if event.subject_ref is not None else None
         commitment = commit(event.subject_ref, opening) if opening is not None else None
+        # the request's trace, or a trace of its own for a processing outside any (a CLI
+        # command, a job); each event is a span of its own in it
+        trace = telemetry.current() or telemetry.Trace()
+        span_id = telemetry.new_span_id()
         template = rfc8785.dumps(
-            event.document(_SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER, commitment)
+            event.document(
+                _SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER, commitment, (trace.trace_id, span_id)
+            )
         ).decode()
         row = session.execute(_NEXT_SEQ).one()
         seq, prev_hash = int(row[0]), row[1]
@@ -203,6 +229,8 @@ class AuditLog:
             },
         )
         session.execute(_SET_HEAD_HASH, {"hash": digest})
+        if self.logboek is not None:
+            self.logboek.after_append(session, event, at, seq, trace, span_id)
         if self.checkpointer is not None:
             self.checkpointer.after_append(session, seq, at)
         metrics.AUDIT_ENTRIES.inc()

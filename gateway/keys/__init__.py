@@ -50,6 +50,10 @@ PURPOSE_NAMES = {
 }
 KID_PREFIXES = tuple(f"{purpose}-" for purpose in PURPOSES)
 AUDIT_KEY_FILE = "audit-ed25519.pem"
+LOGBOEK_PURPOSE = "logboek-subject"
+"""HKDF purpose of the Logboek's subject key (``dpl.core.data_subject_id``, AES-SIV): a key
+of its own, so the Logboek's holder who gets it can open nothing else."""
+LOGBOEK_KEY_LENGTH = 64
 
 
 def _write_exclusive(path: Path, data: bytes) -> bool:
@@ -405,6 +409,14 @@ class KeyStore:
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             raise ConfigurationError(f"GATEWAY_KEYS_DIR: {AUDIT_KEY_FILE} is not an Ed25519 key")
         return key
+
+    # the Logboek's subject key ------------------------------------------------------------
+    def logboek_key(self, version: int | None = None) -> tuple[bytes, int]:
+        """The AES-SIV key (64 bytes) of ``dpl.core.data_subject_id`` and its master version
+        (the current one by default; older versions stay derivable, so records written before
+        a master rotation still open)."""
+        version = self.keyring.current_version if version is None else version
+        return self.keyring.derive(LOGBOEK_PURPOSE, version, LOGBOEK_KEY_LENGTH), version
 
     def _require_generation(self, what: str, *, on_token: bool = False) -> None:
         if not self.allow_generate and on_token:
