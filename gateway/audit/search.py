@@ -67,9 +67,19 @@ class StoredEvent:
         return event
 
 
+DISCLOSE = "case.disclose"
+"""A pact disclosure (issue 20): "the recipient learned that the sender is involved with this
+child". It is read by its learner (the recipient), by whoever acted, and by the operator, but
+not by the organisation learned of: otherwise that one would learn of the learner in turn,
+which the process did not sanction (an escalation tells its holder of the involved school;
+the school is told nothing). Where a process discloses both ways, each side reads its own."""
+
+
 def concerns(event: dict, oin: str) -> bool:
     actor = event.get("actor") or {}
-    if oin in (actor.get("org"), event.get("sender")):
+    if oin == actor.get("org"):
+        return True
+    if oin == event.get("sender") and event.get("action") != DISCLOSE:
         return True
     return event.get("recipient") == oin and not _refused_send(event)
 
@@ -91,7 +101,7 @@ def partner_visibility(oin: str):
     """The SQL side of :func:`concerns` for organisation ``oin``."""
     return or_(
         AuditEventRow.actor_org == oin,
-        AuditEventRow.sender == oin,
+        and_(AuditEventRow.sender == oin, AuditEventRow.action != DISCLOSE),
         and_(
             AuditEventRow.recipient == oin,
             or_(AuditEventRow.action != "exchange.send", AuditEventRow.decision != "denied"),

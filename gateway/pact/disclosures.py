@@ -2,8 +2,9 @@
 O is involved with this child" a case makes is recorded once in ``pact_disclosures`` and
 written as one ``case.disclose`` audit event, in the transaction that makes the disclosure.
 
-``sender`` is O (learned of), ``recipient`` is L (the learner): so L reads in its own audit
-view of whom it learned, and O reads that it was disclosed, and to whom. The pair's row is
+``sender`` is O (learned of), ``recipient`` is L (the learner): L reads in its own audit view
+of whom it learned; O does not read it (:data:`gateway.audit.search.DISCLOSE`: that would
+tell O of L, which only a disclosure the other way sanctions). The pair's row is
 looked up first, so a second disclosure of the same pair (a re-sent participant list) writes
 nothing: once per pair, as the unique constraint of the table also guarantees.
 """
@@ -17,9 +18,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..audit.log import AuditEvent, AuditLog
+from ..audit.search import DISCLOSE
 from .models import PactDisclosure
-
-DISCLOSE = "case.disclose"
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ from ..sealing import Sealer
 from ..storage.database import Database
 from ..storage.models import Organisation
 from ..transaction import new as new_transaction_id
-from .models import PactCase, PactDisclosure, PactEscalation, PactParticipant
+from .disclosures import Disclosure, Party, disclose
+from .models import PactCase, PactEscalation, PactParticipant
 
 log = logging.getLogger(__name__)
 
@@ -673,27 +674,20 @@ class EscalationService:
         )
 
     def _disclose(self, context: _Context, learner: Organisation, learned: Organisation) -> None:
-        """Rule 6's record: ``learner`` learned that ``learned`` is involved; once per pair
-        (a second disclosure of the same pair writes nothing)."""
-        exists = context.session.scalar(
-            select(PactDisclosure.id).where(
-                PactDisclosure.case_id == context.case_id,
-                PactDisclosure.learner_org_id == learner.id,
-                PactDisclosure.learned_org_id == learned.id,
-            )
+        """Rule 6's record: ``learner`` learned that ``learned`` is involved; once per pair,
+        written as every case's disclosures are (:mod:`gateway.pact.disclosures`), with the
+        operator as the actor."""
+        about = Disclosure(
+            case_id=context.case_id,
+            purpose=PURPOSE,
+            legal_basis=context.basis,
+            consent_id=None,
+            subject_ref=context.subject_ref,
+            actor_org=context.operator.oin,
+            actor_client_id=None,
         )
-        if exists is not None:
-            return
-        context.session.execute(
-            insert(PactDisclosure),
-            {
-                "case_id": context.case_id,
-                "learner_org_id": learner.id,
-                "learned_org_id": learned.id,
-                "at": context.now,
-            },
-        )
-        self._event(context, "case.disclose", sender=learned.oin, recipient=learner.oin)
+        pair = (Party(learner.id, learner.oin), Party(learned.id, learned.oin))
+        disclose(context.session, self.audit, about, [pair], context.now)
 
     def _event(self, context: _Context, action: str, **fields) -> None:
         """An event of the operator about this case's child (as ``signal.match``: the operator
