@@ -53,6 +53,10 @@ def _after(response: Response) -> Response:
     )
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    # a deprecated query alias was read (gateway.docs.query): RFC 9745 and RFC 8594 tell the
+    # caller so and until when, on the answer itself (/core/deprecation-schedule)
+    for name, value in g.get("deprecation_headers", {}).items():
+        response.headers.setdefault(name, value)
     if services().settings.is_production:
         # production is https only (startup refuses an http base URL): browsers must not
         # fall back to http for the session cookie's site (RFC 6797)

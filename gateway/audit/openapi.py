@@ -477,7 +477,7 @@ def _event_search() -> dict:
                 example=LEERPLICHT,
             ),
             _query("action", {"type": "string"}, example="exchange.send"),
-            _query("message_type", {"type": "string"}, example="absence_report"),
+            _query("messageType", {"type": "string"}, example="absence_report"),
             _query("decision", {"type": "string", "enum": ["allowed", "denied"]}, example="denied"),
             *PAGING,
         ],
@@ -566,7 +566,7 @@ def _inclusion_proof() -> dict:
                 "example": 1342,
             },
             _query(
-                "tree_size",
+                "treeSize",
                 {"type": "integer", "minimum": 1},
                 "the size of a signed checkpoint; default the newest",
                 example=2048,
@@ -598,8 +598,8 @@ def _consistency_proof() -> dict:
         "Consistency proof between two signed checkpoints (RFC 9162 2.1.4)",
         "auditConsistencyProof",
         [
-            _query("from_size", {"type": "integer", "minimum": 1}, required=True, example=2048),
-            _query("to_size", {"type": "integer", "minimum": 1}, required=True, example=2148),
+            _query("fromSize", {"type": "integer", "minimum": 1}, required=True, example=2048),
+            _query("toSize", {"type": "integer", "minimum": 1}, required=True, example=2148),
         ],
         {
             "description": "The proof",

@@ -2,8 +2,9 @@
 
 Anything malformed is a 400 ``invalid_parameter`` naming the parameter (API.md section 1):
 times are RFC 3339 with an offset (``from`` inclusive, ``to`` exclusive), ``org`` an OIN,
-``action`` an action name, ``message_type`` and ``decision`` from the vocabulary, ``cursor``
-one this API issued, ``limit`` 1..500.
+``action`` an action name, ``messageType`` (or its deprecated alias ``message_type``, see
+:mod:`gateway.docs.query`) and ``decision`` from the vocabulary, ``cursor`` one this API
+issued, ``limit`` 1..500.
 """
 
 from __future__ import annotations
@@ -74,8 +75,15 @@ def _choice(name: str, raw: str | None, allowed: tuple[str, ...]) -> str | None:
     return raw
 
 
+def _either(args: Mapping[str, str], name: str, alias: str) -> tuple[str, str | None]:
+    """The key given and its value: ``name``, else its deprecated alias (the API view has
+    refused the two at once with different values); a refusal names what was sent."""
+    return (name, args[name]) if name in args else (alias, args.get(alias))
+
+
 def parse_filter(args: Mapping[str, str]) -> EventFilter:
-    """``from``, ``to``, ``org``, ``action``, ``message_type``, ``decision``."""
+    """``from``, ``to``, ``org``, ``action``, ``messageType`` (``message_type``),
+    ``decision``."""
     start = parse_time("from", args.get("from"))
     end = parse_time("to", args.get("to"))
     org = args.get("org")
@@ -89,7 +97,7 @@ def parse_filter(args: Mapping[str, str]) -> EventFilter:
         end=end,
         org=org,
         action=action,
-        message_type=_choice("message_type", args.get("message_type"), AUDITED_TYPES),
+        message_type=_choice(*_either(args, "messageType", "message_type"), AUDITED_TYPES),
         decision=_choice("decision", args.get("decision"), AUDIT_DECISIONS),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
 from ..api.refusals import Refusals
+from ..docs.query import query_value
 from ..oauth.protect import current_caller, require_scope
 from ..paging import parse_limit
 from ..ratelimit import rate_limited
@@ -37,6 +38,7 @@ def events():
     caller = current_caller()
     actor = Actor.from_caller(caller)
     with REFUSALS.audited("audit.search", caller):
+        query_value(request.args, "messageType")  # both forms at once must agree
         wanted = params.parse_filter(request.args)
         limit = parse_limit(request.args.get("limit"))
         return jsonify(
@@ -80,7 +82,7 @@ def verify():
 @rate_limited
 def proof(seq: str):
     number = params.parse_size("seq", seq, required=True)
-    tree_size = params.parse_size("tree_size", request.args.get("tree_size"), required=False)
+    tree_size = params.parse_size(*query_value(request.args, "treeSize"), required=False)
     actor = Actor.from_caller(current_caller())
     return jsonify(service().proof(actor, number, tree_size, g.fsc_transaction_id))
 
@@ -89,8 +91,8 @@ def proof(seq: str):
 @require_scope("audit:read")
 @rate_limited
 def consistency():
-    from_size = params.parse_size("from_size", request.args.get("from_size"), required=True)
-    to_size = params.parse_size("to_size", request.args.get("to_size"), required=True)
+    from_size = params.parse_size(*query_value(request.args, "fromSize"), required=True)
+    to_size = params.parse_size(*query_value(request.args, "toSize"), required=True)
     service().gaps.require_none()  # 503 audit_log_rewound after a restore, until acknowledged
     return jsonify(service().proofs.consistency(from_size, to_size))
 

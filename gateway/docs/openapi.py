@@ -15,6 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from ..registry.rules import SCOPES
 from ..version import API_VERSION
 from .examples import FSC_TRANSACTION_ID, document_problem_examples, example, examples
+from .query import DEPRECATED_ALIASES, DEPRECATION_HEADERS, alias_description
 
 PathSource = Callable[[APISpec], None]
 PATH_SOURCES: list[PathSource] = []
@@ -50,6 +51,7 @@ def build_spec(base_url: str) -> dict:
                 "problem details with a stable `code`."
             ),
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+            "contact": {**CONTACT, "url": f"{base_url}/api/v1/docs"},
         },
         servers=[{"url": base_url}],
     )
@@ -96,8 +98,121 @@ def build_spec(base_url: str) -> dict:
     document = spec.to_dict()
     _document_rate_limits(document)
     _document_transaction_ids(document)
+    _document_invalid_input(document)
+    _document_query_aliases(document)
+    _document_version_header(document)
+    _nullable_as_type_lists(document)
     document_problem_examples(document)
     return document
+
+
+CONTACT = {
+    "name": "Beheer Thuiszitterspact gateway",
+    "email": "api@thuiszitterspact.example.nl",
+}
+"""The API's contact (``/core/doc-openapi-contact``); its url is the served docs page."""
+
+OPERATIONS = ("get", "put", "post", "delete", "patch")
+
+
+def _operations(document: dict):
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in OPERATIONS and isinstance(operation, dict):
+                yield path, method, operation
+
+
+def _document_version_header(document: dict) -> None:
+    """Every success and redirect answers ``API-Version`` (``/core/version-header``;
+    :mod:`gateway.http` sends it on every answer), declared once here so that each area,
+    present or to come, documents it without a word of its own."""
+    document.setdefault("components", {}).setdefault("headers", {})["API-Version"] = {
+        "description": "The full version of the API contract (semantic versioning).",
+        "required": True,
+        "schema": {"type": "string"},
+        "example": API_VERSION,
+    }
+    ref = {"$ref": "#/components/headers/API-Version"}
+    for _, _, operation in _operations(document):
+        for status, response in operation.get("responses", {}).items():
+            if str(status)[:1] in ("2", "3") and isinstance(response, dict):
+                response.setdefault("headers", {}).setdefault("API-Version", dict(ref))
+
+
+def _document_invalid_input(document: dict) -> None:
+    """An operation that takes input may answer 400 (``/core/error-handling/invalid-input``):
+    every operation with parameters or a body says so, where its area did not already."""
+    for _, method, operation in _operations(document):
+        takes_input = operation.get("parameters") or operation.get("requestBody")
+        if takes_input or method in ("put", "post", "patch"):
+            operation.setdefault("responses", {}).setdefault(
+                "400", problem_response("invalid_parameter")
+            )
+
+
+def _document_query_aliases(document: dict) -> None:
+    """A documented query key with a deprecated snake_case alias (gateway.docs.query) says so
+    in its description, and its operation's answers declare the deprecation headers that a
+    request with the alias gets. (A parameter of its own would put a snake_case key back into
+    the document the ADR linter reads.)"""
+    for _, _, operation in _operations(document):
+        aliased = False
+        for parameter in operation.get("parameters", []):
+            note = parameter.get("in") == "query" and alias_description(parameter["name"])
+            if note:
+                described = parameter.get("description")
+                parameter["description"] = f"{described}. {note}" if described else note
+                aliased = True
+        if not aliased:
+            continue
+        for status, response in operation.get("responses", {}).items():
+            if str(status)[:1] in ("2", "4") and isinstance(response, dict):
+                headers = response.setdefault("headers", {})
+                for name, value in DEPRECATION_HEADERS.items():
+                    headers.setdefault(
+                        name,
+                        {
+                            "description": f"Only when a deprecated alias ("
+                            f"{', '.join(sorted(DEPRECATED_ALIASES.values()))}) was sent.",
+                            "schema": {"type": "string"},
+                            "example": value,
+                        },
+                    )
+
+
+def _nullable_as_type_lists(document: dict) -> None:
+    """``oneOf: [<formatted scalar>, {type: null}]`` becomes ``type: [<scalar type>, "null"]``
+    with the scalar's keywords: the same JSON Schema 2020-12 meaning, in the form in which the
+    ADR linter sees a date property's ``format`` (``/core/date-time/date-omit-time-portion``).
+    Only a scalar with a ``format`` and no ``enum``/``const`` (which would then need null)."""
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            variants = node.get("oneOf")
+            if (
+                isinstance(variants, list)
+                and len(variants) == 2
+                and {"type": "null"} in variants
+                and set(node) == {"oneOf"}
+            ):
+                (scalar,) = [v for v in variants if v != {"type": "null"}]
+                if (
+                    isinstance(scalar, dict)
+                    and isinstance(scalar.get("type"), str)
+                    and "format" in scalar
+                    and not {"enum", "const", "$ref"} & set(scalar)
+                ):
+                    node.pop("oneOf")
+                    node.update({**scalar, "type": [scalar["type"], "null"]})
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(document.get("components", {}).get("schemas", {}))
+    for _, _, operation in _operations(document):
+        visit(operation)
 
 
 def _document_example() -> dict:

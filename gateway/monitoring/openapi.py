@@ -199,7 +199,7 @@ EXAMPLES = {
         "invalid_parameter",
         "school_year must look like 2025-2026",
         "/api/v1/monitoring/indicators",
-        {"school_year": ["school_year must look like 2025-2026"]},
+        {"schoolYear": ["school_year must look like 2025-2026"]},
     ),
 }
 
@@ -220,7 +220,7 @@ def _indicators() -> dict:
         "security": [{"oauth2": ["monitoring:read"]}],
         "parameters": [
             {
-                "name": "school_year",
+                "name": "schoolYear",
                 "in": "query",
                 "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$"},
                 "example": "2026-2027",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from ..docs.query import query_value
 from ..oauth.protect import current_caller, require_scope
 from ..problems import InvalidParameter
 from ..ratelimit import rate_limited
@@ -19,11 +20,11 @@ bp = Blueprint("monitoring", __name__)
 def indicators():
     caller = current_caller()
     scope = None if caller.org_type == "operator" else caller.org_id
+    key, year = query_value(request.args, "schoolYear")
     try:
-        year = request.args.get("school_year")
         if year is not None and not year:
-            raise InvalidSchoolYear("school_year must look like 2025-2026")
+            raise InvalidSchoolYear(f"{key} must look like 2025-2026")
         answer = services().monitoring.indicators(year, scope)
     except InvalidSchoolYear as exc:
-        raise InvalidParameter(str(exc), errors={"school_year": [str(exc)]}) from None
+        raise InvalidParameter(str(exc), errors={key: [str(exc)]}) from None
     return jsonify(answer)
