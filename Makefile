@@ -7,11 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVE_STAMP := $(VENV)/.installed-serve
 TEST_STAMP := $(VENV)/.installed-test
+# Spectral (the API Design Rules linter, tests/e2e/test_api_design_rules.py) from
+# package-lock.json into node_modules/
+NODE_STAMP := node_modules/.installed-test
 # commands looked for on PATH: xmlsec1 signs and checks SAML; chromium runs the browser tests,
 # prometheus checks the alert rules and wrk (4.1, a C load generator) drives bench/bench_wrk.py
-# (tests and benchmarks only)
+# (tests and benchmarks only); npm installs Spectral from package-lock.json (tests only)
 SERVE_PACKAGES := xmlsec1
-TEST_PACKAGES := chromium prometheus wrk
+TEST_PACKAGES := chromium prometheus wrk npm
 # libraries have no command to look for: dpkg tells (libsodium23 backs pysodium's ristretto255;
 # libpangoft2-1.0-0 lays out the text of WeasyPrint's PDFs, the subject report's download)
 SERVE_LIBRARIES := libsodium23 libpangoft2-1.0-0
@@ -34,7 +37,7 @@ DRILL_SIZE ?= small
 
 install: system-deps $(SERVE_STAMP)
 
-install-test: install system-deps-test $(TEST_STAMP)
+install-test: install system-deps-test $(TEST_STAMP) $(NODE_STAMP)
 
 $(SERVE_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -46,6 +49,10 @@ $(SERVE_STAMP): pyproject.toml constraints.txt
 $(TEST_STAMP): $(SERVE_STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(TEST_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 # installs the Debian packages of the commands $(1) and the libraries $(2) that are missing
 # (as root; otherwise it names the apt-get line to run)
