@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from ..storage.models import Organisation, utcnow
 from .errors import RefusedResponse
-from .metadata import MetadataError, expired, fetch, next_refresh, read_metadata
+from .metadata import MetadataError, expired, read_metadata, refresh_row
 from .models import SamlIdpRow
 from .profiles import ATTRIBUTES, IDENTIFIER, PROFILES, Claim, sufficient_assurance
 from .setup import DEFAULT_ROLES, ROLES, SamlSetup, metadata_problem
@@ -262,12 +262,20 @@ def _text(value, limit: int) -> bool:
 
 
 def idp_problems(
-    item: dict, base_dir: Path, now: datetime, *, production: bool = False
+    item: dict,
+    base_dir: Path,
+    now: datetime,
+    *,
+    production: bool = False,
+    signer_pem: str | None = None,
+    metadata_document: bytes | None = None,
 ) -> tuple[list[tuple[tuple, str]], IdpPlan | None]:
     """Check one ``saml.idps`` entry; (problems as (path suffix, message), the plan).
 
     A metadata file is read (and checked, with its signer's certificate when one is given)
-    now; a metadata URL is fetched when the plan is stored.
+    now; a metadata URL is fetched when the plan is stored. The admin page passes the
+    signer's certificate and a pasted metadata document directly (``signer_pem``,
+    ``metadata_document``) instead of file names.
     """
     problems: list[tuple[tuple, str]] = []
     for key in item:
@@ -342,7 +350,11 @@ def idp_problems(
     if entity_id is not None and not _text(entity_id, 1000):
         problems.append((("entity_id",), "must be the IdP's entityID"))
     url, file_name = item.get("metadata_url"), item.get("metadata_file")
-    signer = None
+    if metadata_document is not None:
+        file_name = "(pasted)"
+    signer = signer_pem or None
+    if signer is not None and "-----BEGIN CERTIFICATE-----" not in signer:
+        problems.append((("metadata_signing_cert",), "must be a PEM certificate"))
     cert_file = item.get("metadata_signing_cert_file")
     if cert_file is not None:
         try:
@@ -375,9 +387,9 @@ def idp_problems(
             problems.append((("entity_id",), "is required with metadata_url"))
     elif file_name is not None:
         path = (base_dir / str(file_name)).resolve()
-        path_text = str(path)
+        path_text = str(path) if metadata_document is None else None
         try:
-            document = path.read_bytes()
+            document = path.read_bytes() if metadata_document is None else metadata_document
         except (OSError, ValueError):
             problems.append((("metadata_file",), f"cannot read {path}"))
         else:
@@ -466,26 +478,10 @@ def save_idp(session: Session, plan: IdpPlan) -> str:
             if refetch:
                 row.refresh_at = None
     if plan.metadata_url is not None and (outcome == "created" or row.refresh_at is None):
-        fetch_into(row, now)
+        refresh_row(row, now, retry=timedelta(0))  # a failure: the refresher tries again
     if plan.status == "suspended":
         end_sessions(session, plan.key)
     return outcome
-
-
-def fetch_into(row: SamlIdpRow, now: datetime) -> None:
-    try:
-        _, metadata = read_metadata(
-            fetch(row.metadata_url), row.entity_id, row.metadata_signer, now
-        )
-    except MetadataError as exc:
-        row.metadata_error = (exc.message or exc.code)[:500]
-        row.refresh_at = now
-        return
-    row.metadata_xml = metadata.entity_xml
-    row.valid_until = metadata.valid_until
-    row.fetched_at = now
-    row.refresh_at = next_refresh(now, metadata)
-    row.metadata_error = None
 
 
 def end_sessions(session: Session, key: str) -> int:

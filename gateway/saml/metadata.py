@@ -220,10 +220,11 @@ def next_refresh(now: datetime, metadata: IdpMetadata) -> datetime:
     return moment
 
 
-def refresh_row(row, now: datetime) -> bool:
+def refresh_row(row, now: datetime, retry: timedelta = RETRY_AFTER_FAILURE) -> bool:
     """Fetch and check the metadata of a URL-registered IdP row; True when it was replaced.
 
-    A failure keeps the last good copy (``metadata_xml``, ``valid_until``) and records why.
+    A failure keeps the last good copy (``metadata_xml``, ``valid_until``), records why and
+    tries again after ``retry``.
     """
     try:
         _, metadata = read_metadata(
@@ -231,8 +232,7 @@ def refresh_row(row, now: datetime) -> bool:
         )
     except MetadataError as exc:
         row.metadata_error = (exc.message or exc.code)[:500]
-        retry = now + RETRY_AFTER_FAILURE
-        row.refresh_at = retry
+        row.refresh_at = now + retry
         log.warning("saml metadata refresh refused", extra={"idp": row.key, "problem": exc.message})
         return False
     row.metadata_xml = metadata.entity_xml
