@@ -198,6 +198,26 @@ def seed_resources(partners: dict, today: date) -> dict:
                         "legal_basis": "Leerplichtwet 1969 art. 21a"}
     pending = [_post(school, "/api/v1/reidentifications", reidentification)["id"]
                for _ in range(3)]
+    # the pact's cases (issue 20): the school convenes; the GGD and leerplicht accept, so the
+    # agreements (regie leerplicht, agreement 1 the school's own) and their "done" succeed
+    _post(school, "/api/v1/consents",
+          consent("case_consultation", [ex.SCHOOL, "ggd", "leerplicht", "swv", "wij"]))
+    case_body = consultation_body(today)
+
+    def open_case() -> str:
+        opened = _post(school, "/api/v1/cases", case_body,
+                       **{"Idempotency-Key": uuid.uuid4().hex})
+        for invitee in (ggd, leerplicht):
+            items = requests.get(f"{invitee.base_url}/api/v1/inbox", headers=invitee.headers(),
+                                 params={"limit": 500}, timeout=30).json()["items"]
+            ref = next(item["payload"]["case_ref"] for item in reversed(items)
+                       if item["message_type"] == "case_invitation")
+            _post(invitee, f"/api/v1/cases/{ref}/accept", {})
+        return opened["case_ref"]
+
+    agreed, to_close = open_case(), open_case()
+    agreements = agreements_body(today)
+    _post(school, f"/api/v1/cases/{agreed}/agreements", agreements)
     return {
         "body_examples": [
             {"path": "/api/v1/consents", "method": "post",
@@ -212,6 +232,9 @@ def seed_resources(partners: dict, today: date) -> dict:
             {"path": "/api/v1/reidentifications", "method": "post", "body": reidentification},
             {"path": "/api/v1/audit/subject-report", "method": "post",
              "body": {"subject": {"bsn": ex.BSN}, "limit": 10}},
+            {"path": "/api/v1/cases", "method": "post", "body": case_body},
+            {"path": "/api/v1/cases/{case_ref}/agreements", "method": "post",
+             "body": agreements},
         ],
         "path_examples": [
             {"path": "/api/v1/consents/{id}", "method": "get", "name": "id",
@@ -230,7 +253,46 @@ def seed_resources(partners: dict, today: date) -> dict:
              "value": pending[1]},
             {"path": "/api/v1/reidentifications/{id}/refuse", "method": "post", "name": "id",
              "value": pending[2]},
+            {"path": "/api/v1/cases/{case_ref}", "method": "get", "name": "case_ref",
+             "value": agreed},
+            {"path": "/api/v1/cases/{case_ref}/agreements", "method": "post",
+             "name": "case_ref", "value": agreed},
+            {"path": "/api/v1/cases/{case_ref}/agreements/{no}/done", "method": "post",
+             "name": "case_ref", "value": agreed},
+            {"path": "/api/v1/cases/{case_ref}/agreements/{no}/done", "method": "post",
+             "name": "no", "value": "1"},
+            {"path": "/api/v1/cases/{case_ref}/close", "method": "post", "name": "case_ref",
+             "value": to_close},
         ],
+    }
+
+
+def consultation_body(today: date) -> dict:
+    """A consultation the school may open under the seeded case_consultation consent."""
+    from tests import exchange_helpers as ex
+
+    return {
+        "kind": "consultation", "subject": {"bsn": ex.BSN}, "invite": [ex.GGD, ex.LEERPLICHT],
+        "payload": {
+            "meeting": {"date": (today + timedelta(days=14)).isoformat(), "mode": "online"},
+            "question": "prevent_dropout", "concern_categories": ["wellbeing"],
+            "education_sector": "po", "school_brin": "12AB", "date_of_birth": ex.born(today, 9),
+            "respond_by": (today + timedelta(days=7)).isoformat(),
+            "contact": {"name": "Mentor", "email": "mentor@example.nl"},
+        },
+    }
+
+
+def agreements_body(today: date) -> dict:
+    """Agreements of the seeded consultation: number 1 is the school's own."""
+    from tests import exchange_helpers as ex
+
+    due = (today + timedelta(days=30)).isoformat()
+    return {
+        "regie": ex.LEERPLICHT,
+        "agreements": [{"party": "school", "action": "adjusted_timetable", "due_date": due},
+                       {"party": ex.GGD, "action": "jgz_consultation", "due_date": due}],
+        "next_review_date": due,
     }
 
 
