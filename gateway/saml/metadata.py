@@ -64,6 +64,9 @@ class MetadataError(SamlError):
     status = 503
     code = "saml_metadata"
 
+    def __str__(self) -> str:
+        return self.message or self.code
+
 
 @dataclass(frozen=True)
 class IdpMetadata:
