@@ -51,11 +51,11 @@ def query_value(args: Mapping[str, str], name: str) -> tuple[str, str | None]:
     alias = DEPRECATED_ALIASES.get(name)
     if alias is None or alias not in args:
         return name, value
+    g.deprecation_headers = DEPRECATION_HEADERS  # a refusal tells of the deprecation too
     old = args.get(alias)
     if value is not None and value != old:
         message = f"Send {name} only; {alias} is its deprecated alias and says otherwise."
         raise InvalidParameter(f"{name}: {message}", errors={name: [message]})
-    g.deprecation_headers = DEPRECATION_HEADERS
     return (name, value) if value is not None else (alias, old)
 
 
