@@ -21,6 +21,7 @@ from consent.interfaces import ConsentChecker
 from consent.service import ConsentService
 from consent.subjects import DomainSubjects
 from pseudonymise import DomainPseudonymiser
+from schemas.vocabulary import GATEWAY_MESSAGE_TYPES
 
 from . import all_models
 from .audit.checkpoints import Checkpointer, checkpointer_for
@@ -40,6 +41,7 @@ from .exchange.observers import CompositeObserver
 from .exchange.retractions import RetractionService
 from .exchange.service import ExchangeService
 from .keys import KeyStore
+from .logboek.records import LogboekWriter
 from .monitoring.config import load_monitoring_config
 from .monitoring.facts import FactRecorder
 from .monitoring.service import MonitoringService
@@ -67,6 +69,7 @@ from .signals.notices import MatchNotifier
 from .signals.policy import load_signal_policy
 from .signals.service import SignalService
 from .storage.database import Database
+from .telemetry import Tracing, configure, instrument_engine
 from .web.sessions import SessionStore
 from .web.trail import CaseIndex, WebTrail
 
@@ -142,8 +145,26 @@ class Services:
 
     @cached_property
     def audit_log(self) -> AuditLog:
-        """The one writer of audit events: every append of this process signs checkpoints."""
-        return AuditLog(self.checkpointer)
+        """The one writer of audit events: every append of this process signs checkpoints
+        and writes the processing's Logboek record in the same transaction."""
+        return AuditLog(self.checkpointer, self.logboek)
+
+    @cached_property
+    def logboek(self) -> LogboekWriter:
+        """The Logboek Dataverwerkingen's records, beside the audit events (gateway/logboek)."""
+        return LogboekWriter(self.keys, self.settings.base_url, frozenset(GATEWAY_MESSAGE_TYPES))
+
+    @cached_property
+    def tracing(self) -> Tracing:
+        """The operators' OpenTelemetry tracing (off without an endpoint), with database
+        spans on this process's engine."""
+        tracing = Tracing(
+            endpoint=self.settings.otel_exporter_endpoint,
+            service_name=self.settings.otel_service_name,
+        )
+        configure(tracing)
+        instrument_engine(self.db.engine)
+        return tracing
 
     @cached_property
     def audit(self) -> AuditService:

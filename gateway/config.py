@@ -194,6 +194,21 @@ class Settings:
     which child is slow (API.md section 13 rule 5)."""
     pkcs11: Pkcs11Settings | None = None
     """The signing keys on a PKCS#11 token (an HSM) instead of in files; None: files."""
+    logboek_otlp_endpoint: str | None = None
+    """``GATEWAY_LOGBOEK_OTLP_ENDPOINT``: the Logboek Dataverwerkingen's OTLP/HTTP traces URL
+    (``https://logboek.example/v1/traces``); None (the default): records wait in the outbox
+    and are not sent."""
+    logboek_batch: int = 100
+    logboek_backoff_seconds: int = 5
+    """First wait after the Logboek did not confirm; doubles per failure (at most 300 s)."""
+    logboek_timeout_seconds: int = 10
+    otel_exporter_endpoint: str | None = None
+    """``GATEWAY_OTEL_EXPORTER_OTLP_ENDPOINT``: the operators' tracing backend (OTLP/HTTP
+    traces URL); None (the default): no operator tracing."""
+    otel_service_name: str = "thuiszitterspact-gateway"
+    test_faults: bool = False
+    """``GATEWAY_TEST_FAULTS=1`` (development and tests only): a request's
+    ``Gateway-Test-Fault`` header makes the gateway fail there with a server error."""
 
     @property
     def is_production(self) -> bool:
@@ -251,7 +266,25 @@ class Settings:
                 environ, "GATEWAY_RATE_LIMIT_ADDRESS", "20/second;600/minute"
             ),
             pkcs11=pkcs11_from_env(environ),
+            logboek_otlp_endpoint=_url(environ, "GATEWAY_LOGBOEK_OTLP_ENDPOINT"),
+            logboek_batch=_int(environ, "GATEWAY_LOGBOEK_BATCH", 100, 1),
+            logboek_backoff_seconds=_int(environ, "GATEWAY_LOGBOEK_BACKOFF_SECONDS", 5, 0),
+            logboek_timeout_seconds=_int(environ, "GATEWAY_LOGBOEK_TIMEOUT_SECONDS", 10, 1),
+            otel_exporter_endpoint=_url(environ, "GATEWAY_OTEL_EXPORTER_OTLP_ENDPOINT"),
+            otel_service_name=environ.get("GATEWAY_OTEL_SERVICE_NAME")
+            or "thuiszitterspact-gateway",
+            test_faults=environ.get("GATEWAY_TEST_FAULTS", "") in ("1", "true"),
         )
+
+
+def _url(environ: Mapping[str, str], name: str) -> str | None:
+    """An http(s) URL setting (an OTLP endpoint), or None when unset."""
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{name} must be an http:// or https:// URL")
+    return raw
 
 
 def normalise_database_url(url: str) -> str:
@@ -279,6 +312,8 @@ def production_problems(settings: Settings) -> list[str]:
             "GATEWAY_RATE_LIMIT_STORAGE must name a shared store (redis://...) in production, "
             "so that every replica counts the same requests"
         )
+    if settings.test_faults:
+        problems.append("GATEWAY_TEST_FAULTS is for development and tests only")
     for name, networks in (
         ("GATEWAY_TRUSTED_PROXIES", settings.trusted_proxies),
         ("GATEWAY_FORWARDED_ALLOW_IPS", settings.forwarded_allow_ips),

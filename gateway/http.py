@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, Response, current_app, g, request
 
-from . import metrics, transaction
+from . import metrics, telemetry, transaction
 from .api.request import check_transaction_id
 from .services import services
 from .version import API_VERSION
@@ -29,12 +29,57 @@ SECURITY_HEADERS = {
 
 def _before() -> None:
     g.started = time.perf_counter()
+    _trace_context()
     raw = request.headers.get(transaction.HEADER)
     parsed = transaction.parse(raw)
     g.fsc_transaction_id_valid = raw is None or parsed is not None
     g.fsc_transaction_id = parsed or transaction.new()
     if not g.fsc_transaction_id_valid and not _checked_by_the_view():
         check_transaction_id()
+
+
+def _trace_context() -> None:
+    """The gateway's own trace for this request (W3C Trace Context; :mod:`gateway.telemetry`).
+
+    A valid ``traceparent`` is kept as the caller's operation (the Logboek's
+    ``foreign_operation``), never continued: the trace id is the gateway's, so a sender's id
+    cannot reach a recipient (API.md section 13). An invalid one is ignored and a new trace
+    starts, as the standard says (no 4xx). ``tracestate`` is vendor data for the caller's own
+    trace; the gateway starts its own trace, so it has none to carry on and ignores it.
+    """
+    trace = telemetry.Trace(foreign=telemetry.parse_traceparent(request.headers.get("traceparent")))
+    g.trace_token = telemetry.begin(trace)
+    rule = request.url_rule.rule if request.url_rule else "unmatched"
+    g.request_span = telemetry.start_request_span(f"{request.method} {rule}", trace)
+    if services().settings.test_faults:
+        g.fault_token = telemetry.request_fault(request.headers.get(telemetry.FAULT_HEADER))
+
+
+def _teardown(_exc=None) -> None:
+    for name, reset in (("fault_token", telemetry.clear_fault), ("trace_token", telemetry.end)):
+        token = g.pop(name, None)
+        if token is not None:
+            reset(token)
+
+
+def _server_error_record(response: Response) -> None:
+    """A request that ended in a server error rolled its processing back (event and record):
+    its Logboek record says ERROR, written here in a transaction of its own. Best effort: the
+    database may be why it failed."""
+    trace = telemetry.current()
+    if trace is None or response.status_code < 500 or not request.path.startswith("/api/"):
+        return
+    trace.failed = True
+    caller = g.get("oauth_caller")
+    trace.caller = getattr(caller, "org_oin", None)
+    rule = request.url_rule.rule if request.url_rule else "unmatched"
+    name = trace.processing or f"{metrics.method_label(request.method)} {rule}"
+    try:
+        current = services()
+        with current.db.write_session() as session:
+            current.logboek.failed(session, trace, name, trace.activity)
+    except Exception as exc:  # noqa: BLE001 - the answer is a 5xx already
+        log.warning("no logboek record of a server error", extra={"error": type(exc).__name__})
 
 
 def _checked_by_the_view() -> bool:
@@ -47,6 +92,8 @@ def _checked_by_the_view() -> bool:
 
 
 def _after(response: Response) -> Response:
+    _server_error_record(response)
+    telemetry.end_request_span(g.pop("request_span", None), response.status_code)
     response.headers["API-Version"] = API_VERSION
     response.headers[transaction.HEADER] = getattr(g, "fsc_transaction_id", None) or (
         transaction.new()
@@ -168,4 +215,5 @@ def discard_body(environ: dict) -> int:
 def register(app: Flask) -> None:
     app.before_request(_before)
     app.after_request(_after)
+    app.teardown_request(_teardown)
     app.wsgi_app = CloseAfterPayloadTooLarge(app.wsgi_app)

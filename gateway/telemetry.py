@@ -102,6 +102,10 @@ class Trace:
     """Set when the request ended in a server error (its processing's records say ERROR)."""
     caller: str | None = None
     """The calling organisation's OIN once authenticated (the ERROR record's ``entity``)."""
+    processing: str | None = None
+    activity: str | None = None
+    """What the request is processing, once known (``exchange.send`` and its route's
+    activity id): the ERROR record's name and activity when a server error rolls it back."""
 
     def traceparent(self, span_id: str | None = None) -> str:
         """A ``traceparent`` naming this trace (sampled), for a call the gateway makes."""
@@ -204,7 +208,6 @@ class Tracing:
             return None
         if self._pid != os.getpid():
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            from opentelemetry.sdk.resources import Resource
             from opentelemetry.sdk.trace import TracerProvider
             from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
@@ -250,7 +253,8 @@ def start_request_span(name: str, trace: Trace):
     tracer = _tracing.tracer()
     if tracer is None:
         return None
-    from opentelemetry import context, trace as otel_trace
+    from opentelemetry import context
+    from opentelemetry import trace as otel_trace
     from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
     links = []
@@ -284,10 +288,7 @@ def end_request_span(started, status: int) -> None:
     if status >= 500:
         span.set_status(Status(StatusCode.ERROR))
     span.end()
-    try:
-        context.detach(token)
-    except Exception:  # noqa: BLE001 - a detach in another context only logs in the SDK
-        pass
+    context.detach(token)  # the SDK logs (never raises) a detach in another context
 
 
 def span(name: str, kind: str = "internal"):

@@ -4,11 +4,13 @@
 ``hash`` = hex SHA-256 of ``canonical``, which covers ``prev_hash``. Events written since the
 Logboek Dataverwerkingen (issue 22) also hash ``trace_id`` and ``span_id``: the gateway's own
 W3C trace of the processing and the processing's span (:mod:`gateway.telemetry`), the ids of
-its Logboek record; older events have neither member and verify as they always did. Appends are serialised by
-updating the single ``audit_head`` row as the first statement of the writing transaction, so
-``seq`` is gap-free and the chain cannot fork even with many processes. The events are also
-the leaves of an RFC 9162 Merkle tree (leaf index ``seq - 1``), of which signed checkpoints are
-made in the appending transaction when due (:mod:`gateway.audit.checkpoints`).
+its Logboek record; older events have neither member and verify as they always did.
+
+Appends are serialised by updating the single ``audit_head`` row as the first statement of the
+writing transaction, so ``seq`` is gap-free and the chain cannot fork even with many processes.
+The events are also the leaves of an RFC 9162 Merkle tree (leaf index ``seq - 1``), of which
+signed checkpoints are made in the appending transaction when due
+(:mod:`gateway.audit.checkpoints`).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from .. import telemetry
 from ..audit.log import AuditLog
 from ..exchange.models import Message
 from ..storage.database import Database
@@ -83,6 +84,8 @@ class Outcome:
     result: str
     error: str | None = None
     retry_at: datetime | None = None
+    trace: object | None = None
+    """The push's trace (:class:`gateway.telemetry.Trace`): its event is written in it."""
 
 
 def _push_recipients(*, active_only: bool = True):
@@ -193,7 +196,11 @@ class Outbox:
                     event = events.message_event(
                         action, claim, claim.sender["oin"], claim.recipient_oin, operator
                     )
-                    self.audit.append(session, event, now)
+                    if outcome.trace is not None:
+                        with telemetry.using(outcome.trace):
+                            self.audit.append(session, event, now)
+                    else:
+                        self.audit.append(session, event, now)
         return changed
 
     def delivered(self, claim: Claim, now: datetime) -> bool:

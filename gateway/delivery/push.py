@@ -35,6 +35,10 @@ class PushOutcome:
     delivered: bool
     error: str | None = None
     status: int | None = None
+    trace: object | None = None
+    """The gateway's own trace of this push (:class:`gateway.telemetry.Trace`), whose
+    ``traceparent`` the recipient got: the ``exchange.deliver`` event and its Logboek record
+    are written in it."""
 
 
 class Pusher:
@@ -97,13 +101,18 @@ class Pusher:
         signature: str,
         transaction_id: str,
         destination: Destination | None = None,
+        traceparent: str | None = None,
     ) -> PushOutcome:
-        """POST ``body``; with ``destination``, to its checked address and nowhere else."""
+        """POST ``body``; with ``destination``, to its checked address and nowhere else.
+        ``traceparent`` is the gateway's own trace of this push (W3C Trace Context), never
+        the sender's (API.md section 13)."""
         headers = {
             "Content-Type": "application/json",
             "Gateway-Signature": signature,
             "Fsc-Transaction-Id": transaction_id,
         }
+        if traceparent is not None:
+            headers["traceparent"] = traceparent
         session = self._session()
         if destination is not None:
             url, host_header = _pinned_url(url, destination)

@@ -14,6 +14,7 @@ interval.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -26,10 +27,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pseudonymise.errors import PseudonymiseError
 
-from .. import metrics
+from .. import metrics, telemetry
 from ..clock import Clock, aware, system_clock
 from ..config import Settings
 from ..exchange.items import inbox_item
+from ..logboek.exporter import ExportPolicy, LogboekExporter
 from ..registry import rules
 from ..sealing import Sealer
 from . import address, item
@@ -52,6 +54,9 @@ class DeliveryPolicy:
     backoff_seconds: float = 5
     timeout_seconds: float = 10
     production: bool = False
+    logboek: ExportPolicy | None = None
+    """Where the Logboek Dataverwerkingen records go (``GATEWAY_LOGBOEK_*``): the worker runs
+    their exporter on a thread of its own; None or no endpoint: none."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -60,6 +65,7 @@ class DeliveryPolicy:
             backoff_seconds=settings.delivery_backoff_seconds,
             timeout_seconds=settings.delivery_timeout_seconds,
             production=settings.is_production,
+            logboek=ExportPolicy.from_settings(settings),
         )
 
     @property
@@ -98,6 +104,13 @@ class DeliveryWorker:
         self._pending_at = 0.0
         self._pool: ThreadPoolExecutor | None = None
         self._pool_size = 0
+        self.logboek = (
+            LogboekExporter(outbox.db, policy.logboek)
+            if policy.logboek is not None and policy.logboek.endpoint
+            else None
+        )
+        """The Logboek's exporter: its loop beside this one (:meth:`run`), so a Logboek that
+        is away slows no push and no send."""
 
     def stop(self, *_signal) -> None:
         """Finish what is in flight, start nothing new (a signal handler)."""
@@ -125,6 +138,8 @@ class DeliveryWorker:
 
     def close(self) -> None:
         """Release threads and connections (after :meth:`run`)."""
+        if self.logboek is not None:
+            self.logboek.stop()
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -141,13 +156,13 @@ class DeliveryWorker:
         if pushed is None:
             return Outcome(claim, "released")
         if pushed.delivered:
-            return Outcome(claim, "delivered")
+            return Outcome(claim, "delivered", trace=pushed.trace)
         attempts = claim.attempts + 1
         error = pushed.error or "error"
         if attempts >= self.policy.max_attempts:
-            return Outcome(claim, "dead_lettered", error)
+            return Outcome(claim, "dead_lettered", error, trace=pushed.trace)
         delay = retry_delay(attempts, self.policy.backoff_seconds)
-        return Outcome(claim, "failed", error, now + timedelta(seconds=delay))
+        return Outcome(claim, "failed", error, now + timedelta(seconds=delay), pushed.trace)
 
     def _record(self, tried: list[tuple[Claim, PushOutcome | None, float]]) -> None:
         now = self.clock()
@@ -179,7 +194,14 @@ class DeliveryWorker:
             )
 
     def attempt(self, claim: Claim) -> PushOutcome:
-        """Open, sign and POST one message; every failure becomes an outcome, not a raise."""
+        """Open, sign and POST one message in a trace of the gateway's own for this recipient
+        (its ``traceparent`` goes with the push; the sender's trace never does: API.md
+        section 13); every failure becomes an outcome, not a raise."""
+        trace = telemetry.Trace()
+        with telemetry.using(trace), telemetry.span("delivery.push", kind="client"):
+            return dataclasses.replace(self._attempt(claim, trace), trace=trace)
+
+    def _attempt(self, claim: Claim, trace: telemetry.Trace) -> PushOutcome:
         problem = rules.delivery_url_problem(claim.delivery_url, production=self.policy.production)
         if problem:
             return PushOutcome(False, "delivery_url refused")
@@ -198,7 +220,12 @@ class DeliveryWorker:
         body = item.encode(inbox_item(claim, claim.sender, content))
         signature = self.signer.sign(body, claim.recipient_oin)
         return self.pusher.push(
-            claim.delivery_url, body, signature, claim.fsc_transaction_id, destination
+            claim.delivery_url,
+            body,
+            signature,
+            claim.fsc_transaction_id,
+            destination,
+            traceparent=trace.traceparent(),
         )
 
     # the loop ----------------------------------------------------------------------------
@@ -213,6 +240,8 @@ class DeliveryWorker:
                 "timeout_seconds": self.policy.timeout_seconds,
             },
         )
+        if self.logboek is not None and not once:
+            self.logboek.start()
         while not self.stopping.is_set():
             if self.heartbeat is not None:
                 self.heartbeat()
@@ -225,6 +254,8 @@ class DeliveryWorker:
                 if once:
                     raise
             if once and not claimed:
+                if self.logboek is not None:
+                    self.logboek.drain()
                 return
             if not claimed:
                 self.stopping.wait(poll)

@@ -32,7 +32,7 @@ from schemas.profiles import Minimised, minimise
 from schemas.subject import load_subject
 from schemas.vocabulary import CASE_MESSAGE_TYPES, NOTICE_TYPES
 
-from .. import metrics
+from .. import metrics, telemetry
 from ..pep.subjects import (
     PolymorphicChild,
     PolymorphicRefusal,
@@ -437,7 +437,8 @@ def run(exchange: Exchange, ctx: PipelineContext) -> None:
     place that list grows); a :class:`Refusal` stops the pipeline, and so does an idempotent
     repeat (``exchange.replay`` is then the answer)."""
     for name, step in STEPS:
-        step(exchange, ctx)
+        with telemetry.span(f"pipeline.{name}"):  # operators' tracing: the step's name only
+            step(exchange, ctx)
         if exchange.replay is not None:
             return
         exchange.steps_run.append(name)

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 from consent.interfaces import ConsentChecker
 from pseudonymise import DomainPseudonymiser
 
-from .. import metrics
+from .. import metrics, telemetry
 from ..audit.log import AuditEvent, AuditLog, rfc3339
 from ..clock import Clock, local_date
 from ..clock import aware as _aware
 from ..paging import Cursors
 from ..pep.subjects import PolymorphicSubjects, SubjectResolver
+from ..processing import ids as activities
 from ..sealing import Sealer
 from ..storage.database import Database
 from ..storage.models import Organisation
@@ -79,9 +80,14 @@ class ExchangeService:
         ``read_body`` reads it, the key, the pipeline, the store), is audited here and only
         here."""
         exchange = self._exchange(caller, key_header, fsc_transaction_id)
+        trace = telemetry.current()
+        if trace is not None:
+            trace.processing = "exchange.send"
         try:
             with self.db.session() as session:
                 pipeline.run(exchange, self._context(session, read_body))
+            if trace is not None:
+                trace.activity = _activity(exchange)
             if exchange.replay is not None:
                 # an answer stored before role addresses existed lacks the member
                 return {
@@ -164,6 +170,7 @@ class ExchangeService:
                 .values(recipient_address=exchange.recipient_address)
             )
         self.observer.accepted(session, _accepted(exchange, message_id))
+        telemetry.injected_fault("exchange.send")  # GATEWAY_TEST_FAULTS only
         answer = {
             "id": message_id,
             "status": "accepted",
@@ -188,7 +195,7 @@ class ExchangeService:
     @staticmethod
     def _allowed_event(exchange: pipeline.Exchange, message_id: str) -> AuditEvent:
         minimised = exchange.minimised
-        return message_event(
+        event = message_event(
             "exchange.send",
             message_id,
             _new_message(exchange),
@@ -201,6 +208,8 @@ class ExchangeService:
             steps=pipeline.steps(exchange, stored=True),
             **pipeline.subject_naming(exchange, accepted=True),
         )
+        event.activity = _activity(exchange)
+        return event
 
     def _after_conflict(self, exchange: pipeline.Exchange) -> dict | None:
         """What a send answers when a concurrent request stored first (``IntegrityError``).
@@ -250,6 +259,7 @@ class ExchangeService:
             fsc_transaction_id=exchange.fsc_transaction_id,
             steps=pipeline.steps(exchange),
             **(pipeline.subject_naming(exchange, accepted=False) if subject_ref else {}),
+            activity=_activity(exchange),
         )
         with self.db.write_session() as session:
             self.audit.append(session, event, exchange.now)
@@ -465,3 +475,14 @@ def _oins(session: Session, ids: set[int]) -> dict[int, str]:
 
 def _time(moment: datetime | None) -> str | None:
     return rfc3339(_aware(moment)) if moment else None
+
+
+def _activity(exchange: pipeline.Exchange) -> str | None:
+    """The register's id of the send's processing activity, once its route is known (the
+    Logboek record's ``dpl.core.processing_activity_id``)."""
+    route = exchange.route
+    if route is None:
+        return None
+    return activities.route_activity_id(
+        route.purpose, route.message_type, route.sender_type, route.recipient_type
+    )

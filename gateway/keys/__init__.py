@@ -128,12 +128,12 @@ class SigningKey:
         )
 
 
-
 def by_state(keys: list[SigningKey]) -> tuple[list[SigningKey], list[SigningKey]]:
     """(active, retired), each oldest first: how every key store lists what it holds."""
     active = sorted((k for k in keys if not k.retired_at), key=lambda k: (k.created_at, k.kid))
     retired = sorted((k for k in keys if k.retired_at), key=lambda k: (k.created_at, k.kid))
     return active, retired
+
 
 class SigningKeyFolder:
     """The rotating ES256 keys of one purpose, in their own folder under ``GATEWAY_KEYS_DIR``.

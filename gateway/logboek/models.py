@@ -35,4 +35,4 @@ class LogboekRecordRow(Base):
     foreign_span_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     foreign_entity: Mapped[str | None] = mapped_column(String(200), nullable=True)
     audit_seq: Mapped[int | None] = mapped_column(BIG, nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

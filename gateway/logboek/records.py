@@ -57,9 +57,7 @@ def is_processing(action: str) -> bool:
     actions, reading the audit log and the subject access report. Administration of
     organisations, clients and routes processes no child's data and is not recorded."""
     return (
-        action.startswith(PROCESSING_PREFIXES)
-        or action in AUDIT_READS
-        or action == SUBJECT_REPORT
+        action.startswith(PROCESSING_PREFIXES) or action in AUDIT_READS or action == SUBJECT_REPORT
     )
 
 
@@ -126,7 +124,9 @@ class LogboekWriter:
 
     def failed(self, session: Session, trace: Trace, name: str, activity: str | None) -> None:
         """The ERROR record of a processing a server error rolled back (written by the HTTP
-        layer in a transaction of its own: its own transaction is gone)."""
+        layer in a transaction of its own: its own transaction is gone); ``activity`` is the
+        register's id when the processing got far enough to know it. No subject: what the
+        request named is not trusted once it failed, and no BSN may enter the record."""
         now = time.time_ns()
         session.execute(
             insert(LogboekRecordRow),
@@ -140,7 +140,7 @@ class LogboekWriter:
                 "status": Status.ERROR,
                 "decision": "error",
                 "reason": "internal_error",
-                "activity": activity,
+                "activity": ids.activity_uri(self.base_url, activity) if activity else None,
                 "subject": None,
                 "subject_type": None,
                 **self._foreign(trace, None),
