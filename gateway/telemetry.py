@@ -102,10 +102,33 @@ class Trace:
     """Set when the request ended in a server error (its processing's records say ERROR)."""
     caller: str | None = None
     """The calling organisation's OIN once authenticated (the ERROR record's ``entity``)."""
+    in_request: bool = True
+    """False for the trace of a request's second and later processing (:meth:`next`): its
+    ``span_id`` is no operator's span, so its records name no parent."""
+    processings: int = 0
     processing: str | None = None
     activity: str | None = None
     """What the request is processing, once known (``exchange.send`` and its route's
     activity id): the ERROR record's name and activity when a server error rolls it back."""
+
+    def next(self) -> Trace:
+        """The trace of the request's next processing (an audit event and its Logboek record).
+
+        The first processing is in the request's own trace. Each further one (an inbox pull
+        delivering messages of several senders, a batch of case actions) gets a trace of its
+        own, with the same caller's operation: audit events are read by partners, and one
+        trace id in the events of two partners would tell each that the other's processing
+        came from the same request (API.md section 13)."""
+        self.processings += 1
+        if self.processings == 1:
+            return self
+        return Trace(
+            foreign=self.foreign,
+            started_ns=self.started_ns,
+            failed=self.failed,
+            caller=self.caller,
+            in_request=False,
+        )
 
     def traceparent(self, span_id: str | None = None) -> str:
         """A ``traceparent`` naming this trace (sampled), for a call the gateway makes."""

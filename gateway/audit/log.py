@@ -193,9 +193,10 @@ class AuditLog:
             event.clear_to, event.pseudonym_to = _naming_of_send(session, event.exchange_id)
         opening = new_opening() if event.subject_ref is not None else None
         commitment = commit(event.subject_ref, opening) if opening is not None else None
-        # the request's trace, or a trace of its own for a processing outside any (a CLI
-        # command, a job); each event is a span of its own in it
-        trace = telemetry.current() or telemetry.Trace()
+        # the request's trace (a fresh one for each further event of the request, see
+        # Trace.next), or a trace of its own outside any request (a CLI command, a job);
+        # each event is a span of its own in it
+        trace = (telemetry.current() or telemetry.Trace()).next()
         span_id = telemetry.new_span_id()
         template = rfc8785.dumps(
             event.document(

@@ -10,9 +10,10 @@ then writes the ERROR record in a transaction of its own (:meth:`LogboekWriter.f
 
 A record (the standard's fields, as OTLP span fields):
 
-- ``trace_id``/``span_id``: the gateway's own trace of the request (:mod:`gateway.telemetry`)
-  and a span of this processing; ``parent_span_id`` the request's span. The audit event
-  carries the same two ids, so the audit log and the Logboek join on them;
+- ``trace_id``/``span_id``: the gateway's own trace of the request (:mod:`gateway.telemetry`;
+  a further processing of the same request gets a trace of its own, ``Trace.next``) and a
+  span of this processing; ``parent_span_id`` the request's span. The audit event carries the
+  same two ids, so the audit log and the Logboek join on them;
 - ``name``: the audit action (``exchange.send``); ``start_time`` the request's start,
   ``end_time`` the event's time;
 - ``status_code``: OK for an allowed processing, UNSET for a refusal (a 4xx is no server
@@ -160,7 +161,7 @@ class LogboekWriter:
         return {
             "trace_id": trace.trace_id,
             "span_id": span_id,
-            "parent_span_id": trace.span_id,
+            "parent_span_id": trace.span_id if trace.in_request else None,
             "name": event.action[:64],
             "start_ns": min(trace.started_ns, end_ns),
             "end_ns": end_ns,
