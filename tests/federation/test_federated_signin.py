@@ -10,6 +10,8 @@ this broker may not sign anyone in.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
@@ -362,3 +364,32 @@ def test_suspending_an_idp_ends_its_sessions_and_only_its(federation):
         assert events[0][0] >= 1
     finally:
         federation.bootstrap(federation.entries)
+
+
+# single logout -----------------------------------------------------------------------------
+def test_logout_goes_to_the_idp_that_signed_the_person_in_and_comes_back(federation):
+    browser, _, answer = signed_in(federation, "entree", "entree-officer")
+    assert answer.status_code == 303
+    form = browser.get(f"{federation.url}/logout", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+
+    page = browser.post(f"{federation.url}/logout", data={"csrf_token": token}, timeout=30)
+
+    link = html.unescape(re.search(r'<a href="([^"]+)" data-autofollow', page.text).group(1))
+    assert link.startswith(federation.entree.slo_url + "?SAMLRequest=")
+    assert "Signature=" in link
+    assert browser.get(f"{federation.url}/ui/", allow_redirects=False).status_code == 302
+    location = link
+    for _ in range(10):  # SimpleSAMLphp passes through its own pages first
+        back = browser.get(location, allow_redirects=False, timeout=30)
+        assert back.status_code in (302, 303), back.text[:500]
+        location = back.headers["Location"]
+        if location.startswith(federation.url):
+            break
+    assert location.startswith(f"{federation.url}/saml/slo?SAMLResponse=")
+    pending = "SELECT idp FROM saml_requests WHERE kind = 'logout'"
+    assert federation.query(pending) == [("entree",)]
+    done = browser.get(location, allow_redirects=False, timeout=30)
+    assert federation.query(pending) == []  # the IdP's signed answer was accepted
+    assert done.status_code == 200
+    assert "uitgelogd" in done.text
