@@ -108,7 +108,7 @@ def _after(response: Response) -> Response:
         # production is https only (startup refuses an http base URL): browsers must not
         # fall back to http for the session cookie's site (RFC 6797)
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.path.startswith(("/api/", "/oauth/")):
+    if request.path.startswith(("/api/", "/oauth/", "/.well-known/")):  # ADR security headers
         response.headers.setdefault("Cache-Control", "no-store")
     started = getattr(g, "started", None)
     if started is not None:

@@ -24,7 +24,13 @@ bp = Blueprint("docs", __name__, template_folder="../templates")
 
 @bp.get("/api/v1/openapi.json")
 def openapi_document():
-    return jsonify(_document(services().settings.base_url))
+    """Public, and readable from any origin: documentation tools in a browser (Swagger UI or
+    ReDoc elsewhere) must be able to fetch it (ADR ``/core/publish-openapi``; the document
+    holds nothing that is not public, so ``*`` is the allowlist ``/core/transport/cors``
+    allows for it)."""
+    response = jsonify(_document(services().settings.base_url))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @functools.lru_cache(maxsize=8)

@@ -164,8 +164,7 @@ def test_the_version_header_and_security_headers_are_on_every_kind_of_answer(liv
         assert headers.get("X-Content-Type-Options") == "nosniff", name
         assert headers.get("X-Frame-Options") == "DENY", name
         assert "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""), name
-        if response.url.startswith(f"{url}/api/") or "/oauth/" in response.url:
-            assert headers.get("Cache-Control") == "no-store", name
+        assert headers.get("Cache-Control") == "no-store", name
     for name in ("no token", "bad token", "unknown path", "wrong method", "bad transaction id"):
         response = answers[name]
         assert response.status_code in (400, 401, 404, 405), name
@@ -176,3 +175,27 @@ def test_the_version_header_and_security_headers_are_on_every_kind_of_answer(liv
     # RFC 6749 section 5.2 fixes the token endpoint's error body (explained in the table)
     assert answers["oauth refusal"].status_code == 400
     assert answers["oauth refusal"].json()["error"] == "invalid_request"
+
+
+def test_the_version_header_is_the_documents_version(live_server):
+    response = requests.get(f"{live_server.url}/api/v1/openapi.json", timeout=30)
+    assert response.headers["API-Version"] == response.json()["info"]["version"] == API_VERSION
+
+
+def test_the_document_is_readable_from_any_origin_and_the_api_is_not(live_server):
+    """``/core/publish-openapi``: documentation tools elsewhere may fetch the document; the
+    API itself grants no other origin (``/core/transport/cors``)."""
+    origin = {"Origin": "https://docs.example.org"}
+    document = requests.get(f"{live_server.url}/api/v1/openapi.json", headers=origin, timeout=30)
+    assert document.headers["Access-Control-Allow-Origin"] == "*"
+    for path in ("/api/v1/inbox", "/api/v1/processing-activities", "/oauth/jwks"):
+        response = requests.get(f"{live_server.url}{path}", headers=origin, timeout=30)
+        assert "Access-Control-Allow-Origin" not in response.headers, path
+
+
+def test_a_trailing_slash_is_404_not_a_redirect(live_server):
+    """``/core/no-trailing-slash``."""
+    for path in ("/api/v1/openapi.json/", "/api/v1/processing-activities/", "/api/v1/inbox/"):
+        response = requests.get(f"{live_server.url}{path}", allow_redirects=False, timeout=30)
+        assert response.status_code == 404, path
+        assert response.headers["Content-Type"].startswith("application/problem+json"), path
