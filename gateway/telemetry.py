@@ -206,7 +206,7 @@ def injected_fault(point: str) -> None:
 
 
 # operators' tracing (OpenTelemetry SDK) ---------------------------------------------------
-SPAN_NAME = re.compile(r"[a-z][a-z0-9_.\- /{}<>:]*")
+SPAN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\- /{}<>:]*")
 
 
 @dataclass
