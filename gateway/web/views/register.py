@@ -20,8 +20,8 @@ from ..auth import require_page
 from ..sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
 from . import bp
 
-PAGE = "dashboard"
-"""The access rule of the page: the dashboard's (every officer, of any organisation)."""
+PAGE = "register"
+"""Every officer, of any organisation (gateway/web/access.py)."""
 
 
 def field_name(code: str) -> str:
