@@ -146,6 +146,13 @@ class ServiceProvider:
         self._clients: dict[str, tuple[str, _Client]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def admin(self):
+        """The IdP registry as the admin pages change it (:mod:`gateway.saml.admin`)."""
+        from .admin import IdpAdmin
+
+        return IdpAdmin(self.db, self.refresher, self.clock)
+
     def prepare(self, keys) -> ServiceProvider:
         """Ready for one process: in development with the built-in IdP beside it.
 

@@ -9,17 +9,13 @@ with the administrator's NameID and the IdP's key; a refused change is audited a
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import redirect, render_template, request
 
 from ...audit.log import AuditEvent
-from ...saml.idps import idp_problems, save_idp, set_status
-from ...saml.models import SamlIdpRow
 from ...saml.profiles import PROFILES
 from ...services import services
-from ...storage.models import utcnow
 from ..auth import current_user, require_page
 from . import bp
 
@@ -56,11 +52,8 @@ def _audit(user, verb: str, key: str, decision: str = "allowed", reason: str | N
     services().web_trail.write(event)
 
 
-def _rows() -> list[SamlIdpRow]:
-    with services().db.session() as session:
-        rows = session.query(SamlIdpRow).order_by(SamlIdpRow.name).all()
-        session.expunge_all()
-    return rows
+def _admin():
+    return services().saml.admin
 
 
 def page(problem: str | None = None, status: int = 200):
@@ -70,7 +63,7 @@ def page(problem: str | None = None, status: int = 200):
         message = MESSAGES[code].format(subject=request.args.get("over", "")[:40])
     body = render_template(
         "web/idps.html",
-        idps=_rows(),
+        idps=_admin().registrations(),
         profiles=PROFILES,
         profile_names=PROFILE_NAMES,
         message=message,
@@ -112,26 +105,22 @@ def register_idp():
     pasted = form.get("metadata_xml", "").strip()
     if form.get("metadata_url", "").strip():
         item["metadata_url"] = form["metadata_url"].strip()
-    settings = services().settings
-    problems, plan = idp_problems(
+    outcome, problems = _admin().register(
         {k: v for k, v in item.items() if v is not None},
-        Path("."),
-        utcnow(),
-        production=settings.is_production,
+        production=services().settings.is_production,
         signer_pem=form.get("metadata_signing_cert", "").strip() or None,
         metadata_document=pasted.encode("utf-8") if pasted else None,
     )
-    if plan is None:
+    if outcome is None:
         text = "; ".join(
             f"{'.'.join(map(str, path)) or 'metadata'}: {message}" for path, message in problems
         )
         _audit(user, "create", item["key"][:40] or "-", "denied", "idp_invalid")
         return page(f"De identiteitsprovider is niet geregistreerd: {text}", 422)
-    with services().db.write_session() as session:
-        outcome = save_idp(session, plan)
+    key = item["key"]
     if outcome != "unchanged":
-        _audit(user, "create" if outcome == "created" else "update", plan.key)
-    return done(outcome, plan.key)
+        _audit(user, "create" if outcome == "created" else "update", key)
+    return done(outcome, key)
 
 
 @bp.post("/ui/idps/<key>/status")
@@ -140,9 +129,7 @@ def idp_status(key: str):
     status = request.form.get("status", "")
     if status not in ("active", "suspended"):
         return page("Kies actief of geschorst.", 422)
-    with services().db.write_session() as session:
-        known = set_status(session, key, status)  # suspending ends the IdP's sessions
-    if not known:
+    if not _admin().set_status(key, status):  # suspending ends the IdP's sessions
         return page("Deze identiteitsprovider is niet bekend.", 404)
     _audit(current_user(), "suspend" if status == "suspended" else "activate", key)
     return done(status, key)
@@ -151,7 +138,7 @@ def idp_status(key: str):
 @bp.post("/ui/idps/<key>/refresh")
 @require_page("organisations")
 def refresh_idp(key: str):
-    refreshed = services().saml.refresher.refresh_due(key, force=True)
+    refreshed = _admin().refresh(key)
     _audit(
         current_user(),
         "refresh",
