@@ -223,39 +223,47 @@ def next_refresh(now: datetime, metadata: IdpMetadata) -> datetime:
     return moment
 
 
-def refresh_row(row, now: datetime, retry: timedelta = RETRY_AFTER_FAILURE) -> bool:
-    """Fetch and check the metadata of a URL-registered IdP row; True when it was replaced.
-
-    A failure keeps the last good copy (``metadata_xml``, ``valid_until``), records why and
-    tries again after ``retry``.
-    """
+def checked_copy(url: str, entity_id: str, signer: str | None, now: datetime):
+    """Fetch and check a URL's metadata: an :class:`IdpMetadata`, or the ``MetadataError``
+    that refused it (returned, not raised, so that callers record it)."""
     try:
-        _, metadata = read_metadata(
-            fetch(row.metadata_url), row.entity_id, row.metadata_signer, now
-        )
+        return read_metadata(fetch(url), entity_id, signer, now)[1]
     except MetadataError as exc:
-        row.metadata_error = (exc.message or exc.code)[:500]
+        return exc
+
+
+def apply_copy(row, copy, now: datetime, retry: timedelta = RETRY_AFTER_FAILURE) -> bool:
+    """Store a checked copy on the IdP's row, or record why it was refused and keep the last
+    good copy (``metadata_xml``, ``valid_until``), trying again after ``retry``."""
+    if isinstance(copy, MetadataError):
+        row.metadata_error = str(copy)[:500]
         row.refresh_at = now + retry
-        log.warning("saml metadata refresh refused", extra={"idp": row.key, "problem": exc.message})
+        log.warning("saml metadata refresh refused", extra={"idp": row.key, "problem": str(copy)})
         return False
-    row.metadata_xml = metadata.entity_xml
-    row.valid_until = metadata.valid_until
+    row.metadata_xml = copy.entity_xml
+    row.valid_until = copy.valid_until
     row.fetched_at = now
-    row.refresh_at = next_refresh(now, metadata)
+    row.refresh_at = next_refresh(now, copy)
     row.metadata_error = None
     return True
+
+
+def refresh_row(row, now: datetime, retry: timedelta = RETRY_AFTER_FAILURE) -> bool:
+    """Fetch, check and store the metadata of a URL-registered IdP row; True when replaced."""
+    copy = checked_copy(row.metadata_url, row.entity_id, row.metadata_signer, now)
+    return apply_copy(row, copy, now, retry)
 
 
 class MetadataRefresher:
     """Refreshes URL metadata when due, in a background thread of each process.
 
     The thread starts on first use (after gunicorn forked), wakes when the earliest refresh
-    is due (at least every 30 seconds checks), and writes to the database, so every process
+    is due (and at least every 10 seconds), and writes to the database, so every process
     and replica uses the newest good copy. ``refresh_due`` is also called directly by tests
     and by the admin page's "refresh now".
     """
 
-    POLL = 30.0
+    POLL = 10.0
 
     def __init__(self, db, clock) -> None:
         self.db = db
@@ -265,19 +273,30 @@ class MetadataRefresher:
         self._wake = threading.Event()
 
     def refresh_due(self, key: str | None = None, *, force: bool = False) -> int:
-        """Refresh the due (or, with ``force``, the named) URL IdPs; how many were replaced."""
+        """Refresh the due (or, with ``force``, the named) URL IdPs; how many were replaced.
+
+        The fetches happen outside any transaction (a slow federation server must not hold
+        the database's write lock); each result is then stored in a short one.
+        """
         from .models import SamlIdpRow
 
         now = self.clock()
-        replaced = 0
-        with self.db.write_session() as session:
+        with self.db.session() as session:
             query = select(SamlIdpRow).where(SamlIdpRow.metadata_url.is_not(None))
             if key is not None:
                 query = query.where(SamlIdpRow.key == key)
-            for row in session.scalars(query):
-                due = row.refresh_at is None or aware(row.refresh_at) <= now
-                if due or force:
-                    replaced += refresh_row(row, now)
+            due = [
+                (row.key, row.metadata_url, row.entity_id, row.metadata_signer)
+                for row in session.scalars(query)
+                if force or row.refresh_at is None or aware(row.refresh_at) <= now
+            ]
+        replaced = 0
+        for row_key, url, entity_id, signer in due:
+            copy = checked_copy(url, entity_id, signer, now)
+            with self.db.write_session() as session:
+                row = session.get(SamlIdpRow, row_key)
+                if row is not None and row.metadata_url == url:
+                    replaced += apply_copy(row, copy, now)
         return replaced
 
     def next_due(self) -> float:
@@ -295,7 +314,6 @@ class MetadataRefresher:
     def ensure_running(self) -> None:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
-                self._wake.set()
                 return
             self._thread = threading.Thread(
                 target=self._run, name="saml-metadata-refresh", daemon=True

@@ -320,7 +320,7 @@ class ServiceProvider:
         if not idps:
             raise SamlNotConfigured()
         now = self.clock()
-        if idp_key:
+        if idp_key is not None:
             chosen = next((idp for idp in idps if idp.key == idp_key), None)
             if chosen is None or not chosen.usable(now):
                 raise IdpUnavailable()
