@@ -150,34 +150,39 @@ def _document_invalid_input(document: dict) -> None:
             )
 
 
+BEFORE_THE_QUERY = ("401", "403", "429")
+"""Refusals that come before a view reads its query (token, scope, rate limit): no alias read,
+so no deprecation headers."""
+
+
 def _document_query_aliases(document: dict) -> None:
     """A documented query key with a deprecated snake_case alias (gateway.docs.query) says so
     in its description, and its operation's answers declare the deprecation headers that a
     request with the alias gets. (A parameter of its own would put a snake_case key back into
     the document the ADR linter reads.)"""
     for _, _, operation in _operations(document):
-        aliased = False
+        aliases = []
         for parameter in operation.get("parameters", []):
             note = parameter.get("in") == "query" and alias_description(parameter["name"])
             if note:
                 described = parameter.get("description")
                 parameter["description"] = f"{described}. {note}" if described else note
-                aliased = True
-        if not aliased:
+                aliases.append(f"`{DEPRECATED_ALIASES[parameter['name']]}`")
+        if not aliases:
             continue
         for status, response in operation.get("responses", {}).items():
-            if str(status)[:1] in ("2", "4") and isinstance(response, dict):
-                headers = response.setdefault("headers", {})
-                for name, value in DEPRECATION_HEADERS.items():
-                    headers.setdefault(
-                        name,
-                        {
-                            "description": f"Only when a deprecated alias ("
-                            f"{', '.join(sorted(DEPRECATED_ALIASES.values()))}) was sent.",
-                            "schema": {"type": "string"},
-                            "example": value,
-                        },
-                    )
+            if str(status) in BEFORE_THE_QUERY or not isinstance(response, dict):
+                continue
+            headers = response.setdefault("headers", {})
+            for name, value in DEPRECATION_HEADERS.items():
+                headers.setdefault(
+                    name,
+                    {
+                        "description": f"Only when the deprecated {' or '.join(aliases)} was sent.",
+                        "schema": {"type": "string"},
+                        "example": value,
+                    },
+                )
 
 
 def _nullable_as_type_lists(document: dict) -> None:

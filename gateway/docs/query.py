@@ -65,7 +65,8 @@ def alias_description(name: str) -> str | None:
     if alias is None:
         return None
     return (
-        f"Deprecated alias: `{alias}` (API.md v1) is still accepted, answered with "
-        f"`Deprecation` and `Sunset` headers (not before {SUNSET.date().isoformat()}); "
-        f"sending both with different values is 400 `invalid_parameter`."
+        f"Deprecated alias: `{alias}` (API.md v1) is accepted until at least "
+        f"{SUNSET.date().isoformat()} (and removed only with /api/v2), each answer then carrying "
+        "`Deprecation`, `Sunset` and `Link` headers; sending both keys with different values "
+        "is 400 `invalid_parameter`."
     )

@@ -148,6 +148,9 @@ def test_the_document_names_the_camel_case_keys_and_their_deprecated_aliases(par
             assert f"Deprecated alias: `{alias}`" in parameters[key]["description"]
         for name in ("Deprecation", "Sunset", "Link"):
             assert name in operation["responses"]["200"]["headers"], (path, name)
+            assert name in operation["responses"]["400"]["headers"], (path, name)
+            # token and scope are refused before the query is read
+            assert name not in operation["responses"]["401"].get("headers", {}), (path, name)
     every_query_key = {
         p["name"]
         for item in document["paths"].values()
