@@ -4,6 +4,7 @@ Workers are stateless; per-process Prometheus files are cleaned when a worker ex
 """
 
 import os
+import threading
 
 bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
@@ -27,3 +28,58 @@ def child_exit(server, worker):
     from gateway.metrics import mark_process_dead
 
     mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    """Write out the worker's queued log lines (gateway/logs.py) and, when profiling, its
+    profile, before the process ends."""
+    if _PROFILE_DIR:
+        _write_profile(worker.pid)
+    from gateway import logs
+
+    logs.shutdown()
+
+
+# GATEWAY_PROFILE_DIR (benchmarks only, bench/bench_wrk.py --profile-dir): every request is run
+# under cProfile in the thread that serves it, and each worker writes the merged profile of its
+# requests to <dir>/worker-<pid>.pstats when it exits. Unset, the hooks cost one global test.
+_PROFILE_DIR = os.environ.get("GATEWAY_PROFILE_DIR")
+_profiles: list = []
+_local = threading.local()
+
+
+def pre_request(worker, req):
+    if _PROFILE_DIR:
+        _thread_profile().enable()
+
+
+def post_request(worker, req, environ, resp):
+    if _PROFILE_DIR:
+        _thread_profile().disable()
+
+
+def _thread_profile():
+    import cProfile
+
+    profile = getattr(_local, "profile", None)
+    if profile is None:
+        profile = _local.profile = cProfile.Profile()
+        _profiles.append(profile)
+    return profile
+
+
+def _write_profile(pid: int) -> None:
+    import pstats
+
+    stats = None
+    for profile in list(_profiles):
+        profile.disable()
+        profile.create_stats()
+        if not profile.stats:
+            continue
+        if stats is None:
+            stats = pstats.Stats(profile)
+        else:
+            stats.add(profile)
+    if stats is not None:
+        stats.dump_stats(os.path.join(_PROFILE_DIR, f"worker-{pid}.pstats"))
