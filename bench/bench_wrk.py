@@ -210,6 +210,11 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
                 "full": _median(full_runs, "achieved_per_s"),
                 "bare": _median(bare_runs, "achieved_per_s"),
             },
+            "statuses": {
+                "full": [run["statuses"] for run in full_runs],
+                "bare": [run["statuses"] for run in bare_runs],
+            },
+            "failures": sum(run["failures"] for run in full_runs + bare_runs),
         }
     return out
 

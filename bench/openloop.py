@@ -23,6 +23,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
+# an answer later than this counts as a failure (its connection is dropped)
+TIMEOUT_SECONDS = 60.0
+
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
     """Read one HTTP/1.1 response (Content-Length framed, as Flask and gunicorn answer)."""
@@ -89,8 +92,8 @@ async def _run(
             reader, writer = await pool.take()
             writer.write(raw)
             await writer.drain()
-            status = await _read_response(reader)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status = await asyncio.wait_for(_read_response(reader), TIMEOUT_SECONDS)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             failures += 1
             return
         latencies.append(time.perf_counter() - intended)
