@@ -173,7 +173,8 @@ class ServiceProvider:
             provider.development_setup = provider.development_idp.setup
             return provider
         try:
-            configured = provider.store.load() is not None or bool(provider.registered())
+            with provider.db.session() as session:
+                configured = provider.store.load() is not None or bool(registered(session))
         except (SQLAlchemyError, ValueError):
             configured = False  # readiness and /login report it; startup checks the schema
         if configured:
@@ -208,7 +209,11 @@ class ServiceProvider:
             log.error("saml configuration unusable", extra={"problem": str(exc)})
             stored = None
         if stored is not None:
-            found.append(from_setup(stored, LEGACY_KEY, "Inloggen", stored.source))
+            found.append(
+                from_setup(
+                    stored, LEGACY_KEY, "Inlogdienst van de beheerorganisatie", stored.source
+                )
+            )
         elif self.development_setup is not None:
             found.append(
                 from_setup(
