@@ -10,11 +10,14 @@ this broker may not sign anyone in.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import shutil
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
@@ -393,3 +396,27 @@ def test_logout_goes_to_the_idp_that_signed_the_person_in_and_comes_back(federat
     assert federation.query(pending) == []  # the IdP's signed answer was accepted
     assert done.status_code == 200
     assert "uitgelogd" in done.text
+
+
+# what the gateway asks for -----------------------------------------------------------------
+def authn_request(location: str) -> str:
+    query = parse_qs(urlparse(location).query)
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    assert query["Signature"][0]  # signed AuthnRequests (the IdPs refuse unsigned ones)
+    return zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
+
+
+def test_each_idp_gets_a_signed_request_with_its_binding_and_assurance_level(federation):
+    broker = requests.get(login_url(federation.url, "eherkenning"), allow_redirects=False)
+    school = requests.get(login_url(federation.url, "entree"), allow_redirects=False)
+
+    to_broker = authn_request(broker.headers["Location"])
+    to_school = authn_request(school.headers["Location"])
+
+    assert 'ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact"' in to_broker
+    assert f'AssertionConsumerServiceURL="{federation.url}/saml/acs/artifact"' in to_broker
+    assert 'Comparison="minimum"' in to_broker
+    assert "urn:etoegang:core:assurance-class:loa3</" in to_broker
+    assert 'ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"' in to_school
+    assert f'AssertionConsumerServiceURL="{federation.url}/saml/acs"' in to_school
+    assert "RequestedAuthnContext" not in to_school
