@@ -18,6 +18,7 @@ PAGES: dict[str, frozenset[str]] = {
     "reidentifications": frozenset({"privacy_officer"}),
     "retractions": frozenset({"privacy_officer"}),
     "organisations": frozenset({"admin"}),
+    "idps": frozenset({"admin"}),
     "register": frozenset({"privacy_officer", "admin"}),
 }
 OPERATOR_ONLY = frozenset({"reidentifications", "retractions"})

@@ -82,6 +82,11 @@ ADMIN_ACTIONS = (
     "admin.route.update",
     "admin.route.remove",
     "admin.outbox.retry",
+    "admin.idp.create",
+    "admin.idp.update",
+    "admin.idp.suspend",
+    "admin.idp.activate",
+    "admin.idp.refresh",
 )
 """The ``admin.*`` actions the registry, the bootstrap file and the outbox write."""
 

@@ -19,6 +19,7 @@ NAVIGATION = {
     "reidentifications": ("/ui/reidentifications", "Herleidingen"),
     "retractions": ("/ui/retractions", "Intrekkingen"),
     "organisations": ("/ui/organisations", "Organisaties"),
+    "idps": ("/ui/idps", "Inlogmiddelen"),
     "register": ("/ui/verwerkingsregister", "Verwerkingsregister"),
 }
 ROLE_NAMES = {"privacy_officer": "privacy officer", "admin": "beheerder"}

@@ -123,6 +123,13 @@ TEXTS: dict[str, str] = {
         "Het antwoord van de identiteitsprovider voldoet niet aan de beveiligingseisen en is "
         "geweigerd. Er is geen sessie aangemaakt."
     ),
+    "saml_not_vouched": "Deze identiteitsprovider mag niet namens uw organisatie inloggen.",
+    "saml_idp_unavailable": "Inloggen via deze identiteitsprovider kan op dit moment niet.",
+    "saml_choose_idp": "Kies uw organisatie of inlogmiddel om in te loggen.",
+    "saml_metadata": (
+        "De gegevens (metadata) van deze identiteitsprovider zijn niet bruikbaar; inloggen "
+        "via deze identiteitsprovider kan nu niet."
+    ),
 }
 
 TITLES = {
@@ -281,6 +288,7 @@ ADMIN_OBJECTS = {
     "route": "route",
     "outbox": "bericht",
     "region": "regio",
+    "idp": "identiteitsprovider",
 }
 ADMIN_VERBS = {
     "create": "toegevoegd",
@@ -291,6 +299,7 @@ ADMIN_VERBS = {
     "rotate_key": "sleutels vervangen",
     "retry": "opnieuw aangeboden",
     "delete": "verwijderd",
+    "refresh": "metadata opgehaald",
 }
 #: Short names of refusal codes for tables and charts; other codes use their sentence.
 REFUSALS = {

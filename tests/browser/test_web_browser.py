@@ -103,7 +103,7 @@ def test_log_in_through_the_idp_and_see_the_dashboard(server, data, page):
     page.keyboard.press("Enter")  # by keyboard
     page.wait_for_url(server.url + "/ui/")
     assert page.get_by_role("heading", level=1).inner_text() == "Overzicht"
-    assert page.locator("svg.chart").count() == 2
+    assert page.locator("svg.chart").count() == 6  # 2 of exchanges, 4 of the pact
     assert "Verzuimmelding: School → Samenwerkingsverband" in page.content()
     assert page.get_by_text("Pactindicatoren schooljaar").count() == 1
     page.keyboard.press("Tab")

@@ -78,7 +78,7 @@ def done(code: str, key: str):
 
 
 @bp.get("/ui/idps")
-@require_page("organisations")
+@require_page("idps")
 def idps():
     return page()
 
@@ -88,7 +88,7 @@ def _lines(value: str) -> list[str]:
 
 
 @bp.post("/ui/idps")
-@require_page("organisations")
+@require_page("idps")
 def register_idp():
     form, user = request.form, current_user()
     organisations = _lines(form.get("organisations", ""))
@@ -124,7 +124,7 @@ def register_idp():
 
 
 @bp.post("/ui/idps/<key>/status")
-@require_page("organisations")
+@require_page("idps")
 def idp_status(key: str):
     status = request.form.get("status", "")
     if status not in ("active", "suspended"):
@@ -136,7 +136,7 @@ def idp_status(key: str):
 
 
 @bp.post("/ui/idps/<key>/refresh")
-@require_page("organisations")
+@require_page("idps")
 def refresh_idp(key: str):
     refreshed = _admin().refresh(key)
     _audit(
