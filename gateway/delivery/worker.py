@@ -57,6 +57,8 @@ class DeliveryPolicy:
     logboek: ExportPolicy | None = None
     """Where the Logboek Dataverwerkingen records go (``GATEWAY_LOGBOEK_*``): the worker runs
     their exporter on a thread of its own; None or no endpoint: none."""
+    tracing_endpoint: str | None = None
+    """``GATEWAY_OTEL_EXPORTER_OTLP_ENDPOINT``: the operators' push spans (off when None)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -66,6 +68,7 @@ class DeliveryPolicy:
             timeout_seconds=settings.delivery_timeout_seconds,
             production=settings.is_production,
             logboek=ExportPolicy.from_settings(settings),
+            tracing_endpoint=settings.otel_exporter_endpoint,
         )
 
     @property
@@ -104,6 +107,9 @@ class DeliveryWorker:
         self._pending_at = 0.0
         self._pool: ThreadPoolExecutor | None = None
         self._pool_size = 0
+        if policy.tracing_endpoint and not telemetry.tracing().enabled:
+            service = policy.logboek.service_name if policy.logboek else "thuiszitterspact-gateway"
+            telemetry.configure(telemetry.Tracing(policy.tracing_endpoint, service))
         self.logboek = (
             LogboekExporter(outbox.db, policy.logboek)
             if policy.logboek is not None and policy.logboek.endpoint
@@ -137,7 +143,8 @@ class DeliveryWorker:
         return self._pool
 
     def close(self) -> None:
-        """Release threads and connections (after :meth:`run`)."""
+        """Release threads and connections (after :meth:`run`); flush the push spans."""
+        telemetry.tracing().shutdown()
         if self.logboek is not None:
             self.logboek.stop()
         if self._pool is not None:

@@ -346,11 +346,11 @@ def test_no_record_or_span_holds_a_bsn_or_a_pseudonym(logboek):
     )
     assert record["attributes"]["dpl.core.foreign_operation.entity"] == f"urn:nl:oin:{ex.SWV}"
     assert record["attributes"]["dpl.core.foreign_operation.trace_id"] == ack_trace
-    # the operators' tracing has spans too: request, pipeline steps, database
+    # the operators' tracing has spans too: request, pipeline steps, database, the push
     names = dh.wait_until(
         lambda: (
             {s["name"] for s in receiver.spans[TRACING_PATH]}
-            >= {"POST /api/v1/exchanges", "pipeline.subject", "db insert"}
+            >= {"POST /api/v1/exchanges", "pipeline.subject", "db insert", "delivery.push"}
             and {s["name"] for s in receiver.spans[TRACING_PATH]}
         ),
         20,
