@@ -314,6 +314,9 @@ def production_problems(settings: Settings) -> list[str]:
         )
     if settings.test_faults:
         problems.append("GATEWAY_TEST_FAULTS is for development and tests only")
+    if settings.logboek_otlp_endpoint and not settings.logboek_otlp_endpoint.startswith("https://"):
+        # the Logboek Dataverwerkingen standard: "Het Logboek MOET TLS afdwingen"
+        problems.append("GATEWAY_LOGBOEK_OTLP_ENDPOINT must be an https URL in production")
     for name, networks in (
         ("GATEWAY_TRUSTED_PROXIES", settings.trusted_proxies),
         ("GATEWAY_FORWARDED_ALLOW_IPS", settings.forwarded_allow_ips),
