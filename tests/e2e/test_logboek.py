@@ -226,6 +226,9 @@ def test_a_send_with_a_traceparent_is_logged_with_the_callers_operation(logboek)
         }
     ]
     assert attributes["dpl.core.processing_activity_id"] == activity_uri(server, SEND_ACTIVITY)
+    # the URI is the activity's entry in the register (issue 22 section 3)
+    entry = requests.get(attributes["dpl.core.processing_activity_id"], timeout=10)
+    assert entry.status_code == 200 and entry.json()["id"] == SEND_ACTIVITY
     assert attributes["dpl.gateway.decision"] == "allowed"
     assert attributes["dpl.gateway.audit_seq"] == event["seq"]
     assert record["start"] <= record["end"]
