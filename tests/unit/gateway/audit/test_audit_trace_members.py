@@ -35,8 +35,8 @@ def rehash(event: dict) -> str:
     return hashlib.sha256(rfc8785.dumps(hashed)).hexdigest()
 
 
-def test_an_event_hashes_the_gateways_trace_never_the_callers(sqlite_url):
-    db = Database(sqlite_url)
+def test_an_event_hashes_the_gateways_trace_never_the_callers(database_url):
+    db = Database(database_url)
     trace = telemetry.Trace(foreign=telemetry.Remote(CALLER_TRACE, CALLER_SPAN))
     with telemetry.using(trace), db.write_session() as session:
         AuditLog().append(session, AuditEvent(action="consent.read", decision="allowed"), AT)
@@ -53,8 +53,8 @@ def test_an_event_hashes_the_gateways_trace_never_the_callers(sqlite_url):
     db.dispose()
 
 
-def test_an_event_outside_any_request_has_a_trace_of_its_own(sqlite_url):
-    db = Database(sqlite_url)
+def test_an_event_outside_any_request_has_a_trace_of_its_own(database_url):
+    db = Database(database_url)
     with db.write_session() as session:
         for _ in range(2):
             AuditLog().append(session, AuditEvent(action="admin.pact.run", decision="allowed"), AT)
@@ -64,10 +64,10 @@ def test_an_event_outside_any_request_has_a_trace_of_its_own(sqlite_url):
     db.dispose()
 
 
-def test_an_event_without_the_members_still_verifies(sqlite_url):
+def test_an_event_without_the_members_still_verifies(database_url):
     """An event of before issue 22 (its document without trace members) rehashes and chains
     as it always did, beside a new one."""
-    db = Database(sqlite_url)
+    db = Database(database_url)
     old = AuditEvent(action="consent.read", decision="allowed")
     with db.write_session() as session:
         document = old.document(1, AT, "0" * 64)

@@ -48,8 +48,8 @@ class Clock:
 
 
 @pytest.fixture
-def outbox(sqlite_url, keys_dir):
-    db = Database(sqlite_url)
+def outbox(database_url, keys_dir):
+    db = Database(database_url)
     log = AuditLog(None, LogboekWriter(KeyStore(keys_dir, allow_generate=False), "https://gw"))
     trace = telemetry.Trace(foreign=telemetry.Remote(CALLER_TRACE, CALLER_SPAN))
     with telemetry.using(trace), db.write_session() as session:

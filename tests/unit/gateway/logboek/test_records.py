@@ -27,8 +27,8 @@ AT = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(sqlite_url, keys_dir):
-    db = Database(sqlite_url)
+def world(database_url, keys_dir):
+    db = Database(database_url)
     keys = KeyStore(keys_dir, allow_generate=False)
     with db.write_session() as session:
         session.execute(
