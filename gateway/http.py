@@ -50,7 +50,8 @@ def _trace_context() -> None:
     trace = telemetry.Trace(foreign=telemetry.parse_traceparent(request.headers.get("traceparent")))
     g.trace_token = telemetry.begin(trace)
     rule = request.url_rule.rule if request.url_rule else "unmatched"
-    g.request_span = telemetry.start_request_span(f"{request.method} {rule}", trace)
+    method = metrics.method_label(request.method)  # caller-chosen text otherwise
+    g.request_span = telemetry.start_request_span(f"{method} {rule}", trace, method, rule)
     if services().settings.test_faults:
         g.fault_token = telemetry.request_fault(request.headers.get(telemetry.FAULT_HEADER))
 

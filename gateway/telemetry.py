@@ -206,7 +206,7 @@ def injected_fault(point: str) -> None:
 
 
 # operators' tracing (OpenTelemetry SDK) ---------------------------------------------------
-SPAN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\- /{}<>:]*")
+SPAN_NAME = re.compile(r"[A-Za-z/][A-Za-z0-9_.\- /{}<>:]*")
 
 
 @dataclass
@@ -270,7 +270,7 @@ def tracing() -> Tracing:
     return _tracing
 
 
-def start_request_span(name: str, trace: Trace):
+def start_request_span(name: str, trace: Trace, method: str = "", route: str = ""):
     """Start the operators' request span (a root: the caller's span is only a link) and
     give ``trace`` its ids; returns what :func:`end_request_span` needs, or None."""
     tracer = _tracing.tracer()
@@ -291,7 +291,12 @@ def start_request_span(name: str, trace: Trace):
         links.append(Link(remote))
     # a root span: the trace is the gateway's own, the caller's operation only a link
     span = tracer.start_span(
-        _safe_name(name), context=context.Context(), kind=SpanKind.SERVER, links=links
+        _safe_name(name),
+        context=context.Context(),
+        kind=SpanKind.SERVER,
+        links=links,
+        # the route rule (``/api/v1/exchanges/<exchange_id>``), never the path with its values
+        attributes={"http.request.method": method, "http.route": _safe_name(route)},
     )
     ids = span.get_span_context()
     trace.trace_id = format(ids.trace_id, "032x")

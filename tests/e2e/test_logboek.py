@@ -360,6 +360,14 @@ def test_no_record_or_span_holds_a_bsn_or_a_pseudonym(logboek):
         what="the operators' spans",
     )
     assert "pipeline.minimise" in names
+    request_span = next(
+        s for s in receiver.spans[TRACING_PATH] if s["name"] == "POST /api/v1/exchanges"
+    )
+    assert request_span["attributes"] == {
+        "http.request.method": "POST",
+        "http.route": "/api/v1/exchanges",
+        "http.response.status_code": 202,
+    }
     for path in (LOGBOEK_PATH, TRACING_PATH):
         with receiver.lock:
             bodies = b"".join(receiver.bodies[path])

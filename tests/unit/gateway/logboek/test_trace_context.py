@@ -87,4 +87,8 @@ def test_span_names_are_code_names_only():
         "POST /api/v1/exchanges/<exchange_id>"
     )
     assert telemetry._safe_name("pipeline.subject") == "pipeline.subject"
+    assert telemetry._safe_name("/api/v1/inbox/<exchange_id>/ack") == (
+        "/api/v1/inbox/<exchange_id>/ack"
+    )
+    assert telemetry._safe_name("/api/v1/exchanges?bsn=111222333") == "operation"
     assert telemetry._safe_name('POST /x?bsn=111222333"') == "operation"
