@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..storage.database import Database
@@ -23,6 +23,31 @@ from .models import AccessToken, AssertionJti
 
 PURGE_INTERVAL_SECONDS = 60
 TOKEN_RETENTION_SECONDS = 24 * 3600
+
+# The query of every protected request, built once: constructing the select (its columns,
+# joins and comparison) cost more than running it (about 1.2 ms against 0.2 ms on SQLite,
+# issue 23); executed with the jti bound, SQLAlchemy's compiled cache does the rest.
+_TOKEN_QUERY = (
+    select(
+        AccessToken.jti,
+        AccessToken.client_id,
+        AccessToken.auth_method,
+        AccessToken.scope,
+        AccessToken.x5t_s256,
+        AccessToken.issued_at,
+        AccessToken.expires_at,
+        AccessToken.revoked_at,
+        Client.scopes,
+        Organisation.id,
+        Organisation.oin,
+        Organisation.type,
+        Organisation.name,
+        Organisation.status,
+    )
+    .join(Client, Client.client_id == AccessToken.client_id)
+    .join(Organisation, Organisation.id == Client.organisation_id)
+    .where(AccessToken.jti == bindparam("jti"))
+)
 
 
 @dataclass(frozen=True)
@@ -133,32 +158,12 @@ class OAuthStore:
     def token(self, jti: str) -> TokenView | None:
         """The token row with its client and organisation, in one query.
 
-        Plain columns rather than ORM entities: this runs on every protected request, and
-        building identity-mapped objects costs more than the query itself.
+        Plain columns rather than ORM entities, and a statement built once: this runs on
+        every protected request (it is what makes a revocation or a suspension count at once,
+        so it is never cached), and building objects costs more than the query itself.
         """
-        query = (
-            select(
-                AccessToken.jti,
-                AccessToken.client_id,
-                AccessToken.auth_method,
-                AccessToken.scope,
-                AccessToken.x5t_s256,
-                AccessToken.issued_at,
-                AccessToken.expires_at,
-                AccessToken.revoked_at,
-                Client.scopes,
-                Organisation.id,
-                Organisation.oin,
-                Organisation.type,
-                Organisation.name,
-                Organisation.status,
-            )
-            .join(Client, Client.client_id == AccessToken.client_id)
-            .join(Organisation, Organisation.id == Client.organisation_id)
-            .where(AccessToken.jti == jti)
-        )
         with self.db.engine.connect() as connection:
-            row = connection.execute(query).first()
+            row = connection.execute(_TOKEN_QUERY, {"jti": jti}).first()
         if row is None:
             return None
         return TokenView(

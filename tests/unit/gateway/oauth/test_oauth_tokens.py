@@ -1,8 +1,10 @@
 """``TokenService``: RFC 9068 access tokens issued, then refused for every malformed variant."""
 
 import pytest
+from joserfc import jws
 
 from gateway.keys import KeyStore
+from gateway.oauth import tokens as tokens_module
 from gateway.oauth.clients import ClientRecord
 from gateway.oauth.errors import Refused
 from gateway.oauth.store import OAuthStore
@@ -195,3 +197,80 @@ def test_retired_key_is_refused_at_once(service, keys_copy, client_record):
     operator.add_signing_key()
     operator.retire_signing_key(old.kid)
     assert reason(service, old.access_token) == "unknown_kid"
+
+
+# The verified-signature cache (issue 23): a token's ES256 signature is checked once per
+# process and nothing else is remembered. Time claims are checked on every call, a retired key
+# stops its tokens at once, a changed byte is a different token.
+
+
+@pytest.fixture
+def signature_checks(monkeypatch):
+    """Counts the ES256 verifications TokenService makes (joserfc's deserialize_compact)."""
+    calls = []
+    real = jws.deserialize_compact
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tokens_module.jws, "deserialize_compact", counting)
+    return calls
+
+
+def issue(service, client_record) -> str:
+    return service.issue(client_record, client_record.scopes, "private_key_jwt", None).access_token
+
+
+def test_the_signature_of_a_token_is_verified_once(service, client_record, signature_checks):
+    token = issue(service, client_record)
+    first = service.verify(token)
+    second = service.verify(token)
+    assert first == second and first["sub"] == "sis"
+    assert signature_checks == [token]
+
+
+def test_a_cached_token_still_expires(service, clock, client_record):
+    token = issue(service, client_record)
+    assert service.verify(token)["sub"] == "sis"
+    clock.now = NOW + 360  # exp (NOW + 300) plus the 60 s of skew
+    assert reason(service, token) == "expired"
+
+
+def test_a_cached_token_of_a_retired_key_is_refused_at_once(service, keys_copy, client_record):
+    token = issue(service, client_record)
+    old_kid = keys_copy.current_signing_key.kid
+    assert service.verify(token)["sub"] == "sis"  # now in the cache
+    operator = KeyStore(keys_copy.directory, allow_generate=False)  # another process
+    operator.add_signing_key()
+    operator.retire_signing_key(old_kid)
+    assert reason(service, token) == "unknown_kid"
+
+
+def test_a_changed_signature_is_not_served_from_the_cache(service, keys_copy, client_record):
+    token = issue(service, client_record)
+    assert service.verify(token)
+    head, payload, signature = token.split(".")
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    assert reason(service, f"{head}.{payload}.{flipped}") == "bad_signature"
+    other = resign(token, gateway_key(keys_copy.directory), scope="exchange:receive")
+    assert service.verify(other)["scope"] == "exchange:receive"  # its own entry, its own claims
+
+
+def test_a_caller_changing_the_claims_does_not_change_the_cache(service, client_record):
+    token = issue(service, client_record)
+    claims = service.verify(token)
+    claims["scope"] = "audit:read"
+    assert service.verify(token)["scope"] == "exchange:send exchange:receive"
+
+
+def test_the_cache_is_bounded(service, client_record, monkeypatch, signature_checks):
+    monkeypatch.setattr(tokens_module, "VERIFIED_CACHE_SIZE", 2)
+    first, second, third = (issue(service, client_record) for _ in range(3))
+    for token in (first, second, third):
+        service.verify(token)
+    assert len(service._verified) == 2
+    service.verify(first)  # pushed out by the third: verified again
+    assert signature_checks == [first, second, third, first]
+    with pytest.raises(Refused):
+        service.verify("x" * 10)
