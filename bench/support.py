@@ -157,7 +157,7 @@ def get_token(port: int, client: tuple[str, ECKey], scope: str | None = None) ->
     request = urllib.request.Request(
         f"{base}/oauth/token", data=urllib.parse.urlencode(form).encode(), method="POST"
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local server
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - local server
         return json.loads(response.read())["access_token"]
 
 
