@@ -10,6 +10,7 @@ from __future__ import annotations
 from .audit import models as audit_models
 from .consents import models as consent_models
 from .exchange import models as exchange_models
+from .logboek import models as logboek_models
 from .monitoring import models as monitoring_models
 from .oauth import models as oauth_models
 from .pact import models as pact_models
@@ -33,6 +34,7 @@ MODEL_MODULES = (
     pact_models,
     saml_models,
     web_session_models,
+    logboek_models,
 )
 
 

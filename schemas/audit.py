@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from schemas.base import ResponseSchema
 from schemas.fields import Bsn, Choice, ListOf, Object, Oin, Polymorphic, Pseudonym, StrictInteger
@@ -103,6 +103,25 @@ class AuditEventSchema(ResponseSchema):
         },
     )
     fsc_transaction_id = _nullable_string()
+    trace_id = fields.String(
+        validate=validate.Regexp(r"^[0-9a-f]{32}$"),
+        metadata={
+            "description": (
+                "The gateway's W3C trace of the processing (32 lower-case hex), the same as its "
+                "Logboek Dataverwerkingen record's. Hashed; absent on events written before "
+                "issue 22. Never the caller's trace."
+            )
+        },
+    )
+    span_id = fields.String(
+        validate=validate.Regexp(r"^[0-9a-f]{16}$"),
+        metadata={
+            "description": (
+                "The processing's span in that trace (16 lower-case hex). Hashed; absent on "
+                "events written before issue 22."
+            )
+        },
+    )
     prev_hash = hex_sha256(required=True)
     hash = hex_sha256(required=True)
 

@@ -46,6 +46,8 @@ def test_event_shape_has_every_field_of_section_8():
         "subject_commitment",
         "subject_opening",
         "fsc_transaction_id",
+        "trace_id",
+        "span_id",
         "prev_hash",
         "hash",
     }
