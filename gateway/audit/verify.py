@@ -104,6 +104,8 @@ def index_disagrees(canonical: str, columns: tuple) -> str | None:
         if f'"{_MEMBER.get(name, name)}":{literal}' not in canonical:
             return name
     return None
+
+
 _HEAD = text("SELECT seq, hash FROM audit_head WHERE id = 1")
 _sha256 = hashlib.sha256
 
