@@ -1,6 +1,6 @@
 """The contract version announced in every response's ``API-Version`` header."""
 
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 
 
 def package_version() -> str:

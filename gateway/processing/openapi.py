@@ -12,7 +12,7 @@ API_VERSION_HEADER = {
     "API-Version": {
         "description": "The full version of the API (semantic versioning)",
         "schema": {"type": "string"},
-        "example": "1.0.0",
+        "example": "1.1.0",
     }
 }
 ACTIVITY_ID = "passend_onderwijs.absence_report.school-swv"

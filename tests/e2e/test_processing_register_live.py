@@ -77,7 +77,7 @@ def partners(server, tmp_path_factory):
 def register(server) -> dict[str, dict]:
     answer = requests.get(server.url + PATH, timeout=20)  # no token: public
     assert answer.status_code == 200, answer.text
-    assert answer.headers["API-Version"] == "1.0.0"
+    assert answer.headers["API-Version"] == "1.1.0"
     return {activity["id"]: activity for activity in answer.json()["activities"]}
 
 

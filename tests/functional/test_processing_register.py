@@ -179,7 +179,7 @@ def test_the_register_is_public_json_with_the_api_version(app):
     answer = app.test_client().get(PATH)  # no token
     assert answer.status_code == 200
     assert answer.content_type == "application/json"
-    assert answer.headers["API-Version"] == "1.0.0"
+    assert answer.headers["API-Version"] == "1.1.0"
     activities = answer.get_json()["activities"]
     ids = [activity["id"] for activity in activities]
     assert len(ids) == len(set(ids))
@@ -195,7 +195,7 @@ def test_two_routes_read_as_the_route_table_says(app):
     check_entry(activities[GGD_EXEMPTION], GGD_EXEMPTION_ENTRY)
     # one by its id answers the same entry
     single = app.test_client().get(f"{PATH}/{SWV_ABSENCE}")
-    assert single.status_code == 200 and single.headers["API-Version"] == "1.0.0"
+    assert single.status_code == 200 and single.headers["API-Version"] == "1.1.0"
     assert single.get_json() == activities[SWV_ABSENCE]
 
 
