@@ -1,4 +1,4 @@
-"""The "pas toe of leg uit" table (docs/api-design-rules.md) and the linter's suppressions
+"""The "pas toe of leg uit" table (the README's "API Design Rules" section) and the linter's suppressions
 (.spectral.yaml) hold each other one-to-one: every override is one row with its linter rule
 and place, every row with a place is one override, so neither changes alone. The table also
 lists every core rule of the API Design Rules.
@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-TABLE = REPO / "docs" / "api-design-rules.md"
+TABLE = REPO / "README.md"
 RULESET = REPO / ".spectral.yaml"
 
 CORE_RULES = (
