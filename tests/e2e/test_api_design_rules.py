@@ -27,18 +27,24 @@ REPO = Path(__file__).resolve().parents[2]
 SPECTRAL = REPO / "node_modules" / ".bin" / "spectral"
 PROJECT_RULESET = REPO / ".spectral.yaml"
 DEFAULT_RULESET = "../shared/standards/adr-linter.yaml"
+VENDORED_RULESET = "standards/adr-linter.yaml"
 ERROR = 0  # Spectral's severity of an error (1 warning, 2 info, 3 hint)
 
 
 def adr_ruleset() -> Path:
-    """Logius's ruleset: ``GATEWAY_ADR_RULESET`` or the shared copy, relative to the repo."""
-    raw = os.environ.get("GATEWAY_ADR_RULESET") or DEFAULT_RULESET
-    path = (REPO / raw).resolve()
+    """Logius's ruleset: ``GATEWAY_ADR_RULESET`` (relative to the repo; it must exist), else
+    the shared copy beside the repository, else the byte-identical copy in ``standards/``
+    (a clone in a temporary folder has no ``../shared``; standards/README.md)."""
+    raw = os.environ.get("GATEWAY_ADR_RULESET")
+    if raw:
+        path = (REPO / raw).resolve()
+        if not path.is_file():
+            pytest.fail(f"GATEWAY_ADR_RULESET names no file: {path}")
+        return path
+    shared = (REPO / DEFAULT_RULESET).resolve()
+    path = shared if shared.is_file() else REPO / VENDORED_RULESET
     if not path.is_file():
-        pytest.fail(
-            f"the API Design Rules ruleset is missing: {path} (set GATEWAY_ADR_RULESET to "
-            "Logius's linter.yaml, https://static.developer.overheid.nl/adr/ruleset.yaml)"
-        )
+        pytest.fail(f"the API Design Rules ruleset is missing: {path}")
     return path
 
 
