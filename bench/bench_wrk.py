@@ -273,10 +273,11 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
     gateway = start_gunicorn(
         "gateway.wsgi:app", gateway_port, env, instance, args.workers, log_path=log
     )
+    bare_env = {k: v for k, v in env.items() if k != "GATEWAY_PROFILE_DIR"}
     bare = start_gunicorn(
         "bench.bare_app:app",
         bare_port,
-        dict(env, BENCH_BARE_DATABASE_URL=url),
+        dict(bare_env, BENCH_BARE_DATABASE_URL=url),
         instance,
         args.workers,
     )

@@ -25,6 +25,9 @@ from collections.abc import Callable
 
 # an answer later than this counts as a failure (its connection is dropped)
 TIMEOUT_SECONDS = 60.0
+# a kept-alive connection idle this long is not reused: gunicorn closes idle ones after 5 s
+# (gateway/gunicorn_conf.py), and a request written as it closes fails
+IDLE_SECONDS = 3.0
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -44,20 +47,24 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 class _Pool:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.opened = 0
 
     async def take(self):
-        if self.idle:
-            return self.idle.pop()
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.perf_counter() - since < IDLE_SECONDS:
+                return reader, writer
+            writer.close()  # the server may be closing it right now (its keep-alive timeout)
         self.opened += 1
         return await asyncio.open_connection(self.host, self.port)
 
     def give(self, connection) -> None:
-        self.idle.append(connection)
+        reader, writer = connection
+        self.idle.append((reader, writer, time.perf_counter()))
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
         self.idle.clear()
 
