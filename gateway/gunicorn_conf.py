@@ -5,6 +5,7 @@ Workers are stateless; per-process Prometheus files are cleaned when a worker ex
 
 import os
 import threading
+import time
 
 bind = os.environ.get("GATEWAY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
@@ -43,7 +44,11 @@ def worker_exit(server, worker):
 # GATEWAY_PROFILE_DIR (benchmarks only, bench/bench_wrk.py --profile-dir): every request is run
 # under cProfile in the thread that serves it, and each worker writes the merged profile of its
 # requests to <dir>/worker-<pid>.pstats when it exits. Unset, the hooks cost one global test.
+# The clock is the thread's CPU time (GATEWAY_PROFILE_CLOCK=wall for elapsed time): under load a
+# wall-clock profile is dominated by the wait for SQLite's one writer (a `with lock:` wait is
+# booked to the function holding the `with`), which says where requests queue, not what costs.
 _PROFILE_DIR = os.environ.get("GATEWAY_PROFILE_DIR")
+_PROFILE_CLOCK = os.environ.get("GATEWAY_PROFILE_CLOCK", "cpu")
 _profiles: list = []
 _local = threading.local()
 
@@ -63,7 +68,8 @@ def _thread_profile():
 
     profile = getattr(_local, "profile", None)
     if profile is None:
-        profile = _local.profile = cProfile.Profile()
+        timer = time.perf_counter if _PROFILE_CLOCK == "wall" else time.thread_time
+        profile = _local.profile = cProfile.Profile(timer)
         _profiles.append(profile)
     return profile
 
