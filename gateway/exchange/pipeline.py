@@ -88,6 +88,7 @@ class Exchange:
     replay: dict | None = None  # the stored answer of an idempotent repeat
     message_type: str | None = None
     recipient: OrgRef | None = None
+    transaction_bound: bool = False  # the transaction id is bound to this recipient already
     route: RoutePolicy | None = None
     payload: dict | None = None
     bsn: Bsn | None = None
@@ -213,8 +214,9 @@ def check_transaction_id(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 7a: the sender's ``Fsc-Transaction-Id`` was not passed to another recipient
     (API.md section 13 rule 1). It needs only the sender, the id and the recipient, so it runs
     as soon as the recipient is known, before anything is done with the child; the binding
-    check is repeated where the message is stored (:func:`correlation.claim`)."""
-    correlation.check(
+    binding is made where the message is stored (:func:`correlation.bind`), unless the id is
+    bound to this recipient already."""
+    exchange.transaction_bound = correlation.check(
         ctx.session, exchange.sender.id, exchange.fsc_transaction_id, exchange.recipient.id
     )
 
