@@ -50,8 +50,8 @@ OWN_ACTIVITY = {
 }
 OIN_URN = "urn:nl:oin:"
 _INSERT_RECORD = insert(LogboekRecordRow.__table__)
-"""A Core insert on the table, built once (the ORM's bulk-insert path costs about 0.5 ms a
-statement on the send path, issue 23)."""
+"""A Core insert on the table, built once (the ORM's bulk-insert path cost about 0.5 ms a
+statement on the send path under cProfile, issue 23)."""
 ORG_TYPES_SECONDS = 300.0
 
 
