@@ -31,6 +31,9 @@ from .models import AuditEventRow
 __all__ = ["GENESIS_HASH", "AuditEvent", "AuditLog", "AuditReceipt", "rfc3339"]
 _NEXT_SEQ = text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
 _SET_HEAD_HASH = text("UPDATE audit_head SET hash = :hash WHERE id = 1")
+_INSERT_EVENT = insert(AuditEventRow.__table__)
+"""A Core insert on the table, built once: the ORM's bulk-insert path of ``insert(AuditEventRow)``
+cost about 0.5 ms (profiled) per statement on the send path (issue 23); no ORM state is involved."""
 
 
 def clear_index(oins: tuple[str, ...]) -> str | None:
@@ -210,7 +213,7 @@ class AuditLog:
         ).replace(f'"seq":{_SEQ_PLACEHOLDER}', f'"seq":{seq}', 1)
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         session.execute(
-            insert(AuditEventRow),
+            _INSERT_EVENT,
             {
                 "seq": seq,
                 "at": at,

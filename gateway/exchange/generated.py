@@ -59,6 +59,8 @@ class NewMessage:
     retention_days: int
     sender_client_id: str | None = None
     consent_id: str | None = None
+    recipient_address: str | None = None
+    """The role address the sender named (API.md section 4), stored by the message's one insert."""
 
 
 def insert_message(
@@ -78,7 +80,7 @@ def insert_message(
     version, sealed = sealer.seal(message_id, content)
     pep_link, pep_delivered = pep
     session.execute(
-        insert(Message),
+        _INSERT_MESSAGE,
         {
             "id": message_id,
             "status": "accepted",
@@ -94,6 +96,9 @@ def insert_message(
 
 
 _COLUMNS = tuple(name for name in NewMessage.__dataclass_fields__ if name != "retention_days")
+_INSERT_MESSAGE = insert(Message.__table__)
+"""A Core insert on the table, built once (the ORM's bulk-insert path cost about 0.5 ms a
+statement on the send path under cProfile, issue 23)."""
 
 
 def message_event(

@@ -147,13 +147,14 @@ class ExchangeService:
         the observer records and the idempotency record with the 202 answer."""
         event = self._allowed_event(exchange, message_id)
         receipt = self.audit.append(session, event, exchange.now)
-        correlation.claim(
-            session,
-            exchange.sender.id,
-            exchange.fsc_transaction_id,
-            exchange.recipient.id,
-            exchange.now,
-        )
+        if not exchange.transaction_bound:
+            correlation.bind(
+                session,
+                exchange.sender.id,
+                exchange.fsc_transaction_id,
+                exchange.recipient.id,
+                exchange.now,
+            )
         content = {"subject": exchange.delivered_subject, "payload": exchange.minimised.payload}
         pep = (
             (self.polymorphic.seal_link(message_id, exchange.pep.link), exchange.pep_delivered)
@@ -163,12 +164,6 @@ class ExchangeService:
         insert_message(
             session, self.sealer, message_id, _new_message(exchange), content, exchange.now, pep
         )
-        if exchange.recipient_address is not None:
-            session.execute(
-                update(Message)
-                .where(Message.id == message_id)
-                .values(recipient_address=exchange.recipient_address)
-            )
         self.observer.accepted(session, _accepted(exchange, message_id))
         telemetry.injected_fault("exchange.send")  # GATEWAY_TEST_FAULTS only
         answer = {
@@ -232,6 +227,8 @@ class ExchangeService:
             )
         if answer is None and bound is not None and bound != exchange.recipient.id:
             raise correlation.reused()
+        # bound to this recipient meanwhile: the second store binds it no more
+        exchange.transaction_bound = bound == exchange.recipient.id
         return answer
 
     def _refused(self, exchange: pipeline.Exchange, refusal: Refusal) -> None:
@@ -444,6 +441,7 @@ def _new_message(exchange: pipeline.Exchange) -> NewMessage:
         retention_days=exchange.route.retention_days,
         sender_client_id=exchange.sender_client_id,
         consent_id=exchange.consent_id,
+        recipient_address=exchange.recipient_address,
     )
 
 

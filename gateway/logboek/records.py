@@ -49,6 +49,9 @@ OWN_ACTIVITY = {
     "reidentification.": ids.REIDENTIFICATION,
 }
 OIN_URN = "urn:nl:oin:"
+_INSERT_RECORD = insert(LogboekRecordRow.__table__)
+"""A Core insert on the table, built once (the ORM's bulk-insert path cost about 0.5 ms a
+statement on the send path under cProfile, issue 23)."""
 ORG_TYPES_SECONDS = 300.0
 
 
@@ -119,7 +122,7 @@ class LogboekWriter:
         if trace.failed:
             status = Status.ERROR
         session.execute(
-            insert(LogboekRecordRow),
+            _INSERT_RECORD,
             self._row(session, event, at, trace, span_id, status, seq),
         )
 

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Session
 from ..exchange.observers import AcceptedSend
 from .models import MonitoringFact
 
+_INSERT_FACT = insert(MonitoringFact.__table__)
+"""A Core insert on the table, built once (the ORM's bulk-insert path cost about 0.5 ms a
+statement on the send path under cProfile, issue 23)."""
+
 
 def fact_values(message_type: str, payload: dict) -> dict | None:
     """The fact columns of a validated payload, or None for message types not monitored."""
@@ -53,7 +57,7 @@ class FactRecorder:
         if facts is None:
             return
         session.execute(
-            insert(MonitoringFact),
+            _INSERT_FACT,
             {
                 **facts,
                 "message_id": send.message_id,
