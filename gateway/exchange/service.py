@@ -162,9 +162,9 @@ class ExchangeService:
             else (None, exchange.pep_delivered)
         )
         insert_message(
-            session, self.sealer, message_id, _new_message(exchange), content, exchange.now, pep
+            session, self.sealer, message_id, new_message(exchange), content, exchange.now, pep
         )
-        self.observer.accepted(session, _accepted(exchange, message_id))
+        self.observer.accepted(session, accepted_send(exchange, message_id))
         telemetry.injected_fault("exchange.send")  # GATEWAY_TEST_FAULTS only
         answer = {
             "id": message_id,
@@ -193,7 +193,7 @@ class ExchangeService:
         event = message_event(
             "exchange.send",
             message_id,
-            _new_message(exchange),
+            new_message(exchange),
             actor=(exchange.sender.oin, exchange.sender_client_id),
             sender=exchange.sender.oin,
             recipient=exchange.recipient.oin,
@@ -264,13 +264,7 @@ class ExchangeService:
 
     @staticmethod
     def _count(exchange: pipeline.Exchange, decision: str, code: str) -> None:
-        metrics.EXCHANGES.labels(
-            exchange.message_type or _known_type(exchange.body) or "unknown",
-            exchange.sender.type,
-            exchange.recipient.type if exchange.recipient else "unknown",
-            decision,
-            code,
-        ).inc()
+        count_send(exchange, decision, code)
 
     # reading -------------------------------------------------------------------------------
     def retention_days(self) -> dict[tuple[str, str, str], int]:
@@ -429,7 +423,8 @@ class _Delivered:
     withheld: frozenset[str]
 
 
-def _new_message(exchange: pipeline.Exchange) -> NewMessage:
+def new_message(exchange: pipeline.Exchange) -> NewMessage:
+    """The stored metadata of a message the pipeline passed (a send's, a case's)."""
     return NewMessage(
         message_type=exchange.message_type,
         sender_org_id=exchange.sender.id,
@@ -445,7 +440,8 @@ def _new_message(exchange: pipeline.Exchange) -> NewMessage:
     )
 
 
-def _accepted(exchange: pipeline.Exchange, message_id: str) -> AcceptedSend:
+def accepted_send(exchange: pipeline.Exchange, message_id: str) -> AcceptedSend:
+    """What the observer is told of a stored message (a send's, a case's)."""
     return AcceptedSend(
         message_id=message_id,
         message_type=exchange.message_type,
@@ -455,6 +451,17 @@ def _accepted(exchange: pipeline.Exchange, message_id: str) -> AcceptedSend:
         recipient_org_id=exchange.recipient.id,
         at=exchange.now,
     )
+
+
+def count_send(exchange: pipeline.Exchange, decision: str, code: str) -> None:
+    """The exchange metric of one decision on one message (a send's, a case's)."""
+    metrics.EXCHANGES.labels(
+        exchange.message_type or _known_type(exchange.body) or "unknown",
+        exchange.sender.type,
+        exchange.recipient.type if exchange.recipient else "unknown",
+        decision,
+        code,
+    ).inc()
 
 
 def _known_type(body) -> str | None:

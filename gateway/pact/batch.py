@@ -26,19 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from schemas.profiles import add_gateway_fields
 
-from .. import metrics, transaction
+from .. import transaction
 from ..audit.log import AuditReceipt
 from ..exchange import correlation, pipeline
 from ..exchange.errors import Refusal, ValidationFailed
-from ..exchange.generated import NewMessage, insert_message, message_event
-from ..exchange.models import Message
-from ..exchange.observers import AcceptedSend
-from ..exchange.service import ExchangeService
+from ..exchange.generated import insert_message, message_event
+from ..exchange.service import ExchangeService, accepted_send, count_send, new_message
 
 FIRST_STEP, LAST_STEP = "recipient", "minimise"
 NAMES = [name for name, _ in pipeline.STEPS]
@@ -234,13 +231,7 @@ class Batch:
             )
             content = {"subject": exchange.delivered_subject, "payload": minimised.payload}
             insert_message(session, self.exchanges.sealer, message_id, row, content, exchange.now)
-            if exchange.recipient_address is not None:
-                session.execute(
-                    update(Message)
-                    .where(Message.id == message_id)
-                    .values(recipient_address=exchange.recipient_address)
-                )
-            self.exchanges.observer.accepted(session, accepted(exchange, message_id))
+            self.exchanges.observer.accepted(session, accepted_send(exchange, message_id))
             stored.append(Stored(message_id, exchange, receipt))
         return stored
 
@@ -248,39 +239,4 @@ class Batch:
     def count(sends: list[CaseSend], decision: str = "allowed", code: str = "none") -> None:
         """The exchange metric, as a send counts it."""
         for send in sends:
-            exchange = send.exchange
-            metrics.EXCHANGES.labels(
-                exchange.message_type,
-                exchange.sender.type,
-                exchange.recipient.type if exchange.recipient else "unknown",
-                decision,
-                code,
-            ).inc()
-
-
-def new_message(exchange: pipeline.Exchange) -> NewMessage:
-    """The stored metadata of a case message (as the exchange stores a send's)."""
-    return NewMessage(
-        message_type=exchange.message_type,
-        sender_org_id=exchange.sender.id,
-        recipient_org_id=exchange.recipient.id,
-        purpose=exchange.route.purpose,
-        legal_basis=exchange.route.legal_basis(exchange.consent_id),
-        subject_ref=exchange.subject_ref,
-        fsc_transaction_id=exchange.fsc_transaction_id,
-        retention_days=exchange.route.retention_days,
-        sender_client_id=exchange.sender_client_id,
-        consent_id=exchange.consent_id,
-    )
-
-
-def accepted(exchange: pipeline.Exchange, message_id: str) -> AcceptedSend:
-    return AcceptedSend(
-        message_id=message_id,
-        message_type=exchange.message_type,
-        payload=exchange.payload,
-        subject_ref=exchange.subject_ref,
-        sender_org_id=exchange.sender.id,
-        recipient_org_id=exchange.recipient.id,
-        at=exchange.now,
-    )
+            count_send(send.exchange, decision, code)
