@@ -263,6 +263,7 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
         "GATEWAY_INSTANCE_DIR": str(instance),
         "GATEWAY_KEYS_DIR": str(instance / "keys"),
         "GATEWAY_LOG_LEVEL": args.log_level,
+        "GATEWAY_THREADS": str(args.gunicorn_threads),
         **({"GATEWAY_PROFILE_DIR": args.profile_dir} if args.profile_dir else {}),
     }
     keys = bootstrap_partners(instance, env, [(SCHOOL, "school"), (LEERPLICHT, "leerplicht")])
@@ -297,9 +298,10 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
         wrk(bare_port, BARE_PATH, str(bodies_file), "", warm)
         wrk(gateway_port, SEND_PATH, str(bodies_file), token_for(), warm)
         result["load_before"] = {"throughput": load_average()}
-        result["throughput"] = throughput(
-            gateway_port, bare_port, str(bodies_file), token_for, args
-        )
+        if not args.no_throughput:
+            result["throughput"] = throughput(
+                gateway_port, bare_port, str(bodies_file), token_for, args
+            )
         if args.rates:
             result["load_before"]["fixed_rates"] = load_average()
             result["fixed_rates"] = fixed_rates(gateway_port, bare_port, body_list, token_for, args)
@@ -326,6 +328,10 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="*", default=[50, 100, 150])
     parser.add_argument("--bodies", type=int, default=256, help="distinct bodies cycled")
     parser.add_argument("--no-get", action="store_true", help="skip the protected GET")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the wrk sends")
+    parser.add_argument(
+        "--gunicorn-threads", type=int, default=4, help="threads per worker (GATEWAY_THREADS)"
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--log-level", default="INFO", help="the gateway's GATEWAY_LOG_LEVEL")
@@ -366,7 +372,7 @@ def main() -> None:
                     "rates_per_s": args.rates,
                     "latency_seconds": args.latency_seconds,
                     "gunicorn_workers": args.workers,
-                    "threads_per_worker": 4,
+                    "threads_per_worker": args.gunicorn_threads,
                     "log_level": args.log_level,
                     "open_loop": "bench/openloop.py (latency from the intended send time)",
                 },
