@@ -27,6 +27,7 @@ was extended is reported.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from sqlalchemy import select, text
 
 from .. import metrics
 from ..storage.database import Database
-from . import merkle, tree
+from . import merkle, tree, verify_parallel
 from .chain import GENESIS_HASH, commitment_of, prev_hash_of
 from .checkpoints import checkpoint_view
 from .commitment import opens
@@ -59,6 +60,9 @@ _ROWS_SQL = (
     "recipient, message_type, decision, exchange_id, at FROM audit_events "
     "WHERE seq <= %s ORDER BY seq"
 )
+_RANGE_SQL = _ROWS_SQL.replace("WHERE seq <= %s", "WHERE seq > %s AND seq <= %s")
+"""A later part of the log for one process of :mod:`.verify_parallel` (the first part reads
+with :data:`_ROWS_SQL`, unbounded below, as the serial pass does)."""
 _MEMBER = {"actor_org": "org"}  # the column's member in the event (actor.org is nested)
 
 
@@ -107,6 +111,8 @@ def index_disagrees(canonical: str, columns: tuple) -> str | None:
 
 
 _HEAD = text("SELECT seq, hash FROM audit_head WHERE id = 1")
+PARALLEL_FROM = 50_000
+"""Logs shorter than this are verified in this process: starting another costs more."""
 _sha256 = hashlib.sha256
 
 
@@ -143,14 +149,15 @@ class VerifyReport:
 class _Checkpoints:
     """Checkpoints in ``tree_size`` order, read in pages (bounded memory)."""
 
-    def __init__(self, db: Database, page: int = 1000) -> None:
+    def __init__(self, db: Database, page: int = 1000, after: int = -1) -> None:
         self.db = db
         self.page = page
+        self.after = after
         self._iter = self._pages()
         self.current: AuditCheckpointRow | None = next(self._iter, None)
 
     def _pages(self) -> Iterator[AuditCheckpointRow]:
-        after = -1
+        after = self.after
         while True:
             with self.db.session() as session:
                 rows = list(
@@ -222,18 +229,32 @@ def _index_problem(rows) -> tuple[int, str] | None:
 class ChainVerifier:
     """Verifies the log of ``db`` against the audit public key (32 raw bytes)."""
 
-    def __init__(self, db: Database, public_key: bytes, batch: int = 5000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        public_key: bytes,
+        batch: int = 5000,
+        workers: int | None = None,
+        parallel_from: int = PARALLEL_FROM,
+    ) -> None:
         self.db = db
         self.public_key = public_key
         self.batch = batch
+        self.workers = workers
+        """Processes for a long log (the caller's included); 1 keeps the serial pass. None:
+        one per core (up to 4) when this process runs no other thread, else 1. A number
+        makes the caller answer for forking (:mod:`.verify_parallel`)."""
+        self.parallel_from = parallel_from
 
     def verify(self) -> VerifyReport:
         with self.db.session() as session:
             head_seq, head_hash = session.execute(_HEAD).one()
         head_seq = int(head_seq)
         report = VerifyReport(valid=True, entries=head_seq, head_hash=head_hash)
-        checkpoints = _Checkpoints(self.db)
-        self._stream(report, checkpoints, head_seq, head_hash)
+        checkpoints = self._parallel_pass(report, head_seq, head_hash)
+        if checkpoints is None:  # the serial pass decides, and names any culprit
+            checkpoints = _Checkpoints(self.db)
+            self._stream(report, checkpoints, head_seq, head_hash)
         # checkpoints beyond what the chain verified still get their signatures checked
         while checkpoints.current is not None:
             row = checkpoints.current
@@ -252,20 +273,65 @@ class ChainVerifier:
         metrics.record_chain_state(report.valid)
         return report
 
+    # the pass on several cores -----------------------------------------------------------------
+    def _parallel_pass(
+        self, report: VerifyReport, head_seq: int, head_hash: str
+    ) -> _Checkpoints | None:
+        """When the log is long and this process may fork: the whole pass split over
+        :attr:`workers` processes (:mod:`.verify_parallel`). Only a log that is valid in every
+        part, with parts that join, is settled here; then the newest checkpoint goes into
+        the report and the checkpoints beyond the head are returned for the caller's
+        remaining checks. None (anything wrong, or no split) hands the log to the serial
+        pass, so a broken log gets the serial pass's report, culprit and all."""
+        workers = self.workers
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4) if verify_parallel.single_threaded() else 1
+        if workers < 2 or head_seq < self.parallel_from or not hasattr(os, "fork"):
+            return None
+        parts = verify_parallel.plan(self.db, head_seq, head_hash, workers)
+        if parts is None:
+            return None
+        newest = verify_parallel.run(parts, self._check_part, self.db.engine)
+        if newest is None:
+            return None
+        with self.db.session() as session:
+            report.checkpoint = session.get(AuditCheckpointRow, newest)
+        return _Checkpoints(self.db, after=head_seq)
+
+    def _check_part(self, part: verify_parallel.Part) -> verify_parallel.PartEnd:
+        """The serial pass over one part, from the state the part assumes."""
+        report = VerifyReport(valid=True, entries=part.last, head_hash=part.head)
+        checkpoints = _Checkpoints(self.db, after=part.after or -1)
+        state = _Pass(
+            0,
+            edge=list(part.edge),
+            expected=part.after + 1,
+            previous=part.previous,
+            good_size=part.after,
+        )
+        self._stream(report, checkpoints, part.last, part.head, state, part.after)
+        return verify_parallel.PartEnd(
+            report.valid and not report.invalid_checkpoints,
+            state.previous,
+            state.edge,
+            state.good_size,
+        )
+
     # the pass ------------------------------------------------------------------------------
-    def _batches(self, last: int) -> Iterator[list[tuple[int, str, str]]]:
+    def _batches(self, last: int, after: int = 0) -> Iterator[list[tuple[int, str, str]]]:
         """The rows up to ``last`` in ``seq`` order, a batch at a time, straight from the
         driver (a server-side cursor on PostgreSQL): the pass costs little more than reading
         and hashing the stored bytes, in constant memory."""
         raw = self.db.engine.raw_connection()
         try:
+            sql, bounds = (_RANGE_SQL, (after, last)) if after else (_ROWS_SQL, (last,))
             if self.db.is_sqlite:
                 cursor = raw.cursor()
-                cursor.execute(_ROWS_SQL.replace("%s", "?"), (last,))
+                cursor.execute(sql.replace("%s", "?"), bounds)
             else:
                 cursor = raw.driver_connection.cursor(name="audit_verify")
                 cursor.itersize = self.batch
-                cursor.execute(_ROWS_SQL, (last,))
+                cursor.execute(sql, bounds)
             while batch := cursor.fetchmany(self.batch):
                 yield batch
             cursor.close()
@@ -273,11 +339,22 @@ class ChainVerifier:
             raw.rollback()
             raw.close()
 
-    def _stream(self, report: VerifyReport, checkpoints: _Checkpoints, last: int, head: str):
-        """One pass over the rows; each batch is checked with list comprehensions first (the
-        common, valid case) and row by row only when something in it is wrong."""
-        state = _Pass(checkpoints.current.tree_size if checkpoints.current else 0)
-        for rows in self._batches(last):
+    def _stream(
+        self,
+        report: VerifyReport,
+        checkpoints: _Checkpoints,
+        last: int,
+        head: str,
+        state: _Pass | None = None,
+        after: int = 0,
+    ):
+        """One pass over the rows up to ``last`` (those after ``after`` only, when a part of
+        the log starts from ``state``); each batch is checked with list comprehensions first
+        (the common, valid case) and row by row only when something in it is wrong."""
+        if state is None:
+            state = _Pass(0)
+        state.next_size = checkpoints.current.tree_size if checkpoints.current else 0
+        for rows in self._batches(last, after):
             batch = [row[:3] for row in rows]
             seqs, canonicals, stored = zip(*batch, strict=True)
             datas = [canonical.encode() for canonical in canonicals]
