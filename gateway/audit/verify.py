@@ -30,7 +30,6 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
@@ -40,9 +39,10 @@ from . import merkle, tree, verify_parallel
 from .chain import GENESIS_HASH, commitment_of, prev_hash_of
 from .checkpoints import checkpoint_view
 from .commitment import opens
-from .log import rfc3339
 from .models import AuditCheckpointRow
 from .note import NoteError, verify_checkpoint
+from .verify_batch import at_text as _at_text
+from .verify_batch import valid_leaves
 
 INDEX_COLUMNS = (
     "action",
@@ -64,16 +64,6 @@ _RANGE_SQL = _ROWS_SQL.replace("WHERE seq <= %s", "WHERE seq > %s AND seq <= %s"
 """A later part of the log for one process of :mod:`.verify_parallel` (the first part reads
 with :data:`_ROWS_SQL`, unbounded below, as the serial pass does)."""
 _MEMBER = {"actor_org": "org"}  # the column's member in the event (actor.org is nested)
-
-
-def _at_text(value) -> str:
-    """``at`` as the event states it; SQLite's driver gives text, psycopg a datetime."""
-    if isinstance(value, str) and len(value) == 26 and value[10] == " ":
-        return f"{value[:10]}T{value[11:]}Z"  # SQLAlchemy's SQLite form: naive UTC, microseconds
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return rfc3339(moment.astimezone(UTC))
 
 
 def _literal(value) -> str:
@@ -233,7 +223,7 @@ class ChainVerifier:
         self,
         db: Database,
         public_key: bytes,
-        batch: int = 5000,
+        batch: int = 1000,
         workers: int | None = None,
         parallel_from: int = PARALLEL_FROM,
     ) -> None:
@@ -349,27 +339,31 @@ class ChainVerifier:
         after: int = 0,
     ):
         """One pass over the rows up to ``last`` (those after ``after`` only, when a part of
-        the log starts from ``state``); each batch is checked with list comprehensions first
-        (the common, valid case) and row by row only when something in it is wrong."""
+        the log starts from ``state``); each batch is checked in one loop first (the common,
+        valid case: :mod:`.verify_batch`), check by check and row by row only when that
+        loop is not sure."""
         if state is None:
             state = _Pass(0)
         state.next_size = checkpoints.current.tree_size if checkpoints.current else 0
         for rows in self._batches(last, after):
-            batch = [row[:3] for row in rows]
-            seqs, canonicals, stored = zip(*batch, strict=True)
-            datas = [canonical.encode() for canonical in canonicals]
-            if not _links_hold(state, seqs, canonicals, stored, datas):
-                seq, why = self._first_broken(
-                    batch, state.expected, state.previous, state.previous_data, last, head
-                )
-                return self._invalid(report, seq, why)
-            broken = _index_problem(rows)
-            if broken is not None:
-                return self._invalid(report, *broken)
-            if self._extend(state, seqs, datas, checkpoints, report):
+            leaves = valid_leaves(rows, state.expected, state.previous)
+            if leaves is None:  # something in the batch is (or may be) wrong: check apart
+                batch = [row[:3] for row in rows]
+                seqs, canonicals, stored = zip(*batch, strict=True)
+                datas = [canonical.encode() for canonical in canonicals]
+                if not _links_hold(state, seqs, canonicals, stored, datas):
+                    seq, why = self._first_broken(
+                        batch, state.expected, state.previous, state.previous_data, last, head
+                    )
+                    return self._invalid(report, seq, why)
+                broken = _index_problem(rows)
+                if broken is not None:
+                    return self._invalid(report, *broken)
+                leaves = [_sha256(b"\x00" + data).digest() for data in datas]
+            if self._extend(state, state.expected, leaves, checkpoints, report):
                 return None
-            state.expected = seqs[-1] + 1
-            state.previous, state.previous_data = stored[-1], datas[-1]
+            state.expected += len(rows)
+            state.previous, state.previous_data = rows[-1][2], rows[-1][1].encode()
         if state.expected - 1 != last:
             return self._invalid(report, state.expected, "entry missing")
         if last and state.previous != head:
@@ -377,16 +371,15 @@ class ChainVerifier:
         return None
 
     def _extend(
-        self, state: _Pass, seqs, datas: list[bytes], checkpoints: _Checkpoints, report
+        self, state: _Pass, first: int, leaves: list[bytes], checkpoints: _Checkpoints, report
     ) -> bool:
-        """Add the batch's leaves to the compact range and check each checkpoint it reaches;
-        True when a checkpoint's root is wrong (the report then names the culprit)."""
+        """Add the batch's leaves (of entries ``first``, ``first + 1``, ...) to the compact
+        range and check each checkpoint it reaches; True when a checkpoint's root is wrong
+        (the report then names the culprit)."""
         sha256 = _sha256
         edge = state.edge
         next_size = state.next_size
-        for seq, leaf in zip(
-            seqs, [sha256(b"\x00" + data).digest() for data in datas], strict=True
-        ):
+        for seq, leaf in enumerate(leaves, first):
             for _ in range(((seq - 1) ^ seq).bit_length() - 1):  # trailing ones of seq-1
                 leaf = sha256(b"\x01" + edge.pop() + leaf).digest()
             edge.append(leaf)
