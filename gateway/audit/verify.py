@@ -104,6 +104,8 @@ _HEAD = text("SELECT seq, hash FROM audit_head WHERE id = 1")
 PARALLEL_FROM = 50_000
 """Logs shorter than this are verified in this process: starting another costs more."""
 _sha256 = hashlib.sha256
+_NODE = hashlib.sha256(b"\x01")
+"""SHA-256 fed the interior node prefix (RFC 9162), copied for each node."""
 
 
 @dataclass
@@ -376,13 +378,19 @@ class ChainVerifier:
         """Add the batch's leaves (of entries ``first``, ``first + 1``, ...) to the compact
         range and check each checkpoint it reaches; True when a checkpoint's root is wrong
         (the report then names the culprit)."""
-        sha256 = _sha256
+        node = _NODE.copy
         edge = state.edge
+        pop, push = edge.pop, edge.append
         next_size = state.next_size
         for seq, leaf in enumerate(leaves, first):
-            for _ in range(((seq - 1) ^ seq).bit_length() - 1):  # trailing ones of seq-1
-                leaf = sha256(b"\x01" + edge.pop() + leaf).digest()
-            edge.append(leaf)
+            index = seq - 1
+            while index & 1:  # each trailing one of the leaf's index closes a subtree
+                hashed = node()
+                hashed.update(pop())
+                hashed.update(leaf)
+                leaf = hashed.digest()
+                index >>= 1
+            push(leaf)
             while seq == next_size:
                 row = checkpoints.current
                 problem = self._checkpoint_problem(row, edge, seq)
