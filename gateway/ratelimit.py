@@ -121,3 +121,21 @@ def init_app(app: Flask, settings: Settings) -> None:
     # registered before the limiter's own hook, so it runs after it (Flask runs them reversed)
     app.after_request(_retry_after_at_least_one_second)
     limiter.init_app(app)
+    _without_the_global_check(app)
+
+
+def _without_the_global_check(app: Flask) -> None:
+    """Drop Flask-Limiter's ``before_request`` hook.
+
+    It checks default and application-wide limits on every request (resolving the endpoint's
+    limits and consulting the store); the gateway has none: every limit is a decorator that
+    checks itself inside the view, after authentication. On a protected GET the hook cost
+    about a tenth of the request (docs/performance.md, "Round trips"). Should a default limit
+    ever be configured, the hook stays.
+    """
+    manager = limiter.limit_manager
+    if (manager._default_limits or manager._application_limits or limiter._meta_limits
+            or limiter._in_memory_fallback):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]

@@ -200,11 +200,11 @@ class SqlConsentStore:
         self.pseudonymiser = pseudonymiser
 
     def for_subject(self, subject_refs: Sequence[str], purpose: str | None = None) -> list[Consent]:
-        with self.db.engine.connect() as connection:
+        with self.db.read() as connection:
             return ConsentReads(connection).for_subject(subject_refs, purpose)
 
     def get(self, consent_id: str) -> Consent | None:
-        with self.db.engine.connect() as connection:
+        with self.db.read() as connection:
             return ConsentReads(connection).get(consent_id)
 
     @contextmanager

@@ -1,11 +1,13 @@
 """The one place that opens database connections.
 
 SQLite is the laptop default and runs in WAL mode so that the gateway process and a worker can
-read while one writes; PostgreSQL (psycopg 3) is production. ``pool_pre_ping`` lets a process
-recover without restart after the database went away: a pooled connection to a server that
-died is discarded on checkout, and a new one is opened. With a multi-host URL (primary and
-standby, ``target_session_attrs=read-write``, see :func:`multi_host_url`) that new connection
-goes to whichever server is the primary now, so a failover needs no restart either
+read while one writes; PostgreSQL (psycopg 3) is production. A process recovers without restart
+after the database went away: a pooled connection that sat idle for longer than
+:data:`PING_IDLE_SECONDS` is pinged on checkout, and one to a server that died is discarded and
+a new one opened (:func:`_ping_when_idle`); a connection that broke while busy fails its one
+statement, is discarded, and the pool opens a new one for the next. With a multi-host URL
+(primary and standby, ``target_session_attrs=read-write``, see :func:`multi_host_url`) that new
+connection goes to whichever server is the primary now, so a failover needs no restart either
 (docs/drills.md, "Failover").
 """
 
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _MULTI_HOST = re.compile(r"^(?P<scheme>[^:/]+://)(?P<user>[^@/]*@)?(?P<hosts>[^/?@]*,[^/?@]*)"
@@ -60,6 +63,33 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+PING_IDLE_SECONDS = 1.0
+"""A pooled connection idle for longer than this is pinged before it is handed out.
+
+``pool_pre_ping`` pings on *every* checkout: a round trip to the server before each request's
+first statement, one of the largest costs of a protected GET. A connection in steady use has
+just proved itself, so only one that waited (when the server may have gone away meanwhile:
+a restart, a failover) is pinged (docs/performance.md, "Round trips")."""
+
+
+def _stamp_checkin(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_when_idle(engine: Engine):
+    def ping(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # the pool discards this connection and checks out (or opens) another
+            raise exc.DisconnectionError("the pooled connection is dead") from error
+
+    return ping
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for ``url`` with the settings the gateway relies on.
 
@@ -77,14 +107,16 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
+    engine = create_engine(
         multi_host_url(url),
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=10,
         connect_args={"connect_timeout": 3},
         hide_parameters=True,
     )
+    event.listen(engine, "checkin", _stamp_checkin)
+    event.listen(engine, "checkout", _ping_when_idle(engine))
+    return engine
 
 
 class Database:
@@ -94,6 +126,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_sessions = sessionmaker(self._autocommit, expire_on_commit=False)
         self._sqlite_writer = threading.Lock() if self.is_sqlite else None
 
     @property
@@ -128,6 +162,25 @@ class Database:
             return
         with self._sqlite_writer, self.session() as session:
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads that need no transaction: each statement sees committed
+        data as of its start, and no BEGIN and ROLLBACK travel to the server around it (two
+        of a protected request's round trips). For one statement, or several that need not
+        agree with each other."""
+        with self._autocommit.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session over :meth:`read`'s connections: for ORM reads that need no snapshot.
+        Anything it writes is committed at once, statement by statement: never write here."""
+        session = self._read_sessions()
+        try:
+            yield session
+        finally:
+            session.close()
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
