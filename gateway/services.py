@@ -27,5 +27,12 @@ def services_of(app: Flask) -> Services:
     return app.extensions[SERVICES]
 
 
+def gateway_services_of(app) -> Services | None:
+    """The services of ``app``, or None for an application ``create_app`` did not build (a
+    benchmark's bare endpoint under the same gunicorn settings)."""
+    extensions = getattr(app, "extensions", None) or {}
+    return extensions.get(SERVICES)
+
+
 def authorization_server() -> GatewayAuthorizationServer:
     return current_app.extensions[AUTHORIZATION_SERVER]
