@@ -12,7 +12,8 @@ For SQLite (WAL) and, when ``GATEWAY_TEST_POSTGRES_URL`` is set, PostgreSQL, in 
 - **latency at fixed rates** (50, 100, 150 sends/s): ``bench/openloop.py``, an open-loop
   generator (constant arrival rate, latency from each request's intended send time, so
   coordinated omission is corrected; its docstring says why not wrk's ``delay()``); full and
-  bare at the same rate, alternating, median of 3 of each p50 and p99;
+  bare at the same rate, alternating, median of 3 of each p50 and p99, each run after a
+  warm-up second at the same rate that is not counted (``--warmup-seconds``);
 - **protected GET**: wrk against ``GET /api/v1/me`` (a bearer token: verification plus the
   token check) and the unprotected ``GET /healthz``, median of 3, ratio.
 
@@ -197,9 +198,10 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
                     body_list[i % len(body_list)].encode(),
                 )
 
-            bare_runs.append(
-                openloop.run("127.0.0.1", bare_port, bare_request, rate, args.latency_seconds)
-            )
+            bare_runs.append(openloop.run(
+                "127.0.0.1", bare_port, bare_request, rate, args.latency_seconds,
+                warmup=args.warmup_seconds,
+            ))
             token = token_for()
 
             def full_request(i: int, run_id=run_id, token=token) -> bytes:
@@ -214,9 +216,10 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
                     body_list[i % len(body_list)].encode(),
                 )
 
-            full_runs.append(
-                openloop.run("127.0.0.1", gateway_port, full_request, rate, args.latency_seconds)
-            )
+            full_runs.append(openloop.run(
+                "127.0.0.1", gateway_port, full_request, rate, args.latency_seconds,
+                warmup=args.warmup_seconds,
+            ))
         full = {k: _median(full_runs, k) for k in ("p50_ms", "p99_ms", "late_ms_p99")}
         bare = {k: _median(bare_runs, k) for k in ("p50_ms", "p99_ms", "late_ms_p99")}
         out[str(rate)] = {
@@ -234,6 +237,11 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
                 "bare": [run["statuses"] for run in bare_runs],
             },
             "failures": sum(run["failures"] for run in full_runs + bare_runs),
+            # each run's own p50/p99: how far the median of 3 is from its neighbours
+            "runs_p50_p99_ms": {
+                "full": [[run["p50_ms"], run["p99_ms"]] for run in full_runs],
+                "bare": [[run["p50_ms"], run["p99_ms"]] for run in bare_runs],
+            },
         }
     return out
 
@@ -313,6 +321,9 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
     finally:
         stop(gateway)
         stop(bare)
+        if args.keep_log:
+            Path(args.keep_log).mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, Path(args.keep_log) / f"gateway-{database}.log")
     return result
 
 
@@ -332,6 +343,11 @@ def main() -> None:
     parser.add_argument(
         "--gunicorn-threads", type=int, default=4, help="threads per worker (GATEWAY_THREADS)"
     )
+    parser.add_argument(
+        "--warmup-seconds", type=float, default=1.0,
+        help="before each fixed-rate run: requests at the same rate, not counted",
+    )
+    parser.add_argument("--keep-log", help="copy the gateway's log file into this folder")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--log-level", default="INFO", help="the gateway's GATEWAY_LOG_LEVEL")
@@ -344,7 +360,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.tiny:
         args.seconds, args.latency_seconds, args.runs, args.rates = 1, 0.5, 1, [50]
-        args.connections = 4
+        args.connections, args.warmup_seconds = 4, 0.1
     if not shutil.which(args.wrk):
         raise SystemExit("wrk is not installed (make install-test installs it as root)")
     results = {}
@@ -371,6 +387,7 @@ def main() -> None:
                     "runs": args.runs,
                     "rates_per_s": args.rates,
                     "latency_seconds": args.latency_seconds,
+                    "warmup_seconds": args.warmup_seconds,
                     "gunicorn_workers": args.workers,
                     "threads_per_worker": args.gunicorn_threads,
                     "log_level": args.log_level,

@@ -82,6 +82,7 @@ async def _run(
     rate: float,
     seconds: float,
     prewarm: int,
+    warmup: float,
 ) -> dict:
     pool = _Pool(host, port)
     for _ in range(prewarm):
@@ -92,8 +93,9 @@ async def _run(
     failures = 0
     total = int(rate * seconds)
     requests = [make_request(i) for i in range(total)]  # built before the clock starts
+    warming = [make_request(total + i) for i in range(int(rate * warmup))]
 
-    async def one(raw: bytes, intended: float) -> None:
+    async def one(raw: bytes, intended: float, counted: bool = True) -> None:
         nonlocal failures
         try:
             reader, writer = await pool.take()
@@ -101,22 +103,32 @@ async def _run(
             await writer.drain()
             status = await asyncio.wait_for(_read_response(reader), TIMEOUT_SECONDS)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-            failures += 1
+            failures += counted
             return
-        latencies.append(time.perf_counter() - intended)
-        statuses[status] = statuses.get(status, 0) + 1
+        if counted:
+            latencies.append(time.perf_counter() - intended)
+            statuses[status] = statuses.get(status, 0) + 1
         pool.give((reader, writer))
 
-    tasks = []
-    start = time.perf_counter() + 0.05
-    for i, raw in enumerate(requests):
-        intended = start + i / rate
-        pause = intended - time.perf_counter()
-        if pause > 0:
-            await asyncio.sleep(pause)
-        late.append(max(0.0, time.perf_counter() - intended))
-        tasks.append(asyncio.ensure_future(one(raw, intended)))
-    await asyncio.gather(*tasks)
+    async def send(batch: list[bytes], counted: bool) -> float:
+        tasks = []
+        start = time.perf_counter() + 0.05
+        for i, raw in enumerate(batch):
+            intended = start + i / rate
+            pause = intended - time.perf_counter()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            if counted:
+                late.append(max(0.0, time.perf_counter() - intended))
+            tasks.append(asyncio.ensure_future(one(raw, intended, counted)))
+        await asyncio.gather(*tasks)
+        return start
+
+    # the warm-up: the same rate, not counted. A server that just ran the other endpoint's
+    # flat-out wrk run (or sat idle) starts cold: idle pooled connections are pinged, the
+    # first requests of a thread build what they cache; those few would fill the p99 alone.
+    await send(warming, counted=False)
+    start = await send(requests, counted=True)
     elapsed = time.perf_counter() - start
     pool.close()
     latencies.sort()
@@ -150,10 +162,13 @@ def run(
     rate: float,
     seconds: float,
     prewarm: int = 8,
+    warmup: float = 0.0,
 ) -> dict:
     """Send ``rate * seconds`` requests (``make_request(i)``: raw HTTP/1.1 bytes) at ``rate``
-    per second, open-loop; latency percentiles counted from each request's intended time."""
-    return asyncio.run(_run(host, port, make_request, rate, seconds, prewarm))
+    per second, open-loop; latency percentiles counted from each request's intended time.
+    First ``rate * warmup`` requests (``make_request(total + i)``) at the same rate, not
+    counted."""
+    return asyncio.run(_run(host, port, make_request, rate, seconds, prewarm, warmup))
 
 
 def http_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:

@@ -19,11 +19,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import rfc8785
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from .. import metrics, telemetry
+from . import jcs
 from .chain import GENESIS_HASH
 from .commitment import commit, new_opening
 from .models import AuditEventRow
@@ -201,7 +201,7 @@ class AuditLog:
         # each event is a span of its own in it
         trace = (telemetry.current() or telemetry.Trace()).next()
         span_id = telemetry.new_span_id()
-        template = rfc8785.dumps(
+        template = jcs.dumps(
             event.document(
                 _SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER, commitment, (trace.trace_id, span_id)
             )

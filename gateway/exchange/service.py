@@ -84,7 +84,10 @@ class ExchangeService:
         if trace is not None:
             trace.processing = "exchange.send"
         try:
-            with self.db.session() as session:
+            # the checks only read, each statement on its own (READ COMMITTED on PostgreSQL
+            # gave them no common snapshot before either): no BEGIN/ROLLBACK round trips; the
+            # store's own transaction and constraints decide what is written (issue 23)
+            with self.db.read_session() as session:
                 pipeline.run(exchange, self._context(session, read_body))
             if trace is not None:
                 trace.activity = _activity(exchange)
