@@ -104,10 +104,16 @@ def checkpoint_view(row: AuditCheckpointRow) -> dict:
     }
 
 
-def newest(session: Session) -> AuditCheckpointRow | None:
-    return session.scalars(
-        select(AuditCheckpointRow).order_by(AuditCheckpointRow.tree_size.desc()).limit(1)
-    ).first()
+_CHECKPOINTS = AuditCheckpointRow.__table__
+_NEWEST = select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.tree_size.desc()).limit(1)
+_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+
+
+def newest(session: Session):
+    """The newest checkpoint as a plain row (the columns of :class:`AuditCheckpointRow` as
+    attributes), or None. Core, built once: it is read on every checkpoint, and the ORM's
+    path cost a quarter of a background checkpoint's CPU (issue 23)."""
+    return session.execute(_NEWEST).first()
 
 
 def at_size(session: Session, size: int) -> AuditCheckpointRow | None:
@@ -229,7 +235,7 @@ class Checkpointer:
             tree_size=size, root_hash=root.hex(), timestamp=at, key_id=self.key_id, note=note
         )
         session.execute(
-            insert(AuditCheckpointRow),
+            _INSERT_CHECKPOINT,
             {
                 "tree_size": size,
                 "root_hash": row.root_hash,

@@ -77,7 +77,8 @@ class World:
     def purge_events(self) -> list[dict]:
         with self.db.session() as session:
             return [json.loads(c) for c in session.scalars(
-                select(AuditEventRow.canonical).where(AuditEventRow.action == PURGE_ACTION))]
+                select(AuditEventRow.canonical).where(AuditEventRow.action == PURGE_ACTION)
+                .order_by(AuditEventRow.seq))]  # in order: PostgreSQL promises none without
 
 
 @pytest.fixture
