@@ -30,7 +30,7 @@ TIMEOUT_SECONDS = 60.0
 IDLE_SECONDS = 3.0
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     """Read one HTTP/1.1 response (Content-Length framed, as Flask and gunicorn answer)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
@@ -39,9 +39,8 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
-    if length:
-        await reader.readexactly(length)
-    return status
+    body = await reader.readexactly(length) if length else b""
+    return status, body
 
 
 class _Pool:
@@ -83,6 +82,7 @@ async def _run(
     seconds: float,
     prewarm: int,
     warmup: float,
+    on_answer: Callable[[int, bytes], None] | None,
 ) -> dict:
     pool = _Pool(host, port)
     for _ in range(prewarm):
@@ -101,13 +101,15 @@ async def _run(
             reader, writer = await pool.take()
             writer.write(raw)
             await writer.drain()
-            status = await asyncio.wait_for(_read_response(reader), TIMEOUT_SECONDS)
+            status, body = await asyncio.wait_for(_read_response(reader), TIMEOUT_SECONDS)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             failures += counted
             return
         if counted:
             latencies.append(time.perf_counter() - intended)
             statuses[status] = statuses.get(status, 0) + 1
+            if on_answer is not None:
+                on_answer(status, body)
         pool.give((reader, writer))
 
     async def send(batch: list[bytes], counted: bool) -> float:
@@ -163,12 +165,13 @@ def run(
     seconds: float,
     prewarm: int = 8,
     warmup: float = 0.0,
+    on_answer: Callable[[int, bytes], None] | None = None,
 ) -> dict:
     """Send ``rate * seconds`` requests (``make_request(i)``: raw HTTP/1.1 bytes) at ``rate``
     per second, open-loop; latency percentiles counted from each request's intended time.
     First ``rate * warmup`` requests (``make_request(total + i)``) at the same rate, not
-    counted."""
-    return asyncio.run(_run(host, port, make_request, rate, seconds, prewarm, warmup))
+    counted. ``on_answer(status, body)`` is called for each counted answer."""
+    return asyncio.run(_run(host, port, make_request, rate, seconds, prewarm, warmup, on_answer))
 
 
 def http_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
