@@ -23,6 +23,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from .. import metrics, telemetry
+from ..storage import direct
 from . import jcs
 from .chain import GENESIS_HASH
 from .commitment import commit, new_opening
@@ -158,7 +159,7 @@ def _split(index: str | None) -> tuple[str, ...]:
 
 
 def _naming_of_send(session: Session, exchange_id: str) -> tuple[tuple, tuple]:
-    row = session.execute(_SEND_NAMING, {"id": exchange_id}).first()
+    row = direct.execute(session, _SEND_NAMING, {"id": exchange_id}).first()
     return (_split(row[0]), _split(row[1])) if row is not None else ((), ())
 
 
@@ -206,13 +207,14 @@ class AuditLog:
                 _SEQ_PLACEHOLDER, at, _HASH_PLACEHOLDER, commitment, (trace.trace_id, span_id)
             )
         ).decode()
-        row = session.execute(_NEXT_SEQ).one()
+        row = direct.execute(session, _NEXT_SEQ).one()
         seq, prev_hash = int(row[0]), row[1]
         canonical = template.replace(
             f'"prev_hash":"{_HASH_PLACEHOLDER}"', f'"prev_hash":"{prev_hash}"', 1
         ).replace(f'"seq":{_SEQ_PLACEHOLDER}', f'"seq":{seq}', 1)
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-        session.execute(
+        direct.execute(
+            session,
             _INSERT_EVENT,
             {
                 "seq": seq,
@@ -234,7 +236,7 @@ class AuditLog:
                 "hash": digest,
             },
         )
-        session.execute(_SET_HEAD_HASH, {"hash": digest})
+        direct.execute(session, _SET_HEAD_HASH, {"hash": digest})
         if self.logboek is not None:
             self.logboek.after_append(session, event, at, seq, trace, span_id)
         if self.checkpointer is not None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from ..storage import direct
 from .errors import TransactionIdReused
 from .models import TransactionRecipient
 
@@ -41,7 +42,9 @@ def reused() -> TransactionIdReused:
 
 def bound_recipient(session: Session, sender_id: int, transaction_id: str) -> int | None:
     """The recipient organisation this sender's id was passed on to, if any."""
-    return session.scalar(_BOUND, {"sender_id": sender_id, "transaction_id": transaction_id})
+    return direct.execute(
+        session, _BOUND, {"sender_id": sender_id, "transaction_id": transaction_id}
+    ).scalar()
 
 
 def check(session: Session, sender_id: int, transaction_id: str, recipient_id: int) -> bool:
@@ -63,7 +66,8 @@ def claim(
     """
     bound = bound_recipient(session, sender_id, transaction_id)
     if bound is None:
-        session.execute(
+        direct.execute(
+            session,
             _INSERT,
             {
                 "sender_org_id": sender_id,
@@ -83,7 +87,8 @@ def bind(
     alone, one statement where :func:`claim` looks first (issue 23). A binding made since the
     check makes the insert (or the commit) raise ``IntegrityError``; the caller then looks
     again with :func:`bound_recipient` (another recipient: 409, this one: bound already)."""
-    session.execute(
+    direct.execute(
+        session,
         _INSERT,
         {
             "sender_org_id": sender_id,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.log import AuditEvent, AuditLog
 from ..sealing import Sealer
+from ..storage import direct
 from .models import Message
 
 
@@ -79,7 +80,8 @@ def insert_message(
     """
     version, sealed = sealer.seal(message_id, content)
     pep_link, pep_delivered = pep
-    session.execute(
+    direct.execute(
+        session,
         _INSERT_MESSAGE,
         {
             "id": message_id,

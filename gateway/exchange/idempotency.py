@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from pseudonymise.keys import KeyRing
 
 from ..clock import aware as _aware
+from ..storage import direct
 from .errors import IdempotencyKeyInvalid, IdempotencyKeyMissing, IdempotencyKeyReused
 from .models import IdempotencyKey
 
@@ -93,7 +94,7 @@ def stored_answer(
     session: Session, org_id: int, key: str, request_hash: RequestHash, now: datetime
 ):
     """The stored 202 answer for a repeat, None for a new key; 409 for another body."""
-    row = session.execute(_STORED, {"org_id": org_id, "key": key}).first()
+    row = direct.execute(session, _STORED, {"org_id": org_id, "key": key}).first()
     if row is None:
         return None
     if _aware(row.expires_at) <= now:
@@ -108,7 +109,8 @@ def stored_answer(
 
 def remember(session: Session, org_id: int, key: str, request_hash: RequestHash, answer: dict, now):
     """Store the 202 answer; the unique (org, key) makes a concurrent duplicate fail."""
-    session.execute(
+    direct.execute(
+        session,
         _INSERT,
         {
             "org_id": org_id,

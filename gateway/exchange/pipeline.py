@@ -41,6 +41,7 @@ from ..pep.subjects import (
 )
 from ..problems import GatewayError
 from ..registry.areas import resolve_address
+from ..storage import direct
 from ..storage.models import Organisation
 from . import correlation, idempotency
 from .errors import (
@@ -202,7 +203,7 @@ def find_recipient(exchange: Exchange, ctx: PipelineContext) -> None:
         if organisation.status != "active":
             raise RecipientSuspended("The recipient organisation is suspended.")
         return
-    organisation = ctx.session.execute(_RECIPIENT, {"oin": exchange.recipient_oin}).first()
+    organisation = direct.execute(ctx.session, _RECIPIENT, {"oin": exchange.recipient_oin}).first()
     if organisation is None:
         raise UnknownRecipient("No organisation has this OIN.")
     exchange.recipient = OrgRef(*organisation)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from schemas.errors import ProfileError
 from schemas.profiles import RecipientProfile
 
+from ..storage import direct
 from .models import RoutePolicyRow
 
 SHIPPED_ROUTES = Path(__file__).resolve().parent.parent / "policies" / "routes.yaml"
@@ -228,7 +229,8 @@ class RoutePolicies:
     def find(
         self, session: Session, message_type: str, sender_type: str, recipient_type: str
     ) -> RoutePolicy | None:
-        row = session.execute(
+        row = direct.execute(
+            session,
             _FIND,
             {
                 "message_type": message_type,

@@ -35,6 +35,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..processing import ids
+from ..storage import direct
 from ..storage.models import Organisation
 from ..telemetry import Trace, new_span_id
 from . import subject
@@ -121,7 +122,8 @@ class LogboekWriter:
         status = Status.OK if event.decision == "allowed" else Status.UNSET
         if trace.failed:
             status = Status.ERROR
-        session.execute(
+        direct.execute(
+            session,
             _INSERT_RECORD,
             self._row(session, event, at, trace, span_id, status, seq),
         )

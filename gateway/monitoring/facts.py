@@ -8,6 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ..exchange.observers import AcceptedSend
+from ..storage import direct
 from .models import MonitoringFact
 
 _INSERT_FACT = insert(MonitoringFact.__table__)
@@ -56,7 +57,8 @@ class FactRecorder:
         facts = fact_values(send.message_type, send.payload)
         if facts is None:
             return
-        session.execute(
+        direct.execute(
+            session,
             _INSERT_FACT,
             {
                 **facts,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..storage import direct
 from ..storage.database import Database
 from ..storage.models import Client, Organisation
 from .clients import ClientRecord
@@ -164,7 +165,7 @@ class OAuthStore:
         statement outside a transaction (:meth:`Database.read`): a single round trip.
         """
         with self.db.read() as connection:
-            row = connection.execute(_TOKEN_QUERY, {"jti": jti}).first()
+            row = direct.execute(connection, _TOKEN_QUERY, {"jti": jti}).first()
         if row is None:
             return None
         return TokenView(

@@ -1,0 +1,216 @@
+"""Hot statements run on the database driver's cursor, compiled once by SQLAlchemy.
+
+Why: on the send path and on every protected request a statement's own work is small (a key
+lookup, one row written) and SQLAlchemy's execution machinery around it is not: building an
+execution context, dispatching events, reading ``cursor.description`` into result metadata.
+Measured on this machine (PostgreSQL, one-row lookup by key, thread CPU per statement): 185
+microseconds through ``Connection.execute`` on a held connection against 98 through psycopg
+alone (docs/performance.md, "Statements on the driver"). A send runs thirteen statements.
+
+What stays SQLAlchemy's: the SQL text and its parameter style (the statement is compiled for
+the connection's dialect, once), the types' bind and result processors (a datetime on SQLite,
+JSON), the connection, its pool and its transaction (a statement here joins the session's
+transaction; the session commits or rolls it back), and what an error becomes (the driver's
+exception goes through the connection's own handler: the same ``IntegrityError`` or
+``OperationalError``, parameters hidden, a dead connection invalidated).
+
+What it does not do, and then the statement simply runs through SQLAlchemy (the same SQL, so
+nothing but the cost differs): Python-side column defaults, expanding ``IN`` parameters,
+numeric result columns (their processor depends on the driver's type code), and any connection
+with cursor event listeners (OpenTelemetry's database spans, a test counting statements), so
+those listeners still see every statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import namedtuple
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Numeric
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import Insert
+
+_UNSUPPORTED = object()
+
+
+class Compiled:
+    """One statement compiled for one dialect (and, for an insert, one set of columns)."""
+
+    __slots__ = ("sql", "names", "positional", "binds", "results", "row", "returns_rows")
+
+    def __init__(self, statement: ClauseElement, dialect, column_keys: Iterable[str] | None):
+        compiled = statement.compile(
+            dialect=dialect, column_keys=list(column_keys) if column_keys is not None else None
+        )
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise _Unsupported
+        # a column left out of an insert takes its default; a constant one is a parameter
+        # like any other, anything computed (a callable, a sequence) needs SQLAlchemy
+        defaults = {}
+        for column in [*compiled.insert_prefetch, *compiled.update_prefetch]:
+            default = column.default if column in compiled.insert_prefetch else column.onupdate
+            if default is None or not default.is_scalar:
+                raise _Unsupported
+            defaults[column.key] = default.arg
+        self.sql: str = compiled.string
+        self.positional: bool = bool(compiled.positional)
+        self.names: tuple[str, ...] = tuple(
+            compiled.positiontup if self.positional else compiled.binds
+        )
+        processors = compiled._bind_processors
+        self.binds: tuple[tuple[str, Any, Callable | None], ...] = tuple(
+            (
+                name,
+                defaults[name] if name in defaults
+                else _UNSUPPORTED if compiled.binds[name].required
+                else compiled.binds[name].value,
+                processors.get(name),
+            )
+            for name in self.names
+        )
+        columns = compiled._result_columns or []
+        for column in columns:
+            if isinstance(column.type, Numeric):
+                raise _Unsupported
+        self.results: tuple[Callable | None, ...] | None = (
+            tuple(column.type._cached_result_processor(dialect, None) for column in columns)
+            if columns
+            else None
+        )
+        self.row = (
+            namedtuple("Row", [column.keyname for column in columns], rename=True)
+            if columns
+            else None
+        )
+        self.returns_rows: bool | None = True if columns else None
+        """Known for a select; for a text statement learnt from its first run (reading a
+        psycopg cursor's ``description`` builds its column objects every time)."""
+
+    def parameters(self, values: dict) -> tuple | dict:
+        out = []
+        for name, default, processor in self.binds:
+            value = values.get(name, default)
+            if value is _UNSUPPORTED:
+                raise KeyError(f"no value for the bound parameter {name!r}")
+            # None too, as SQLAlchemy does: a JSON column stores None as JSON null
+            out.append(value if processor is None else processor(value))
+        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+class _Unsupported(Exception):
+    """The statement needs SQLAlchemy's execution context; it runs through it."""
+
+
+class Result:
+    """The rows (plain tuples with named fields) or the row count of one statement."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list, rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def first(self):
+        return self._rows[0] if self._rows else None
+
+    def one(self):
+        if len(self._rows) != 1:
+            raise LookupError(f"expected one row, got {len(self._rows)}")
+        return self._rows[0]
+
+    def all(self) -> list:
+        return list(self._rows)
+
+    def scalar(self):
+        return self._rows[0][0] if self._rows else None
+
+
+_cache: dict[tuple, Compiled | None] = {}
+_cache_lock = threading.Lock()
+
+
+def _compiled(statement: ClauseElement, dialect, values: dict) -> Compiled | None:
+    keys = frozenset(values) if isinstance(statement, Insert) else None
+    key = (id(statement), dialect.name, dialect.driver, keys)
+    found = _cache.get(key, _UNSUPPORTED)
+    if found is not _UNSUPPORTED:
+        return found
+    try:
+        built: Compiled | None = Compiled(statement, dialect, sorted(keys) if keys else None)
+    except _Unsupported:
+        built = None
+    with _cache_lock:
+        # the statement object is kept alive by the cache entry's owner: every statement
+        # run here is a module-level constant, so its id is never reused
+        _cache[key] = built
+        _statements.append(statement)
+    return built
+
+
+_statements: list = []
+"""The statements compiled here, kept alive so that no id in the cache can be reused."""
+
+
+def execute(target: Session | Connection, statement: ClauseElement, values: dict | None = None):
+    """Run ``statement`` (a module-level constant: compiled once per dialect) with ``values``
+    on ``target``'s connection and transaction; a :class:`Result`, or SQLAlchemy's result
+    where the statement or the connection needs SQLAlchemy (module docstring)."""
+    values = values or {}
+    connection = target.connection() if isinstance(target, Session) else target
+    if _listened(connection):
+        return connection.execute(statement, values)
+    compiled = _compiled(statement, connection.dialect, values)
+    if compiled is None:
+        return connection.execute(statement, values)
+    return run(connection, compiled, compiled.parameters(values))
+
+
+def _listened(connection: Connection) -> bool:
+    """Whether anyone listens for statements (``Connection._has_events`` does not say:
+    it is False with an engine's cursor listeners, and True for an engine with an isolation
+    level option, whose one listener is the connect hook that sets it)."""
+    dispatch = connection.dispatch
+    return bool(
+        dispatch.before_execute or dispatch.after_execute
+        or dispatch.before_cursor_execute or dispatch.after_cursor_execute
+    )
+
+
+def run(connection: Connection, compiled: Compiled, parameters) -> Result:
+    cursor = None
+    try:
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.execute(compiled.sql, parameters)
+        if compiled.returns_rows is None:
+            description = cursor.description
+            compiled.returns_rows = description is not None
+            if description is not None:
+                compiled.row = namedtuple(
+                    "Row", [column[0] for column in description], rename=True
+                )
+        if not compiled.returns_rows:
+            return Result([], cursor.rowcount)
+        fetched = cursor.fetchall()
+    except Exception as error:  # the driver's: translated as SQLAlchemy would
+        connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)
+        raise  # pragma: no cover - the handler always raises
+    finally:
+        if cursor is not None:
+            cursor.close()
+    return Result(_rows(compiled, fetched), len(fetched))
+
+
+def _rows(compiled: Compiled, fetched: list) -> list:
+    make = compiled.row
+    processors = compiled.results
+    if not processors or not any(processors):
+        return [make(*row) for row in fetched]
+    return [
+        make(*(value if process is None else process(value)
+               for process, value in zip(processors, row, strict=True)))
+        for row in fetched
+    ]

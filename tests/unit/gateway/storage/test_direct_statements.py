@@ -1,0 +1,288 @@
+"""Statements run on the driver's cursor (:mod:`gateway.storage.direct`, issue 23) against
+real SQLite and PostgreSQL (the latter with ``GATEWAY_TEST_POSTGRES_URL``): the same rows and
+types as SQLAlchemy's own execution, the session's transaction, SQLAlchemy's exceptions with
+the parameters hidden, and SQLAlchemy's own path wherever the direct one would differ."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    bindparam,
+    event,
+    exc,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from gateway.audit.log import AuditLog
+from gateway.exchange.service import ExchangeService
+from gateway.keys import KeyStore
+from gateway.logboek.records import LogboekWriter
+from gateway.monitoring.facts import FactRecorder
+from gateway.sealing import MESSAGES, Sealer
+from gateway.storage import direct
+from gateway.storage.database import Database
+from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+
+metadata = MetaData()
+things = Table(
+    "direct_things",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(40), unique=True),
+    Column("at", DateTime(timezone=True)),
+    Column("tags", JSON, nullable=True),
+    Column("active", Boolean),
+    Column("big", BigInteger),
+    Column("note", Text, nullable=True),
+)
+defaulted = Table(
+    "direct_defaulted",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("token", String(40), default=lambda: uuid.uuid4().hex),
+)
+priced = Table(
+    "direct_priced",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("price", Numeric(10, 2)),
+)
+
+INSERT = insert(things)
+BY_NAME = select(things).where(things.c.name == bindparam("name"))
+ACTIVE_NAMES = select(things.c.name).where(things.c.active.is_(True)).order_by(things.c.id)
+RENAME = update(things).where(things.c.id == bindparam("key")).values(name=bindparam("new"))
+BUMP = text("UPDATE direct_things SET big = big + 1 WHERE id = :id RETURNING big, name")
+INSERT_DEFAULTED = insert(defaulted)
+PRICES = select(priced.c.price)
+
+AT = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
+ROW = {"id": 1, "name": "een", "at": AT, "tags": ["a", {"b": 2}], "active": True,
+       "big": 2**40, "note": None}
+
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('direct') / 'direct.db'}"
+        return
+    url = create_postgres_database("gwdirect")
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture()
+def db(url):
+    db = Database(url)
+    metadata.drop_all(db.engine)
+    metadata.create_all(db.engine)
+    yield db
+    db.dispose()
+
+
+def _sqlalchemy_row(db, statement, values):
+    with db.read() as connection:
+        return connection.execute(statement, values).first()
+
+
+def test_a_row_reads_back_as_sqlalchemy_reads_it(db):
+    with db.write_session() as session:
+        assert direct.execute(session, INSERT, ROW).rowcount == 1
+    with db.read() as connection:
+        row = direct.execute(connection, BY_NAME, {"name": "een"}).first()
+    expected = _sqlalchemy_row(db, BY_NAME, {"name": "een"})
+    assert tuple(row) == tuple(expected)
+    # a datetime on SQLite too, not text (SQLite keeps no zone: SQLAlchemy reads it naive)
+    assert row.at.replace(tzinfo=None) == AT.replace(tzinfo=None)
+    assert row.tags == ["a", {"b": 2}] and row.active is True and row.big == 2**40
+    assert row.note is None
+
+
+def test_a_missing_row_is_none_and_a_select_lists_its_rows(db):
+    with db.write_session() as session:
+        for index, active in ((1, True), (2, False), (3, True)):
+            direct.execute(session, INSERT, {**ROW, "id": index, "name": f"n{index}",
+                                             "active": active})
+    with db.read() as connection:
+        assert direct.execute(connection, BY_NAME, {"name": "geen"}).first() is None
+        names = direct.execute(connection, ACTIVE_NAMES).all()
+    assert [name for (name,) in names] == ["n1", "n3"]
+
+
+def test_an_update_counts_its_rows_and_a_text_statement_returns_its_own(db):
+    with db.write_session() as session:
+        direct.execute(session, INSERT, ROW)
+    with db.write_session() as session:
+        assert direct.execute(session, RENAME, {"key": 1, "new": "twee"}).rowcount == 1
+        assert direct.execute(session, RENAME, {"key": 9, "new": "drie"}).rowcount == 0
+        bumped = direct.execute(session, BUMP, {"id": 1}).one()
+        assert (bumped.big, bumped.name) == (2**40 + 1, "twee")
+        assert direct.execute(session, BUMP, {"id": 9}).first() is None
+
+
+def test_a_statement_joins_the_sessions_transaction(db):
+    """Rolled back with the session: nothing of it is stored."""
+    with pytest.raises(RuntimeError), db.write_session() as session:
+        direct.execute(session, INSERT, ROW)
+        raise RuntimeError("the request failed after the insert")
+    with db.read() as connection:
+        assert direct.execute(connection, BY_NAME, {"name": "een"}).first() is None
+
+
+def test_a_duplicate_is_sqlalchemys_integrity_error_without_the_values(db):
+    with db.write_session() as session:
+        direct.execute(session, INSERT, ROW)
+    secret = "999999990"
+    with pytest.raises(exc.IntegrityError) as raised, db.write_session() as session:
+        direct.execute(session, INSERT, {**ROW, "id": 2, "note": secret})
+    assert secret not in str(raised.value)
+    # the connection is usable afterwards
+    with db.read() as connection:
+        assert direct.execute(connection, BY_NAME, {"name": "een"}).one().id == 1
+
+
+def test_a_missing_parameter_is_refused_before_anything_is_sent(db):
+    with pytest.raises(KeyError), db.read() as connection:
+        direct.execute(connection, BY_NAME, {})
+
+
+def test_a_listened_connection_runs_through_sqlalchemy(db):
+    """OpenTelemetry's database spans and a test counting statements listen for cursor
+    executions: with a listener every statement goes through SQLAlchemy and is seen."""
+    seen = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        with db.write_session() as session:
+            direct.execute(session, INSERT, ROW)
+        with db.read() as connection:
+            row = direct.execute(connection, BY_NAME, {"name": "een"}).first()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert row.name == "een"
+    assert any(s.startswith("INSERT INTO direct_things") for s in seen)
+    assert any(s.startswith("SELECT") and "direct_things" in s for s in seen)
+
+
+def test_what_needs_sqlalchemys_context_runs_through_it(db, monkeypatch):
+    """A Python-side column default and a numeric result column are SQLAlchemy's to handle."""
+    ran_directly = []
+    real_run = direct.run
+    monkeypatch.setattr(direct, "run", lambda *a: ran_directly.append(a[1].sql) or real_run(*a))
+    with db.write_session() as session:
+        direct.execute(session, INSERT_DEFAULTED, {"id": 1})
+        session.execute(insert(priced), {"id": 1, "price": "12.50"})
+    with db.read() as connection:
+        token = connection.execute(select(defaulted.c.token)).scalar_one()
+        price = direct.execute(connection, PRICES).scalar()
+    assert len(token) == 32  # the default was applied
+    assert str(price) == "12.50"
+    assert ran_directly == []
+
+
+def test_every_hot_statement_of_a_send_runs_on_the_driver(database_url, keys_dir, monkeypatch):
+    """A send's statements take the direct path: the check that the optimisation is in
+    effect, on both databases (the table names are the models')."""
+    from tests.unit.gateway.exchange import test_exchange_pipeline as pipeline_tests
+
+    ran = []
+    real_run = direct.run
+
+    def spy(connection, compiled, parameters):
+        ran.append(compiled.sql.lower())
+        return real_run(connection, compiled, parameters)
+
+    monkeypatch.setattr(direct, "run", spy)
+    fixture = getattr(pipeline_tests.world, "__wrapped__", pipeline_tests.world)
+    worlds = fixture(database_url, keys_dir)
+    world = next(worlds)
+    keys = KeyStore(keys_dir, allow_generate=False)
+    # as gateway.composition builds it: the Logboek's record and the monitoring fact too
+    world["service"] = lambda checker=None: ExchangeService(
+        world["db"], world["p"], world["consent"], Sealer(keys.keyring, MESSAGES),
+        AuditLog(logboek=LogboekWriter(keys, "https://gateway.test")),
+        lambda: pipeline_tests.NOW, observer=FactRecorder(),
+    )
+    try:
+        answer = pipeline_tests.send(
+            world, pipeline_tests.ex.SCHOOL, "absence_report", pipeline_tests.ex.LEERPLICHT,
+            pipeline_tests.ex.absence_report(pipeline_tests.TODAY),
+        )
+    finally:
+        worlds.close()
+        world["db"].dispose()
+    assert answer["status"] == "accepted"
+    wanted = {
+        "select": ("idempotency_keys", "organisations", "route_policies",
+                   "exchange_transactions"),
+        "update": ("audit_head",),
+        "insert": ("audit_events", "exchange_transactions", "messages", "logboek_records",
+                   "monitoring_facts", "idempotency_keys"),
+    }
+    for verb, tables in wanted.items():
+        for table in tables:
+            assert any(sql.startswith(verb) and table in sql for sql in ran), (verb, table, ran)
+
+
+PID = text("SELECT pg_backend_pid()")
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs GATEWAY_TEST_POSTGRES_URL")
+def test_a_connection_killed_under_a_direct_statement_is_invalidated(monkeypatch):
+    """The driver's disconnect goes through SQLAlchemy's handler: the statement fails as a
+    disconnect, the pool discards the connection, and the next request gets a live one."""
+    from gateway.storage import database as database_module
+
+    monkeypatch.setattr(database_module, "PING_IDLE_SECONDS", 3600.0)
+    url = create_postgres_database("gwdirectkill")
+    db = Database(url)
+    try:
+        with db.read() as connection:
+            first = direct.execute(connection, PID).scalar()
+        with Database(url).engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            admin.commit()
+        with pytest.raises(exc.DBAPIError) as raised, db.read() as connection:
+            direct.execute(connection, PID)
+        assert raised.value.connection_invalidated
+        with db.read() as connection:
+            assert direct.execute(connection, PID).scalar() != first
+    finally:
+        db.dispose()
+        drop_postgres_database(url)
+
+
+def test_none_in_a_json_column_is_stored_as_sqlalchemy_stores_it(db):
+    """SQLAlchemy's JSON type stores Python None as JSON ``null`` (not SQL NULL); the direct
+    path runs every value through the type's processor, None included, and so stores the
+    same."""
+    with db.write_session() as session:
+        direct.execute(session, INSERT, {**ROW, "tags": None})
+        session.execute(INSERT, {**ROW, "id": 2, "name": "twee", "tags": None})
+    with db.read() as connection:
+        stored = connection.execute(
+            text("SELECT tags IS NULL FROM direct_things ORDER BY id")
+        ).scalars().all()
+    assert stored[0] == stored[1]
