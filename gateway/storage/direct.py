@@ -86,9 +86,12 @@ class Compiled:
             if columns
             else None
         )
-        self.returns_rows: bool | None = True if columns else None
-        """Known for a select; for a text statement learnt from its first run (reading a
-        psycopg cursor's ``description`` builds its column objects every time)."""
+        words = self.sql.lstrip().upper()
+        self.returns_rows: bool = bool(columns) or words.startswith(("SELECT", "WITH")) or (
+            " RETURNING " in words
+        )
+        """From the statement, not from ``cursor.description``: a psycopg cursor builds its
+        column objects on every read of it."""
 
     def parameters(self, values: dict) -> tuple | dict:
         out = []
@@ -187,16 +190,13 @@ def run(connection: Connection, compiled: Compiled, parameters) -> Result:
     try:
         cursor = connection.connection.driver_connection.cursor()
         cursor.execute(compiled.sql, parameters)
-        if compiled.returns_rows is None:
-            description = cursor.description
-            compiled.returns_rows = description is not None
-            if description is not None:
-                compiled.row = namedtuple(
-                    "Row", [column[0] for column in description], rename=True
-                )
         if not compiled.returns_rows:
             return Result([], cursor.rowcount)
         fetched = cursor.fetchall()
+        if compiled.row is None:  # a text statement: its columns as the server names them
+            compiled.row = namedtuple(
+                "Row", [column[0] for column in cursor.description], rename=True
+            )
     except Exception as error:  # the driver's: translated as SQLAlchemy would
         connection._handle_dbapi_exception(error, compiled.sql, parameters, cursor, None)
         raise  # pragma: no cover - the handler always raises
