@@ -3,22 +3,26 @@
 Why: on the send path and on every protected request a statement's own work is small (a key
 lookup, one row written) and SQLAlchemy's execution machinery around it is not: building an
 execution context, dispatching events, reading ``cursor.description`` into result metadata.
-Measured on this machine (PostgreSQL, one-row lookup by key, thread CPU per statement): 185
-microseconds through ``Connection.execute`` on a held connection against 98 through psycopg
-alone (docs/performance.md, "Statements on the driver"). A send runs thirteen statements.
+Measured (PostgreSQL, one-row lookup by key, thread CPU per statement, one run): 185-245
+microseconds through ``Connection.execute`` on a held connection, 123 here, 98-117 through
+psycopg alone (docs/performance.md, "The send path at the physical limit, part 3"). A send
+runs thirteen statements.
 
 What stays SQLAlchemy's: the SQL text and its parameter style (the statement is compiled for
 the connection's dialect, once), the types' bind and result processors (a datetime on SQLite,
-JSON), the connection, its pool and its transaction (a statement here joins the session's
-transaction; the session commits or rolls it back), and what an error becomes (the driver's
-exception goes through the connection's own handler: the same ``IntegrityError`` or
-``OperationalError``, parameters hidden, a dead connection invalidated).
+JSON), constant column defaults, the connection, its pool and its transaction (a statement
+here joins the session's transaction; the session commits or rolls it back), and what an
+error becomes (the driver's exception goes through the connection's own handler: the same
+``IntegrityError`` or ``OperationalError``, parameters hidden, a dead connection invalidated).
 
 What it does not do, and then the statement simply runs through SQLAlchemy (the same SQL, so
-nothing but the cost differs): Python-side column defaults, expanding ``IN`` parameters,
-numeric result columns (their processor depends on the driver's type code), and any connection
-with cursor event listeners (OpenTelemetry's database spans, a test counting statements), so
-those listeners still see every statement.
+nothing but the cost differs): computed column defaults (a callable, a sequence), expanding
+``IN`` parameters, numeric result columns (their processor depends on the driver's type
+code), and any engine with statement or cursor listeners (OpenTelemetry's database spans, a
+test counting statements), so those listeners still see every statement.
+
+Tried beside it and left out: psycopg's pipeline mode for a send's writes cost more CPU than
+the round trips it saved (docs/performance.md, same section).
 """
 
 from __future__ import annotations
