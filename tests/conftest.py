@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,20 @@ def drop_postgres_database(url: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
     engine.dispose()
+
+
+@contextmanager
+def scratch_database(backend: str, folder: Path, prefix: str) -> Iterator[str]:
+    """An empty database of its own for a test that makes its own schema: a SQLite file in
+    ``folder``, or a fresh PostgreSQL database dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / f'{prefix}.db'}"
+        return
+    url = create_postgres_database(prefix)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -27,12 +27,11 @@ the round trips it saved (docs/performance.md, same section).
 
 from __future__ import annotations
 
-import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Numeric
+from sqlalchemy import Numeric, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -125,8 +124,11 @@ class Result:
         return self._rows[0] if self._rows else None
 
     def one(self):
-        if len(self._rows) != 1:
-            raise LookupError(f"expected one row, got {len(self._rows)}")
+        """The one row; SQLAlchemy's own exceptions otherwise, as ``Result.one`` raises."""
+        if not self._rows:
+            raise exc.NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise exc.MultipleResultsFound("Multiple rows were found when exactly one was required")
         return self._rows[0]
 
     def all(self) -> list:
@@ -136,30 +138,24 @@ class Result:
         return self._rows[0][0] if self._rows else None
 
 
-_cache: dict[tuple, Compiled | None] = {}
-_cache_lock = threading.Lock()
+_cache: dict[tuple, tuple[ClauseElement, Compiled | None]] = {}
+"""(statement id, dialect, insert columns) -> (the statement, its compiled form or None).
+The entry holds the statement itself, so the id it is keyed by can never be reused."""
 
 
 def _compiled(statement: ClauseElement, dialect, values: dict) -> Compiled | None:
     keys = frozenset(values) if isinstance(statement, Insert) else None
     key = (id(statement), dialect.name, dialect.driver, keys)
-    found = _cache.get(key, _UNSUPPORTED)
-    if found is not _UNSUPPORTED:
-        return found
+    found = _cache.get(key)
+    if found is not None:
+        return found[1]
     try:
         built: Compiled | None = Compiled(statement, dialect, sorted(keys) if keys else None)
     except _Unsupported:
         built = None
-    with _cache_lock:
-        # the statement object is kept alive by the cache entry's owner: every statement
-        # run here is a module-level constant, so its id is never reused
-        _cache[key] = built
-        _statements.append(statement)
+    # two threads compiling the same statement at once store equal entries: no lock needed
+    _cache[key] = (statement, built)
     return built
-
-
-_statements: list = []
-"""The statements compiled here, kept alive so that no id in the cache can be reused."""
 
 
 def execute(target: Session | Connection, statement: ClauseElement, values: dict | None = None):

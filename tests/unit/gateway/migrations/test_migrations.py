@@ -8,19 +8,15 @@ from sqlalchemy import inspect
 from gateway.storage import migrate
 from gateway.storage.database import Database
 from gateway.storage.models import Base
-from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.conftest import POSTGRES_URL, scratch_database
 
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
 @pytest.fixture(params=BACKENDS)
 def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    url = create_postgres_database("gwmigrate")
-    yield url
-    drop_postgres_database(url)
+    with scratch_database(request.param, tmp_path, "gwmigrate") as url:
+        yield url
 
 
 def test_upgrade_downgrade_upgrade(fresh_url):

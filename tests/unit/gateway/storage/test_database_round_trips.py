@@ -14,16 +14,15 @@ from sqlalchemy import create_engine, exc, text
 
 from gateway.storage import database as database_module
 from gateway.storage.database import Database
-from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.conftest import POSTGRES_URL, scratch_database
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs GATEWAY_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="module")
-def url():
-    url = create_postgres_database("gwround")
-    yield url
-    drop_postgres_database(url)
+def url(tmp_path_factory):
+    with scratch_database("postgresql", tmp_path_factory.mktemp("round"), "gwround") as url:
+        yield url
 
 
 @pytest.fixture()

@@ -38,7 +38,7 @@ from gateway.monitoring.facts import FactRecorder
 from gateway.sealing import MESSAGES, Sealer
 from gateway.storage import direct
 from gateway.storage.database import Database
-from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.conftest import POSTGRES_URL, scratch_database
 
 metadata = MetaData()
 things = Table(
@@ -82,12 +82,27 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('direct') / 'direct.db'}"
-        return
-    url = create_postgres_database("gwdirect")
-    yield url
-    drop_postgres_database(url)
+    with scratch_database(request.param, tmp_path_factory.mktemp("direct"), "gwdirect") as url:
+        yield url
+
+
+@pytest.fixture()
+def ran(monkeypatch) -> list[str]:
+    """The SQL of every statement that took the direct path (lower case): the tests that
+    compare it with SQLAlchemy's own execution also show it was the direct path they saw."""
+    seen: list[str] = []
+    real_run = direct.run
+
+    def spy(connection, compiled, parameters):
+        seen.append(compiled.sql.lower())
+        return real_run(connection, compiled, parameters)
+
+    monkeypatch.setattr(direct, "run", spy)
+    return seen
+
+
+def _took(ran: list[str], verb: str, table: str = "direct_things") -> bool:
+    return any(sql.startswith(verb) and table in sql for sql in ran)
 
 
 @pytest.fixture()
@@ -104,11 +119,12 @@ def _sqlalchemy_row(db, statement, values):
         return connection.execute(statement, values).first()
 
 
-def test_a_row_reads_back_as_sqlalchemy_reads_it(db):
+def test_a_row_reads_back_as_sqlalchemy_reads_it(db, ran):
     with db.write_session() as session:
         assert direct.execute(session, INSERT, ROW).rowcount == 1
     with db.read() as connection:
         row = direct.execute(connection, BY_NAME, {"name": "een"}).first()
+    assert _took(ran, "insert") and _took(ran, "select")
     expected = _sqlalchemy_row(db, BY_NAME, {"name": "een"})
     assert tuple(row) == tuple(expected)
     # a datetime on SQLite too, not text (SQLite keeps no zone: SQLAlchemy reads it naive)
@@ -117,7 +133,7 @@ def test_a_row_reads_back_as_sqlalchemy_reads_it(db):
     assert row.note is None
 
 
-def test_a_missing_row_is_none_and_a_select_lists_its_rows(db):
+def test_a_missing_row_is_none_and_a_select_lists_its_rows(db, ran):
     with db.write_session() as session:
         for index, active in ((1, True), (2, False), (3, True)):
             direct.execute(session, INSERT, {**ROW, "id": index, "name": f"n{index}",
@@ -126,9 +142,10 @@ def test_a_missing_row_is_none_and_a_select_lists_its_rows(db):
         assert direct.execute(connection, BY_NAME, {"name": "geen"}).first() is None
         names = direct.execute(connection, ACTIVE_NAMES).all()
     assert [name for (name,) in names] == ["n1", "n3"]
+    assert len([sql for sql in ran if sql.startswith("select")]) == 2
 
 
-def test_an_update_counts_its_rows_and_a_text_statement_returns_its_own(db):
+def test_an_update_counts_its_rows_and_a_text_statement_returns_its_own(db, ran):
     with db.write_session() as session:
         direct.execute(session, INSERT, ROW)
     with db.write_session() as session:
@@ -137,24 +154,29 @@ def test_an_update_counts_its_rows_and_a_text_statement_returns_its_own(db):
         bumped = direct.execute(session, BUMP, {"id": 1}).one()
         assert (bumped.big, bumped.name) == (2**40 + 1, "twee")
         assert direct.execute(session, BUMP, {"id": 9}).first() is None
+        with pytest.raises(exc.NoResultFound):  # as SQLAlchemy's Result.one raises
+            direct.execute(session, BUMP, {"id": 9}).one()
+    assert _took(ran, "update") and sum(sql.startswith("update") for sql in ran) == 5
 
 
-def test_a_statement_joins_the_sessions_transaction(db):
+def test_a_statement_joins_the_sessions_transaction(db, ran):
     """Rolled back with the session: nothing of it is stored."""
     with pytest.raises(RuntimeError), db.write_session() as session:
         direct.execute(session, INSERT, ROW)
         raise RuntimeError("the request failed after the insert")
+    assert _took(ran, "insert")
     with db.read() as connection:
         assert direct.execute(connection, BY_NAME, {"name": "een"}).first() is None
 
 
-def test_a_duplicate_is_sqlalchemys_integrity_error_without_the_values(db):
+def test_a_duplicate_is_sqlalchemys_integrity_error_without_the_values(db, ran):
     with db.write_session() as session:
         direct.execute(session, INSERT, ROW)
     secret = "999999990"
     with pytest.raises(exc.IntegrityError) as raised, db.write_session() as session:
         direct.execute(session, INSERT, {**ROW, "id": 2, "note": secret})
     assert secret not in str(raised.value)
+    assert sum(sql.startswith("insert") for sql in ran) == 2  # the refused one went direct
     # the connection is usable afterwards
     with db.read() as connection:
         assert direct.execute(connection, BY_NAME, {"name": "een"}).one().id == 1
@@ -202,19 +224,11 @@ def test_what_needs_sqlalchemys_context_runs_through_it(db, monkeypatch):
     assert ran_directly == []
 
 
-def test_every_hot_statement_of_a_send_runs_on_the_driver(database_url, keys_dir, monkeypatch):
+def test_every_hot_statement_of_a_send_runs_on_the_driver(database_url, keys_dir, ran):
     """A send's statements take the direct path: the check that the optimisation is in
     effect, on both databases (the table names are the models')."""
     from tests.unit.gateway.exchange import test_exchange_pipeline as pipeline_tests
 
-    ran = []
-    real_run = direct.run
-
-    def spy(connection, compiled, parameters):
-        ran.append(compiled.sql.lower())
-        return real_run(connection, compiled, parameters)
-
-    monkeypatch.setattr(direct, "run", spy)
     fixture = getattr(pipeline_tests.world, "__wrapped__", pipeline_tests.world)
     worlds = fixture(database_url, keys_dir)
     world = next(worlds)
@@ -243,27 +257,48 @@ def test_every_hot_statement_of_a_send_runs_on_the_driver(database_url, keys_dir
     }
     for verb, tables in wanted.items():
         for table in tables:
-            assert any(sql.startswith(verb) and table in sql for sql in ran), (verb, table, ran)
+            assert _took(ran, verb, table), (verb, table, ran)
+
+
+def test_the_token_read_of_every_protected_request_runs_on_the_driver(database_url, ran):
+    """The token row (with its client and organisation) is read on every protected request,
+    never cached (API.md section 2): an unknown token is None, through the direct path."""
+    from gateway.oauth.store import OAuthStore
+
+    db = Database(database_url)
+    try:
+        assert OAuthStore(db).token("no-such-jti") is None
+    finally:
+        db.dispose()
+    assert _took(ran, "select", "oauth_access_tokens")
 
 
 PID = text("SELECT pg_backend_pid()")
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs GATEWAY_TEST_POSTGRES_URL")
-def test_a_connection_killed_under_a_direct_statement_is_invalidated(monkeypatch):
+def test_a_connection_killed_under_a_direct_statement_is_invalidated(
+    monkeypatch, tmp_path, ran
+):
     """The driver's disconnect goes through SQLAlchemy's handler: the statement fails as a
     disconnect, the pool discards the connection, and the next request gets a live one."""
     from gateway.storage import database as database_module
 
     monkeypatch.setattr(database_module, "PING_IDLE_SECONDS", 3600.0)
-    url = create_postgres_database("gwdirectkill")
+    with scratch_database("postgresql", tmp_path, "gwdirectkill") as url:
+        _kill_under_a_direct_statement(url, ran)
+
+
+def _kill_under_a_direct_statement(url: str, ran: list[str]) -> None:
     db = Database(url)
     try:
         with db.read() as connection:
             first = direct.execute(connection, PID).scalar()
-        with Database(url).engine.connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
-            admin.commit()
+        admin = Database(url)
+        with admin.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            connection.commit()
+        admin.dispose()
         with pytest.raises(exc.DBAPIError) as raised, db.read() as connection:
             direct.execute(connection, PID)
         assert raised.value.connection_invalidated
@@ -271,10 +306,10 @@ def test_a_connection_killed_under_a_direct_statement_is_invalidated(monkeypatch
             assert direct.execute(connection, PID).scalar() != first
     finally:
         db.dispose()
-        drop_postgres_database(url)
+    assert len(ran) == 3  # all three on the driver, the failing one included
 
 
-def test_none_in_a_json_column_is_stored_as_sqlalchemy_stores_it(db):
+def test_none_in_a_json_column_is_stored_as_sqlalchemy_stores_it(db, ran):
     """SQLAlchemy's JSON type stores Python None as JSON ``null`` (not SQL NULL); the direct
     path runs every value through the type's processor, None included, and so stores the
     same."""
@@ -286,3 +321,4 @@ def test_none_in_a_json_column_is_stored_as_sqlalchemy_stores_it(db):
             text("SELECT tags IS NULL FROM direct_things ORDER BY id")
         ).scalars().all()
     assert stored[0] == stored[1]
+    assert _took(ran, "insert")
