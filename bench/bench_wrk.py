@@ -49,7 +49,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
-from bench import openloop  # noqa: E402
+from bench import cpu, openloop  # noqa: E402
 from bench.support import (  # noqa: E402
     bootstrap_partners,
     free_port,
@@ -183,10 +183,13 @@ def throughput(gateway_port, bare_port, bodies_file, token_for, args) -> dict:
     }
 
 
-def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
+def fixed_rates(gateway_port, bare_port, body_list, token_for, args, groups=None) -> dict:
+    """``groups``: the process groups of the gateway and the bare server, whose CPU per
+    request is measured during each counted run (:mod:`bench.cpu`)."""
     out = {}
     for rate in args.rates:
         full_runs, bare_runs = [], []
+        full_cpu, bare_cpu = [], []
         for _ in range(args.runs):
             run_id = uuid.uuid4().hex[:12]
 
@@ -198,10 +201,13 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
                     body_list[i % len(body_list)].encode(),
                 )
 
+            meter = cpu.Meter(groups[1]) if groups else None
             bare_runs.append(openloop.run(
                 "127.0.0.1", bare_port, bare_request, rate, args.latency_seconds,
-                warmup=args.warmup_seconds,
+                warmup=args.warmup_seconds, meter=meter,
             ))
+            if meter is not None and meter.per_request_ms:
+                bare_cpu.append(meter.per_request_ms)
             token = token_for()
 
             def full_request(i: int, run_id=run_id, token=token) -> bytes:
@@ -216,10 +222,13 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
                     body_list[i % len(body_list)].encode(),
                 )
 
+            meter = cpu.Meter(groups[0]) if groups else None
             full_runs.append(openloop.run(
                 "127.0.0.1", gateway_port, full_request, rate, args.latency_seconds,
-                warmup=args.warmup_seconds,
+                warmup=args.warmup_seconds, meter=meter,
             ))
+            if meter is not None and meter.per_request_ms:
+                full_cpu.append(meter.per_request_ms)
         full = {k: _median(full_runs, k) for k in ("p50_ms", "p99_ms", "late_ms_p99")}
         bare = {k: _median(bare_runs, k) for k in ("p50_ms", "p99_ms", "late_ms_p99")}
         out[str(rate)] = {
@@ -237,6 +246,7 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
                 "bare": [run["statuses"] for run in bare_runs],
             },
             "failures": sum(run["failures"] for run in full_runs + bare_runs),
+            **_cpu_figures(full_cpu, bare_cpu),
             # each run's own p50/p99: how far the median of 3 is from its neighbours
             "runs_p50_p99_ms": {
                 "full": [[run["p50_ms"], run["p99_ms"]] for run in full_runs],
@@ -244,6 +254,26 @@ def fixed_rates(gateway_port, bare_port, body_list, token_for, args) -> dict:
             },
         }
     return out
+
+
+def _cpu_figures(full: list[dict], bare: list[dict]) -> dict:
+    """Medians of the CPU milliseconds per request (server, PostgreSQL, total) and the bare
+    endpoint's total over the send's: the full/bare ratio that the machine's other load
+    hardly moves (:mod:`bench.cpu`)."""
+    if not full or not bare:
+        return {}
+    figures = {
+        side: {key: _median(runs, key) for key in ("server", "postgres", "total")}
+        for side, runs in (("full", full), ("bare", bare))
+    }
+    return {
+        "cpu_ms_per_request": figures,
+        "cpu_ratio": round(figures["bare"]["total"] / figures["full"]["total"], 3)
+        if figures["full"]["total"] else None,
+        "runs_cpu_total_ms": {
+            "full": [run["total"] for run in full], "bare": [run["total"] for run in bare]
+        },
+    }
 
 
 def protected_get(gateway_port, token_for, args) -> dict:
@@ -312,7 +342,9 @@ def measure(database: str, url: str, args, workdir: Path) -> dict:
             )
         if args.rates:
             result["load_before"]["fixed_rates"] = load_average()
-            result["fixed_rates"] = fixed_rates(gateway_port, bare_port, body_list, token_for, args)
+            result["fixed_rates"] = fixed_rates(
+                gateway_port, bare_port, body_list, token_for, args, (gateway.pid, bare.pid)
+            )
         if not args.no_get:
             result["load_before"]["protected_get"] = load_average()
             result["protected_get"] = protected_get(gateway_port, token_for, args)

@@ -83,6 +83,7 @@ async def _run(
     prewarm: int,
     warmup: float,
     on_answer: Callable[[int, bytes], None] | None,
+    meter=None,
 ) -> dict:
     pool = _Pool(host, port)
     for _ in range(prewarm):
@@ -130,8 +131,12 @@ async def _run(
     # flat-out wrk run (or sat idle) starts cold: idle pooled connections are pinged, the
     # first requests of a thread build what they cache; those few would fill the p99 alone.
     await send(warming, counted=False)
+    if meter is not None:
+        meter.start()
     start = await send(requests, counted=True)
     elapsed = time.perf_counter() - start
+    if meter is not None:
+        meter.stop(total)
     pool.close()
     latencies.sort()
     late.sort()
@@ -166,12 +171,17 @@ def run(
     prewarm: int = 8,
     warmup: float = 0.0,
     on_answer: Callable[[int, bytes], None] | None = None,
+    meter=None,
 ) -> dict:
     """Send ``rate * seconds`` requests (``make_request(i)``: raw HTTP/1.1 bytes) at ``rate``
     per second, open-loop; latency percentiles counted from each request's intended time.
     First ``rate * warmup`` requests (``make_request(total + i)``) at the same rate, not
-    counted. ``on_answer(status, body)`` is called for each counted answer."""
-    return asyncio.run(_run(host, port, make_request, rate, seconds, prewarm, warmup, on_answer))
+    counted. ``on_answer(status, body)`` is called for each counted answer. ``meter``
+    (:class:`bench.cpu.Meter`) is started before the counted requests and stopped with their
+    number once every answer is in."""
+    return asyncio.run(
+        _run(host, port, make_request, rate, seconds, prewarm, warmup, on_answer, meter)
+    )
 
 
 def http_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
