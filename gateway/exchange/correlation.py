@@ -50,7 +50,11 @@ def bound_recipient(session: Session, sender_id: int, transaction_id: str) -> in
 def check(session: Session, sender_id: int, transaction_id: str, recipient_id: int) -> bool:
     """Refuse an id already passed on to another recipient; True when it is already bound to
     this one (a binding never changes, so the send's store need not bind it: :func:`bind`)."""
-    bound = bound_recipient(session, sender_id, transaction_id)
+    return judge(bound_recipient(session, sender_id, transaction_id), recipient_id)
+
+
+def judge(bound: int | None, recipient_id: int) -> bool:
+    """:func:`check` from the bound recipient as read already (None: not bound)."""
     if bound is not None and bound != recipient_id:
         raise reused()
     return bound is not None

@@ -95,6 +95,12 @@ def stored_answer(
 ):
     """The stored 202 answer for a repeat, None for a new key; 409 for another body."""
     row = direct.execute(session, _STORED, {"org_id": org_id, "key": key}).first()
+    return answer_of(session, row, org_id, key, request_hash, now)
+
+
+def answer_of(session: Session, row, org_id: int, key: str, request_hash: RequestHash, now):
+    """:func:`stored_answer` from the record's row (``request_hash``, ``response``,
+    ``expires_at``) as read already (:mod:`gateway.exchange.lookups`), or None."""
     if row is None:
         return None
     if _aware(row.expires_at) <= now:

@@ -238,6 +238,11 @@ class RoutePolicies:
                 "recipient_type": recipient_type,
             },
         ).first()
+        return self.policy_of(row)
+
+    def policy_of(self, row) -> RoutePolicy | None:
+        """The policy of a route's row as read (by :meth:`find` or
+        :mod:`gateway.exchange.lookups`), None for no row."""
         if row is None:
             return None
         version = (row.id, row.updated_at)

@@ -9,59 +9,19 @@ recipient (stored), and the pipeline's early check.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
 
-from gateway.audit.log import AuditLog
 from gateway.audit.models import AuditEventRow
-from gateway.exchange import correlation
+from gateway.exchange import correlation, lookups
 from gateway.exchange.errors import Refusal
 from gateway.exchange.models import Message, TransactionRecipient
-from gateway.exchange.service import ExchangeService
-from gateway.keys import KeyStore
-from gateway.registry.service import OrganisationRegistry
-from gateway.sealing import MESSAGES, Sealer
-from gateway.storage.database import Database
-from pseudonymise import DomainPseudonymiser
 from tests import exchange_helpers as ex
-
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Caller:
-    client_id: str
-    org_id: int
-    org_oin: str
-    org_type: str
-    org_name: str
-    scopes: frozenset = frozenset({"exchange:send"})
-
-
-@pytest.fixture
-def world(database_url, keys_dir):
-    db = Database(database_url)
-    registry = OrganisationRegistry(db, production=False)
-    orgs = {oin: registry.add_organisation(oin, name, type_)
-            for oin, name, type_ in ex.ORGANISATIONS}
-    keyring = KeyStore(keys_dir, allow_generate=False).keyring
-    service = ExchangeService(db, DomainPseudonymiser(keyring), None, Sealer(keyring, MESSAGES),
-                              AuditLog(), lambda: NOW)
-    school = orgs[ex.SCHOOL]
-    yield db, service, orgs, Caller("sis", school.id, school.oin, "school", school.name)
-    db.dispose()
-
-
-def body(recipient):
-    """What the view's body reader would give the service."""
-    document = {"message_type": "absence_report", "recipient": recipient,
-                "subject": {"bsn": ex.BSN}, "payload": ex.absence_report(NOW.date())}
-    return lambda: document
 
 
 def bind_concurrently(monkeypatch, db, sender_id, transaction_id, recipient_id):
@@ -71,15 +31,20 @@ def bind_concurrently(monkeypatch, db, sender_id, transaction_id, recipient_id):
     with db.write_session() as other:
         other.execute(insert(TransactionRecipient), {
             "sender_org_id": sender_id, "fsc_transaction_id": transaction_id,
-            "recipient_org_id": recipient_id, "created_at": NOW})
-    real = correlation.bound_recipient
+            "recipient_org_id": recipient_id, "created_at": datetime.now(UTC)})
+    real_fetch, real_look = lookups.fetch, correlation.bound_recipient
     looks = []
 
-    def too_early(session, sender, transaction):
-        looks.append(transaction)
-        return None if len(looks) <= 1 else real(session, sender, transaction)
+    def too_early(*args):  # the pipeline's read of the binding (step 4, gateway.exchange.lookups)
+        looks.append("pipeline")
+        return dataclasses.replace(real_fetch(*args), bound_recipient_id=None)
 
-    monkeypatch.setattr(correlation, "bound_recipient", too_early)
+    def look(session, sender, transaction):  # any later look (after the store's conflict)
+        looks.append("after")
+        return real_look(session, sender, transaction)
+
+    monkeypatch.setattr(lookups, "fetch", too_early)
+    monkeypatch.setattr(correlation, "bound_recipient", look)
     return looks
 
 
@@ -88,7 +53,7 @@ def count(db, model, *where):
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_a_concurrent_binding_to_another_recipient_ends_in_409(world, monkeypatch):
+def test_a_concurrent_binding_to_another_recipient_ends_in_409(world, body, monkeypatch):
     db, service, orgs, school = world
     transaction_id = str(uuid.uuid4())
     looks = bind_concurrently(monkeypatch, db, school.org_id, transaction_id,
@@ -96,7 +61,7 @@ def test_a_concurrent_binding_to_another_recipient_ends_in_409(world, monkeypatc
     with pytest.raises(Refusal) as refused:
         service.send(school, body(ex.SWV), "k-1", transaction_id)
     assert (refused.value.status, refused.value.code) == (409, "transaction_id_reused")
-    assert len(looks) == 2  # the check (too early), then the look after the conflict
+    assert looks == ["pipeline", "after"]  # the check (too early), the look after the conflict
     assert count(db, Message) == 0
     with db.session() as session:
         [event] = session.scalars(select(AuditEventRow.canonical)).all()
@@ -104,7 +69,7 @@ def test_a_concurrent_binding_to_another_recipient_ends_in_409(world, monkeypatc
     assert json.loads(event)["decision"] == "denied"
 
 
-def test_a_concurrent_binding_to_the_same_recipient_is_stored(world, monkeypatch):
+def test_a_concurrent_binding_to_the_same_recipient_is_stored(world, body, monkeypatch):
     db, service, orgs, school = world
     transaction_id = str(uuid.uuid4())
     looks = bind_concurrently(monkeypatch, db, school.org_id, transaction_id, orgs[ex.SWV].id)
@@ -113,10 +78,10 @@ def test_a_concurrent_binding_to_the_same_recipient_is_stored(world, monkeypatch
     assert count(db, Message, Message.fsc_transaction_id == transaction_id) == 1
     assert count(db, TransactionRecipient, TransactionRecipient.fsc_transaction_id == transaction_id) == 1
     # the check, the look after the conflict; the second store binds no more (bound already)
-    assert len(looks) == 2
+    assert looks == ["pipeline", "after"]
 
 
-def test_the_pipeline_refuses_before_the_route_is_checked(world):
+def test_the_pipeline_refuses_before_the_route_is_checked(world, body):
     db, service, orgs, school = world
     transaction_id = str(uuid.uuid4())
     assert service.send(school, body(ex.LEERPLICHT), "k-1", transaction_id)["status"] == "accepted"
