@@ -33,7 +33,7 @@ from .models import IdempotencyKey
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")
 RETENTION = timedelta(hours=24)
 PURPOSE = "idempotency"
-_INSERT = insert(IdempotencyKey.__table__)
+_INSERT = insert(IdempotencyKey.__table__).inline()  # no generated key read back
 _STORED = select(
     IdempotencyKey.request_hash, IdempotencyKey.response, IdempotencyKey.expires_at
 ).where(IdempotencyKey.org_id == bindparam("org_id"), IdempotencyKey.key == bindparam("key"))

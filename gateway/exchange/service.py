@@ -28,6 +28,7 @@ from ..paging import Cursors
 from ..pep.subjects import PolymorphicSubjects, SubjectResolver
 from ..processing import ids as activities
 from ..sealing import Sealer
+from ..storage import direct
 from ..storage.database import Database
 from ..storage.models import Organisation
 from . import correlation, idempotency, pipeline
@@ -132,7 +133,8 @@ class ExchangeService:
         concurrent request stored first (:meth:`_after_conflict`)."""
         message_id = str(uuid.uuid4())
         try:
-            with self.db.write_session() as session:
+            # the transaction's writes go to PostgreSQL as one statement (direct.joined)
+            with self.db.write_session() as session, direct.joined(session):
                 answer = self._write(session, exchange, message_id)
         except IntegrityError:
             # a concurrent request stored first: its idempotency key, or its transaction id

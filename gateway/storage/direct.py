@@ -23,15 +23,27 @@ test counting statements), so those listeners still see every statement.
 
 Tried beside it and left out: psycopg's pipeline mode for a send's writes cost more CPU than
 the round trips it saved (docs/performance.md, same section).
+
+**Joined writes** (:func:`joined`, PostgreSQL only): inside the block, a write that returns
+nothing is not sent at once but queued, and the queue goes to the server as *one* statement,
+``WITH w0 AS (<write>), w1 AS (<write>) <write>``, when the block ends or just before anything
+else is executed in the session (a direct read, a statement SQLAlchemy runs, an ORM read or
+flush), so every read sees every write before it. The writes are the same statements with the
+same parameters, in the same transaction; PostgreSQL checks foreign keys at the end of the
+statement, and a unique violation raises the same ``IntegrityError``, only at the join (the
+callers that catch it wrap the whole transaction). A send's store transaction sends two
+statements instead of eight. SQLite (in-process, no round trips) runs each write at once.
 """
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Numeric, exc
+from sqlalchemy import Numeric, event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -43,7 +55,10 @@ _UNSUPPORTED = object()
 class Compiled:
     """One statement compiled for one dialect (and, for an insert, one set of columns)."""
 
-    __slots__ = ("sql", "names", "positional", "binds", "results", "row", "returns_rows")
+    __slots__ = (
+        "sql", "names", "positional", "binds", "results", "row", "returns_rows", "joinable",
+        "target",
+    )
 
     def __init__(self, statement: ClauseElement, dialect, column_keys: Iterable[str] | None):
         compiled = statement.compile(
@@ -95,6 +110,18 @@ class Compiled:
         )
         """From the statement, not from ``cursor.description``: a psycopg cursor builds its
         column objects on every read of it."""
+        written = _WRITE.match(self.sql)
+        self.target: tuple[str, str] | None = (
+            (written.group(1).split()[0].upper(), written.group(2).strip('"').lower())
+            if written else None
+        )
+        """(``INSERT``, ``UPDATE`` or ``DELETE``; the table) of a write."""
+        self.joinable: bool = (
+            written is not None and not self.returns_rows and not self.positional
+            and "%%" not in self.sql
+        )
+        """A write that :func:`joined` may queue: named parameters that can be renamed, no
+        literal percent sign (escaped ``%%``) that a rename could misread."""
 
     def parameters(self, values: dict) -> tuple | dict:
         out = []
@@ -105,6 +132,9 @@ class Compiled:
             # None too, as SQLAlchemy does: a JSON column stores None as JSON null
             out.append(value if processor is None else processor(value))
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
+
+
+_WRITE = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\"?[\w.]+\"?)", re.IGNORECASE)
 
 
 class _Unsupported(Exception):
@@ -163,13 +193,121 @@ def execute(target: Session | Connection, statement: ClauseElement, values: dict
     on ``target``'s connection and transaction; a :class:`Result`, or SQLAlchemy's result
     where the statement or the connection needs SQLAlchemy (module docstring)."""
     values = values or {}
-    connection = target.connection() if isinstance(target, Session) else target
-    if _listened(connection):
-        return connection.execute(statement, values)
-    compiled = _compiled(statement, connection.dialect, values)
+    session = target if isinstance(target, Session) else None
+    connection = session.connection() if session is not None else target
+    queue = session.info.get(_QUEUE) if session is not None else None
+    compiled = None if _listened(connection) else _compiled(statement, connection.dialect, values)
+    if queue is not None:
+        if compiled is not None and compiled.joinable:
+            if not _joins_with(queue, compiled):
+                _send_queue(connection, queue)
+            queue.append((compiled, compiled.parameters(values)))
+            return _QUEUED
+        _send_queue(connection, queue)
     if compiled is None:
         return connection.execute(statement, values)
     return run(connection, compiled, compiled.parameters(values))
+
+
+_QUEUE = "gateway.storage.direct.queue"
+"""The key of a :func:`joined` block's queue in ``Session.info``."""
+_QUEUED = Result([], -1)
+"""What a queued write returns: no rows, and no count yet (-1, as DB-API says for unknown)."""
+
+
+@contextmanager
+def joined(session: Session) -> Iterator[None]:
+    """Join the session's writes in this block into one statement (module docstring).
+
+    Only writes whose result the caller does not read belong here: a queued write returns no
+    row count. Leaving the block with an error drops the queue (the transaction rolls back).
+    """
+    if session.get_bind().dialect.name != "postgresql" or _QUEUE in session.info:
+        yield
+        return
+    queue: list = []
+    session.info[_QUEUE] = queue
+    try:
+        yield
+        _send_queue(session.connection(), queue)
+    finally:
+        del session.info[_QUEUE]
+
+
+def _joins_with(queue: list, write: Compiled) -> bool:
+    """Whether ``write`` may join the queued writes: the parts of one statement all see the
+    database as it was before it (PostgreSQL's data-modifying ``WITH``), so a write may not
+    join a queue that wrote its table, unless both are inserts (which never read the table;
+    a duplicate between them still raises)."""
+    verb, table = write.target
+    return not any(
+        queued.target[1] == table and not (verb == queued.target[0] == "INSERT")
+        for queued, _ in queue
+    )
+
+
+def _send_queue(connection: Connection, queue: list) -> None:
+    """Send the queued writes, one statement for all of them, and empty the queue."""
+    if not queue:
+        return
+    writes = queue[:]
+    queue.clear()
+    if len(writes) == 1:
+        compiled, parameters = writes[0]
+        run(connection, compiled, parameters)
+        return
+    key = tuple(id(compiled) for compiled, _ in writes)
+    statement = _joins.get(key)
+    if statement is None:
+        statement = _joins[key] = _Joined([compiled for compiled, _ in writes])
+    parameters = {
+        f"w{index}_{name}": value
+        for index, (_, values) in enumerate(writes)
+        for name, value in values.items()
+    }
+    run(connection, statement, parameters)
+
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+class _Joined:
+    """Writes as one PostgreSQL statement: all but the last as data-modifying ``WITH``
+    queries, each one's parameters prefixed with its place (``w0_``, ``w1_`` ...)."""
+
+    __slots__ = ("sql", "writes")
+    returns_rows = False
+    row = results = None
+
+    def __init__(self, writes: list[Compiled]) -> None:
+        self.writes = writes  # holds them: their ids key the cache
+        parts = [
+            _PARAMETER.sub(lambda found, i=index: f"%(w{i}_{found.group(1)})s", write.sql)
+            for index, write in enumerate(writes)
+        ]
+        queries = ", ".join(f"w{index} AS ({part})" for index, part in enumerate(parts[:-1]))
+        self.sql = f"WITH {queries} {parts[-1]}"
+
+
+_joins: dict[tuple[int, ...], _Joined] = {}
+"""The joined statement of each sequence of writes (a send has a handful of sequences)."""
+
+
+def _before_orm(state) -> None:
+    """An ORM read or write in a :func:`joined` block sees the queued writes first."""
+    queue = state.session.info.get(_QUEUE)
+    if queue:
+        _send_queue(state.session.connection(), queue)
+
+
+def _before_flush(session: Session, context, instances) -> None:
+    queue = session.info.get(_QUEUE)
+    if queue:
+        _send_queue(session.connection(), queue)
+
+
+event.listen(Session, "do_orm_execute", _before_orm)
+event.listen(Session, "before_flush", _before_flush)
 
 
 def _listened(connection: Connection) -> bool:
