@@ -6,7 +6,8 @@ execution context, dispatching events, reading ``cursor.description`` into resul
 Measured (PostgreSQL, one-row lookup by key, thread CPU per statement, one run): 185-245
 microseconds through ``Connection.execute`` on a held connection, 123 here, 98-117 through
 psycopg alone (docs/performance.md, "The send path at the physical limit, part 3"). A send
-runs thirteen statements.
+ran thirteen statements then; on PostgreSQL it runs four now (part 4: its reads joined in
+:mod:`gateway.exchange.lookups`, its writes by :func:`joined`).
 
 What stays SQLAlchemy's: the SQL text and its parameter style (the statement is compiled for
 the connection's dialect, once), the types' bind and result processors (a datetime on SQLite,
