@@ -120,9 +120,11 @@ class Compiled:
         self.joinable: bool = (
             written is not None and not self.returns_rows and not self.positional
             and "%%" not in self.sql
+            and all(_NAME.fullmatch(name) and f"%({name})s" in self.sql for name in self.names)
         )
-        """A write that :func:`joined` may queue: named parameters that can be renamed, no
-        literal percent sign (escaped ``%%``) that a rename could misread."""
+        """A write that :func:`joined` may queue: named parameters, each written plainly in
+        the SQL so that it can be renamed, and no literal percent sign (escaped ``%%``) that a
+        rename could misread."""
 
     def parameters(self, values: dict) -> tuple | dict:
         out = []
@@ -135,6 +137,7 @@ class Compiled:
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
 
+_NAME = re.compile(r"\w+")
 _WRITE = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\"?[\w.]+\"?)", re.IGNORECASE)
 
 
@@ -222,6 +225,9 @@ def joined(session: Session) -> Iterator[None]:
 
     Only writes whose result the caller does not read belong here: a queued write returns no
     row count. Leaving the block with an error drops the queue (the transaction rolls back).
+    Statements run through this module or the session see the queued writes; one run on the
+    session's connection itself (``session.connection().execute``) would not, so code in the
+    block does not do that.
     """
     if session.get_bind().dialect.name != "postgresql" or _QUEUE in session.info:
         yield
