@@ -7,7 +7,7 @@ first send of an id binds it to its recipient; a later send of the same id to an
 recipient is refused with 409 ``transaction_id_reused``. The same id to the same recipient is
 no reuse, and an idempotent replay never gets this far (it returns the stored answer).
 
-:func:`check` is the pipeline's early, read-only answer; :func:`claim` is the binding one,
+:func:`judge` is the pipeline's early, read-only answer; :func:`claim` is the binding one,
 inside the transaction that stores the message, so that of two concurrent sends (any two
 processes) one is stored and the other refused, never both and never a 500.
 """
@@ -47,14 +47,11 @@ def bound_recipient(session: Session, sender_id: int, transaction_id: str) -> in
     ).scalar()
 
 
-def check(session: Session, sender_id: int, transaction_id: str, recipient_id: int) -> bool:
-    """Refuse an id already passed on to another recipient; True when it is already bound to
-    this one (a binding never changes, so the send's store need not bind it: :func:`bind`)."""
-    return judge(bound_recipient(session, sender_id, transaction_id), recipient_id)
-
-
 def judge(bound: int | None, recipient_id: int) -> bool:
-    """:func:`check` from the bound recipient as read already (None: not bound)."""
+    """Refuse an id already passed on to another recipient (``bound``, as read by
+    :func:`bound_recipient` or :mod:`gateway.exchange.lookups`; None: not bound); True when it
+    is already bound to this one (a binding never changes, so the send's store need not bind
+    it: :func:`bind`)."""
     if bound is not None and bound != recipient_id:
         raise reused()
     return bound is not None
@@ -87,7 +84,7 @@ def claim(
 def bind(
     session: Session, sender_id: int, transaction_id: str, recipient_id: int, now: datetime
 ) -> None:
-    """Bind an id that :func:`check` found unbound, in the storing transaction: the insert
+    """Bind an id that :func:`judge` found unbound, in the storing transaction: the insert
     alone, one statement where :func:`claim` looks first (issue 23). A binding made since the
     check makes the insert (or the commit) raise ``IntegrityError``; the caller then looks
     again with :func:`bound_recipient` (another recipient: 409, this one: bound already)."""

@@ -232,7 +232,7 @@ def check_transaction_id(exchange: Exchange, ctx: PipelineContext) -> None:
     """Step 7a: the sender's ``Fsc-Transaction-Id`` was not passed to another recipient
     (API.md section 13 rule 1). It needs only the sender, the id and the recipient, so it runs
     as soon as the recipient is known, before anything is done with the child; the binding
-    binding is made where the message is stored (:func:`correlation.bind`), unless the id is
+    is made where the message is stored (:func:`correlation.bind`), unless the id is
     bound to this recipient already."""
     sender_id, transaction_id = exchange.sender.id, exchange.fsc_transaction_id
     bound = _read(exchange).bound_for(sender_id, transaction_id)
