@@ -191,6 +191,15 @@ class RecipientHandler(BaseHTTPRequestHandler):
         self._answer(status, {"id": message_id})
 
 
+class RecipientServer(ThreadingHTTPServer):
+    """One thread per connection, and a listen backlog of a real server's size: the
+    standard library's 5 drops the handshakes of a worker's pool connecting at once, and a
+    dropped handshake retried after a second can outlast a push's timeout."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 def handler_for(recipient: Recipient) -> type[BaseHTTPRequestHandler]:
     """A handler class for ``ThreadingHTTPServer`` that serves ``recipient``."""
     return type("Handler", (RecipientHandler,), {"recipient": recipient})
@@ -200,8 +209,7 @@ def serve(
     port: int, jwks_url: str | None, host: str = "127.0.0.1", oin: str | None = None
 ) -> ThreadingHTTPServer:
     """A running recipient (in a thread of this process); ``shutdown()`` stops it."""
-    server = ThreadingHTTPServer((host, port), handler_for(Recipient(jwks_url, oin=oin)))
-    server.daemon_threads = True
+    server = RecipientServer((host, port), handler_for(Recipient(jwks_url, oin=oin)))
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server
 
@@ -218,8 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--oin is required to check signatures")
     fixed = json.loads(Path(args.jwks_file).read_text()) if args.jwks_file else None
     recipient = Recipient(args.jwks, fixed, oin=args.oin)
-    server = ThreadingHTTPServer((args.host, args.port), handler_for(recipient))
-    server.daemon_threads = True
+    server = RecipientServer((args.host, args.port), handler_for(recipient))
     print(f"recipient listening on http://{args.host}:{args.port}", flush=True)
     try:
         server.serve_forever()

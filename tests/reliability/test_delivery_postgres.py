@@ -48,6 +48,15 @@ def pushed_by(worker: dh.WorkerProcess) -> list[str]:
     ]
 
 
+def failed_pushes(worker: dh.WorkerProcess) -> list[dict]:
+    """The worker's log lines of pushes that did not deliver (their error names the cause)."""
+    return [
+        entry
+        for entry in map(_json, worker.output().splitlines())
+        if entry and entry.get("result") in {"failed", "dead_lettered"}
+    ]
+
+
 def _json(line: str) -> dict | None:
     import json
 
@@ -82,7 +91,15 @@ def test_1000_messages_two_workers_each_delivered_once(gateway):
     shares = [pushed_by(worker) for worker in workers]
     assert all(shares), [len(s) for s in shares]  # both took part
     assert sorted(shares[0] + shares[1]) == sorted(ids)  # and never claimed the same row
-    assert {row["attempts"] for row in dh.message_rows(server).values()} == {1}
+    # A row's attempts are its delivering push plus each failed push a worker logged for it:
+    # nothing pushed it unrecorded. (A push that failed in transport on a loaded machine, and
+    # was retried when due, is at-least-once delivery doing its work: CI once saw a row with
+    # two attempts here while the recipient took each id once, as asserted above.)
+    failed: dict[str, int] = {}
+    for entry in failed_pushes(workers[0]) + failed_pushes(workers[1]):
+        failed[entry["exchange_id"]] = failed.get(entry["exchange_id"], 0) + 1
+    attempts = {i: row["attempts"] for i, row in dh.message_rows(server).items() if i in ids}
+    assert attempts == {i: 1 + failed.get(i, 0) for i in ids}, failed
     delivered = [e["exchange_id"] for e in dh.audit_events(server, "exchange.deliver")]
     assert sorted(delivered) == sorted(ids)
     assert dh.assert_audit_chain(server) >= 2000
