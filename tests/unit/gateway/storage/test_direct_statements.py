@@ -247,6 +247,39 @@ def test_a_read_in_a_joined_block_sees_every_write_before_it(db, ran):
     assert [row[1] for row in _things(db)] == ["een", "drie"]
 
 
+def test_joined_writes_reach_psycopg_in_postgresqls_own_placeholders(db, monkeypatch):
+    """psycopg turns ``%(name)s`` into ``$1`` on every execution of a statement longer than
+    4,096 characters or with more than 50 parameters (it caches only smaller ones); a send's
+    joined writes are both. Converted once here, psycopg parses nothing."""
+    if not _is_postgres(db):
+        pytest.skip("joined writes and psycopg are PostgreSQL's")
+    import psycopg._queries
+
+    parsed: list[bytes] = []
+    real = psycopg._queries._query2pg_nocache
+
+    def spy(query, encoding):
+        parsed.append(query)
+        return real(query, encoding)
+
+    monkeypatch.setattr(psycopg._queries, "_query2pg_nocache", spy)
+    with db.write_session() as session, direct.joined(session):
+        for key in range(1, 9):  # 8 x 7 = 56 parameters
+            direct.execute(session, INSERT, {**ROW, "id": key, "name": f"n{key}"})
+    assert parsed == []
+    stored = _things(db)
+    assert [row[:2] for row in stored] == [(key, f"n{key}") for key in range(1, 9)]
+    assert stored[7] == tuple(_sqlalchemy_row(db, BY_NAME, {"name": "n8"}))
+
+
+def test_a_statement_in_native_placeholders_keeps_its_meaning():
+    """Each name one number however often it is used, an escaped percent sign a percent
+    sign, and SQL that already holds a dollar sign left to psycopg."""
+    sql = "SELECT %(a)s, %(b)s, %(a)s WHERE note LIKE 'x%%'"
+    assert direct.native_form(sql) == ("SELECT $1, $2, $1 WHERE note LIKE 'x%'", ("a", "b"))
+    assert direct.native_form("SELECT '$1', %(a)s") is None
+
+
 def test_a_duplicate_in_joined_writes_is_an_integrity_error_and_nothing_is_kept(db, ran):
     secret = "999999990"
     with pytest.raises(exc.IntegrityError) as raised:
