@@ -247,13 +247,23 @@ def test_a_read_in_a_joined_block_sees_every_write_before_it(db, ran):
     assert [row[1] for row in _things(db)] == ["een", "drie"]
 
 
-def test_joined_writes_reach_psycopg_in_postgresqls_own_placeholders(db, monkeypatch):
+@pytest.fixture()
+def postgres_db(tmp_path):
+    with scratch_database("postgresql", tmp_path, "gwnative") as url:
+        db = Database(url)
+        metadata.create_all(db.engine)
+        yield db
+        db.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs GATEWAY_TEST_POSTGRES_URL")
+def test_joined_writes_reach_psycopg_in_postgresqls_own_placeholders(postgres_db, monkeypatch):
     """psycopg turns ``%(name)s`` into ``$1`` on every execution of a statement longer than
     4,096 characters or with more than 50 parameters (it caches only smaller ones); a send's
     joined writes are both. Converted once here, psycopg parses nothing."""
-    if not _is_postgres(db):
-        pytest.skip("joined writes and psycopg are PostgreSQL's")
     import psycopg._queries
+
+    db = postgres_db
 
     parsed: list[bytes] = []
     real = psycopg._queries._query2pg_nocache
