@@ -146,3 +146,19 @@ def test_a_forked_child_writes_its_lines_through_its_own_listener(tmp_path):
         assert [line["message"] for line in lines] == ["from the child"]
     finally:
         logs.configure("INFO", sink=logs.default_sink())
+
+
+def test_a_line_does_not_wake_the_listener_and_arrives_at_its_next_look(sink, monkeypatch):
+    """Waking the listener thread for every line cost more CPU than queueing the line: a
+    record is queued quietly, and the listener, looking every ``FLUSH_SECONDS``, writes it."""
+    sink.gate.set()
+    records = logs.queued_handler().queue
+    woken = []
+    real_notify = records.not_empty.notify
+    monkeypatch.setattr(records.not_empty, "notify", lambda n=1: woken.append(n) or real_notify(n))
+    logged = time.monotonic()
+    logging.getLogger("gateway.test_logs_queue").info("quiet", extra={"route": "/q"})
+    [line] = sink.wait_for(lambda line: line["message"] == "quiet")
+    assert time.monotonic() - logged < 2  # at its next look, not at the next line
+    assert line["route"] == "/q"
+    assert woken == []
