@@ -86,7 +86,7 @@ run: install
 	$(GATEWAY) run --host 127.0.0.1 --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest
+	GATEWAY_TEST_MIDNIGHT_MARGIN_MINUTES=30 $(BIN)/python -m pytest
 
 lint: install-test
 	$(BIN)/ruff check .

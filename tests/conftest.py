@@ -35,6 +35,23 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile("gateway")
 
+def pytest_sessionstart(session):
+    """Before anything is imported: a run that would cross Amsterdam's midnight waits for it
+    (tests/run_dates.py), when ``GATEWAY_TEST_MIDNIGHT_MARGIN_MINUTES`` is set."""
+    minutes = os.environ.get("GATEWAY_TEST_MIDNIGHT_MARGIN_MINUTES")
+    if not minutes:
+        return
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from tests.run_dates import seconds_to_wait
+
+    wait = seconds_to_wait(datetime.now(UTC), timedelta(minutes=float(minutes)))
+    if wait:
+        print(f"\nwaiting {wait:.0f} s for midnight in Europe/Amsterdam (tests/run_dates.py)")
+        time.sleep(wait)
+
+
 POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
