@@ -48,7 +48,9 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from joserfc.jwk import ECKey
 
+from gateway.storage.database import Database
 from tests import exchange_helpers as ex
+from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.partners import ALL_SCOPES, Partner, register_partners
 
@@ -117,11 +119,15 @@ PARTNER_SCOPES = {
 
 
 # the world ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def world(tmp_path_factory, keys_dir):
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request, tmp_path_factory, keys_dir):
+    """The scenario on SQLite and, with ``GATEWAY_TEST_POSTGRES_URL``, on PostgreSQL: a send's
+    reads and writes take other paths there (one joined read, one joined write, psycopg's
+    native placeholders), and section 13 must hold on both."""
     instance = tmp_path_factory.mktemp("learning")
     shutil.copytree(keys_dir, instance / "keys")
-    server = start_server(instance, instance / "keys")
+    url = create_postgres_database("gwlearning") if request.param == "postgresql" else None
+    server = start_server(instance, instance / "keys", {"GATEWAY_DATABASE_URL": url} if url else None)
     try:
         partners = register_partners(server, tmp_path_factory.mktemp("learning-partners"))
         register_pact_partners(server, partners, tmp_path_factory.mktemp("learning-pact"))
@@ -130,6 +136,8 @@ def world(tmp_path_factory, keys_dir):
         yield server, partners
     finally:
         stop_server(server.process)
+        if url:
+            drop_postgres_database(url)
 
 
 def call(partner, method, path, body=None, params=None, headers=None):
@@ -807,11 +815,14 @@ def observation_after(probe, attacker, guess, server) -> dict:
 
 
 def head_seq(server) -> int:
-    import sqlite3
+    from sqlalchemy import text
 
-    path = server.env["GATEWAY_DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
-        return connection.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()[0]
+    db = Database(server.env["GATEWAY_DATABASE_URL"])
+    try:
+        with db.engine.connect() as connection:
+            return connection.execute(text("SELECT seq FROM audit_head WHERE id = 1")).scalar()
+    finally:
+        db.dispose()
 
 
 def assert_same(right: dict, wrong: dict) -> None:
